@@ -1,0 +1,112 @@
+// The loader's AST pass: inserts reduction checks so that a long-running process gives up its
+// scheduler. Process generators yield at loop heads; everything else only counts, because a plain
+// function cannot yield and a generator used as an iterator must not see our PREEMPT values (DESIGN.md §7).
+
+import { parse, type Node } from "acorn";
+import MagicString from "magic-string";
+
+/** Maps a position in the code being instrumented to the user's `file:line`. */
+export type SiteOf = (line: number, column: number) => string;
+
+export interface Instrumented {
+  code: MagicString;
+  /** How many process generators and plain functions got checks; for tests and diagnostics. */
+  processGenerators: string[];
+}
+
+type AnyNode = Node & Record<string, any>;
+
+const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor)\d*$/;
+const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
+const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
+
+export function instrument(source: string, siteOf: SiteOf, budgetImport: string): Instrumented {
+  const ast = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as AnyNode;
+  const code = new MagicString(source);
+  const spawned = collectSpawnedNames(ast);
+  const processGenerators: string[] = [];
+
+  const visit = (node: AnyNode, fn: { process: boolean } | null): void => {
+    if (FUNCTIONS.has(node.type)) {
+      const process = node.generator === true && isProcessGenerator(node, spawned);
+      if (process) processGenerators.push(node.id?.name ?? "(anonymous)");
+      const scope = { process };
+      if (!process && node.body.type === "BlockStatement") {
+        code.appendLeft(node.body.start + 1, countCheck(siteOf(node.loc!.start.line, node.loc!.start.column)));
+      }
+      for (const param of node.params) visit(param, scope);
+      visit(node.body, scope);
+      return;
+    }
+    if (fn !== null && LOOPS.has(node.type)) {
+      const check = fn.process ? "if (--__bl.r <= 0) yield __bl.P;" : countCheck(siteOf(node.loc!.start.line, node.loc!.start.column));
+      const body = node.body as AnyNode;
+      if (body.type === "BlockStatement") code.appendLeft(body.start + 1, check);
+      else {
+        code.appendLeft(body.start, `{${check}`);
+        code.appendRight(body.end, "}");
+      }
+    }
+    forEachChild(node, (child) => visit(child, fn));
+  };
+  visit(ast, null);
+  code.prepend(`import { __beamline as __bl } from ${JSON.stringify(budgetImport)};\n`);
+  return { code, processGenerators };
+}
+
+function countCheck(site: string): string {
+  return `if (--__bl.r < __bl.lim) __bl.over(${JSON.stringify(site)});`;
+}
+
+/**
+ * A generator runs as a process when it is passed to spawn, exported as main, or delegates with
+ * `yield*` (to receive, call, sleep or another process function). Plain iterators do none of these.
+ */
+function isProcessGenerator(fn: AnyNode, spawned: Set<string | AnyNode>): boolean {
+  if (spawned.has(fn)) return true;
+  if (fn.id && spawned.has(fn.id.name)) return true;
+  return containsDelegation(fn.body);
+}
+
+/** Whether the function body itself (not a nested function) contains `yield*`. */
+function containsDelegation(node: AnyNode): boolean {
+  if (node.type === "YieldExpression" && node.delegate) return true;
+  let found = false;
+  forEachChild(node, (child) => {
+    if (!found && !FUNCTIONS.has(child.type)) found = containsDelegation(child);
+  });
+  return found;
+}
+
+function forEachChild(node: AnyNode, f: (child: AnyNode) => void): void {
+  for (const key in node) {
+    if (key === "loc") continue;
+    const child = node[key];
+    if (Array.isArray(child)) {
+      for (const item of child) if (item && typeof item.type === "string") f(item);
+    } else if (child && typeof child.type === "string") f(child);
+  }
+}
+
+/** Names (and inline function nodes) passed as the first argument of spawn, and the exported main. */
+function collectSpawnedNames(ast: AnyNode): Set<string | AnyNode> {
+  const found = new Set<string | AnyNode>();
+  const walk = (node: AnyNode): void => {
+    if (node.type === "CallExpression") {
+      const callee = node.callee;
+      const name = callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" ? callee.property?.name : undefined;
+      const first = node.arguments[0];
+      if (name && SPAWN_NAME.test(name) && first) {
+        if (first.type === "Identifier") found.add(first.name);
+        else if (FUNCTIONS.has(first.type)) found.add(first);
+      }
+    }
+    if (node.type === "ExportSpecifier" && (node.exported?.name ?? node.exported?.value) === "main") found.add(node.local.name);
+    if (node.type === "ExportNamedDeclaration" && node.declaration?.type === "FunctionDeclaration" && node.declaration.id?.name === "main") {
+      found.add("main");
+    }
+    forEachChild(node, walk);
+  };
+  walk(ast);
+  return found;
+}

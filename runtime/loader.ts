@@ -1,0 +1,98 @@
+// Loads a user program: esbuild strips types and bundles the program's own files, the AST pass
+// inserts reduction checks, and the two source maps are composed so that stacks and sites
+// point at the user's own file and line.
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import remapping from "@jridgewell/remapping";
+import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
+import * as esbuild from "esbuild";
+import { instrument } from "./instrument.js";
+
+/** A program that cannot be loaded: a syntax error, a missing file, a missing main. */
+export class LoadError extends Error {
+  override name = "LoadError";
+}
+
+export interface LoadedProgram {
+  /** The instrumented module, with an inline source map. */
+  url: string;
+  /** Names of the generator functions instrumented as processes. */
+  processGenerators: string[];
+  /** Removes the compiled file. */
+  dispose(): void;
+}
+
+/**
+ * Compiles `entry` for the runtime. `apiUrl` is the runtime API module the program's
+ * `import ... from "beamline"` must resolve to, so that it shares the scheduler's state.
+ */
+export async function loadProgram(entry: string, apiUrl: string): Promise<LoadedProgram> {
+  const absolute = path.resolve(entry);
+  const outDir = mkdtempSync(path.join(tmpdir(), "beamline-"));
+  const outfile = path.join(outDir, path.basename(absolute).replace(/\.[cm]?[jt]sx?$/, "") + ".mjs");
+  let result: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
+  try {
+    result = await esbuild.build({
+      entryPoints: [absolute],
+      outfile,
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: "external",
+      sourcesContent: false,
+      packages: "external",
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "beamline-api",
+          setup(build: esbuild.PluginBuild) {
+            build.onResolve({ filter: /^beamline$/ }, () => ({ path: apiUrl, external: true }));
+          },
+        },
+      ],
+    });
+  } catch (error) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw new LoadError(formatBuildFailure(error));
+  }
+  const js = result.outputFiles.find((f) => f.path.endsWith(".mjs"))!.text;
+  const bundleMap = JSON.parse(result.outputFiles.find((f) => f.path.endsWith(".map"))!.text);
+  // esbuild writes sources relative to the output folder; make them absolute so stacks name the user's files.
+  bundleMap.sources = bundleMap.sources.map((s: string) => path.resolve(outDir, s));
+  const trace = new TraceMap(bundleMap);
+  const cwd = process.cwd();
+  const siteOf = (line: number, column: number): string => {
+    const pos = originalPositionFor(trace, { line, column });
+    if (pos.source === null) return `${path.relative(cwd, absolute)}:?`;
+    return `${path.relative(cwd, pos.source)}:${pos.line}`;
+  };
+  const { code, processGenerators } = instrument(js, siteOf, apiUrl);
+  const passMap = code.generateMap({ hires: true, source: outfile, includeContent: false });
+  const composed = remapping(passMap.toString(), (file) => (file === outfile ? bundleMap : null));
+  const mapUrl = `data:application/json;base64,${Buffer.from(composed.toString()).toString("base64")}`;
+  writeFileSync(outfile, `${code.toString()}\n//# sourceMappingURL=${mapUrl}\n`);
+  return {
+    url: pathToFileURL(outfile).href,
+    processGenerators,
+    dispose: () => rmSync(outDir, { recursive: true, force: true }),
+  };
+}
+
+/** `file:line:col: error: message`, with the offending line, for each error esbuild found. */
+function formatBuildFailure(error: unknown): string {
+  const errors = (error as { errors?: esbuild.Message[] }).errors;
+  if (!errors || errors.length === 0) return String(error);
+  return errors
+    .map((e) => {
+      const loc = e.location;
+      if (!loc) return `error: ${e.text}`;
+      const caret = `${" ".repeat(loc.column)}^`;
+      return `${loc.file}:${loc.line}:${loc.column + 1}: error: ${e.text}\n    ${loc.lineText}\n    ${caret}`;
+    })
+    .join("\n");
+}

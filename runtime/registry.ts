@@ -1,0 +1,54 @@
+// Registered names: a name is unique, and a process holds at most one name.
+
+import type { Process } from "./process.js";
+
+export class RegistryError extends Error {
+  override name = "RegistryError";
+}
+
+export class Registry {
+  private readonly names = new Map<string, Process>();
+
+  register(name: string, p: Process): void {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new RegistryError(`register: a name must be a non-empty string, got ${describe(name)}`);
+    }
+    const holder = this.names.get(name);
+    if (holder !== undefined) {
+      throw new RegistryError(`register: the name "${name}" is already taken by ${holder}`);
+    }
+    if (p.status === "exited") throw new RegistryError(`register: ${p} is not alive, so it cannot take the name "${name}"`);
+    if (p.name !== undefined) {
+      throw new RegistryError(`register: ${p} is already registered as "${p.name}"; a process holds at most one name`);
+    }
+    this.names.set(name, p);
+    p.name = name;
+  }
+
+  unregister(name: string): void {
+    const holder = this.names.get(name);
+    if (holder === undefined) throw new RegistryError(`unregister: no process is registered as "${name}"`);
+    this.names.delete(name);
+    holder.name = undefined;
+  }
+
+  whereis(name: string): Process | undefined {
+    return this.names.get(name);
+  }
+
+  registered(): string[] {
+    return [...this.names.keys()];
+  }
+
+  /** Frees the name of a process that exits. */
+  release(p: Process): void {
+    if (p.name !== undefined) {
+      this.names.delete(p.name);
+      p.name = undefined;
+    }
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? `""` : `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,232 @@
+// One scheduler: a run queue, a timer heap and the processes it runs, in one thread.
+// It runs each runnable process for one slice (a reduction budget), then the next, FIFO.
+// Several schedulers (m:n) each run one of these in their own worker thread; pids encode
+// their scheduler (`id % count`), so a message can be routed without asking anyone.
+
+import { budget, WAIT } from "./reductions.js";
+import { Process, type ProcessGenerator } from "./process.js";
+import { Registry } from "./registry.js";
+import { RunQueue } from "./runQueue.js";
+import { Ref } from "./terms.js";
+import { Timer, TimerHeap } from "./timers.js";
+
+/** What a process ended with: "normal", or the value it threw (or was killed with). */
+export type ExitReason = unknown;
+
+export interface SchedulerListener {
+  /** A process ended; `crashed` says whether it threw. */
+  exited(p: Process, reason: ExitReason, crashed: boolean): void;
+  /** A slice ran past its budget inside a plain function, which cannot be preempted; it still runs. */
+  overran(p: Process, site: string): void;
+  /** That slice ended after `ms` milliseconds past the moment it overran. */
+  nonPreemptible(p: Process, site: string, ms: number): void;
+}
+
+/** Always-on counters, written only by this thread with plain stores. */
+export class SchedulerStats {
+  reductions = 0;
+  slices = 0;
+  sends = 0;
+  receives = 0;
+  spawns = 0;
+  exits = 0;
+  nonPreemptibleSlices = 0;
+}
+
+/** Run this long at most before letting the thread's event loop handle control messages. */
+const MAX_RUN_MS = 20;
+
+export class Scheduler {
+  index = 0;
+  count = 1;
+  reductionBudget = 2000;
+  /** With `--seed`, each slice gets a seeded random budget, so a seed picks one repeatable interleaving. */
+  random: (() => number) | undefined = undefined;
+  readonly runQueue = new RunQueue();
+  readonly timers = new TimerHeap();
+  readonly registry = new Registry();
+  readonly processes = new Map<number, Process>();
+  readonly stats = new SchedulerStats();
+  current: Process | null = null;
+  listener: SchedulerListener = { exited() {}, overran() {}, nonPreemptible() {} };
+  /**
+   * Read by the main thread's watchdog while this thread may be stuck: [0] counts slices,
+   * [1] is the running process's id (0 between slices). Plain stores, no locks.
+   */
+  heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(2);
+
+  private nextSerial = 1;
+  private nextRef = 1;
+  private running = false;
+  private scheduled = false;
+  private nodeTimer: NodeJS.Timeout | undefined = undefined;
+  private overrunAt = 0;
+
+  constructor() {
+    budget.onOverrun = (site) => {
+      if (this.current === null) return;
+      this.overrunAt = performance.now();
+      this.listener.overran(this.current, site);
+    };
+  }
+
+  spawn(fn: Function, gen: ProcessGenerator): Process {
+    const id = this.nextSerial++ * this.count + this.index;
+    const p = new Process(id, fn, gen);
+    this.processes.set(id, p);
+    this.stats.spawns++;
+    this.runQueue.push(p);
+    this.wake();
+    return p;
+  }
+
+  makeRef(): Ref {
+    return new Ref(this.index, this.nextRef++);
+  }
+
+  /** Puts an already copied message into a local process's mailbox, waking it if it waits. */
+  deliver(p: Process, msg: unknown): void {
+    this.stats.sends++;
+    if (p.status === "exited") return;
+    p.enqueue(msg);
+    if (p.status === "waiting") this.makeRunnable(p);
+  }
+
+  armTimer(p: Process, ms: number): void {
+    const timer = new Timer(performance.now() + ms, p);
+    p.timer = timer;
+    this.timers.add(timer);
+  }
+
+  cancelTimer(p: Process): void {
+    if (p.timer !== null) {
+      this.timers.cancel(p.timer);
+      p.timer = null;
+    }
+  }
+
+  /** Ends a process: frees its name, mailbox and timer, and tells the listener. */
+  exit(p: Process, reason: ExitReason, crashed: boolean): void {
+    if (p.status === "exited") return;
+    p.status = "exited";
+    p.gen = null;
+    p.head = p.tail = null;
+    p.mailboxLength = 0;
+    this.cancelTimer(p);
+    this.registry.release(p);
+    this.processes.delete(p.id);
+    this.stats.exits++;
+    this.listener.exited(p, reason, crashed);
+  }
+
+  /** Stops a process from outside; like Erlang's `exit(Pid, kill)`. */
+  kill(p: Process, reason: ExitReason = "killed"): void {
+    if (p === this.current) throw new Error("a process cannot kill itself this way; throw or return instead");
+    this.exit(p, reason, false);
+  }
+
+  private makeRunnable(p: Process): void {
+    p.status = "runnable";
+    this.runQueue.push(p);
+    this.wake();
+  }
+
+  /** Makes sure the run loop will run soon; inside the run loop there is nothing to do. */
+  private wake(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.runLoop);
+  }
+
+  private readonly runLoop = (): void => {
+    this.scheduled = false;
+    this.running = true;
+    const started = performance.now();
+    let now = started;
+    for (;;) {
+      this.fireTimers(now);
+      if (this.runQueue.length === 0) break;
+      // Reading the clock costs about 100 ns here, so it is read once per batch of slices.
+      for (let i = 0; i < 128 && this.runQueue.length > 0; i++) this.runSlice(this.runQueue.shift()!);
+      now = performance.now();
+      if (now - started > MAX_RUN_MS) break;
+    }
+    this.running = false;
+    if (this.runQueue.length > 0) {
+      this.scheduled = true;
+      setImmediate(this.runLoop);
+    } else {
+      this.armNodeTimer();
+    }
+  };
+
+  private runSlice(p: Process): void {
+    const gen = p.gen;
+    if (gen === null) return;
+    this.current = p;
+    p.status = "running";
+    const heartbeat = this.heartbeat;
+    heartbeat[0]++;
+    heartbeat[1] = p.id;
+    const granted = this.random === undefined ? this.reductionBudget : 1 + Math.floor(this.random() * this.reductionBudget);
+    budget.r = granted;
+    budget.lim = -this.reductionBudget;
+    budget.overSite = undefined;
+    let result: IteratorResult<unknown, unknown>;
+    try {
+      result = gen.next();
+    } catch (error) {
+      this.endSlice(p, granted);
+      this.exit(p, error, true);
+      return;
+    }
+    this.endSlice(p, granted);
+    if (result.done) this.exit(p, "normal", false);
+    else if (result.value !== WAIT) {
+      // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.
+      p.status = "runnable";
+      this.runQueue.push(p);
+    }
+  }
+
+  private endSlice(p: Process, granted: number): void {
+    const used = granted - budget.r;
+    p.reductions += used;
+    const stats = this.stats;
+    stats.reductions += used;
+    stats.slices++;
+    this.heartbeat[1] = 0;
+    this.current = null;
+    if (budget.overSite !== undefined) {
+      stats.nonPreemptibleSlices++;
+      this.listener.nonPreemptible(p, budget.overSite, performance.now() - this.overrunAt);
+    }
+  }
+
+  private fireTimers(now: number): void {
+    let timer: Timer | undefined;
+    while ((timer = this.timers.popDue(now)) !== undefined) {
+      const p = timer.process;
+      p.timer = null;
+      if (p.status === "waiting") {
+        p.timedOut = true;
+        this.makeRunnable(p);
+      }
+    }
+  }
+
+  /** When only timers are left, sleep the thread until the earliest one. */
+  private armNodeTimer(): void {
+    if (this.nodeTimer !== undefined) clearTimeout(this.nodeTimer);
+    this.nodeTimer = undefined;
+    const deadline = this.timers.nextDeadline;
+    if (deadline === Infinity) return;
+    this.nodeTimer = setTimeout(() => {
+      this.nodeTimer = undefined;
+      this.wake();
+    }, Math.max(0, Math.ceil(deadline - performance.now())));
+  }
+}
+
+/** The scheduler of this thread. */
+export const scheduler = new Scheduler();

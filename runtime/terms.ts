@@ -1,0 +1,51 @@
+// Identifiers that processes exchange: process ids and unique references.
+// Both are immutable, so the message copier shares them instead of copying them.
+
+const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
+
+/** A process identifier, printed like Erlang's `<0.84.0>`. */
+export class Pid {
+  constructor(readonly id: number) {}
+
+  toString(): string {
+    return `<0.${this.id}.0>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+/** A unique reference (`makeRef()`), printed like Erlang's `#Ref<0.1.2.3>`. */
+export class Ref {
+  constructor(
+    readonly scheduler: number,
+    readonly id: number,
+  ) {}
+
+  toString(): string {
+    return `#Ref<0.${this.scheduler}.${Math.floor(this.id / 0x100000000)}.${this.id % 0x100000000}>`;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+
+  [inspectCustom](): string {
+    return this.toString();
+  }
+}
+
+/** Whether two pids name the same process, also across copies made between schedulers. */
+export function samePid(a: Pid, b: Pid): boolean {
+  return a === b || a.id === b.id;
+}
+
+/** Whether two refs are the same reference, also across copies made between schedulers. */
+export function sameRef(a: Ref, b: Ref): boolean {
+  return a === b || (a.id === b.id && a.scheduler === b.scheduler);
+}
