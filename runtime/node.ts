@@ -44,6 +44,7 @@ export async function run(options: RunOptions): Promise<number> {
     programUrl: program.url,
     programName,
     heartbeat,
+    keepAlive: options.keepAlive,
   };
   const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
   const watchdog = startWatchdog(new Int32Array(heartbeat), 1);

@@ -9,6 +9,8 @@ export interface SchedulerConfig {
   /** Display name of the program, for messages. */
   programName: string;
   heartbeat: SharedArrayBuffer;
+  /** Keep the thread alive when no process is left to run (`--keep-alive`). */
+  keepAlive: boolean;
 }
 
 export type FromScheduler =

@@ -39,6 +39,9 @@ scheduler.listener = {
   },
 };
 
+// An idle scheduler thread would otherwise end once no process and no timer is left.
+if (config.keepAlive) setInterval(() => {}, 1 << 30);
+
 let program: Record<string, unknown> | undefined;
 try {
   program = await import(config.programUrl);

@@ -1,0 +1,191 @@
+// The whole path a user takes: `beamline run prog.ts` through the loader, a scheduler thread and
+// the CLI's exit codes. Programs are written to a temporary folder so that broken ones stay out
+// of the type-check.
+
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+
+const cli = path.resolve("dist/runtime/cli.js");
+const dir = mkdtempSync(path.join(tmpdir(), "beamline-cli-test-"));
+
+function program(name: string, source: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, source);
+  return file;
+}
+
+function beamline(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("a busy loop inside a process does not starve a ticker on the same scheduler", () => {
+  const file = program(
+    "preempt.ts",
+    `import { spawn, sleep } from "beamline";
+function* busy() { let i = 0; while (true) { i++; } }
+export function* main() {
+  spawn(busy);
+  for (let t = 1; t <= 3; t++) { yield* sleep(20); console.log("tick", t); }
+}
+`,
+  );
+  const { code, stdout } = beamline("run", file, "--schedulers", "1");
+  assert.equal(code, 0);
+  assert.equal(stdout, "tick 1\ntick 2\ntick 3\n");
+});
+
+test("a generator used as a plain iterator inside a process yields only its own values", () => {
+  const file = program(
+    "iterator.ts",
+    `function* range(n: number) { for (let i = 0; i < n; i++) yield i; }
+export function* main() {
+  let sum = 0;
+  for (const x of range(100000)) sum += x;
+  console.log(sum);
+}
+`,
+  );
+  const { code, stdout } = beamline("run", file, "--reductions", "10");
+  assert.equal(code, 0);
+  assert.equal(stdout, "4999950000\n");
+});
+
+const racers = `import { spawn, send, receive, self, Pid } from "beamline";
+function* racer(parent: Pid, name: string) {
+  for (let i = 0; i < 5; i++) {
+    let spin = 0;
+    for (let j = 0; j < 50 + Math.floor(Math.random() * 50); j++) spin++;
+    console.log(name, i);
+  }
+  send(parent, "done");
+}
+export function* main() {
+  for (const name of ["a", "b", "c"]) spawn(racer, self(), name);
+  for (let i = 0; i < 3; i++) yield* receive();
+}
+`;
+
+test("--seed makes a one-scheduler run repeatable, and different seeds explore other interleavings", () => {
+  const file = program("seeded.ts", racers);
+  const runs = (seed: number) => beamline("run", file, "--schedulers", "1", "--seed", String(seed), "--reductions", "40").stdout;
+  const first = runs(1);
+  assert.equal(first.split("\n").filter(Boolean).length, 15);
+  assert.equal(runs(1), first);
+  const others = new Set([2, 3, 4, 5].map(runs));
+  assert.ok([...others].some((out) => out !== first), "four other seeds all gave the same interleaving");
+});
+
+test("a crashing process prints its pid, reason and the user's line, and the others go on", () => {
+  const file = program(
+    "crash.ts",
+    `import { spawn, sleep } from "beamline";
+function* faulty() {
+  yield* sleep(1);
+  throw new Error("division by zero");
+}
+export function* main() {
+  spawn(faulty);
+  yield* sleep(20);
+  console.log("main still running");
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", file);
+  assert.equal(code, 0);
+  assert.equal(stdout, "main still running\n");
+  assert.match(stderr, /^<0\.\d+\.0> crashed: Error: division by zero\n\s+at faulty \(.*crash\.ts:4:9\)/);
+});
+
+test("main crashing ends the run with exit code 1 and a source-mapped stack", () => {
+  const file = program(
+    "main_crash.ts",
+    `import { send } from "beamline";
+type Msg = { handler: () => void };
+export function* main() {
+  const msg: Msg = { handler: () => {} };
+  send("nobody", msg);
+}
+`,
+  );
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 1);
+  assert.match(stderr, /crashed: Error: send: no process is registered as "nobody"\n\s+at main \(.*main_crash\.ts:5:3\)/);
+});
+
+test("an unsendable message names the path inside it and the sending line", () => {
+  const file = program(
+    "unsendable.ts",
+    `import { send, self } from "beamline";
+export function* main() {
+  send(self(), ["job", 1, { handler: () => 1 }]);
+}
+`,
+  );
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 1);
+  assert.match(stderr, /UnsendableError: msg\[2\]\.handler is a function/);
+  assert.match(stderr, /at main \(.*unsendable\.ts:3:3\)/);
+});
+
+test("a syntax error prints file:line:col and the message", () => {
+  const file = program("syntax.ts", `export function* main() {\n  let x: number = ;\n}\n`);
+  const { code, stdout, stderr } = beamline("run", file);
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.match(stderr, /syntax\.ts:2:19: error: Unexpected ";"\n\s+let x: number = ;\n\s+\^/);
+});
+
+test("a program without main, or one that throws while loading, is a clear error", () => {
+  const noMain = beamline("run", program("no_main.ts", `export function* start() {}\n`));
+  assert.equal(noMain.code, 1);
+  assert.match(noMain.stderr, /no_main\.ts must export a process function: export function\* main\(\)/);
+  const throws = beamline("run", program("throws.ts", `throw new Error("bad config");\nexport function* main() {}\n`));
+  assert.equal(throws.code, 1);
+  assert.match(throws.stderr, /throws\.ts failed while loading: Error: bad config\n\s+at .*throws\.ts:1:7/);
+});
+
+test("a plain function that overruns its slice is reported with its length and line", () => {
+  const file = program(
+    "hog.ts",
+    `function spin(ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {}
+}
+export function* main() { spin(250); }
+`,
+  );
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 0);
+  assert.match(stderr, /beamline: <0\.\d+\.0> ran \d+ ms past its reduction budget in a plain function at .*hog\.ts:3/);
+});
+
+test("bad options get usage errors", () => {
+  for (const [args, message] of [
+    [["run"], /which program\?/],
+    [["run", "x.ts", "--reductions", "many"], /--reductions needs a whole number, got many/],
+    [["run", "x.ts", "--bogus"], /unknown option --bogus/],
+    [["fly"], /unknown command "fly"/],
+  ] as const) {
+    const { code, stderr } = beamline(...args);
+    assert.equal(code, 2);
+    assert.match(stderr, message);
+  }
+});
+
+test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
+  const file = program("keep.ts", `export function* main() { console.log("main done"); }\n`);
+  const child = spawn(process.execPath, [cli, "run", file, "--keep-alive"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  await new Promise<void>((resolve) => child.stdout.on("data", () => out.includes("main done") && resolve()));
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(child.exitCode, null, "the run ended although --keep-alive was given");
+  child.kill("SIGTERM");
+  const code = await new Promise((resolve) => child.on("exit", resolve));
+  assert.equal(code, 0);
+});

@@ -1,0 +1,42 @@
+// A tiny harness that runs processes on the scheduler of the test's own thread, without a worker
+// or the loader, so that semantic and property tests run fast. Loops here are not instrumented;
+// preemption and the loader are tested through the CLI (cli.test.ts).
+
+import { spawn } from "../runtime/api.js";
+import type { Process } from "../runtime/process.js";
+import { seededRandom } from "../runtime/random.js";
+import { scheduler } from "../runtime/scheduler.js";
+
+export interface RunResult<T> {
+  value: T;
+  /** Processes that crashed during the run, with their reasons. */
+  crashes: { pid: string; reason: unknown }[];
+}
+
+/** Runs `body` as a process and resolves when it returns (or rejects with its crash reason). */
+export function runProcess<T>(body: () => Generator<unknown, T, unknown>, options: { seed?: number } = {}): Promise<RunResult<T>> {
+  scheduler.random = options.seed === undefined ? undefined : seededRandom(options.seed);
+  const crashes: RunResult<T>["crashes"] = [];
+  return new Promise((resolve, reject) => {
+    let value: T;
+    let root: Process | undefined;
+    scheduler.listener = {
+      exited(p, reason, crashed) {
+        if (crashed) crashes.push({ pid: String(p), reason });
+        if (p !== root) return;
+        if (crashed) reject(reason);
+        else resolve({ value, crashes });
+      },
+      overran() {},
+      nonPreemptible() {},
+    };
+    root = spawn(function* () {
+      value = yield* body();
+    }) as Process;
+  });
+}
+
+/** Lets the other processes run: a bare yield gives up the rest of the slice. */
+export function* yieldSlice(): Generator<undefined, void, unknown> {
+  yield undefined;
+}

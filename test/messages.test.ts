@@ -1,0 +1,113 @@
+// Shared-nothing messages: deep copies, and clear errors for values that are not terms.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { makeRef, Pid, receive, self, send, spawn, UnsendableError } from "../runtime/api.js";
+import { copyTerm } from "../runtime/copy.js";
+import { runProcess } from "./harness.js";
+
+test("a sent message is a deep copy: the sender's later changes do not reach the receiver", async () => {
+  const { value } = await runProcess(function* () {
+    const original = { list: [1, 2], nested: { n: 1 }, map: new Map([["k", [1]]]), set: new Set([1]), bytes: new Uint8Array([1]) };
+    send(self(), original);
+    original.list.push(3);
+    original.nested.n = 2;
+    original.map.get("k")!.push(2);
+    original.set.add(2);
+    original.bytes[0] = 9;
+    const got = (yield* receive()) as typeof original;
+    return { got, same: got === original };
+  });
+  assert.equal(value.same, false);
+  assert.deepEqual(value.got.list, [1, 2]);
+  assert.equal(value.got.nested.n, 1);
+  assert.deepEqual([...value.got.map.get("k")!], [1]);
+  assert.deepEqual([...value.got.set], [1]);
+  assert.equal(value.got.bytes[0], 1);
+});
+
+test("spawn arguments are copied too", async () => {
+  const { value } = await runProcess(function* () {
+    const state = { count: 1 };
+    const me = self();
+    spawn(
+      function* (s: { count: number }, parent: Pid) {
+        s.count = 100;
+        send(parent, s.count);
+      },
+      state,
+      me,
+    );
+    const child = yield* receive();
+    return { child, parent: state.count };
+  });
+  assert.deepEqual(value, { child: 100, parent: 1 });
+});
+
+test("pids and refs are passed through unchanged and keep comparing equal", () => {
+  const pid = new Pid(42);
+  const ref = makeRef();
+  const copy = copyTerm([pid, ref]);
+  assert.equal(copy[0], pid);
+  assert.equal(copy[1], ref);
+  assert.equal(String(pid), "<0.42.0>");
+  assert.match(String(ref), /^#Ref<0\.0\.0\.\d+>$/);
+});
+
+test("an unsendable value is refused with the path inside the message", () => {
+  const cases: [unknown, RegExp][] = [
+    [["a", 1, { handler: () => 1 }], /^msg\[2\]\.handler is a function/],
+    [{ when: new Date(0) }, /^msg\.when is a Date/],
+    [[new (class Account {})()], /^msg\[0\] is a class instance \(Account\)/],
+    [{ p: Promise.resolve(1) }, /^msg\.p is a promise/],
+    [new Map([["k", Symbol("s")]]), /^msg\.get\(0\) is a symbol/],
+    [{ "odd key": [() => 1] }, /^msg\["odd key"\]\[0\] is a function/],
+  ];
+  for (const [value, message] of cases) {
+    assert.throws(() => copyTerm(value), (error: unknown) => error instanceof UnsendableError && message.test(error.message));
+  }
+});
+
+test("a cyclic message is refused instead of looping forever", () => {
+  const cyclic: { self?: unknown } = {};
+  cyclic.self = cyclic;
+  assert.throws(() => copyTerm(cyclic), /^UnsendableError: msg\.self is a cycle back to an enclosing value/);
+});
+
+test("send refuses an unsendable message in the sending process, and the receiver gets nothing", async () => {
+  const { value } = await runProcess(function* () {
+    let error: unknown;
+    try {
+      send(self(), { ok: 1, bad: () => 0 });
+    } catch (e) {
+      error = e;
+    }
+    return { error: String(error) };
+  });
+  assert.match(value.error, /UnsendableError: msg\.bad is a function/);
+});
+
+test("spawn refuses unsendable arguments and functions that are not generators", async () => {
+  const { value } = await runProcess(function* () {
+    const errors: string[] = [];
+    try {
+      spawn(function* (_f: unknown) {}, { f: () => 1 });
+    } catch (e) {
+      errors.push(String(e));
+    }
+    try {
+      spawn((() => 1) as never);
+    } catch (e) {
+      errors.push(String(e));
+    }
+    try {
+      spawn((async () => 1) as never);
+    } catch (e) {
+      errors.push(String(e));
+    }
+    return errors;
+  });
+  assert.match(value[0]!, /args\[0\]\.f is a function/);
+  assert.match(value[1]!, /spawn: expected a generator function \(function\*\), got a plain function/);
+  assert.match(value[2]!, /got an async function/);
+});

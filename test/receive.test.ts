@@ -1,0 +1,233 @@
+// Selective receive, after, call and the mailbox's save pointer.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { _, after, call, CallTimeoutError, From, makeRef, on, Pid, receive, reply, self, send, sleep, spawn, where } from "../runtime/api.js";
+import { scheduler } from "../runtime/scheduler.js";
+import type { Process } from "../runtime/process.js";
+import { runProcess } from "./harness.js";
+
+test("receive with no clause takes the oldest message", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), 1);
+    send(self(), 2);
+    return [yield* receive(), yield* receive()];
+  });
+  assert.deepEqual(value, [1, 2]);
+});
+
+test("selective receive takes the oldest matching message and leaves the others in order", async () => {
+  const { value } = await runProcess(function* () {
+    for (const m of [["a", 1], ["b", 1], ["a", 2], ["b", 2], ["c", 1]]) send(self(), m);
+    const firstB = yield* receive(on(["b", Number], ([, n]) => n));
+    const rest = [];
+    for (let i = 0; i < 4; i++) rest.push(yield* receive());
+    return { firstB, rest };
+  });
+  assert.equal(value.firstB, 1);
+  assert.deepEqual(value.rest, [["a", 1], ["a", 2], ["b", 2], ["c", 1]]);
+});
+
+test("clauses are tried in order for each message, oldest message first", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "x");
+    send(self(), 42);
+    return yield* receive(on(Number, (n) => `number ${n}`), on(String, (s) => `string ${s}`));
+  });
+  assert.equal(value, "string x");
+});
+
+test("patterns: wildcard, types, objects by listed keys, guards, nested tuples", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), { kind: "add", x: 3, extra: true });
+    send(self(), ["point", [1, 2]]);
+    send(self(), 7);
+    const a = yield* receive(on({ kind: "add", x: Number }, (m) => m.x));
+    const b = yield* receive(on(["point", [Number, where((y: unknown) => typeof y === "number" && y > 1)]], ([, [x, y]]) => x + (y as number)));
+    const c = yield* receive(on(where((n): n is number => typeof n === "number" && n % 2 === 1)));
+    return [a, b, c];
+  });
+  assert.deepEqual(value, [3, 3, 7]);
+});
+
+test("a tuple pattern needs the same length", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), ["a", 1, 2]);
+    send(self(), ["a", 1]);
+    return yield* receive(on(["a", Number]));
+  });
+  assert.deepEqual(value, ["a", 1]);
+});
+
+test("a generator handler runs inside the process with yield*", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "go");
+    return yield* receive(
+      on("go", function* () {
+        yield* sleep(5);
+        return "slept";
+      }),
+    );
+  });
+  assert.equal(value, "slept");
+});
+
+test("after(0) polls: it returns at once when nothing matches", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "other");
+    const polled = yield* receive(on("wanted"), after(0, () => "empty"));
+    const left = yield* receive();
+    return [polled, left];
+  });
+  assert.deepEqual(value, ["empty", "other"]);
+});
+
+test("after(ms) fires once no match arrived in time, and a matching message wins before it", async () => {
+  const { value } = await runProcess(function* () {
+    const started = performance.now();
+    const timedOut = yield* receive(on("never"), after(30, () => "timeout"));
+    const waited = performance.now() - started;
+    const me = self();
+    spawn(function* (to: Pid) {
+      yield* sleep(5);
+      send(to, "in time");
+    }, me);
+    const matched = yield* receive(on("in time"), after(1000, () => "late"));
+    return { timedOut, waited, matched };
+  });
+  assert.equal(value.timedOut, "timeout");
+  assert.ok(value.waited >= 29, `after(30) fired after ${value.waited} ms`);
+  assert.equal(value.matched, "in time");
+});
+
+test("a message that does not match wakes the receiver but does not end its after timer", async () => {
+  const { value } = await runProcess(function* () {
+    const me = self();
+    spawn(function* (to: Pid) {
+      for (let i = 0; i < 5; i++) {
+        send(to, ["noise", i]);
+        yield* sleep(2);
+      }
+    }, me);
+    const result = yield* receive(on("never"), after(40, () => "timeout"));
+    const noise = [];
+    for (;;) {
+      const m = yield* receive(on(["noise", Number]), after(0, () => undefined));
+      if (m === undefined) break;
+      noise.push(m[1]);
+    }
+    return { result, noise };
+  });
+  assert.equal(value.result, "timeout");
+  assert.deepEqual(value.noise, [0, 1, 2, 3, 4]);
+});
+
+test("a blocked receive never rescans messages it already rejected (save pointer)", async () => {
+  // Guards against an O(n²) mailbox: each of the n messages must be looked at once.
+  let looks = 0;
+  const n = 500;
+  const { value } = await runProcess(function* () {
+    const me = self();
+    spawn(function* (to: Pid) {
+      for (let i = 0; i < n; i++) {
+        send(to, i);
+        if (i % 10 === 0) yield;
+      }
+      send(to, "done");
+    }, me);
+    return yield* receive(
+      on(
+        where((m) => {
+          looks++;
+          return m === "done";
+        }),
+      ),
+    );
+  });
+  assert.equal(value, "done");
+  assert.equal(looks, n + 1);
+});
+
+test("call only scans messages that arrived after its request (ref marker)", async () => {
+  // Messages older than the request cannot be its reply; a counting proxy proves they are not read.
+  let reads = 0;
+  const { value } = await runProcess(function* () {
+    const me = self() as Process;
+    for (let i = 0; i < 100; i++) {
+      scheduler.deliver(
+        me,
+        new Proxy(["$reply", makeRef(), i], {
+          get(target, key) {
+            reads++;
+            return Reflect.get(target, key);
+          },
+        }),
+      );
+    }
+    const server = spawn(function* () {
+      yield* receive(on(["$call", From, _], ([, from, request]) => reply(from, ["echo", request])));
+    });
+    return yield* call(server, "hello");
+  });
+  assert.deepEqual(value, ["echo", "hello"]);
+  assert.equal(reads, 0);
+});
+
+test("call times out with a clear error in the caller", async () => {
+  const { value } = await runProcess(function* () {
+    const silent = spawn(function* () {
+      yield* receive(on("never"));
+    });
+    try {
+      yield* call(silent, ["get", "x"], 20);
+      return "no error";
+    } catch (error) {
+      return error;
+    }
+  });
+  assert.ok(value instanceof CallTimeoutError);
+  assert.match((value as Error).message, /call to <0\.\d+\.0> timed out after 20 ms with no reply to \["get","x"\]/);
+});
+
+test("a late reply to a timed-out call does not disturb the next call", async () => {
+  const { value } = await runProcess(function* () {
+    const slow = spawn(function* () {
+      for (;;) {
+        yield* receive(
+          on(["$call", From, Number], function* ([, from, ms]) {
+            yield* sleep(ms);
+            reply(from, ms);
+          }),
+        );
+      }
+    });
+    let first: unknown;
+    try {
+      yield* call(slow, 40, 5);
+    } catch (error) {
+      first = (error as Error).name;
+    }
+    const second = yield* call<number>(slow, 1, 1000);
+    return { first, second };
+  });
+  assert.deepEqual(value, { first: "CallTimeoutError", second: 1 });
+});
+
+test("sleep keeps messages in the mailbox", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "kept");
+    yield* sleep(5);
+    return [yield* receive(on(_), after(0, () => "empty")), yield* receive(after(0, () => "empty"))];
+  });
+  // A receive with only an after clause matches nothing, like Erlang's `receive after 0 -> ... end`.
+  assert.deepEqual(value, ["kept", "empty"]);
+});
+
+test("receive refuses an after clause that is not last", async () => {
+  await assert.rejects(
+    runProcess(function* () {
+      return yield* receive(after(10) as never, on("x"));
+    }),
+    /receive: clause 1 is not on\(\.\.\.\); after\(\.\.\.\) must come last/,
+  );
+});
