@@ -4,7 +4,7 @@
 import { copyTerm } from "./copy.js";
 import { _ } from "./pattern.js";
 import { Process } from "./process.js";
-import { after, On, After, waitFor, type Clause, type ClauseResult, type Receive } from "./receive.js";
+import { after, On, After, beginReceive, type Clause, type ClauseResult, type Receive } from "./receive.js";
 import { budget } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
 import { Pid, Ref } from "./terms.js";
@@ -67,13 +67,13 @@ export function send(dest: Pid | string, msg: unknown): void {
 export function receive(): Receive<unknown>;
 export function receive<C extends Clause<unknown>[]>(...clauses: C): Receive<ClauseResult<C[number]>>;
 export function receive(...clauses: Clause<unknown>[]): Receive<unknown> {
-  return waitFor(current("receive"), null, clauses);
+  return beginReceive(current("receive"), null, clauses);
 }
 
 /** Suspends the process for `ms` milliseconds; messages stay in the mailbox. */
 export function sleep(ms: number): Receive<undefined> {
   const p = current("sleep");
-  return waitFor(p, p.tail, [after(ms)]) as Receive<undefined>;
+  return beginReceive(p, p.tail, [after(ms)]) as Receive<undefined>;
 }
 
 /**
@@ -88,7 +88,7 @@ export function* call<T = unknown>(dest: Pid | string, request: unknown, timeout
   // A reply can only arrive after the request, so the receive starts after today's last message.
   const marker = p.tail;
   scheduler.deliver(target, ["$call", [p, ref], copyTerm(request, "request")]);
-  const answer = yield* waitFor(p, marker, [new On(["$reply", ref, _], undefined), new After(timeoutMs, () => NO_REPLY)]);
+  const answer = yield* beginReceive(p, marker, [new On(["$reply", ref, _], undefined), new After(timeoutMs, () => NO_REPLY)]);
   if (answer === NO_REPLY) {
     throw new CallTimeoutError(`call to ${dest} timed out after ${timeoutMs} ms with no reply to ${preview(request)}`);
   }
@@ -153,7 +153,7 @@ function resolve(what: string, dest: Pid | string): Process {
 function local(what: string, pid: Pid): Process {
   if (pid instanceof Process) return pid;
   if (pid instanceof Pid) {
-    const p = scheduler.processes.get(pid.id);
+    const p = scheduler.find(pid.id);
     // A pid of a process that is gone behaves like a dead process.
     return p ?? deadProcess(pid);
   }

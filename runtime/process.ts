@@ -1,7 +1,9 @@
 // The process control block: everything the scheduler keeps for one process.
-// It extends Pid so that a local send reaches the mailbox without a table lookup.
+// It extends Pid so that a local send reaches the mailbox without a table lookup, and it is the
+// iterator that `yield* receive(...)` delegates to, so a waiting process needs no extra objects.
 // Kept small on purpose: a parked process should cost a few hundred bytes (DESIGN.md).
 
+import { stepReceive, type Clause } from "./receive.js";
 import { Pid } from "./terms.js";
 import type { Timer } from "./timers.js";
 
@@ -16,20 +18,25 @@ export class MessageNode {
 /** A process generator; what it yields tells the scheduler why it stopped. */
 export type ProcessGenerator = Generator<unknown, unknown, unknown>;
 
-export class Process extends Pid {
+export class Process extends Pid implements Iterator<unknown, unknown, unknown> {
   status: Status = "runnable";
   gen: ProcessGenerator | null;
   /** The mailbox: oldest message first. */
   head: MessageNode | null = null;
   tail: MessageNode | null = null;
   mailboxLength = 0;
-  /** The armed `after` timer of the receive the process waits in. */
-  timer: Timer | null = null;
-  /** Set when that timer fired; the receive then runs its `after` clause. */
-  timedOut = false;
-  /** The registered name, when the process has one. */
-  name: string | undefined = undefined;
+  /** The clauses of the receive the process is in: one clause, a list, or null to take any message. */
+  clauses: Clause | readonly Clause[] | null = null;
+  /** The last message that receive rejected: its scan goes on after it (null: from the oldest). */
+  scanAfter: MessageNode | null = null;
+  /** Generator handlers of matched receives that are still running; see stepReceive. */
+  handlers: HandlerStack | null = null;
+  /** The armed `after` timer of the receive, or TIMED_OUT once it fired. */
+  timer: Timer | typeof TIMED_OUT | null = null;
   reductions = 0;
+  /** The scheduler's list of live processes, for enumeration without a table. */
+  prevLive: Process | null = null;
+  nextLive: Process | null = null;
 
   constructor(
     id: number,
@@ -57,4 +64,21 @@ export class Process extends Pid {
     if (this.tail === node) this.tail = prev;
     this.mailboxLength--;
   }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  next(input?: unknown): IteratorResult<unknown, unknown> {
+    return stepReceive(this, input);
+  }
 }
+
+/** Generator handlers, outermost first; `depth` is how many of them the current step has entered. */
+export class HandlerStack {
+  readonly running: Iterator<unknown, unknown, unknown>[] = [];
+  depth = 0;
+}
+
+/** Marks a receive whose `after` timer fired. */
+export const TIMED_OUT = Symbol("timed out");

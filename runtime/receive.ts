@@ -1,16 +1,18 @@
 // Selective receive over a process's mailbox.
-// The scan keeps its place between wake-ups (`prev` is the last message it rejected), so a
-// blocked receive never rescans what it already rejected, and `call` starts after a marker:
-// a reply cannot be older than its request. Naive rescanning is O(n²) (DESIGN.md).
+// `yield* receive(...)` delegates to the process itself (Process.next calls stepReceive), so a
+// waiting process costs no generator of its own. The scan keeps its place between wake-ups
+// (`scanAfter`, the last message it rejected): a blocked receive never rescans what it already
+// rejected, and `call` starts after a marker, since a reply cannot be older than its request.
+// Naive rescanning is O(n²) (DESIGN.md).
 
 import { matches, type Match } from "./pattern.js";
-import type { Process, MessageNode } from "./process.js";
+import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
-/** Runs a handler; a generator handler runs inside the process with `yield*`. */
+/** What a handler gives back to the receive: a generator handler's return value. */
 type HandlerResult<R> = R extends Generator<unknown, infer T, unknown> ? T : R;
 
 /** A receive clause that matches a pattern: `on(pattern, handler?)`. */
@@ -35,7 +37,7 @@ export class After<R> {
 export type Clause<R = unknown> = On<R> | After<R>;
 export type ClauseResult<C> = C extends On<infer R> | After<infer R> ? R : never;
 /** What `yield*` on a receive, call or sleep gives back. */
-export type Receive<T> = Generator<unknown, T, unknown>;
+export type Receive<T> = Iterable<unknown, T, unknown>;
 
 /** A clause that matches `pattern`; without a handler the receive returns the message itself. */
 export function on<const P>(pattern: P): On<Match<P>>;
@@ -54,60 +56,109 @@ export function after(ms: number, handler?: () => unknown): After<unknown> {
   return new After(ms, handler);
 }
 
-/** Waits in `p`'s mailbox, scanning after `prev` (null: from the oldest message). */
-export function* waitFor(p: Process, prev: MessageNode | null, clauses: readonly Clause[]): Receive<unknown> {
+/**
+ * Starts a receive in `p`: scanning after `scanAfter` (null: from the oldest message).
+ * A single clause is kept as it is, not in an array: a parked process keeps its clauses.
+ */
+export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses: readonly Clause[]): Receive<unknown> {
   budget.r--;
-  const takeAny = clauses.length === 0;
-  let n = clauses.length;
-  let timeout: After<unknown> | undefined;
-  if (n > 0 && clauses[n - 1] instanceof After) timeout = clauses[--n] as After<unknown>;
+  const n = clauses.length;
   for (let i = 0; i < n; i++) {
-    if (!(clauses[i] instanceof On)) throw new TypeError(`receive: clause ${i + 1} is not on(...); after(...) must come last`);
+    const c = clauses[i];
+    if (c instanceof On || (c instanceof After && i === n - 1)) continue;
+    throw new TypeError(
+      c instanceof After ? `receive: clause ${i + 1} is after(...), which must come last` : `receive: clause ${i + 1} is not on(...) or after(...)`,
+    );
   }
-  let node = prev === null ? p.head : prev.next;
-  for (;;) {
-    for (; node !== null; prev = node, node = node.next) {
-      const msg = node.msg;
-      let clause: On<unknown> | undefined;
-      if (takeAny) clause = ANY;
-      else {
-        for (let i = 0; i < n; i++) {
-          const c = clauses[i] as On<unknown>;
-          if (matches(c.pattern, msg)) {
-            clause = c;
-            break;
-          }
-        }
-        if (clause === undefined) continue;
-      }
-      p.unlink(prev, node);
-      p.timedOut = false;
-      if (p.timer !== null) scheduler.cancelTimer(p);
-      scheduler.stats.receives++;
-      const handler = clause.handler as ((msg: unknown) => unknown) | undefined;
-      if (handler === undefined) return msg;
-      if (handler instanceof GeneratorFunction) return yield* handler(msg) as Receive<unknown>;
-      return handler(msg);
-    }
-    if (p.timedOut) {
-      p.timedOut = false;
-      return yield* runTimeout(timeout!);
-    }
-    if (timeout !== undefined && p.timer === null) {
-      if (timeout.ms === 0) return yield* runTimeout(timeout);
-      if (timeout.ms !== Infinity) scheduler.armTimer(p, timeout.ms);
-    }
-    p.status = "waiting";
-    yield WAIT;
-    node = prev === null ? p.head : prev.next;
-  }
+  p.clauses = n === 0 ? null : n === 1 ? clauses[0]! : clauses;
+  p.scanAfter = scanAfter;
+  return p;
 }
 
-const ANY = new On<unknown>(undefined, undefined);
+/** Yield* reads a result at once, so the two shapes it can see are shared, not allocated per step. */
+const WAITING: IteratorYieldResult<unknown> = { done: false, value: WAIT };
 
-function* runTimeout(clause: After<unknown>): Receive<unknown> {
-  const handler = clause.handler;
-  if (handler === undefined) return undefined;
-  if (handler instanceof GeneratorFunction) return yield* handler() as Receive<unknown>;
-  return handler();
+/**
+ * One step of the receive `p` is in. Generator handlers run inside the receive: they are kept in
+ * `p.handlers`, and a step at depth d forwards to handler d. A handler may itself receive; that
+ * inner receive is the one step that reaches the scan below, since only one receive scans at a time.
+ */
+export function stepReceive(p: Process, input: unknown): IteratorResult<unknown, unknown> {
+  const stack = p.handlers;
+  if (stack !== null && stack.depth < stack.running.length) return stepHandler(stack, input);
+
+  const clauses = p.clauses;
+  const timeout = timeoutOf(clauses);
+  let prev = p.scanAfter;
+  let node = prev === null ? p.head : prev.next;
+  for (; node !== null; prev = node, node = node.next) {
+    const msg = node.msg;
+    let handler: ((msg: unknown) => unknown) | undefined;
+    if (clauses !== null) {
+      const clause = matchingClause(clauses, msg);
+      if (clause === undefined) continue;
+      handler = clause.handler as ((msg: unknown) => unknown) | undefined;
+    }
+    p.unlink(prev, node);
+    endReceive(p);
+    scheduler.stats.receives++;
+    if (handler === undefined) return { done: true, value: msg };
+    return runHandler(p, handler, msg);
+  }
+  p.scanAfter = prev;
+  if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
+    endReceive(p);
+    const handler = timeout!.handler;
+    return handler === undefined ? { done: true, value: undefined } : runHandler(p, handler, undefined);
+  }
+  if (timeout !== undefined && p.timer === null && timeout.ms !== Infinity) scheduler.armTimer(p, timeout.ms);
+  p.status = "waiting";
+  return WAITING;
+}
+
+function matchingClause(clauses: Clause | readonly Clause[], msg: unknown): On<unknown> | undefined {
+  if (clauses instanceof On) return matches(clauses.pattern, msg) ? clauses : undefined;
+  if (clauses instanceof After) return undefined;
+  for (let i = 0; i < clauses.length; i++) {
+    const c = clauses[i];
+    if (c instanceof On && matches(c.pattern, msg)) return c;
+  }
+  return undefined;
+}
+
+function timeoutOf(clauses: Clause | readonly Clause[] | null): After<unknown> | undefined {
+  if (clauses === null || clauses instanceof On) return undefined;
+  if (clauses instanceof After) return clauses;
+  const last = clauses[clauses.length - 1];
+  return last instanceof After ? last : undefined;
+}
+
+/** Forwards a step to the handler at the current depth; the handler's own receives go deeper. */
+function stepHandler(stack: HandlerStack, input: unknown): IteratorResult<unknown, unknown> {
+  const depth = stack.depth;
+  stack.depth = depth + 1;
+  let result: IteratorResult<unknown, unknown>;
+  try {
+    result = stack.running[depth]!.next(input);
+  } catch (error) {
+    // The handler is finished; the process may catch this and receive again.
+    stack.running.length = depth;
+    throw error;
+  } finally {
+    stack.depth = depth;
+  }
+  if (!result.done) return result;
+  stack.running.pop();
+  return { done: true, value: result.value };
+}
+
+function endReceive(p: Process): void {
+  if (p.timer !== null) scheduler.cancelTimer(p);
+  p.scanAfter = null;
+}
+
+function runHandler(p: Process, handler: (msg: unknown) => unknown, msg: unknown): IteratorResult<unknown, unknown> {
+  if (!(handler instanceof GeneratorFunction)) return { done: true, value: handler(msg) };
+  (p.handlers ??= new HandlerStack()).running.push(handler(msg) as Iterator<unknown, unknown, unknown>);
+  return stepReceive(p, undefined);
 }

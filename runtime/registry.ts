@@ -8,6 +8,8 @@ export class RegistryError extends Error {
 
 export class Registry {
   private readonly names = new Map<string, Process>();
+  /** The reverse direction; few processes have names, so it is kept here rather than in every process. */
+  private readonly nameOf = new Map<Process, string>();
 
   register(name: string, p: Process): void {
     if (typeof name !== "string" || name.length === 0) {
@@ -18,18 +20,19 @@ export class Registry {
       throw new RegistryError(`register: the name "${name}" is already taken by ${holder}`);
     }
     if (p.status === "exited") throw new RegistryError(`register: ${p} is not alive, so it cannot take the name "${name}"`);
-    if (p.name !== undefined) {
-      throw new RegistryError(`register: ${p} is already registered as "${p.name}"; a process holds at most one name`);
+    const held = this.nameOf.get(p);
+    if (held !== undefined) {
+      throw new RegistryError(`register: ${p} is already registered as "${held}"; a process holds at most one name`);
     }
     this.names.set(name, p);
-    p.name = name;
+    this.nameOf.set(p, name);
   }
 
   unregister(name: string): void {
     const holder = this.names.get(name);
     if (holder === undefined) throw new RegistryError(`unregister: no process is registered as "${name}"`);
     this.names.delete(name);
-    holder.name = undefined;
+    this.nameOf.delete(holder);
   }
 
   whereis(name: string): Process | undefined {
@@ -40,11 +43,17 @@ export class Registry {
     return [...this.names.keys()];
   }
 
+  /** The name a process holds, if any. */
+  nameFor(p: Process): string | undefined {
+    return this.nameOf.get(p);
+  }
+
   /** Frees the name of a process that exits. */
   release(p: Process): void {
-    if (p.name !== undefined) {
-      this.names.delete(p.name);
-      p.name = undefined;
+    const name = this.nameOf.get(p);
+    if (name !== undefined) {
+      this.names.delete(name);
+      this.nameOf.delete(p);
     }
   }
 }

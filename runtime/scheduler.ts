@@ -4,7 +4,7 @@
 // their scheduler (`id % count`), so a message can be routed without asking anyone.
 
 import { budget, WAIT } from "./reductions.js";
-import { Process, type ProcessGenerator } from "./process.js";
+import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
 import { Ref } from "./terms.js";
@@ -45,7 +45,9 @@ export class Scheduler {
   readonly runQueue = new RunQueue();
   readonly timers = new TimerHeap();
   readonly registry = new Registry();
-  readonly processes = new Map<number, Process>();
+  /** Live processes, newest first, linked through the processes themselves. */
+  newestLive: Process | null = null;
+  liveCount = 0;
   readonly stats = new SchedulerStats();
   current: Process | null = null;
   listener: SchedulerListener = { exited() {}, overran() {}, nonPreemptible() {} };
@@ -73,7 +75,11 @@ export class Scheduler {
   spawn(fn: Function, gen: ProcessGenerator): Process {
     const id = this.nextSerial++ * this.count + this.index;
     const p = new Process(id, fn, gen);
-    this.processes.set(id, p);
+    const newest = this.newestLive;
+    if (newest !== null) newest.prevLive = p;
+    p.nextLive = newest;
+    this.newestLive = p;
+    this.liveCount++;
     this.stats.spawns++;
     this.runQueue.push(p);
     this.wake();
@@ -92,6 +98,12 @@ export class Scheduler {
     if (p.status === "waiting") this.makeRunnable(p);
   }
 
+  /** The live process with this id; a walk over the live list, for the rare lookups that have no Process. */
+  find(id: number): Process | undefined {
+    for (let p = this.newestLive; p !== null; p = p.nextLive) if (p.id === id) return p;
+    return undefined;
+  }
+
   armTimer(p: Process, ms: number): void {
     const timer = new Timer(performance.now() + ms, p);
     p.timer = timer;
@@ -99,10 +111,8 @@ export class Scheduler {
   }
 
   cancelTimer(p: Process): void {
-    if (p.timer !== null) {
-      this.timers.cancel(p.timer);
-      p.timer = null;
-    }
+    if (p.timer !== null && p.timer !== TIMED_OUT) this.timers.cancel(p.timer);
+    p.timer = null;
   }
 
   /** Ends a process: frees its name, mailbox and timer, and tells the listener. */
@@ -110,11 +120,12 @@ export class Scheduler {
     if (p.status === "exited") return;
     p.status = "exited";
     p.gen = null;
-    p.head = p.tail = null;
+    p.head = p.tail = p.scanAfter = null;
+    p.handlers = null;
     p.mailboxLength = 0;
     this.cancelTimer(p);
     this.registry.release(p);
-    this.processes.delete(p.id);
+    this.unlinkLive(p);
     this.stats.exits++;
     this.listener.exited(p, reason, crashed);
   }
@@ -123,6 +134,14 @@ export class Scheduler {
   kill(p: Process, reason: ExitReason = "killed"): void {
     if (p === this.current) throw new Error("a process cannot kill itself this way; throw or return instead");
     this.exit(p, reason, false);
+  }
+
+  private unlinkLive(p: Process): void {
+    if (p.prevLive === null) this.newestLive = p.nextLive;
+    else p.prevLive.nextLive = p.nextLive;
+    if (p.nextLive !== null) p.nextLive.prevLive = p.prevLive;
+    p.prevLive = p.nextLive = null;
+    this.liveCount--;
   }
 
   private makeRunnable(p: Process): void {
@@ -207,11 +226,8 @@ export class Scheduler {
     let timer: Timer | undefined;
     while ((timer = this.timers.popDue(now)) !== undefined) {
       const p = timer.process;
-      p.timer = null;
-      if (p.status === "waiting") {
-        p.timedOut = true;
-        this.makeRunnable(p);
-      }
+      p.timer = TIMED_OUT;
+      if (p.status === "waiting") this.makeRunnable(p);
     }
   }
 

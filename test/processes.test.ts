@@ -41,7 +41,7 @@ test("exit(pid, reason) stops a process waiting in receive; its messages are dro
     yield* sleep(1);
     exit(waiting, "shutdown");
     send(waiting, "after death");
-    return { alive: isAlive(waiting), processes: scheduler.processes.has(waiting.id) };
+    return { alive: isAlive(waiting), processes: scheduler.find(waiting.id) !== undefined };
   });
   assert.deepEqual(value, { alive: false, processes: false });
 });

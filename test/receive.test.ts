@@ -228,6 +228,47 @@ test("receive refuses an after clause that is not last", async () => {
     runProcess(function* () {
       return yield* receive(after(10) as never, on("x"));
     }),
-    /receive: clause 1 is not on\(\.\.\.\); after\(\.\.\.\) must come last/,
+    /receive: clause 1 is after\(\.\.\.\), which must come last/,
   );
+});
+
+test("a generator handler that throws can be caught, and the next receive works", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "bad");
+    send(self(), "good");
+    let caught = "";
+    try {
+      yield* receive(
+        on("bad", function* () {
+          yield* sleep(1);
+          throw new Error("handler failed");
+        }),
+      );
+    } catch (error) {
+      caught = (error as Error).message;
+    }
+    const next = yield* receive(on("good", () => "next receive ran"));
+    return { caught, next };
+  });
+  assert.deepEqual(value, { caught: "handler failed", next: "next receive ran" });
+});
+
+test("generator handlers nest: a handler may receive, and its own handler may too", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), "outer");
+    send(self(), "inner");
+    send(self(), "innermost");
+    return yield* receive(
+      on("outer", function* () {
+        const inner = yield* receive(
+          on("inner", function* () {
+            yield* sleep(1);
+            return `inner+${yield* receive(on("innermost"))}`;
+          }),
+        );
+        return `outer+${inner}`;
+      }),
+    );
+  });
+  assert.equal(value, "outer+inner+innermost");
 });
