@@ -1,9 +1,9 @@
 // The public API of Beamline: what user programs import from "beamline".
 // It reads like Erlang for TypeScript users: spawn, send, receive, self, register, whereis.
 
-import { copyTerm } from "./copy.js";
+import { copyArgs, copyTerm } from "./copy.js";
 import { _ } from "./pattern.js";
-import { Process } from "./process.js";
+import { Process, type ProcessGenerator } from "./process.js";
 import { after, On, After, beginReceive, type Clause, type ClauseResult, type Receive } from "./receive.js";
 import { budget } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
@@ -38,8 +38,7 @@ export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): 
     throw new TypeError(`spawn: expected a generator function (function*), got ${describeFunction(fn)}`);
   }
   budget.r--;
-  const copied = args.length === 0 ? args : copyTerm(args, "args");
-  return scheduler.spawn(fn, fn(...copied));
+  return scheduler.spawn(fn as (...args: unknown[]) => ProcessGenerator, args.length === 0 ? args : copyArgs(args));
 }
 
 /** The pid of the calling process. */
@@ -161,7 +160,7 @@ function local(what: string, pid: Pid): Process {
 }
 
 function deadProcess(pid: Pid): Process {
-  const p = new Process(pid.id, deadProcess, null as never);
+  const p = new Process(pid.id, deadProcess as never, []);
   p.status = "exited";
   return p;
 }

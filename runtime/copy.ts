@@ -32,6 +32,18 @@ export function copyTerm<T>(value: T, root = "msg"): T {
   }
 }
 
+/** Copies spawn arguments in place: the rest-parameter array is fresh and belongs to the callee. */
+export function copyArgs(args: unknown[]): unknown[] {
+  let i = 0;
+  try {
+    for (; i < args.length; i++) args[i] = copyValue(args[i], 0);
+  } catch (error) {
+    if (error === COPY_FAILED) throw describeFailure(args[i], `args[${i}]`);
+    throw error;
+  }
+  return args;
+}
+
 /** A cheap sentinel: the slow path below finds the path only once copying has failed. */
 const COPY_FAILED = Symbol("copy failed");
 

@@ -20,7 +20,9 @@ export type ProcessGenerator = Generator<unknown, unknown, unknown>;
 
 export class Process extends Pid implements Iterator<unknown, unknown, unknown> {
   status: Status = "runnable";
-  gen: ProcessGenerator | null;
+  /** Created at the first slice: until then a process costs its arguments, not a whole generator. */
+  gen: ProcessGenerator | null = null;
+  args: unknown[] | null;
   /** The mailbox: oldest message first. */
   head: MessageNode | null = null;
   tail: MessageNode | null = null;
@@ -41,11 +43,11 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   constructor(
     id: number,
     /** The function the process started in, for crash reports and the inspector. */
-    readonly fn: Function,
-    gen: ProcessGenerator,
+    readonly fn: (...args: unknown[]) => ProcessGenerator,
+    args: unknown[],
   ) {
     super(id);
-    this.gen = gen;
+    this.args = args;
   }
 
   /** Appends a message (already copied) to the mailbox. */

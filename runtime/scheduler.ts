@@ -72,9 +72,9 @@ export class Scheduler {
     };
   }
 
-  spawn(fn: Function, gen: ProcessGenerator): Process {
+  spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[]): Process {
     const id = this.nextSerial++ * this.count + this.index;
-    const p = new Process(id, fn, gen);
+    const p = new Process(id, fn, args);
     const newest = this.newestLive;
     if (newest !== null) newest.prevLive = p;
     p.nextLive = newest;
@@ -120,6 +120,7 @@ export class Scheduler {
     if (p.status === "exited") return;
     p.status = "exited";
     p.gen = null;
+    p.args = null;
     p.head = p.tail = p.scanAfter = null;
     p.handlers = null;
     p.mailboxLength = 0;
@@ -180,8 +181,7 @@ export class Scheduler {
   };
 
   private runSlice(p: Process): void {
-    const gen = p.gen;
-    if (gen === null) return;
+    if (p.status === "exited") return;
     this.current = p;
     p.status = "running";
     const heartbeat = this.heartbeat;
@@ -193,6 +193,13 @@ export class Scheduler {
     budget.overSite = undefined;
     let result: IteratorResult<unknown, unknown>;
     try {
+      let gen = p.gen;
+      if (gen === null) {
+        // Called without a receiver, so that stacks name the user's function, not Process.
+        const start = p.fn;
+        gen = p.gen = start(...p.args!);
+        p.args = null;
+      }
       result = gen.next();
     } catch (error) {
       this.endSlice(p, granted);
