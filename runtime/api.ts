@@ -38,7 +38,9 @@ export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): 
     throw new TypeError(`spawn: expected a generator function (function*), got ${describeFunction(fn)}`);
   }
   budget.r--;
-  return scheduler.spawn(fn as (...args: unknown[]) => ProcessGenerator, args.length === 0 ? args : copyArgs(args));
+  const site = budget.s;
+  budget.s = 0;
+  return scheduler.spawn(fn as (...args: unknown[]) => ProcessGenerator, args.length === 0 ? args : copyArgs(args), site);
 }
 
 /** The pid of the calling process. */
@@ -106,12 +108,16 @@ export function reply(from: From, value: unknown): void {
 
 /** Registers a process under a unique name. */
 export function register(name: string, pid: Pid): void {
-  scheduler.registry.register(name, local("register", pid));
+  const p = local("register", pid);
+  scheduler.registry.register(name, p);
+  scheduler.markChanged(p);
 }
 
 /** Frees a registered name. */
 export function unregister(name: string): void {
+  const p = scheduler.registry.whereis(name);
   scheduler.registry.unregister(name);
+  if (p !== undefined) scheduler.markChanged(p);
 }
 
 /** The pid registered under `name`, or undefined. */

@@ -5,31 +5,62 @@
 import { parse, type Node } from "acorn";
 import MagicString from "magic-string";
 
-/** Maps a position in the code being instrumented to the user's `file:line`. */
-export type SiteOf = (line: number, column: number) => string;
+/** A position in the user's source. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** Maps a position in the code being instrumented to the user's source. */
+export type SourceOf = (line: number, column: number) => SourcePosition;
+
+export type SiteKind = "spawn" | "receive" | "function";
+
+/** A spawn call, a waiting call (receive, call, sleep) or a process function, numbered from 1. */
+export interface InstrumentedSite extends SourcePosition {
+  id: number;
+  kind: SiteKind;
+  name: string;
+}
 
 export interface Instrumented {
   code: MagicString;
-  /** How many process generators and plain functions got checks; for tests and diagnostics. */
+  /** Names of the generator functions instrumented as processes. */
   processGenerators: string[];
+  sites: InstrumentedSite[];
 }
 
 type AnyNode = Node & Record<string, any>;
 
 const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor)\d*$/;
+const WAIT_NAME = /^(receive|call|sleep)\d*$/;
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
 
-export function instrument(source: string, siteOf: SiteOf, budgetImport: string): Instrumented {
+export function instrument(source: string, sourceOf: SourceOf, budgetImport: string): Instrumented {
   const ast = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as AnyNode;
   const code = new MagicString(source);
   const spawned = collectSpawnedNames(ast);
   const processGenerators: string[] = [];
+  const sites: InstrumentedSite[] = [];
+  const siteOf = (line: number, column: number): string => {
+    const at = sourceOf(line, column);
+    return `${at.file}:${at.line}`;
+  };
+  const addSite = (node: AnyNode, kind: SiteKind, name: string): number => {
+    const id = sites.length + 1;
+    sites.push({ id, kind, name, ...sourceOf(node.loc!.start.line, node.loc!.start.column) });
+    return id;
+  };
 
   const visit = (node: AnyNode, fn: { process: boolean } | null): void => {
     if (FUNCTIONS.has(node.type)) {
       const process = node.generator === true && isProcessGenerator(node, spawned);
-      if (process) processGenerators.push(node.id?.name ?? "(anonymous)");
+      if (process) {
+        processGenerators.push(node.id?.name ?? "(anonymous)");
+        addSite(node, "function", node.id?.name ?? "(anonymous)");
+      }
       const scope = { process };
       if (!process && node.body.type === "BlockStatement") {
         code.appendLeft(node.body.start + 1, countCheck(siteOf(node.loc!.start.line, node.loc!.start.column)));
@@ -37,6 +68,15 @@ export function instrument(source: string, siteOf: SiteOf, budgetImport: string)
       for (const param of node.params) visit(param, scope);
       visit(node.body, scope);
       return;
+    }
+    if (node.type === "CallExpression") {
+      // The runtime reads __bl.s to know which line a process was spawned at or waits at.
+      const name = calleeName(node);
+      const kind: SiteKind | undefined = name === undefined ? undefined : SPAWN_NAME.test(name) ? "spawn" : WAIT_NAME.test(name) ? "receive" : undefined;
+      if (kind !== undefined) {
+        code.appendLeft(node.start, `(__bl.s = ${addSite(node, kind, name!.replace(/\d+$/, ""))}, `);
+        code.prependRight(node.end, ")");
+      }
     }
     if (fn !== null && LOOPS.has(node.type)) {
       const check = fn.process ? "if (--__bl.r <= 0) yield __bl.P;" : countCheck(siteOf(node.loc!.start.line, node.loc!.start.column));
@@ -51,7 +91,14 @@ export function instrument(source: string, siteOf: SiteOf, budgetImport: string)
   };
   visit(ast, null);
   code.prepend(`import { __beamline as __bl } from ${JSON.stringify(budgetImport)};\n`);
-  return { code, processGenerators };
+  return { code, processGenerators, sites };
+}
+
+function calleeName(call: AnyNode): string | undefined {
+  const callee = call.callee;
+  if (callee.type === "Identifier") return callee.name;
+  if (callee.type === "MemberExpression" && !callee.computed) return callee.property?.name;
+  return undefined;
 }
 
 function countCheck(site: string): string {
@@ -93,8 +140,7 @@ function collectSpawnedNames(ast: AnyNode): Set<string | AnyNode> {
   const found = new Set<string | AnyNode>();
   const walk = (node: AnyNode): void => {
     if (node.type === "CallExpression") {
-      const callee = node.callee;
-      const name = callee.type === "Identifier" ? callee.name : callee.type === "MemberExpression" ? callee.property?.name : undefined;
+      const name = calleeName(node);
       const first = node.arguments[0];
       if (name && SPAWN_NAME.test(name) && first) {
         if (first.type === "Identifier") found.add(first.name);

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import remapping from "@jridgewell/remapping";
 import { TraceMap, originalPositionFor } from "@jridgewell/trace-mapping";
 import * as esbuild from "esbuild";
-import { instrument } from "./instrument.js";
+import { instrument, type InstrumentedSite } from "./instrument.js";
 
 /** A program that cannot be loaded: a syntax error, a missing file, a missing main. */
 export class LoadError extends Error {
@@ -21,6 +21,8 @@ export interface LoadedProgram {
   url: string;
   /** Names of the generator functions instrumented as processes. */
   processGenerators: string[];
+  /** Spawn calls, waiting calls and process functions, by id (from 1). */
+  sites: InstrumentedSite[];
   /** Removes the compiled file. */
   dispose(): void;
 }
@@ -66,12 +68,12 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
   bundleMap.sources = bundleMap.sources.map((s: string) => path.resolve(outDir, s));
   const trace = new TraceMap(bundleMap);
   const cwd = process.cwd();
-  const siteOf = (line: number, column: number): string => {
+  const sourceOf = (line: number, column: number) => {
     const pos = originalPositionFor(trace, { line, column });
-    if (pos.source === null) return `${path.relative(cwd, absolute)}:?`;
-    return `${path.relative(cwd, pos.source)}:${pos.line}`;
+    if (pos.source === null) return { file: path.relative(cwd, absolute), line: 0, column: 0 };
+    return { file: path.relative(cwd, pos.source), line: pos.line, column: pos.column + 1 };
   };
-  const { code, processGenerators } = instrument(js, siteOf, apiUrl);
+  const { code, processGenerators, sites } = instrument(js, sourceOf, apiUrl);
   const passMap = code.generateMap({ hires: true, source: outfile, includeContent: false });
   const composed = remapping(passMap.toString(), (file) => (file === outfile ? bundleMap : null));
   const mapUrl = `data:application/json;base64,${Buffer.from(composed.toString()).toString("base64")}`;
@@ -79,6 +81,7 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
   return {
     url: pathToFileURL(outfile).href,
     processGenerators,
+    sites,
     dispose: () => rmSync(outDir, { recursive: true, force: true }),
   };
 }

@@ -36,6 +36,11 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   /** The armed `after` timer of the receive, or TIMED_OUT once it fired. */
   timer: Timer | typeof TIMED_OUT | null = null;
   reductions = 0;
+  /** Site ids from the loader (0 = unknown): where the process was spawned, where it waits. */
+  spawnSite = 0;
+  waitSite = 0;
+  /** The telemetry interval in which the process was last marked changed. */
+  changedIn = 0;
   /** The scheduler's list of live processes, for enumeration without a table. */
   prevLive: Process | null = null;
   nextLive: Process | null = null;

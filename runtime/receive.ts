@@ -72,6 +72,9 @@ export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses:
   }
   p.clauses = n === 0 ? null : n === 1 ? clauses[0]! : clauses;
   p.scanAfter = scanAfter;
+  // The instrumented call site set budget.s just before this call (0 when it was not instrumented).
+  p.waitSite = budget.s < scheduler.sites.size ? budget.s : 0;
+  budget.s = 0;
   return p;
 }
 
@@ -101,7 +104,7 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
     }
     p.unlink(prev, node);
     endReceive(p);
-    scheduler.stats.receives++;
+    scheduler.took(p, msg);
     if (handler === undefined) return { done: true, value: msg };
     return runHandler(p, handler, msg);
   }
@@ -112,7 +115,7 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
     return handler === undefined ? { done: true, value: undefined } : runHandler(p, handler, undefined);
   }
   if (timeout !== undefined && p.timer === null && timeout.ms !== Infinity) scheduler.armTimer(p, timeout.ms);
-  p.status = "waiting";
+  scheduler.park(p);
   return WAITING;
 }
 

@@ -19,6 +19,8 @@ export const budget = {
   lim: -2000,
   /** What instrumented process loops yield. */
   P: PREEMPT,
+  /** The site id of the spawn or waiting call being made, set by the instrumented call; 0 = unknown. */
+  s: 0,
   /** Where the current slice first overran, or undefined. */
   overSite: undefined as string | undefined,
   /** Called once per slice by count-only checks that find the slice overrun. */

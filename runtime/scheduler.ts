@@ -2,11 +2,15 @@
 // It runs each runnable process for one slice (a reduction budget), then the next, FIFO.
 // Several schedulers (m:n) each run one of these in their own worker thread; pids encode
 // their scheduler (`id % count`), so a message can be routed without asking anyone.
+// The counters it keeps for telemetry are incremental (never a scan over all processes).
 
-import { budget, WAIT } from "./reductions.js";
+import { mailboxBucket } from "../protocol/frames.js";
+import { EventRing } from "./eventRing.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
+import { budget, WAIT } from "./reductions.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
+import { Counter, newCounters } from "./schedulerCounters.js";
 import { Ref } from "./terms.js";
 import { Timer, TimerHeap } from "./timers.js";
 
@@ -22,15 +26,18 @@ export interface SchedulerListener {
   nonPreemptible(p: Process, site: string, ms: number): void;
 }
 
-/** Always-on counters, written only by this thread with plain stores. */
-export class SchedulerStats {
-  reductions = 0;
-  slices = 0;
-  sends = 0;
-  receives = 0;
-  spawns = 0;
-  exits = 0;
-  nonPreemptibleSlices = 0;
+/** Per-site counters for code lenses, indexed by site id (0 = unknown). */
+export class SiteCounters {
+  readonly live: Float64Array;
+  readonly queued: Float64Array;
+  readonly reductions: Float64Array;
+  readonly waiting: Float64Array;
+  constructor(readonly size: number) {
+    this.live = new Float64Array(size);
+    this.queued = new Float64Array(size);
+    this.reductions = new Float64Array(size);
+    this.waiting = new Float64Array(size);
+  }
 }
 
 /** Run this long at most before letting the thread's event loop handle control messages. */
@@ -47,8 +54,9 @@ export class Scheduler {
   readonly registry = new Registry();
   /** Live processes, newest first, linked through the processes themselves. */
   newestLive: Process | null = null;
-  liveCount = 0;
-  readonly stats = new SchedulerStats();
+  /** Always-on totals (see schedulerCounters.ts), shared with the main thread. */
+  counters: Float64Array = newCounters();
+  sites = new SiteCounters(1);
   current: Process | null = null;
   listener: SchedulerListener = { exited() {}, overran() {}, nonPreemptible() {} };
   /**
@@ -56,6 +64,13 @@ export class Scheduler {
    * [1] is the running process's id (0 between slices). Plain stores, no locks.
    */
   heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(2);
+  /** With telemetry on: processes changed in the current interval, and pids that ended. */
+  changed: Process[] | null = null;
+  removed: number[] = [];
+  interval = 1;
+  /** Processes whose events are recorded, and the bounded ring they go to. */
+  readonly traced = new Set<Process>();
+  readonly events = new EventRing(10_000);
 
   private nextSerial = 1;
   private nextRef = 1;
@@ -72,15 +87,27 @@ export class Scheduler {
     };
   }
 
-  spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[]): Process {
+  get liveCount(): number {
+    return this.counters[Counter.processes]!;
+  }
+
+  spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
     const id = this.nextSerial++ * this.count + this.index;
     const p = new Process(id, fn, args);
+    p.spawnSite = site < this.sites.size ? site : 0;
     const newest = this.newestLive;
     if (newest !== null) newest.prevLive = p;
     p.nextLive = newest;
     this.newestLive = p;
-    this.liveCount++;
-    this.stats.spawns++;
+    const c = this.counters;
+    c[Counter.processes]++;
+    c[Counter.spawns]++;
+    c[Counter.histogram]++;
+    this.sites.live[p.spawnSite]++;
+    this.markChanged(p);
+    if (this.traced.size !== 0 && this.current !== null && this.traced.has(this.current)) {
+      this.events.record("spawn", this.current.id, id, fn.name);
+    }
     this.runQueue.push(p);
     this.wake();
     return p;
@@ -92,10 +119,51 @@ export class Scheduler {
 
   /** Puts an already copied message into a local process's mailbox, waking it if it waits. */
   deliver(p: Process, msg: unknown): void {
-    this.stats.sends++;
+    const c = this.counters;
+    c[Counter.sends]++;
+    if (this.traced.size !== 0) this.traceSend(p, msg);
     if (p.status === "exited") return;
     p.enqueue(msg);
+    const length = p.mailboxLength;
+    c[Counter.queued]++;
+    // The histogram bucket only changes when the length reaches a power of two.
+    if ((length & (length - 1)) === 0) {
+      c[Counter.histogram + mailboxBucket(length - 1)]--;
+      c[Counter.histogram + mailboxBucket(length)]++;
+    }
+    this.sites.queued[p.spawnSite]++;
+    this.markChanged(p);
     if (p.status === "waiting") this.makeRunnable(p);
+  }
+
+  /** Accounts for a message that receive took out of `p`'s mailbox. */
+  took(p: Process, msg: unknown): void {
+    const c = this.counters;
+    const length = p.mailboxLength;
+    c[Counter.receives]++;
+    c[Counter.queued]--;
+    if (((length + 1) & length) === 0) {
+      c[Counter.histogram + mailboxBucket(length + 1)]--;
+      c[Counter.histogram + mailboxBucket(length)]++;
+    }
+    this.sites.queued[p.spawnSite]--;
+    if (this.traced.size !== 0 && this.traced.has(p)) this.events.record("receive", p.id, 0, msg);
+  }
+
+  /** The process waits in a receive; `p.waitSite` says where. */
+  park(p: Process): void {
+    p.status = "waiting";
+    this.counters[Counter.waiting]++;
+    this.sites.waiting[p.waitSite]++;
+  }
+
+  /** Marks a process as changed in this telemetry interval (a name, a mailbox, a slice). */
+  markChanged(p: Process): void {
+    const changed = this.changed;
+    if (changed !== null && p.changedIn !== this.interval) {
+      p.changedIn = this.interval;
+      changed.push(p);
+    }
   }
 
   /** The live process with this id; a walk over the live list, for the rare lookups that have no Process. */
@@ -118,7 +186,15 @@ export class Scheduler {
   /** Ends a process: frees its name, mailbox and timer, and tells the listener. */
   exit(p: Process, reason: ExitReason, crashed: boolean): void {
     if (p.status === "exited") return;
+    if (p.status === "waiting") this.unpark(p);
     p.status = "exited";
+    const c = this.counters;
+    c[Counter.queued] -= p.mailboxLength;
+    c[Counter.histogram + mailboxBucket(p.mailboxLength)]--;
+    c[Counter.processes]--;
+    c[Counter.exits]++;
+    this.sites.live[p.spawnSite]--;
+    this.sites.queued[p.spawnSite] -= p.mailboxLength;
     p.gen = null;
     p.args = null;
     p.head = p.tail = p.scanAfter = null;
@@ -127,7 +203,8 @@ export class Scheduler {
     this.cancelTimer(p);
     this.registry.release(p);
     this.unlinkLive(p);
-    this.stats.exits++;
+    if (this.changed !== null) this.removed.push(p.id);
+    if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     this.listener.exited(p, reason, crashed);
   }
 
@@ -137,15 +214,25 @@ export class Scheduler {
     this.exit(p, reason, false);
   }
 
+  private traceSend(to: Process, msg: unknown): void {
+    const from = this.current;
+    if (this.traced.has(to) || (from !== null && this.traced.has(from))) this.events.record("send", from?.id ?? 0, to.id, msg);
+  }
+
   private unlinkLive(p: Process): void {
     if (p.prevLive === null) this.newestLive = p.nextLive;
     else p.prevLive.nextLive = p.nextLive;
     if (p.nextLive !== null) p.nextLive.prevLive = p.prevLive;
     p.prevLive = p.nextLive = null;
-    this.liveCount--;
+  }
+
+  private unpark(p: Process): void {
+    this.counters[Counter.waiting]--;
+    this.sites.waiting[p.waitSite]--;
   }
 
   private makeRunnable(p: Process): void {
+    if (p.status === "waiting") this.unpark(p);
     p.status = "runnable";
     this.runQueue.push(p);
     this.wake();
@@ -172,6 +259,8 @@ export class Scheduler {
       if (now - started > MAX_RUN_MS) break;
     }
     this.running = false;
+    this.counters[Counter.busyMs] += now - started;
+    this.counters[Counter.runQueue] = this.runQueue.length;
     if (this.runQueue.length > 0) {
       this.scheduled = true;
       setImmediate(this.runLoop);
@@ -218,13 +307,15 @@ export class Scheduler {
   private endSlice(p: Process, granted: number): void {
     const used = granted - budget.r;
     p.reductions += used;
-    const stats = this.stats;
-    stats.reductions += used;
-    stats.slices++;
+    const c = this.counters;
+    c[Counter.reductions] += used;
+    c[Counter.slices]++;
+    this.sites.reductions[p.spawnSite] += used;
+    this.markChanged(p);
     this.heartbeat[1] = 0;
     this.current = null;
     if (budget.overSite !== undefined) {
-      stats.nonPreemptibleSlices++;
+      c[Counter.nonPreemptible]++;
       this.listener.nonPreemptible(p, budget.overSite, performance.now() - this.overrunAt);
     }
   }

@@ -1,16 +1,19 @@
-// Builds the runtime into dist/runtime: one ES module per source file, so that the scheduler
-// thread and the user's program share one instance of the runtime API module.
+// Builds the runtime and the protocol into dist/: one ES module per source file, so that the
+// scheduler thread and the user's program share one instance of the runtime API module.
 
 import { build } from "esbuild";
 import { readdirSync } from "node:fs";
 
-const runtimeSources = readdirSync("runtime")
-  .filter((f) => f.endsWith(".ts"))
-  .map((f) => `runtime/${f}`);
+const sources = ["runtime", "protocol"].flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `${dir}/${f}`),
+);
 
 await build({
-  entryPoints: runtimeSources,
-  outdir: "dist/runtime",
+  entryPoints: sources,
+  outdir: "dist",
+  outbase: ".",
   bundle: false,
   format: "esm",
   platform: "node",

@@ -5,8 +5,8 @@ import { test } from "node:test";
 import { instrument } from "../runtime/instrument.js";
 
 const run = (source: string) => {
-  const { code, processGenerators } = instrument(source, (line) => `prog.ts:${line}`, "beamline-api");
-  return { code: code.toString(), processGenerators };
+  const { code, processGenerators, sites } = instrument(source, (line, column) => ({ file: "prog.ts", line, column }), "beamline-api");
+  return { code: code.toString(), processGenerators, sites };
 };
 
 test("loops in a spawned generator yield when the budget is spent", () => {
@@ -48,4 +48,18 @@ test("a nested plain function inside a process only counts", () => {
 test("the runtime's budget object is imported once, at the top", () => {
   const { code } = run(`const a = 1;`);
   assert.ok(code.startsWith(`import { __beamline as __bl } from "beamline-api";\n`));
+});
+
+test("spawn and wait calls record their site before the call, and process functions are sites", () => {
+  const { code, sites } = run(`function* main() {\n  const p = spawn(worker);\n  const m = yield* receive();\n}\nexport { main };`);
+  assert.match(code, /const p = \(__bl\.s = 2, spawn\(worker\)\);/);
+  assert.match(code, /const m = yield\* \(__bl\.s = 3, receive\(\)\);/);
+  assert.deepEqual(
+    sites.map(({ id, kind, name, line }) => ({ id, kind, name, line })),
+    [
+      { id: 1, kind: "function", name: "main", line: 1 },
+      { id: 2, kind: "spawn", name: "spawn", line: 2 },
+      { id: 3, kind: "receive", name: "receive", line: 3 },
+    ],
+  );
 });

@@ -1,0 +1,178 @@
+// The JSON control messages of the telemetry stream: what the runtime tells a client (hello, the
+// site table, warnings, responses) and the requests a client may send, each answered or refused
+// with a reason. docs/protocol.md documents every message.
+
+import { ProtocolError } from "./binaryCursor.js";
+
+export const CHANNELS = ["schedulers", "processes", "sites", "events", "warnings"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** Client requests over this many bytes are refused; frames to clients are bounded by paging. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+export interface Hello {
+  type: "hello";
+  version: number;
+  /** The node's name, like Erlang's `nonode@nohost`. */
+  node: string;
+  schedulers: number;
+  reductions: number;
+  /** The program's path, relative to the runtime's working directory. */
+  program: string;
+  /** Wall-clock start time, milliseconds since the Unix epoch. */
+  startedAt: number;
+  /** The runtime's OS process id. */
+  osPid: number;
+  sampleIntervalMs: number;
+  /** The channels this connection is subscribed to. */
+  channels: Channel[];
+}
+
+export type SiteKind = "spawn" | "receive" | "function";
+
+/** A place in the user's source that the runtime counts things by. */
+export interface Site {
+  id: number;
+  kind: SiteKind;
+  /** Path relative to the runtime's working directory. */
+  file: string;
+  line: number;
+  column: number;
+  /** The called function (spawn, receive, call, sleep) or the process function's name. */
+  name: string;
+}
+
+export interface Sites {
+  type: "sites";
+  sites: Site[];
+}
+
+export type WarningKind = "mailbox-growing" | "bottleneck" | "unmatched-messages" | "non-preemptible" | "imbalance";
+
+export interface Warning {
+  kind: WarningKind;
+  /** The process concerned, as `<0.N.0>`, when there is one. */
+  pid?: string;
+  scheduler?: number;
+  /** `file:line` of the source line concerned. */
+  site?: string;
+  /** One sentence: what is happening. */
+  message: string;
+  /** One sentence: what to do about it. */
+  advice: string;
+  /** Milliseconds since the run started, when the condition was first seen. */
+  since: number;
+}
+
+export interface Warnings {
+  type: "warnings";
+  warnings: Warning[];
+}
+
+/** Frames a slow client did not get: it is sent a fresh keyframe instead (latest state wins). */
+export interface Lagging {
+  type: "lagging";
+  droppedFrames: number;
+}
+
+/** The program's main process ended; with --keep-alive the runtime goes on. */
+export interface MainExited {
+  type: "main-exited";
+  crashed: boolean;
+}
+
+export interface InspectResult {
+  pid: string;
+  name: string;
+  status: string;
+  function: string;
+  spawnSite: string;
+  /** `file:line` of the receive the process waits in, or "". */
+  waitSite: string;
+  /** The clauses of that receive, as source-like text. */
+  waitingFor: string[];
+  mailboxLength: number;
+  /** The first messages of the mailbox, oldest first, rendered as text. */
+  mailbox: string[];
+  links: string[];
+  monitors: string[];
+  /** A server process's state, rendered as text, when it has one. */
+  state?: string;
+  reductions: number;
+  scheduler: number;
+  memory: number;
+  traced: boolean;
+}
+
+export type Request =
+  | { id: number; type: "subscribe" | "unsubscribe"; channel: Channel }
+  | { id: number; type: "inspect"; pid: string; mailboxLimit?: number }
+  | { id: number; type: "send"; to: string; message: unknown }
+  | { id: number; type: "kill"; pid: string; reason?: string }
+  | { id: number; type: "trace"; pid: string; enabled: boolean }
+  | { id: number; type: "set-interval"; ms: number };
+
+export type Response = { type: "response"; id: number; ok: true; result: unknown } | { type: "response"; id: number; ok: false; error: string };
+
+export type ControlMessage = Hello | Sites | Warnings | Lagging | MainExited | Response;
+
+const PID_TEXT = /^<0\.(\d+)\.0>$/;
+
+/** The number inside `<0.N.0>`, or undefined when the text is not a pid. */
+export function parsePid(text: string): number | undefined {
+  const m = PID_TEXT.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+export function formatPid(id: number): string {
+  return `<0.${id}.0>`;
+}
+
+/** Parses and validates a client request; the error names the field that is wrong. */
+export function parseRequest(text: string): Request {
+  if (text.length > MAX_REQUEST_BYTES) throw new ProtocolError(`request is ${text.length} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError(`request is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ProtocolError("request must be a JSON object");
+  const r = value as Record<string, unknown>;
+  if (typeof r.id !== "number" || !Number.isInteger(r.id)) throw new ProtocolError("request.id must be an integer");
+  const pidField = (field: string): string => {
+    const v = r[field];
+    if (typeof v !== "string" || parsePid(v) === undefined) throw new ProtocolError(`request.${field} must be a pid like "<0.84.0>", got ${JSON.stringify(v)}`);
+    return v;
+  };
+  switch (r.type) {
+    case "subscribe":
+    case "unsubscribe":
+      if (!CHANNELS.includes(r.channel as Channel)) {
+        throw new ProtocolError(`request.channel must be one of ${CHANNELS.join(", ")}, got ${JSON.stringify(r.channel)}`);
+      }
+      return { id: r.id, type: r.type, channel: r.channel as Channel };
+    case "inspect": {
+      const limit = r.mailboxLimit;
+      if (limit !== undefined && (typeof limit !== "number" || !Number.isInteger(limit) || limit < 0 || limit > 1000)) {
+        throw new ProtocolError("request.mailboxLimit must be an integer from 0 to 1000");
+      }
+      return { id: r.id, type: "inspect", pid: pidField("pid"), ...(limit !== undefined ? { mailboxLimit: limit } : {}) };
+    }
+    case "send":
+      if (typeof r.to !== "string" || r.to.length === 0) throw new ProtocolError(`request.to must be a pid like "<0.84.0>" or a registered name`);
+      if (!("message" in r)) throw new ProtocolError("request.message is missing");
+      return { id: r.id, type: "send", to: r.to, message: r.message };
+    case "kill":
+      if (r.reason !== undefined && typeof r.reason !== "string") throw new ProtocolError("request.reason must be a string");
+      return { id: r.id, type: "kill", pid: pidField("pid"), ...(r.reason !== undefined ? { reason: r.reason as string } : {}) };
+    case "trace":
+      if (typeof r.enabled !== "boolean") throw new ProtocolError("request.enabled must be true or false");
+      return { id: r.id, type: "trace", pid: pidField("pid"), enabled: r.enabled };
+    case "set-interval":
+      if (typeof r.ms !== "number" || !(r.ms >= 50 && r.ms <= 10_000)) throw new ProtocolError("request.ms must be a number from 50 to 10000");
+      return { id: r.id, type: "set-interval", ms: r.ms };
+    default:
+      throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
+  }
+}

@@ -1,0 +1,387 @@
+// The binary frames of the telemetry stream: scheduler samples, process keyframe pages and deltas,
+// per-site aggregates and traced events. Every frame starts with MAGIC, PROTOCOL_VERSION and its
+// FrameType. docs/protocol.md documents every field, its unit, and whether it is a delta.
+
+import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
+
+export const PROTOCOL_VERSION = 1;
+export const MAGIC = 0xbe;
+
+export const FrameType = {
+  SchedulerSamples: 1,
+  ProcessPage: 2,
+  ProcessDelta: 3,
+  SiteAggregates: 4,
+  Events: 5,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+export const PROCESS_STATUSES = ["runnable", "running", "waiting", "exiting"] as const;
+export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
+
+export const EVENT_KINDS = ["spawn", "exit", "crash", "link", "send", "receive"] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+/** Mailbox-length histogram buckets: [0], [1], [2,3], [4,7], ... [2^(n-2), ∞). */
+export const MAILBOX_BUCKETS = 24;
+export function mailboxBucket(length: number): number {
+  return length === 0 ? 0 : Math.min(MAILBOX_BUCKETS - 1, 32 - Math.clz32(length));
+}
+
+export interface SchedulerSample {
+  /** 1-based scheduler number. */
+  scheduler: number;
+  /** Busy time / interval time, 0..1. */
+  utilization: number;
+  runQueue: number;
+  /** Counts during the interval (deltas). */
+  reductions: number;
+  slices: number;
+  sends: number;
+  receives: number;
+  spawns: number;
+  exits: number;
+  nonPreemptible: number;
+  /** Bytes used by the scheduler thread's V8 heap (one heap per thread; there is no per-process heap). */
+  heapUsed: number;
+  /** How long the scheduler has been inside one slice, when it is stuck (else 0), and in which process. */
+  stuckMs: number;
+  stuckPid: number;
+}
+
+export interface NodeSummary {
+  processes: number;
+  runnable: number;
+  waiting: number;
+  /** Messages in all mailboxes. */
+  queued: number;
+  /** Process counts per mailbox-length bucket (see mailboxBucket). */
+  mailboxHistogram: number[];
+}
+
+export interface SchedulerSamplesFrame {
+  type: "schedulers";
+  /** Milliseconds since the run started. */
+  time: number;
+  intervalMs: number;
+  schedulers: SchedulerSample[];
+  summary: NodeSummary;
+}
+
+export interface ProcessInfo {
+  /** The pid's number: `<0.N.0>`. */
+  pid: number;
+  status: ProcessStatus;
+  scheduler: number;
+  mailbox: number;
+  /** Reductions since the process started (a counter; rates are computed by the viewer). */
+  reductions: number;
+  /** Estimated bytes: the process, its generator and its queued messages. */
+  memory: number;
+  /** Site ids (see the `sites` control message); 0 = unknown or not waiting. */
+  spawnSite: number;
+  waitSite: number;
+  /** The initial function's name. */
+  fn: string;
+  /** The registered name, or "". */
+  name: string;
+  links: number;
+  monitors: number;
+}
+
+export interface ProcessPageFrame {
+  type: "process-page";
+  /** Identifies one keyframe; its pages share it. */
+  snapshot: number;
+  page: number;
+  pages: number;
+  total: number;
+  processes: ProcessInfo[];
+}
+
+export interface ProcessDeltaFrame {
+  type: "process-delta";
+  seq: number;
+  /** Processes that changed or started since the previous delta, with all their fields. */
+  changed: ProcessInfo[];
+  /** Pids of processes that ended since the previous delta. */
+  removed: number[];
+}
+
+export interface SiteAggregate {
+  site: number;
+  /** Live processes spawned at this site. */
+  live: number;
+  /** Messages queued in their mailboxes. */
+  queued: number;
+  /** Reductions they ran (a counter). */
+  reductions: number;
+  /** Processes waiting in a receive at this site. */
+  waiting: number;
+}
+
+export interface SiteAggregatesFrame {
+  type: "sites";
+  aggregates: SiteAggregate[];
+}
+
+export interface TraceEvent {
+  /** Milliseconds since the run started. */
+  time: number;
+  kind: EventKind;
+  pid: number;
+  /** The other process: the receiver of a send, the child of a spawn; 0 when none. */
+  other: number;
+  /** The message or reason, rendered as text and cut to a bounded length. */
+  text: string;
+}
+
+export interface EventsFrame {
+  type: "events";
+  /** Events the bounded ring dropped since the run started (a counter). */
+  dropped: number;
+  events: TraceEvent[];
+}
+
+export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame;
+
+function header(w: FrameWriter, type: FrameType): void {
+  w.u8(MAGIC);
+  w.u8(PROTOCOL_VERSION);
+  w.u8(type);
+}
+
+const SAMPLE_BYTES = 2 + 4 + 4 + 8 * 8 + 8 + 4 + 4;
+/** Fixed part of a process record, without its two strings' bytes. */
+const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+
+export function encodeFrame(frame: Frame): ArrayBuffer {
+  const w = new FrameWriter(frame.type === "process-page" || frame.type === "process-delta" ? 64 + frame.type.length : 256);
+  switch (frame.type) {
+    case "schedulers":
+      header(w, FrameType.SchedulerSamples);
+      w.f64(frame.time);
+      w.f32(frame.intervalMs);
+      w.u32(frame.schedulers.length);
+      for (const s of frame.schedulers) {
+        w.u16(s.scheduler);
+        w.f32(s.utilization);
+        w.u32(s.runQueue);
+        for (const v of [s.reductions, s.slices, s.sends, s.receives, s.spawns, s.exits, s.nonPreemptible, s.heapUsed]) w.f64(v);
+        w.f64(s.stuckMs);
+        w.u32(s.stuckPid);
+        w.u32(0);
+      }
+      w.f64(frame.summary.processes);
+      w.f64(frame.summary.runnable);
+      w.f64(frame.summary.waiting);
+      w.f64(frame.summary.queued);
+      w.u32(frame.summary.mailboxHistogram.length);
+      for (const n of frame.summary.mailboxHistogram) w.f64(n);
+      break;
+    case "process-page":
+      header(w, FrameType.ProcessPage);
+      w.u32(frame.snapshot);
+      w.u32(frame.page);
+      w.u32(frame.pages);
+      w.u32(frame.total);
+      writeProcesses(w, frame.processes);
+      break;
+    case "process-delta":
+      header(w, FrameType.ProcessDelta);
+      w.u32(frame.seq);
+      writeProcesses(w, frame.changed);
+      w.u32(frame.removed.length);
+      for (const pid of frame.removed) w.u32(pid);
+      break;
+    case "sites":
+      header(w, FrameType.SiteAggregates);
+      w.u32(frame.aggregates.length);
+      for (const a of frame.aggregates) {
+        w.u32(a.site);
+        w.u32(a.live);
+        w.u32(a.queued);
+        w.f64(a.reductions);
+        w.u32(a.waiting);
+      }
+      break;
+    case "events":
+      header(w, FrameType.Events);
+      w.f64(frame.dropped);
+      w.u32(frame.events.length);
+      for (const e of frame.events) {
+        w.f64(e.time);
+        w.u8(EVENT_KINDS.indexOf(e.kind));
+        w.u32(e.pid);
+        w.u32(e.other);
+        w.str(e.text);
+      }
+      break;
+  }
+  return w.finish();
+}
+
+/**
+ * Process records share one string table per frame (function and registered names repeat a lot):
+ * the table first, then fixed-size records that index it.
+ */
+function writeProcesses(w: FrameWriter, processes: readonly ProcessInfo[]): void {
+  const index = new Map<string, number>();
+  const strings: string[] = [];
+  const intern = (s: string): number => {
+    let i = index.get(s);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(s);
+      index.set(s, i);
+    }
+    return i;
+  };
+  const fnIndex = processes.map((p) => intern(p.fn));
+  const nameIndex = processes.map((p) => intern(p.name));
+  w.u32(strings.length);
+  for (const s of strings) w.str(s);
+  w.u32(processes.length);
+  processes.forEach((p, i) => {
+    w.u32(p.pid);
+    w.u8(PROCESS_STATUSES.indexOf(p.status));
+    w.u16(p.scheduler);
+    w.u32(p.mailbox);
+    w.f64(p.reductions);
+    w.u32(p.memory);
+    w.u32(p.spawnSite);
+    w.u32(p.waitSite);
+    w.u32(fnIndex[i]!);
+    w.u32(nameIndex[i]!);
+    w.u16(p.links);
+    w.u16(p.monitors);
+  });
+}
+
+function readProcesses(r: FrameReader): ProcessInfo[] {
+  const stringCount = r.count("string table", 4);
+  const strings: string[] = [];
+  for (let i = 0; i < stringCount; i++) strings.push(r.str(`string ${i}`));
+  const n = r.count("process", PROCESS_BYTES);
+  const out: ProcessInfo[] = new Array(n);
+  const stringAt = (i: number, what: string): string => {
+    const s = strings[i];
+    if (s === undefined) throw new ProtocolError(`${what} refers to string ${i}, but the table has ${strings.length}`);
+    return s;
+  };
+  for (let i = 0; i < n; i++) {
+    const pid = r.u32("pid");
+    const statusCode = r.u8("status");
+    const status = PROCESS_STATUSES[statusCode];
+    if (status === undefined) throw new ProtocolError(`process ${i} has unknown status ${statusCode}`);
+    out[i] = {
+      pid,
+      status,
+      scheduler: r.u16("scheduler"),
+      mailbox: r.u32("mailbox"),
+      reductions: r.f64("reductions"),
+      memory: r.u32("memory"),
+      spawnSite: r.u32("spawn site"),
+      waitSite: r.u32("wait site"),
+      fn: stringAt(r.u32("function"), `process ${i}'s function`),
+      name: stringAt(r.u32("name"), `process ${i}'s name`),
+      links: r.u16("links"),
+      monitors: r.u16("monitors"),
+    };
+  }
+  return out;
+}
+
+/** Decodes a binary frame; throws ProtocolError saying what is wrong and where. */
+export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
+  const r = new FrameReader(data);
+  const magic = r.u8("magic");
+  if (magic !== MAGIC) throw new ProtocolError(`not a Beamline frame: first byte is 0x${magic.toString(16)}, expected 0x${MAGIC.toString(16)}`);
+  const version = r.u8("version");
+  if (version !== PROTOCOL_VERSION) throw new ProtocolError(`frame has protocol version ${version}; this side speaks ${PROTOCOL_VERSION}`);
+  const type = r.u8("frame type");
+  let frame: Frame;
+  switch (type) {
+    case FrameType.SchedulerSamples: {
+      const time = r.f64("time");
+      const intervalMs = r.f32("interval");
+      const n = r.count("scheduler", SAMPLE_BYTES);
+      const schedulers: SchedulerSample[] = [];
+      for (let i = 0; i < n; i++) {
+        const s: SchedulerSample = {
+          scheduler: r.u16("scheduler"),
+          utilization: r.f32("utilization"),
+          runQueue: r.u32("run queue"),
+          reductions: r.f64("reductions"),
+          slices: r.f64("slices"),
+          sends: r.f64("sends"),
+          receives: r.f64("receives"),
+          spawns: r.f64("spawns"),
+          exits: r.f64("exits"),
+          nonPreemptible: r.f64("non-preemptible slices"),
+          heapUsed: r.f64("heap used"),
+          stuckMs: r.f64("stuck time"),
+          stuckPid: r.u32("stuck pid"),
+        };
+        r.u32("reserved");
+        schedulers.push(s);
+      }
+      const summary: NodeSummary = {
+        processes: r.f64("process count"),
+        runnable: r.f64("runnable count"),
+        waiting: r.f64("waiting count"),
+        queued: r.f64("queued messages"),
+        mailboxHistogram: [],
+      };
+      const buckets = r.count("histogram bucket", 8);
+      for (let i = 0; i < buckets; i++) summary.mailboxHistogram.push(r.f64("histogram bucket"));
+      frame = { type: "schedulers", time, intervalMs, schedulers, summary };
+      break;
+    }
+    case FrameType.ProcessPage: {
+      const snapshot = r.u32("snapshot");
+      const page = r.u32("page");
+      const pages = r.u32("page count");
+      const total = r.u32("total");
+      if (page >= pages) throw new ProtocolError(`process page ${page} is not below its page count ${pages}`);
+      frame = { type: "process-page", snapshot, page, pages, total, processes: readProcesses(r) };
+      break;
+    }
+    case FrameType.ProcessDelta: {
+      const seq = r.u32("sequence");
+      const changed = readProcesses(r);
+      const n = r.count("removed pid", 4);
+      const removed: number[] = [];
+      for (let i = 0; i < n; i++) removed.push(r.u32("removed pid"));
+      frame = { type: "process-delta", seq, changed, removed };
+      break;
+    }
+    case FrameType.SiteAggregates: {
+      const n = r.count("site", 24);
+      const aggregates: SiteAggregate[] = [];
+      for (let i = 0; i < n; i++) {
+        aggregates.push({ site: r.u32("site"), live: r.u32("live"), queued: r.u32("queued"), reductions: r.f64("reductions"), waiting: r.u32("waiting") });
+      }
+      frame = { type: "sites", aggregates };
+      break;
+    }
+    case FrameType.Events: {
+      const dropped = r.f64("dropped");
+      const n = r.count("event", 21);
+      const events: TraceEvent[] = [];
+      for (let i = 0; i < n; i++) {
+        const time = r.f64("event time");
+        const code = r.u8("event kind");
+        const kind = EVENT_KINDS[code];
+        if (kind === undefined) throw new ProtocolError(`event ${i} has unknown kind ${code}`);
+        events.push({ time, kind, pid: r.u32("event pid"), other: r.u32("event other pid"), text: r.str("event text") });
+      }
+      frame = { type: "events", dropped, events };
+      break;
+    }
+    default:
+      throw new ProtocolError(`unknown frame type ${type}`);
+  }
+  r.end();
+  return frame;
+}

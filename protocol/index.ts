@@ -1,0 +1,5 @@
+// The wire contract between the runtime, the extension and the visualizer. Imports nothing of them.
+
+export * from "./binaryCursor.js";
+export * from "./control.js";
+export * from "./frames.js";

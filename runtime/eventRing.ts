@@ -1,0 +1,36 @@
+// Trace events of the processes a user chose, in a bounded buffer that counts what it drops.
+
+import { inspect } from "node:util";
+import type { EventKind, TraceEvent } from "../protocol/frames.js";
+
+/** Messages and reasons are rendered to at most this many characters. */
+const TEXT_LIMIT = 200;
+
+export class EventRing {
+  private buffer: TraceEvent[] = [];
+  /** Events refused because the buffer was full, since the run started. */
+  dropped = 0;
+  private readonly started = performance.now();
+
+  constructor(readonly capacity: number) {}
+
+  record(kind: EventKind, pid: number, other: number, detail: unknown): void {
+    if (this.buffer.length >= this.capacity) {
+      this.dropped++;
+      return;
+    }
+    this.buffer.push({ time: performance.now() - this.started, kind, pid, other, text: render(detail) });
+  }
+
+  /** Takes the buffered events, oldest first. */
+  drain(): TraceEvent[] {
+    const events = this.buffer;
+    this.buffer = [];
+    return events;
+  }
+}
+
+export function render(value: unknown): string {
+  const text = typeof value === "string" ? value : inspect(value, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: TEXT_LIMIT });
+  return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT - 1)}…` : text;
+}

@@ -1,0 +1,31 @@
+// The always-on counters of one scheduler, in a SharedArrayBuffer: the scheduler thread writes
+// them with plain stores, and the main thread reads them, even while the scheduler is stuck in a
+// slice. Totals since the start; the main thread turns them into per-interval samples.
+
+import { MAILBOX_BUCKETS } from "../protocol/frames.js";
+
+export const Counter = {
+  reductions: 0,
+  slices: 1,
+  sends: 2,
+  receives: 3,
+  spawns: 4,
+  exits: 5,
+  nonPreemptible: 6,
+  /** Milliseconds spent running slices. */
+  busyMs: 7,
+  runQueue: 8,
+  heapUsed: 9,
+  processes: 10,
+  waiting: 11,
+  /** Messages in all mailboxes of this scheduler. */
+  queued: 12,
+  /** Process counts by mailbox-length bucket, MAILBOX_BUCKETS of them. */
+  histogram: 13,
+} as const;
+
+export const COUNTER_SLOTS = Counter.histogram + MAILBOX_BUCKETS;
+
+export function newCounters(): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(COUNTER_SLOTS * 8));
+}
