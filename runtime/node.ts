@@ -1,11 +1,17 @@
 // The main thread of a run (a "node" in BEAM terms): compiles the program, starts the scheduler
-// threads, watches them, and decides when the run ends and with which exit code.
+// thread, watches it, serves telemetry when asked, and decides when the run ends and with which
+// exit code.
 
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import { loadProgram, LoadError } from "./loader.js";
 import { writeLine } from "./output.js";
-import type { FromScheduler, SchedulerConfig } from "./protocolMessages.js";
+import { newCounters } from "./schedulerCounters.js";
+import type { FromScheduler, SchedulerConfig } from "./schedulerMessages.js";
+import { TelemetryHub } from "./telemetryHub.js";
+import { startTelemetryServer, type TelemetryServer } from "./telemetryServer.js";
 
 export interface RunOptions {
   file: string;
@@ -13,13 +19,18 @@ export interface RunOptions {
   reductions: number;
   seed: number | undefined;
   keepAlive: boolean;
+  /** Serve telemetry on this port (0: any free port); undefined: no telemetry. */
+  telemetryPort: number | undefined;
+  telemetryToken: string | undefined;
+  /** Sample interval in milliseconds. */
+  sampleIntervalMs: number;
 }
 
 /** A slice that ran this long past its budget is reported on stderr when it ends. */
 const REPORT_SLICE_MS = 100;
 /** A scheduler stuck this long in one slice is reported while it is stuck. */
 const STUCK_MS = 1000;
-const WATCHDOG_MS = 100;
+const WATCHDOG_MS = 50;
 
 /** Runs a program to its end; resolves with the process exit code. */
 export async function run(options: RunOptions): Promise<number> {
@@ -36,6 +47,8 @@ export async function run(options: RunOptions): Promise<number> {
   }
 
   const heartbeat = new SharedArrayBuffer(8);
+  const counters = newCounters();
+  const telemetryOn = options.telemetryPort !== undefined;
   const config: SchedulerConfig = {
     index: 0,
     count: options.schedulers,
@@ -43,26 +56,56 @@ export async function run(options: RunOptions): Promise<number> {
     seed: options.seed,
     programUrl: program.url,
     programName,
+    sites: program.sites,
     heartbeat,
+    counters: counters.buffer as SharedArrayBuffer,
     keepAlive: options.keepAlive,
+    telemetryIntervalMs: telemetryOn ? options.sampleIntervalMs : 0,
   };
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
   const watchdog = startWatchdog(new Int32Array(heartbeat), 1);
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
+
+  let hub: TelemetryHub | undefined;
+  let server: TelemetryServer | undefined;
+  if (telemetryOn) {
+    hub = new TelemetryHub(
+      [{ worker, counters, stuck: () => ({ ms: watchdog.stuckMs, pid: watchdog.pid, site: watchdog.site }) }],
+      {
+        type: "hello",
+        version: PROTOCOL_VERSION,
+        node: "nonode@nohost",
+        schedulers: options.schedulers,
+        reductions: options.reductions,
+        program: programName,
+        startedAt: Date.now(),
+        osPid: process.pid,
+      },
+      program.sites,
+      options.sampleIntervalMs,
+    );
+    const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
+    server = await startTelemetryServer(hub, options.telemetryPort!, token);
+    // One machine-readable line, so that a parent process (the VS Code extension) can connect.
+    writeLine(1, `BEAMLINE_TELEMETRY ${JSON.stringify({ port: server.port, token, url: `http://127.0.0.1:${server.port}/?token=${token}` })}`);
+  }
 
   try {
     return await new Promise<number>((resolve) => {
+      let mainEnded = false;
       worker.on("message", (message: FromScheduler) => {
+        hub?.fromScheduler(message);
         switch (message.type) {
           case "load-error":
             writeLine(2, message.message);
             resolve(1);
             break;
           case "main-exited":
-            if (message.crashed) resolve(1);
-            else if (!options.keepAlive) resolve(0);
+            mainEnded = true;
+            hub?.mainExited(message.crashed);
+            if (!options.keepAlive) resolve(message.crashed ? 1 : 0);
             break;
           case "overran":
-            watchdog.site = `${message.pid} at ${message.site}`;
+            watchdog.site = message.site;
             break;
           case "non-preemptible":
             if (message.ms >= REPORT_SLICE_MS) {
@@ -79,13 +122,21 @@ export async function run(options: RunOptions): Promise<number> {
         writeLine(2, `beamline: scheduler 1 failed: ${error.stack ?? error}`);
         resolve(1);
       });
-      worker.on("exit", (code) => resolve(code === 0 ? 0 : 1));
+      worker.on("exit", () => {
+        // The thread ends by itself only when no process can ever run again.
+        if (!mainEnded) {
+          writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
+          resolve(1);
+        } else resolve(0);
+      });
       if (options.keepAlive) {
         for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve(0));
       }
     });
   } finally {
     watchdog.stop();
+    hub?.stop();
+    await server?.close();
     program.dispose();
     await worker.terminate();
   }
@@ -94,26 +145,34 @@ export async function run(options: RunOptions): Promise<number> {
 /** Reports a scheduler stuck in one slice, from the main thread, while it is stuck. */
 function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
   let lastSlice = -1;
-  let stuckFor = 0;
+  let sliceSeenAt = performance.now();
   let reported = false;
   const state = {
+    /** Where the current slice overran, from the scheduler's report. */
     site: "",
+    pid: 0,
+    stuckMs: 0,
     stop: () => clearInterval(timer),
   };
   const timer = setInterval(() => {
     const slice = heartbeat[0]!;
     const pid = heartbeat[1]!;
+    const now = performance.now();
     if (pid === 0 || slice !== lastSlice) {
       lastSlice = slice;
-      stuckFor = 0;
+      sliceSeenAt = now;
       reported = false;
       state.site = "";
+      state.pid = 0;
+      state.stuckMs = 0;
       return;
     }
-    stuckFor += WATCHDOG_MS;
-    if (stuckFor >= STUCK_MS && !reported) {
+    state.pid = pid;
+    // Counted only after the watchdog saw the same slice twice: shorter slices are normal.
+    state.stuckMs = now - sliceSeenAt >= 2 * WATCHDOG_MS ? now - sliceSeenAt : 0;
+    if (state.stuckMs >= STUCK_MS && !reported) {
       reported = true;
-      writeLine(2, `beamline: scheduler ${schedulerNumber} has been stuck for ${stuckFor} ms in <0.${pid}.0>${state.site ? ` (${state.site})` : ""}`);
+      writeLine(2, `beamline: scheduler ${schedulerNumber} has been stuck for ${Math.round(state.stuckMs)} ms in <0.${pid}.0>${state.site ? ` at ${state.site}` : ""}`);
     }
   }, WATCHDOG_MS);
   timer.unref();

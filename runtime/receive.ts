@@ -7,7 +7,7 @@
 
 import { matches, type Match } from "./pattern.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
-import { budget, WAIT } from "./reductions.js";
+import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
@@ -80,6 +80,7 @@ export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses:
 
 /** Yield* reads a result at once, so the two shapes it can see are shared, not allocated per step. */
 const WAITING: IteratorYieldResult<unknown> = { done: false, value: WAIT };
+const PREEMPTED: IteratorYieldResult<unknown> = { done: false, value: PREEMPT };
 
 /**
  * One step of the receive `p` is in. Generator handlers run inside the receive: they are kept in
@@ -99,7 +100,15 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
     let handler: ((msg: unknown) => unknown) | undefined;
     if (clauses !== null) {
       const clause = matchingClause(clauses, msg);
-      if (clause === undefined) continue;
+      if (clause === undefined) {
+        // Scanning costs a reduction per message, so a long mailbox scan is preemptible too;
+        // the scan goes on after this message in the next slice.
+        if (--budget.r <= 0) {
+          p.scanAfter = node;
+          return PREEMPTED;
+        }
+        continue;
+      }
       handler = clause.handler as ((msg: unknown) => unknown) | undefined;
     }
     p.unlink(prev, node);

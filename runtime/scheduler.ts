@@ -253,8 +253,11 @@ export class Scheduler {
     for (;;) {
       this.fireTimers(now);
       if (this.runQueue.length === 0) break;
-      // Reading the clock costs about 100 ns here, so it is read once per batch of slices.
-      for (let i = 0; i < 128 && this.runQueue.length > 0; i++) this.runSlice(this.runQueue.shift()!);
+      // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
+      // or after any slice that spent its whole budget (such a slice may have been long).
+      for (let i = 0; i < 128 && this.runQueue.length > 0; i++) {
+        if (this.runSlice(this.runQueue.shift()!)) break;
+      }
       now = performance.now();
       if (now - started > MAX_RUN_MS) break;
     }
@@ -269,8 +272,9 @@ export class Scheduler {
     }
   };
 
-  private runSlice(p: Process): void {
-    if (p.status === "exited") return;
+  /** Runs one slice; returns whether the process was preempted (it used its whole budget). */
+  private runSlice(p: Process): boolean {
+    if (p.status === "exited") return false;
     this.current = p;
     p.status = "running";
     const heartbeat = this.heartbeat;
@@ -293,7 +297,7 @@ export class Scheduler {
     } catch (error) {
       this.endSlice(p, granted);
       this.exit(p, error, true);
-      return;
+      return false;
     }
     this.endSlice(p, granted);
     if (result.done) this.exit(p, "normal", false);
@@ -301,7 +305,9 @@ export class Scheduler {
       // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.
       p.status = "runnable";
       this.runQueue.push(p);
+      return budget.r <= 0;
     }
+    return false;
   }
 
   private endSlice(p: Process, granted: number): void {

@@ -4,13 +4,14 @@ import { parentPort, workerData } from "node:worker_threads";
 import { spawn } from "./api.js";
 import { formatReason } from "./crashReport.js";
 import { useSynchronousConsole } from "./output.js";
-import type { FromScheduler, SchedulerConfig } from "./protocolMessages.js";
 import { seededRandom } from "./random.js";
-import { scheduler } from "./scheduler.js";
+import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
+import { scheduler, SiteCounters } from "./scheduler.js";
+import { SchedulerTelemetry } from "./schedulerTelemetry.js";
 import type { Pid } from "./terms.js";
 
 const config = workerData as SchedulerConfig;
-const post = (message: FromScheduler) => parentPort!.postMessage(message);
+const post = (message: FromScheduler, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
 
 useSynchronousConsole();
 process.setSourceMapsEnabled(true);
@@ -19,6 +20,8 @@ scheduler.index = config.index;
 scheduler.count = config.count;
 scheduler.reductionBudget = config.reductions;
 scheduler.heartbeat = new Int32Array(config.heartbeat);
+scheduler.counters = new Float64Array(config.counters);
+scheduler.sites = new SiteCounters(config.sites.length + 1);
 if (config.seed !== undefined) {
   // One stream picks slice budgets, another serves Math.random: a seed fixes both.
   scheduler.random = seededRandom(config.seed);
@@ -39,8 +42,28 @@ scheduler.listener = {
   },
 };
 
-// An idle scheduler thread would otherwise end once no process and no timer is left.
-if (config.keepAlive) setInterval(() => {}, 1 << 30);
+const telemetry = new SchedulerTelemetry(scheduler, ["", ...config.sites.map((s) => `${s.file}:${s.line}`)], post);
+if (config.telemetryIntervalMs > 0) telemetry.start(config.telemetryIntervalMs);
+
+parentPort!.on("message", (message: ToScheduler) => {
+  switch (message.type) {
+    case "keyframe":
+      telemetry.keyframe(message.snapshot, message.pageSize);
+      break;
+    case "set-interval":
+      telemetry.setInterval(message.ms);
+      break;
+    case "request":
+      try {
+        post({ type: "response", id: message.id, ok: true, result: telemetry.handle(message.request) });
+      } catch (error) {
+        post({ type: "response", id: message.id, ok: false, error: (error as Error).message });
+      }
+      break;
+  }
+});
+// The listener above would keep an idle thread alive; without --keep-alive the run ends with main.
+if (!config.keepAlive) parentPort!.unref();
 
 let program: Record<string, unknown> | undefined;
 try {

@@ -1,0 +1,39 @@
+// Messages between the main thread and the scheduler threads.
+
+import type { Request } from "../protocol/control.js";
+import type { InstrumentedSite } from "./instrument.js";
+import type { TelemetryTick } from "./schedulerTelemetry.js";
+
+export interface SchedulerConfig {
+  index: number;
+  count: number;
+  reductions: number;
+  seed: number | undefined;
+  programUrl: string;
+  /** Display name of the program, for messages. */
+  programName: string;
+  /** The loader's sites, by id - 1. */
+  sites: InstrumentedSite[];
+  heartbeat: SharedArrayBuffer;
+  /** The always-on counters (schedulerCounters.ts). */
+  counters: SharedArrayBuffer;
+  /** Keep the thread alive when no process is left to run (`--keep-alive`). */
+  keepAlive: boolean;
+  /** Telemetry interval in milliseconds, or 0 when telemetry is off. */
+  telemetryIntervalMs: number;
+}
+
+export type FromScheduler =
+  | { type: "load-error"; message: string }
+  | { type: "main-exited"; crashed: boolean }
+  | { type: "overran"; pid: string; site: string }
+  | { type: "non-preemptible"; pid: string; site: string; ms: number }
+  | TelemetryTick
+  | { type: "keyframe-page"; snapshot: number; frame: ArrayBuffer }
+  | { type: "response"; id: number; ok: true; result: unknown }
+  | { type: "response"; id: number; ok: false; error: string };
+
+export type ToScheduler =
+  | { type: "keyframe"; snapshot: number; pageSize: number }
+  | { type: "request"; id: number; request: Request }
+  | { type: "set-interval"; ms: number };

@@ -1,0 +1,267 @@
+// The scheduler thread's side of telemetry: every interval it encodes the processes that changed
+// (a delta), the per-site aggregates, traced events and the watch list of long mailboxes, and
+// sends them to the main thread; on request it encodes a paged keyframe of all its processes and
+// answers inspect, send, kill and trace.
+
+import { inspect as inspectValue } from "node:util";
+import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
+import { encodeFrame, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
+import { render } from "./eventRing.js";
+import { Guard, _ } from "./pattern.js";
+import { After, On, type Clause } from "./receive.js";
+import { copyTerm } from "./copy.js";
+import type { Process } from "./process.js";
+import type { Scheduler } from "./scheduler.js";
+import { Pid, Ref } from "./terms.js";
+import { getHeapStatistics } from "node:v8";
+import { Counter } from "./schedulerCounters.js";
+
+/** A process whose mailbox is at least this long is watched for warnings. */
+export const WATCH_MAILBOX = 50;
+/** A bottleneck check looks at this many queued messages at most. */
+const CALL_SCAN_LIMIT = 1000;
+
+/** What the main thread needs to judge a long mailbox (see warnings.ts). */
+export interface WatchedProcess {
+  pid: number;
+  fn: string;
+  name: string;
+  mailbox: number;
+  waiting: boolean;
+  /** `call` requests queued in the mailbox: callers blocked on this process. */
+  pendingCalls: number;
+  waitSite: number;
+  spawnSite: number;
+}
+
+export interface TelemetryTick {
+  type: "telemetry";
+  delta: ArrayBuffer;
+  sites: ArrayBuffer;
+  events: ArrayBuffer | null;
+  watch: WatchedProcess[];
+}
+
+/** Rough bytes: the measured size of a parked process plus a small message per queued entry. */
+const PROCESS_BYTES = 380;
+const MESSAGE_BYTES = 64;
+
+export class SchedulerTelemetry {
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly watched = new Set<Process>();
+  private eventsDroppedSent = -1;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    /** `file:line` of each site id, index 0 for unknown. */
+    private readonly siteNames: string[],
+    private readonly post: (message: TelemetryTick | { type: "keyframe-page"; snapshot: number; frame: ArrayBuffer }, transfer: ArrayBuffer[]) => void,
+  ) {}
+
+  start(intervalMs: number): void {
+    this.scheduler.changed ??= [];
+    this.setInterval(intervalMs);
+  }
+
+  setInterval(ms: number): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = setInterval(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
+  info(p: Process): ProcessInfo {
+    const s = this.scheduler;
+    return {
+      pid: p.id,
+      status: p.status === "exited" ? "exiting" : p.status,
+      scheduler: s.index + 1,
+      mailbox: p.mailboxLength,
+      reductions: p.reductions,
+      memory: PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength,
+      spawnSite: p.spawnSite,
+      waitSite: p.status === "waiting" ? p.waitSite : 0,
+      fn: p.fn.name || "(anonymous)",
+      name: s.registry.nameFor(p) ?? "",
+      links: 0,
+      monitors: 0,
+    };
+  }
+
+  tick(): void {
+    const s = this.scheduler;
+    const changed = s.changed!;
+    s.changed = [];
+    s.interval++;
+    const removed = s.removed;
+    s.removed = [];
+    s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
+    const infos: ProcessInfo[] = [];
+    for (const p of changed) {
+      if (p.status === "exited") continue;
+      infos.push(this.info(p));
+      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
+    }
+    const delta = encodeFrame({ type: "process-delta", seq: ++this.seq, changed: infos, removed });
+    const sites = encodeFrame({ type: "sites", aggregates: this.siteAggregates() });
+    const drained = s.events.drain();
+    let events: ArrayBuffer | null = null;
+    if (drained.length > 0 || s.events.dropped !== this.eventsDroppedSent) {
+      this.eventsDroppedSent = s.events.dropped;
+      events = encodeFrame({ type: "events", dropped: s.events.dropped, events: drained });
+    }
+    const watch: WatchedProcess[] = [];
+    for (const p of this.watched) {
+      if (p.status === "exited" || p.mailboxLength < WATCH_MAILBOX) {
+        this.watched.delete(p);
+        continue;
+      }
+      watch.push({
+        pid: p.id,
+        fn: p.fn.name || "(anonymous)",
+        name: s.registry.nameFor(p) ?? "",
+        mailbox: p.mailboxLength,
+        waiting: p.status === "waiting",
+        pendingCalls: countCalls(p),
+        waitSite: p.waitSite,
+        spawnSite: p.spawnSite,
+      });
+    }
+    const transfer = events === null ? [delta, sites] : [delta, sites, events];
+    this.post({ type: "telemetry", delta, sites, events, watch }, transfer);
+  }
+
+  /** Sends every live process in pages; deltas that follow bring the client up to date. */
+  keyframe(snapshot: number, pageSize: number): void {
+    const s = this.scheduler;
+    const total = s.liveCount;
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    let page = 0;
+    let batch: ProcessInfo[] = [];
+    const flush = () => {
+      const frame = encodeFrame({ type: "process-page", snapshot, page, pages, total, processes: batch });
+      this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
+      page++;
+      batch = [];
+    };
+    for (let p = s.newestLive; p !== null; p = p.nextLive) {
+      batch.push(this.info(p));
+      if (batch.length === pageSize && page < pages - 1) flush();
+    }
+    flush();
+  }
+
+  private siteAggregates(): SiteAggregate[] {
+    const c = this.scheduler.sites;
+    const out: SiteAggregate[] = [];
+    for (let site = 1; site < c.size; site++) {
+      out.push({ site, live: c.live[site]!, queued: c.queued[site]!, reductions: c.reductions[site]!, waiting: c.waiting[site]! });
+    }
+    return out;
+  }
+
+  /** Answers a request that needs the processes; throws an Error whose message is the refusal. */
+  handle(request: Request): unknown {
+    const s = this.scheduler;
+    switch (request.type) {
+      case "inspect":
+        return this.inspect(this.process(request.pid), request.mailboxLimit ?? 50);
+      case "send": {
+        const target = parsePid(request.to) !== undefined ? this.process(request.to) : s.registry.whereis(request.to);
+        if (target === undefined) throw new Error(`no process is registered as "${request.to}"`);
+        s.deliver(target, copyTerm(fromJson(request.message)));
+        return { delivered: String(target) };
+      }
+      case "kill": {
+        const p = this.process(request.pid);
+        s.kill(p, request.reason ?? "killed");
+        return { killed: String(p) };
+      }
+      case "trace": {
+        const p = this.process(request.pid);
+        if (request.enabled) s.traced.add(p);
+        else s.traced.delete(p);
+        return { traced: request.enabled };
+      }
+      default:
+        throw new Error(`the scheduler does not handle ${request.type} requests`);
+    }
+  }
+
+  private process(text: string): Process {
+    const id = parsePid(text)!;
+    const p = this.scheduler.find(id);
+    if (p === undefined) throw new Error(`no process ${formatPid(id)} is alive (it may have exited)`);
+    return p;
+  }
+
+  private inspect(p: Process, limit: number): InspectResult {
+    const mailbox: string[] = [];
+    for (let node = p.head; node !== null && mailbox.length < limit; node = node.next) mailbox.push(render(node.msg));
+    const info = this.info(p);
+    return {
+      pid: String(p),
+      name: info.name,
+      status: info.status,
+      function: info.fn,
+      spawnSite: this.siteNames[p.spawnSite] ?? "",
+      waitSite: p.status === "waiting" ? (this.siteNames[p.waitSite] ?? "") : "",
+      waitingFor: p.status === "waiting" ? describeClauses(p.clauses) : [],
+      mailboxLength: p.mailboxLength,
+      mailbox,
+      links: [],
+      monitors: [],
+      reductions: p.reductions,
+      scheduler: info.scheduler,
+      memory: info.memory,
+      traced: this.scheduler.traced.has(p),
+    };
+  }
+}
+
+function countCalls(p: Process): number {
+  let n = 0;
+  let seen = 0;
+  for (let node = p.head; node !== null && seen < CALL_SCAN_LIMIT; node = node.next, seen++) {
+    const m = node.msg;
+    if (Array.isArray(m) && m[0] === "$call") n++;
+  }
+  return n;
+}
+
+/** A receive's clauses as source-like text: `on(["add", Number])`, `after(5000)`. */
+export function describeClauses(clauses: Clause | readonly Clause[] | null): string[] {
+  if (clauses === null) return ["any message"];
+  const list = clauses instanceof On || clauses instanceof After ? [clauses] : clauses;
+  return list.map((c) => (c instanceof After ? `after(${c.ms})` : `on(${describePattern(c.pattern)})`));
+}
+
+export function describePattern(pattern: unknown): string {
+  if (pattern === _) return "_";
+  if (pattern === Number) return "Number";
+  if (pattern === String) return "String";
+  if (pattern === Boolean) return "Boolean";
+  if (pattern === Pid) return "Pid";
+  if (pattern === Ref) return "Ref";
+  if (pattern instanceof Guard) return "where(…)";
+  if (pattern instanceof Pid || pattern instanceof Ref) return String(pattern);
+  if (Array.isArray(pattern)) return `[${pattern.map(describePattern).join(", ")}]`;
+  if (typeof pattern === "object" && pattern !== null) {
+    return `{ ${Object.entries(pattern).map(([k, v]) => `${k}: ${describePattern(v)}`).join(", ")} }`;
+  }
+  return typeof pattern === "string" ? JSON.stringify(pattern) : inspectValue(pattern);
+}
+
+/** JSON from a client becomes a term; `{"$pid": "<0.84.0>"}` becomes that pid. */
+function fromJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromJson);
+  if (typeof value === "object" && value !== null) {
+    const keys = Object.keys(value);
+    if (keys.length === 1 && keys[0] === "$pid" && typeof (value as { $pid: unknown }).$pid === "string") {
+      const id = parsePid((value as { $pid: string }).$pid);
+      if (id !== undefined) return new Pid(id);
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromJson(v)]));
+  }
+  return value;
+}

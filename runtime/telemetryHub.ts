@@ -1,0 +1,303 @@
+// The main thread's telemetry aggregator. It samples the schedulers' shared counters on its own
+// timer (so it answers and reports even while a scheduler is stuck), forwards the deltas and
+// keyframe pages the scheduler threads encode, judges warnings, answers client requests, and
+// fans everything out to clients by channel. A client that falls behind gets frames dropped and
+// counted, then a fresh keyframe: latest state wins, nothing queues without bound.
+
+import type { Worker } from "node:worker_threads";
+import { formatPid, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Site, type Warning } from "../protocol/control.js";
+import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../protocol/frames.js";
+import { ProtocolError } from "../protocol/binaryCursor.js";
+import { Counter } from "./schedulerCounters.js";
+import type { FromScheduler, ToScheduler } from "./schedulerMessages.js";
+import { WarningRules } from "./warnings.js";
+
+/** The transport side of one client (a WebSocket in telemetryServer.ts). */
+export interface ClientConnection {
+  send(data: string | ArrayBuffer): void;
+  readonly bufferedAmount: number;
+}
+
+/** Above this many unsent bytes a client is behind: bulk frames are dropped for it. */
+const HIGH_WATER_BYTES = 8 * 1024 * 1024;
+/** Below this it has caught up and gets a fresh keyframe. */
+const LOW_WATER_BYTES = 1024 * 1024;
+const KEYFRAME_PAGE_SIZE = 10_000;
+const REQUEST_TIMEOUT_MS = 5_000;
+
+class Client {
+  readonly channels: Set<Channel>;
+  /** The keyframe this client waits for; deltas are held back until its last page went out. */
+  snapshot: number | null = null;
+  behind = false;
+  dropped = 0;
+  constructor(
+    readonly connection: ClientConnection,
+    channels: readonly Channel[],
+  ) {
+    this.channels = new Set(channels);
+  }
+}
+
+export interface SchedulerHandle {
+  worker: Worker;
+  counters: Float64Array;
+  /** How long the scheduler has been stuck in one slice (0 when it is not), and where. */
+  stuck(): { ms: number; pid: number; site: string };
+}
+
+export class TelemetryHub {
+  private readonly clients = new Set<Client>();
+  private readonly rules: WarningRules;
+  private warnings: Warning[] = [];
+  private warningsText = "[]";
+  private previous: Float64Array[];
+  private lastSampleAt = performance.now();
+  private readonly startedAt = performance.now();
+  private intervalMs: number;
+  private timer: NodeJS.Timeout;
+  private nextSnapshot = 1;
+  private nextRequest = 1;
+  private readonly pending = new Map<number, { client: Client; id: number; timer: NodeJS.Timeout }>();
+
+  constructor(
+    private readonly schedulers: SchedulerHandle[],
+    private readonly hello: Omit<Hello, "channels" | "sampleIntervalMs">,
+    private readonly sites: Site[],
+    intervalMs: number,
+  ) {
+    this.intervalMs = intervalMs;
+    const siteNames = new Map(sites.map((s) => [s.id, `${s.file}:${s.line}`]));
+    const receiveSites = new Set(sites.filter((s) => s.kind === "receive" && s.name === "receive").map((s) => s.id));
+    this.rules = new WarningRules(
+      (id) => siteNames.get(id) ?? "",
+      (id) => receiveSites.has(id),
+    );
+    this.previous = schedulers.map((s) => Float64Array.from(s.counters));
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Messages from a scheduler thread that concern telemetry. */
+  fromScheduler(message: FromScheduler): void {
+    switch (message.type) {
+      case "telemetry": {
+        for (const client of this.clients) {
+          if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
+          this.sendBulk(client, "sites", message.sites);
+          if (message.events !== null) this.sendBulk(client, "events", message.events);
+        }
+        const runQueues = this.schedulers.map((s) => s.counters[Counter.runQueue]!);
+        this.publishWarnings(this.rules.judge(message.watch, runQueues, this.now()));
+        break;
+      }
+      case "keyframe-page":
+        for (const client of this.clients) {
+          if (client.snapshot !== message.snapshot) continue;
+          client.connection.send(message.frame);
+          // The last page lets the deltas through again.
+          if (isLastPage(message.frame)) client.snapshot = null;
+        }
+        break;
+      case "response": {
+        const pending = this.pending.get(message.id);
+        if (pending === undefined) return;
+        clearTimeout(pending.timer);
+        this.pending.delete(message.id);
+        this.reply(pending.client, message.ok ? { type: "response", id: pending.id, ok: true, result: message.result } : { type: "response", id: pending.id, ok: false, error: message.error });
+        break;
+      }
+      case "non-preemptible":
+        this.rules.nonPreemptibleSlice(message.pid, message.site, message.ms, this.now());
+        break;
+    }
+  }
+
+  /** A new client: hello, the site table, current warnings, then a paged keyframe and deltas. */
+  connect(connection: ClientConnection, channels: readonly Channel[] = CHANNELS): () => void {
+    const client = new Client(connection, channels);
+    this.clients.add(client);
+    connection.send(JSON.stringify({ ...this.hello, sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
+    connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
+    if (client.channels.has("warnings")) connection.send(JSON.stringify({ type: "warnings", warnings: this.warnings }));
+    if (client.channels.has("processes")) this.requestKeyframe(client);
+    return () => {
+      this.clients.delete(client);
+      for (const [id, p] of this.pending) {
+        if (p.client === client) {
+          clearTimeout(p.timer);
+          this.pending.delete(id);
+        }
+      }
+    };
+  }
+
+  /** A text message from a client: a request, answered or refused with a reason. */
+  request(connection: ClientConnection, text: string): void {
+    const client = [...this.clients].find((c) => c.connection === connection);
+    if (client === undefined) return;
+    let request: Request;
+    try {
+      request = parseRequest(text);
+    } catch (error) {
+      const id = idOf(text);
+      this.reply(client, { type: "response", id, ok: false, error: (error as ProtocolError).message });
+      return;
+    }
+    switch (request.type) {
+      case "subscribe":
+        if (!client.channels.has(request.channel)) {
+          client.channels.add(request.channel);
+          if (request.channel === "processes") this.requestKeyframe(client);
+        }
+        this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
+        return;
+      case "unsubscribe":
+        client.channels.delete(request.channel);
+        this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
+        return;
+      case "set-interval":
+        this.setInterval(request.ms);
+        this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
+        return;
+      default: {
+        const internal = this.nextRequest++;
+        const timer = setTimeout(() => {
+          this.pending.delete(internal);
+          this.reply(client, {
+            type: "response",
+            id: request.id,
+            ok: false,
+            error: `scheduler 1 did not answer within ${REQUEST_TIMEOUT_MS} ms; it may be stuck in a plain function`,
+          });
+        }, REQUEST_TIMEOUT_MS);
+        this.pending.set(internal, { client, id: request.id, timer });
+        this.toScheduler({ type: "request", id: internal, request });
+      }
+    }
+  }
+
+  /** Tells clients that main ended (with --keep-alive the run goes on). */
+  mainExited(crashed: boolean): void {
+    const text = JSON.stringify({ type: "main-exited", crashed });
+    for (const client of this.clients) client.connection.send(text);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const p of this.pending.values()) clearTimeout(p.timer);
+  }
+
+  private setInterval(ms: number): void {
+    this.intervalMs = ms;
+    clearInterval(this.timer);
+    this.timer = setInterval(() => this.sample(), ms);
+    this.timer.unref();
+    this.toScheduler({ type: "set-interval", ms });
+  }
+
+  private toScheduler(message: ToScheduler): void {
+    for (const s of this.schedulers) s.worker.postMessage(message);
+  }
+
+  private requestKeyframe(client: Client): void {
+    client.snapshot = this.nextSnapshot++;
+    this.toScheduler({ type: "keyframe", snapshot: client.snapshot, pageSize: KEYFRAME_PAGE_SIZE });
+  }
+
+  private now(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** Turns the shared counters into one sample per scheduler, on the main thread's own timer. */
+  private sample(): void {
+    const now = performance.now();
+    const elapsed = Math.max(1, now - this.lastSampleAt);
+    this.lastSampleAt = now;
+    const samples: SchedulerSample[] = [];
+    const summary = { processes: 0, runnable: 0, waiting: 0, queued: 0, mailboxHistogram: new Array<number>(MAILBOX_BUCKETS).fill(0) };
+    let stuckNow: { scheduler: number; pid: string; ms: number; site: string } | undefined;
+    this.schedulers.forEach((s, i) => {
+      const c = s.counters;
+      const before = this.previous[i]!;
+      const delta = (k: number) => c[k]! - before[k]!;
+      const stuck = s.stuck();
+      // A stuck scheduler has not finished its run loop, so its busy time is not counted yet.
+      const utilization = stuck.ms > 0 ? 1 : Math.min(1, delta(Counter.busyMs) / elapsed);
+      if (stuck.ms > 0) stuckNow = { scheduler: i + 1, pid: formatPid(stuck.pid), ms: stuck.ms, site: stuck.site };
+      samples.push({
+        scheduler: i + 1,
+        utilization,
+        runQueue: c[Counter.runQueue]!,
+        reductions: delta(Counter.reductions),
+        slices: delta(Counter.slices),
+        sends: delta(Counter.sends),
+        receives: delta(Counter.receives),
+        spawns: delta(Counter.spawns),
+        exits: delta(Counter.exits),
+        nonPreemptible: delta(Counter.nonPreemptible),
+        heapUsed: c[Counter.heapUsed]!,
+        stuckMs: stuck.ms,
+        stuckPid: stuck.pid,
+      });
+      summary.processes += c[Counter.processes]!;
+      summary.runnable += c[Counter.runQueue]!;
+      summary.waiting += c[Counter.waiting]!;
+      summary.queued += c[Counter.queued]!;
+      for (let b = 0; b < MAILBOX_BUCKETS; b++) summary.mailboxHistogram[b]! += c[Counter.histogram + b]!;
+      before.set(c);
+    });
+    this.rules.stuckNow(stuckNow);
+    const frame = encodeFrame({ type: "schedulers", time: this.now(), intervalMs: elapsed, schedulers: samples, summary });
+    for (const client of this.clients) {
+      this.catchUp(client);
+      this.sendBulk(client, "schedulers", frame);
+    }
+  }
+
+  private publishWarnings(warnings: Warning[]): void {
+    this.warnings = warnings;
+    const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
+    if (text === this.warningsText) return;
+    this.warningsText = text;
+    const message = JSON.stringify({ type: "warnings", warnings });
+    for (const client of this.clients) if (client.channels.has("warnings")) client.connection.send(message);
+  }
+
+  private sendBulk(client: Client, channel: Channel, frame: ArrayBuffer): void {
+    if (!client.channels.has(channel)) return;
+    if (client.behind || client.connection.bufferedAmount > HIGH_WATER_BYTES) {
+      client.behind = true;
+      client.dropped++;
+      return;
+    }
+    client.connection.send(frame);
+  }
+
+  /** A client that was behind and has drained gets told what it missed and a fresh keyframe. */
+  private catchUp(client: Client): void {
+    if (!client.behind || client.connection.bufferedAmount > LOW_WATER_BYTES) return;
+    client.behind = false;
+    client.connection.send(JSON.stringify({ type: "lagging", droppedFrames: client.dropped }));
+    if (client.channels.has("processes")) this.requestKeyframe(client);
+  }
+
+  private reply(client: Client, response: object): void {
+    client.connection.send(JSON.stringify(response));
+  }
+}
+
+function isLastPage(frame: ArrayBuffer): boolean {
+  // Page header: magic, version, type, then u32 snapshot, page, pages (see frames.ts).
+  const view = new DataView(frame);
+  return view.getUint32(7, true) === view.getUint32(11, true) - 1;
+}
+
+function idOf(text: string): number {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    return typeof id === "number" ? id : -1;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,128 @@
+// HTTP and WebSocket on 127.0.0.1 for the telemetry: the WebSocket at /ws and the standalone
+// visualizer page at /. Every connection must present the run's token (query `token=` or
+// `Authorization: Bearer`); a browser Origin must be this server's own page or a VS Code webview;
+// client messages over MAX_REQUEST_BYTES are refused.
+
+import { timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import path from "node:path";
+import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { WebSocketServer, type WebSocket } from "ws";
+import { CHANNELS, MAX_REQUEST_BYTES, type Channel } from "../protocol/control.js";
+import type { TelemetryHub } from "./telemetryHub.js";
+
+export interface TelemetryServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The built visualizer (the webview bundle), served as the standalone page. */
+const webviewDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../webview");
+
+export async function startTelemetryServer(hub: TelemetryHub, port: number, token: string): Promise<TelemetryServer> {
+  const expected = Buffer.from(token);
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES, perMessageDeflate: false });
+  const server = createServer((req, res) => serveHttp(req, res, authorized(req, expected)));
+  let actualPort = port;
+
+  const allowedOrigin = (origin: string | undefined): boolean => {
+    if (origin === undefined || origin === "") return true; // not a browser: the token is the check
+    if (origin.startsWith("vscode-webview://")) return true;
+    return origin === `http://127.0.0.1:${actualPort}` || origin === `http://localhost:${actualPort}`;
+  };
+
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/ws") return refuse(socket, 404, "Not Found", "the telemetry WebSocket is at /ws");
+    if (!authorized(req, expected)) return refuse(socket, 401, "Unauthorized", "a valid token is required (?token= or Authorization: Bearer)");
+    if (!allowedOrigin(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} may not connect`);
+    const requested = url.searchParams.get("channels");
+    const channels = requested === null ? [...CHANNELS] : requested.split(",").filter((c): c is Channel => CHANNELS.includes(c as Channel));
+    sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const connection = {
+        send: (data: string | ArrayBuffer) => {
+          if (ws.readyState === ws.OPEN) ws.send(data);
+        },
+        get bufferedAmount() {
+          return ws.bufferedAmount;
+        },
+      };
+      const disconnect = hub.connect(connection, channels);
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) {
+          connection.send(JSON.stringify({ type: "response", id: -1, ok: false, error: "requests are JSON text messages, not binary" }));
+          return;
+        }
+        hub.request(connection, data.toString());
+      });
+      ws.on("close", disconnect);
+      ws.on("error", disconnect);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  actualPort = (server.address() as { port: number }).port;
+  return {
+    port: actualPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of sockets.clients) ws.terminate();
+        sockets.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function authorized(req: IncomingMessage, expected: Buffer): boolean {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  const header = req.headers.authorization;
+  const given = url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
+  if (given === undefined) return false;
+  const buffer = Buffer.from(given);
+  return buffer.length === expected.length && timingSafeEqual(buffer, expected);
+}
+
+function refuse(socket: Duplex, status: number, text: string, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+
+const CONTENT_TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8", ".map": "application/json" };
+
+function serveHttp(req: IncomingMessage, res: ServerResponse, authorizedRequest: boolean): void {
+  const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  if (req.method !== "GET") {
+    res.writeHead(405).end("only GET");
+    return;
+  }
+  if (url.pathname === "/") {
+    if (!authorizedRequest) {
+      res.writeHead(401, { "Content-Type": "text/plain" }).end("a valid token is required: open the URL that `beamline run --telemetry` printed");
+      return;
+    }
+    const index = path.join(webviewDir, "index.html");
+    const body = existsSync(index)
+      ? readFileSync(index)
+      : "<!doctype html><title>Beamline</title><p>The visualizer is not built. Run <code>npm run build</code>; the telemetry WebSocket is at /ws.</p>";
+    res.writeHead(200, {
+      "Content-Type": "text/html; charset=utf-8",
+      "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
+      "Referrer-Policy": "no-referrer",
+    });
+    res.end(body);
+    return;
+  }
+  // The visualizer's own static files: no data in them, so no token; never outside its folder.
+  const file = path.resolve(webviewDir, `.${url.pathname}`);
+  if (!file.startsWith(webviewDir + path.sep) || !existsSync(file)) {
+    res.writeHead(404).end("not found");
+    return;
+  }
+  res.writeHead(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream" });
+  res.end(readFileSync(file));
+}
