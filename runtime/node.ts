@@ -105,7 +105,7 @@ export async function run(options: RunOptions): Promise<number> {
             if (!options.keepAlive) resolve(message.crashed ? 1 : 0);
             break;
           case "overran":
-            watchdog.site = message.site;
+            watchdog.overran(message.slice, message.site);
             break;
           case "non-preemptible":
             if (message.ms >= REPORT_SLICE_MS) {
@@ -147,11 +147,17 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
   let lastSlice = -1;
   let sliceSeenAt = performance.now();
   let reported = false;
+  let overrun = { slice: -1, site: "" };
   const state = {
-    /** Where the current slice overran, from the scheduler's report. */
-    site: "",
     pid: 0,
     stuckMs: 0,
+    /** Where the current slice overran in a plain function, from the scheduler's report. */
+    get site(): string {
+      return overrun.slice === lastSlice ? overrun.site : "";
+    },
+    overran(slice: number, site: string) {
+      overrun = { slice, site };
+    },
     stop: () => clearInterval(timer),
   };
   const timer = setInterval(() => {
@@ -162,7 +168,6 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
       lastSlice = slice;
       sliceSeenAt = now;
       reported = false;
-      state.site = "";
       state.pid = 0;
       state.stuckMs = 0;
       return;
@@ -172,7 +177,8 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
     state.stuckMs = now - sliceSeenAt >= 2 * WATCHDOG_MS ? now - sliceSeenAt : 0;
     if (state.stuckMs >= STUCK_MS && !reported) {
       reported = true;
-      writeLine(2, `beamline: scheduler ${schedulerNumber} has been stuck for ${Math.round(state.stuckMs)} ms in <0.${pid}.0>${state.site ? ` at ${state.site}` : ""}`);
+      const site = state.site;
+      writeLine(2, `beamline: scheduler ${schedulerNumber} has been stuck for ${Math.round(state.stuckMs)} ms in <0.${pid}.0>${site ? ` at ${site}` : ""}`);
     }
   }, WATCHDOG_MS);
   timer.unref();

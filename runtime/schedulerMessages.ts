@@ -26,7 +26,8 @@ export interface SchedulerConfig {
 export type FromScheduler =
   | { type: "load-error"; message: string }
   | { type: "main-exited"; crashed: boolean }
-  | { type: "overran"; pid: string; site: string }
+  /** `slice` is the heartbeat's slice number, so the watchdog can tell which slice overran. */
+  | { type: "overran"; pid: string; site: string; slice: number }
   | { type: "non-preemptible"; pid: string; site: string; ms: number }
   | TelemetryTick
   | { type: "keyframe-page"; snapshot: number; frame: ArrayBuffer }

@@ -35,7 +35,7 @@ scheduler.listener = {
     if (p === mainPid) post({ type: "main-exited", crashed });
   },
   overran(p, site) {
-    post({ type: "overran", pid: String(p), site });
+    post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[0]! });
   },
   nonPreemptible(p, site, ms) {
     post({ type: "non-preemptible", pid: String(p), site, ms });

@@ -1,0 +1,171 @@
+// The wire contract: every frame type round-trips, and malformed or truncated frames and requests
+// get a clear ProtocolError instead of a crash or garbage.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import {
+  decodeFrame,
+  encodeFrame,
+  MAGIC,
+  MAILBOX_BUCKETS,
+  mailboxBucket,
+  parsePid,
+  parseRequest,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  type Frame,
+  type ProcessInfo,
+} from "../protocol/index.js";
+
+const proc = (pid: number, extra: Partial<ProcessInfo> = {}): ProcessInfo => ({
+  pid,
+  status: "waiting",
+  scheduler: 1,
+  mailbox: pid % 7,
+  reductions: pid * 1000,
+  memory: 380,
+  spawnSite: 3,
+  waitSite: 4,
+  fn: pid % 2 ? "worker" : "server",
+  name: pid === 5 ? "todo_server" : "",
+  links: 0,
+  monitors: 0,
+  ...extra,
+});
+
+const examples: Frame[] = [
+  {
+    type: "schedulers",
+    time: 1234.5,
+    intervalMs: 250,
+    schedulers: [
+      {
+        scheduler: 1,
+        utilization: 0.5,
+        runQueue: 12,
+        reductions: 1e6,
+        slices: 500,
+        sends: 40,
+        receives: 39,
+        spawns: 3,
+        exits: 2,
+        nonPreemptible: 1,
+        heapUsed: 5e7,
+        stuckMs: 0,
+        stuckPid: 0,
+      },
+    ],
+    summary: { processes: 1000, runnable: 12, waiting: 980, queued: 77, mailboxHistogram: Array.from({ length: MAILBOX_BUCKETS }, (_, i) => i) },
+  },
+  { type: "process-page", snapshot: 3, page: 0, pages: 2, total: 3, processes: [proc(1), proc(5, { status: "running" })] },
+  { type: "process-delta", seq: 9, changed: [proc(2, { status: "runnable", name: "ünïcode ✓" })], removed: [7, 8] },
+  { type: "sites", aggregates: [{ site: 1, live: 3, queued: 12, reductions: 4567, waiting: 2 }] },
+  { type: "events", dropped: 4, events: [{ time: 1.5, kind: "send", pid: 1, other: 2, text: '["ping", <0.1.0>]' }] },
+];
+
+test("every frame type round-trips", () => {
+  for (const frame of examples) {
+    const decoded = decodeFrame(encodeFrame(frame));
+    if (frame.type === "schedulers" && decoded.type === "schedulers") {
+      // Utilization travels as a 32-bit float.
+      assert.ok(Math.abs(decoded.schedulers[0]!.utilization - 0.5) < 1e-6);
+      decoded.schedulers[0]!.utilization = 0.5;
+    }
+    assert.deepEqual(decoded, frame, frame.type);
+  }
+});
+
+test("process records round-trip for any field values", () => {
+  const record = fc.record({
+    pid: fc.nat({ max: 2 ** 32 - 1 }),
+    status: fc.constantFrom("runnable", "running", "waiting", "exiting"),
+    scheduler: fc.nat({ max: 65535 }),
+    mailbox: fc.nat({ max: 2 ** 32 - 1 }),
+    reductions: fc.double({ noNaN: true }),
+    memory: fc.nat({ max: 2 ** 32 - 1 }),
+    spawnSite: fc.nat({ max: 2 ** 32 - 1 }),
+    waitSite: fc.nat({ max: 2 ** 32 - 1 }),
+    fn: fc.string(),
+    name: fc.string(),
+    links: fc.nat({ max: 65535 }),
+    monitors: fc.nat({ max: 65535 }),
+  }, { noNullPrototype: true }) as fc.Arbitrary<ProcessInfo>;
+  fc.assert(
+    fc.property(fc.array(record, { maxLength: 30 }), fc.array(fc.nat({ max: 2 ** 32 - 1 }), { maxLength: 10 }), (changed, removed) => {
+      const frame: Frame = { type: "process-delta", seq: 1, changed, removed };
+      assert.deepEqual(decodeFrame(encodeFrame(frame)), frame);
+    }),
+  );
+});
+
+test("every truncation of every frame is refused with a ProtocolError that says where", () => {
+  for (const frame of examples) {
+    const bytes = new Uint8Array(encodeFrame(frame));
+    for (let length = 0; length < bytes.length; length++) {
+      assert.throws(
+        () => decodeFrame(bytes.slice(0, length)),
+        (error: unknown) => error instanceof ProtocolError && /truncated|cannot fit|not below|refers to string/.test(error.message),
+        `${frame.type} cut to ${length} bytes`,
+      );
+    }
+  }
+});
+
+test("random bytes and corrupted frames never crash the decoder: a frame or a ProtocolError", () => {
+  const encoded = examples.map((f) => new Uint8Array(encodeFrame(f)));
+  fc.assert(
+    fc.property(fc.nat({ max: encoded.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 }), fc.uint8Array({ maxLength: 64 }), (which, flips, tail) => {
+      const bytes = Uint8Array.from([...encoded[which]!, ...tail]);
+      for (const [at, value] of flips) bytes[at % bytes.length] = value;
+      try {
+        decodeFrame(bytes);
+      } catch (error) {
+        assert.ok(error instanceof ProtocolError, `not a ProtocolError: ${error}`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("wrong magic, version and type are named", () => {
+  assert.throws(() => decodeFrame(Uint8Array.from([0x00, 1, 1])), /not a Beamline frame: first byte is 0x0/);
+  assert.throws(() => decodeFrame(Uint8Array.from([MAGIC, PROTOCOL_VERSION + 1, 1])), /protocol version 2; this side speaks 1/);
+  assert.throws(() => decodeFrame(Uint8Array.from([MAGIC, PROTOCOL_VERSION, 99])), /unknown frame type 99/);
+  const extra = Uint8Array.from([...new Uint8Array(encodeFrame(examples[3]!)), 0]);
+  assert.throws(() => decodeFrame(extra), /1 unexpected bytes/);
+});
+
+test("a huge count that cannot fit is refused before any allocation", () => {
+  const bytes = Uint8Array.from([MAGIC, PROTOCOL_VERSION, 4, 0xff, 0xff, 0xff, 0xff]);
+  assert.throws(() => decodeFrame(bytes), /site count 4294967295 cannot fit/);
+});
+
+test("requests are validated field by field", () => {
+  assert.deepEqual(parseRequest('{"id":1,"type":"inspect","pid":"<0.84.0>"}'), { id: 1, type: "inspect", pid: "<0.84.0>" });
+  assert.deepEqual(parseRequest('{"id":2,"type":"send","to":"todo_server","message":["add",1]}'), {
+    id: 2,
+    type: "send",
+    to: "todo_server",
+    message: ["add", 1],
+  });
+  const refusals: [string, RegExp][] = [
+    ["not json", /request is not JSON/],
+    ["[1]", /must be a JSON object/],
+    ['{"type":"inspect"}', /request\.id must be an integer/],
+    ['{"id":1,"type":"fly"}', /unknown request type "fly"/],
+    ['{"id":1,"type":"inspect","pid":"84"}', /request\.pid must be a pid like "<0\.84\.0>", got "84"/],
+    ['{"id":1,"type":"subscribe","channel":"gossip"}', /request\.channel must be one of schedulers, processes, sites, events, warnings/],
+    ['{"id":1,"type":"send","to":"x"}', /request\.message is missing/],
+    ['{"id":1,"type":"trace","pid":"<0.1.0>"}', /request\.enabled must be true or false/],
+    ['{"id":1,"type":"set-interval","ms":1}', /request\.ms must be a number from 50 to 10000/],
+    [`{"id":1,"type":"send","to":"x","message":"${"a".repeat(70_000)}"}`, /the limit is 65536/],
+  ];
+  for (const [text, message] of refusals) assert.throws(() => parseRequest(text), message);
+});
+
+test("pids parse and mailbox buckets are powers of two", () => {
+  assert.equal(parsePid("<0.84.0>"), 84);
+  assert.equal(parsePid("<0.84.1>"), undefined);
+  assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 1000].map(mailboxBucket), [0, 1, 2, 2, 3, 3, 4, 10]);
+});

@@ -1,0 +1,187 @@
+// The telemetry server against a real runtime: what a viewer sees of a live program, the
+// requests it may make, and the security and flow-control rules of the server.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import WebSocket from "ws";
+import type { InspectResult, ProcessInfo, Sites, Warnings } from "../protocol/index.js";
+import { startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
+const program = path.join(dir, "live.ts");
+writeFileSync(
+  program,
+  `import { spawn, receive, on, send, sleep, register, Pid } from "beamline";
+
+function* hoarder() {
+  yield* receive(on("never-sent"));
+}
+
+function* producer(to: Pid) {
+  for (let i = 0; ; i++) {
+    send(to, ["job", i]);
+    yield* sleep(4);
+  }
+}
+
+function* busy() {
+  let i = 0;
+  for (;;) i++;
+}
+
+export function* main() {
+  const h = spawn(hoarder);
+  register("hoarder", h);
+  spawn(producer, h);
+  yield* sleep(700);
+  spawn(busy);
+  yield* receive(on("stop"));
+}
+`,
+);
+
+let runtime: RunningRuntime;
+before(async () => {
+  runtime = await startRuntime(program);
+});
+after(async () => {
+  await runtime.stop();
+});
+
+const processes = (m: Received): ProcessInfo[] => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
+
+test("a viewer sees hello, the sites, the processes with their mailboxes, and utilization change", async () => {
+  const client = await TestClient.connect(runtime);
+  const hello = await client.waitFor((m) => m.type === "hello", "hello");
+  assert.equal((hello as { version: number }).version, 1);
+  assert.match((hello as { program: string }).program, /live\.ts$/);
+  const sites = (await client.waitFor((m) => m.type === "sites" && "sites" in m, "site table")) as Sites;
+  const hoarderSpawn = sites.sites.find((s) => s.kind === "spawn" && s.line === 20)!;
+  assert.ok(hoarderSpawn, "the spawn of hoarder at line 20 is a site");
+  assert.ok(sites.sites.some((s) => s.kind === "receive" && s.line === 4), "the receive in hoarder at line 4 is a site");
+
+  await client.waitFor((m) => m.type === "process-page", "a keyframe");
+  await client.waitFor((m) => processes(m).some((p) => p.name === "hoarder" && p.fn === "hoarder"), "the registered hoarder");
+  const lengths: number[] = [];
+  await client.waitFor((m) => {
+    for (const p of processes(m)) if (p.name === "hoarder" && p.mailbox > (lengths.at(-1) ?? -1)) lengths.push(p.mailbox);
+    return lengths.length >= 3;
+  }, "the hoarder's mailbox growing");
+  const hoarder = processes(client.received.find((m) => processes(m).some((p) => p.name === "hoarder"))!).find((p) => p.name === "hoarder")!;
+  assert.equal(hoarder.spawnSite, hoarderSpawn.id);
+  assert.equal(hoarder.status, "waiting");
+
+  await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization < 0.5, "an idle sample");
+  await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization > 0.9 && m.summary.processes === 4, "a busy sample after busy starts");
+  const aggregates = await client.waitFor((m) => m.type === "sites" && "aggregates" in m && m.aggregates.some((a) => a.site === hoarderSpawn.id && a.queued > 10), "queued messages at the hoarder's spawn site");
+  assert.ok(aggregates);
+  client.close();
+});
+
+test("a mailbox that nothing matches is warned about, with the receive's line", async () => {
+  const client = await TestClient.connect(runtime);
+  const warnings = (await client.waitFor((m) => m.type === "warnings" && m.warnings.some((w) => w.kind === "unmatched-messages"), "unmatched warning")) as Warnings;
+  const w = warnings.warnings.find((w) => w.kind === "unmatched-messages")!;
+  assert.match(w.message, /<0\.\d+\.0> \(hoarder\) waits in a receive while \d+ messages in its mailbox match none of its clauses/);
+  assert.match(w.site!, /live\.ts:4$/);
+  assert.match(w.advice, /catch-all/);
+  client.close();
+});
+
+test("inspect, trace, send and kill work on live processes", async () => {
+  const client = await TestClient.connect(runtime);
+  const page = await client.waitFor((m) => m.type === "process-page", "keyframe");
+  const all = processes(page);
+  const hoarder = all.find((p) => p.name === "hoarder")!;
+  const producer = all.find((p) => p.fn === "producer")!;
+  const pid = (n: number) => `<0.${n}.0>`;
+
+  const inspected = await client.request({ type: "inspect", pid: pid(hoarder.pid), mailboxLimit: 3 });
+  assert.equal(inspected.ok, true);
+  const info = inspected.result as InspectResult;
+  assert.equal(info.name, "hoarder");
+  assert.equal(info.status, "waiting");
+  assert.deepEqual(info.waitingFor, ['on("never-sent")']);
+  assert.match(info.waitSite, /live\.ts:4$/);
+  assert.deepEqual(info.mailbox, ["[ 'job', 0 ]", "[ 'job', 1 ]", "[ 'job', 2 ]"]);
+  assert.ok(info.mailboxLength > 3);
+
+  assert.deepEqual((await client.request({ type: "trace", pid: pid(producer.pid), enabled: true })).result, { traced: true });
+  const events = await client.waitFor((m) => m.type === "events" && m.events.some((e) => e.kind === "send" && e.pid === producer.pid && e.other === hoarder.pid), "traced sends");
+  assert.ok(events);
+
+  const sent = await client.request({ type: "send", to: "hoarder", message: "never-sent" });
+  assert.deepEqual(sent.result, { delivered: pid(hoarder.pid) });
+  await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(hoarder.pid), "the hoarder ending after its message");
+
+  const busy = (await client.waitFor((m) => processes(m).some((p) => p.fn === "busy"), "busy process")) as Received;
+  const busyPid = processes(busy).find((p) => p.fn === "busy")!.pid;
+  assert.deepEqual((await client.request({ type: "kill", pid: pid(busyPid) })).result, { killed: pid(busyPid) });
+  await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(busyPid), "busy removed");
+
+  const gone = await client.request({ type: "inspect", pid: pid(busyPid) });
+  assert.equal(gone.ok, false);
+  assert.equal(gone.error, `no process ${pid(busyPid)} is alive (it may have exited)`);
+  const noName = await client.request({ type: "send", to: "nobody", message: 1 });
+  assert.equal(noName.error, 'no process is registered as "nobody"');
+  const malformed = await client.request({ type: "kill", pid: "84" });
+  assert.match(malformed.error!, /request\.pid must be a pid/);
+  client.close();
+});
+
+test("several clients at once, and one disconnecting does not disturb the others", async () => {
+  const a = await TestClient.connect(runtime);
+  const b = await TestClient.connect(runtime, "&channels=schedulers");
+  await a.waitFor((m) => m.type === "schedulers", "a sample on a");
+  await b.waitFor((m) => m.type === "schedulers", "a sample on b");
+  assert.deepEqual(b.hello!.channels, ["schedulers"]);
+  assert.ok(!b.received.some((m) => m.type === "process-page"), "b did not subscribe to processes");
+  a.ws.terminate();
+  const count = b.received.length;
+  await b.waitFor((m) => m.type === "schedulers" && b.received.indexOf(m) > count + 2, "samples going on after a left");
+  b.close();
+});
+
+test("the token is required, by query or bearer header", async () => {
+  const status = (url: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve) => {
+      const ws = new WebSocket(url, { headers });
+      ws.on("open", () => {
+        ws.close();
+        resolve(101);
+      });
+      ws.on("unexpected-response", (_req, res) => resolve(res.statusCode!));
+    });
+  const base = `ws://127.0.0.1:${runtime.port}/ws`;
+  assert.equal(await status(base), 401);
+  assert.equal(await status(`${base}?token=wrong`), 401);
+  assert.equal(await status(base, { Authorization: `Bearer ${runtime.token}` }), 101);
+  assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: "http://evil.example" }), 403);
+  assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: `http://127.0.0.1:${runtime.port}` }), 101);
+  assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: "vscode-webview://0a1b2c" }), 101);
+  assert.equal(await status(`ws://127.0.0.1:${runtime.port}/elsewhere?token=${runtime.token}`), 404);
+
+  const page = await fetch(`http://127.0.0.1:${runtime.port}/`);
+  assert.equal(page.status, 401);
+  const authorized = await fetch(`http://127.0.0.1:${runtime.port}/?token=${runtime.token}`);
+  assert.equal(authorized.status, 200);
+  assert.match(authorized.headers.get("content-security-policy")!, /default-src 'none'/);
+});
+
+test("an oversize client message closes the connection with 1009", async () => {
+  const client = await TestClient.connect(runtime);
+  client.ws.send("x".repeat(70_000));
+  const closed = await client.closed;
+  assert.equal(closed.code, 1009);
+});
+
+test("a binary client message is refused with a reason", async () => {
+  const client = await TestClient.connect(runtime);
+  client.ws.send(Buffer.from([1, 2, 3]));
+  const response = await client.waitFor((m) => m.type === "response", "refusal");
+  assert.deepEqual(response, { type: "response", id: -1, ok: false, error: "requests are JSON text messages, not binary" });
+  client.close();
+});

@@ -1,0 +1,116 @@
+// A small telemetry client for tests: starts `beamline run --telemetry`, connects with ws,
+// decodes every frame, and waits for what a test expects to see.
+
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import WebSocket from "ws";
+import { decodeFrame, type ControlMessage, type Frame, type Hello } from "../protocol/index.js";
+
+export type Received = Frame | ControlMessage;
+
+export interface RunningRuntime {
+  child: ChildProcess;
+  port: number;
+  token: string;
+  stdout: () => string;
+  stop(): Promise<void>;
+}
+
+const cli = path.resolve("dist/runtime/cli.js");
+
+export async function startRuntime(file: string, extra: string[] = []): Promise<RunningRuntime> {
+  const child = spawn(process.execPath, [cli, "run", file, "--telemetry", "--keep-alive", "--sample-interval", "100", ...extra], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const line = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      const m = /BEAMLINE_TELEMETRY (.*)\n/.exec(out);
+      if (m) resolve(m[1]!);
+    };
+    child.stdout!.on("data", check);
+    child.on("exit", (code) => reject(new Error(`runtime exited with ${code} before listening: ${err}`)));
+  });
+  const { port, token } = JSON.parse(line) as { port: number; token: string };
+  return {
+    child,
+    port,
+    token,
+    stdout: () => out,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+export class TestClient {
+  readonly received: Received[] = [];
+  private waiters: (() => void)[] = [];
+  private nextId = 1;
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(readonly ws: WebSocket) {
+    ws.on("message", (data, isBinary) => {
+      const message: Received = isBinary ? decodeFrame(data as Buffer) : (JSON.parse(data.toString()) as ControlMessage);
+      this.received.push(message);
+      for (const w of this.waiters) w();
+    });
+    this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async connect(runtime: RunningRuntime, query = "", headers: Record<string, string> = {}): Promise<TestClient> {
+    const ws = new WebSocket(`ws://127.0.0.1:${runtime.port}/ws?token=${runtime.token}${query}`, { headers });
+    const client = new TestClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
+    return client;
+  }
+
+  get hello(): Hello | undefined {
+    return this.received.find((m): m is Hello => m.type === "hello");
+  }
+
+  /** Resolves with the first received message (from now or earlier) that satisfies `test`. */
+  waitFor<T extends Received>(test: (m: Received) => m is T, what: string, timeoutMs?: number): Promise<T>;
+  waitFor(test: (m: Received) => boolean, what: string, timeoutMs?: number): Promise<Received>;
+  waitFor(test: (m: Received) => boolean, what: string, timeoutMs = 8000): Promise<Received> {
+    return new Promise((resolve, reject) => {
+      let seen = 0;
+      const check = () => {
+        for (; seen < this.received.length; seen++) {
+          if (test(this.received[seen]!)) {
+            clearTimeout(timer);
+            this.waiters = this.waiters.filter((w) => w !== check);
+            resolve(this.received[seen]!);
+            return;
+          }
+        }
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`timed out waiting for ${what}; got ${this.received.length} messages: ${[...new Set(this.received.map((m) => m.type))].join(", ")}`));
+      }, timeoutMs);
+      this.waiters.push(check);
+      check();
+    });
+  }
+
+  /** Sends a request and resolves with its response. */
+  async request(body: Record<string, unknown>): Promise<{ ok: boolean; result?: any; error?: string }> {
+    const id = this.nextId++;
+    this.ws.send(JSON.stringify({ id, ...body }));
+    const response = await this.waitFor((m) => m.type === "response" && m.id === id, `response ${id}`);
+    return response as never;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

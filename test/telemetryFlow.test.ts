@@ -1,0 +1,78 @@
+// Flow control and liveness of the telemetry: a slow client gets coalesced frames (dropped and
+// counted, then a fresh keyframe) instead of an unbounded queue, and the main thread keeps
+// sampling and reporting while the scheduler is stuck in a slice it cannot preempt.
+
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import type { Lagging } from "../protocol/index.js";
+import { startRuntime, TestClient } from "./telemetryClient.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "beamline-flow-test-"));
+
+test("a client that stops reading is not queued without bound: frames are dropped, counted, then replaced by a keyframe", async () => {
+  const file = path.join(dir, "churn.ts");
+  // 100,000 processes that each wake every 20 ms: every delta carries most of them (megabytes).
+  writeFileSync(
+    file,
+    `import { spawn, sleep, receive, on } from "beamline";
+function* ticker() { for (;;) yield* sleep(20); }
+export function* main() {
+  for (let i = 0; i < 100000; i++) spawn(ticker);
+  yield* receive(on("stop"));
+}
+`,
+  );
+  const runtime = await startRuntime(file);
+  try {
+    const client = await TestClient.connect(runtime);
+    await client.waitFor((m) => m.type === "process-delta" && m.changed.length > 50_000, "big deltas");
+    const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 4000));
+    const before = client.received.length;
+    socket.resume();
+    const lagging = (await client.waitFor((m) => m.type === "lagging" && client.received.indexOf(m) >= before, "a lagging notice", 20_000)) as Lagging;
+    assert.ok(lagging.droppedFrames > 0, `dropped ${lagging.droppedFrames}`);
+    const at = client.received.indexOf(lagging);
+    await client.waitFor((m) => m.type === "process-page" && client.received.indexOf(m) > at, "a fresh keyframe after catching up", 20_000);
+    client.close();
+  } finally {
+    await runtime.stop();
+  }
+});
+
+test("while a scheduler is stuck in a plain function, samples go on and say so, and a warning names the line", async () => {
+  const file = path.join(dir, "stuck.ts");
+  writeFileSync(
+    file,
+    `import { spawn, sleep, receive, on } from "beamline";
+function spin(ms: number) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {}
+}
+function* hog() { yield* sleep(300); spin(2500); }
+export function* main() {
+  spawn(hog);
+  yield* receive(on("stop"));
+}
+`,
+  );
+  const runtime = await startRuntime(file);
+  try {
+    const client = await TestClient.connect(runtime);
+    const stuck = await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.stuckMs > 600, "a sample while stuck");
+    assert.ok(stuck.type === "schedulers");
+    assert.equal(stuck.schedulers[0]!.utilization, 1);
+    assert.ok(stuck.schedulers[0]!.stuckPid > 0);
+    const warning = await client.waitFor((m) => m.type === "warnings" && m.warnings.some((w) => w.kind === "non-preemptible"), "a non-preemptible warning");
+    assert.ok(warning.type === "warnings");
+    const w = warning.warnings.find((w) => w.kind === "non-preemptible")!;
+    assert.match(w.message, /stuck for \d+ ms in <0\.\d+\.0>, in a plain function at .*stuck\.ts:4 that cannot be preempted/);
+    client.close();
+  } finally {
+    await runtime.stop();
+  }
+});
