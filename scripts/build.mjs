@@ -1,8 +1,12 @@
-// Builds the runtime and the protocol into dist/: one ES module per source file, so that the
-// scheduler thread and the user's program share one instance of the runtime API module.
+// Builds everything into dist/:
+// - dist/runtime, dist/protocol: one ES module per source file, so that the scheduler thread and
+//   the user's program share one instance of the runtime API module;
+// - dist/webview: the visualizer bundle (webview/main.ts), used by VS Code webviews and by the
+//   runtime's standalone page;
+// - dist/extension: the VS Code extension bundle (extension/extension.ts).
 
 import { build } from "esbuild";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
 const sources = ["runtime", "protocol"].flatMap((dir) =>
   readdirSync(dir)
@@ -10,14 +14,21 @@ const sources = ["runtime", "protocol"].flatMap((dir) =>
     .map((f) => `${dir}/${f}`),
 );
 
-await build({
-  entryPoints: sources,
-  outdir: "dist",
-  outbase: ".",
-  bundle: false,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  sourcemap: "linked",
-  logLevel: "warning",
-});
+const builds = [
+  build({
+    entryPoints: sources,
+    outdir: "dist",
+    outbase: ".",
+    bundle: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "warning",
+  }),
+];
+
+if (existsSync("webview/build.mjs")) builds.push(import("../webview/build.mjs").then((m) => m.buildWebview()));
+if (existsSync("extension/build.mjs")) builds.push(import("../extension/build.mjs").then((m) => m.buildExtension()));
+
+await Promise.all(builds);

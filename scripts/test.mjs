@@ -1,15 +1,33 @@
-// `npm test`: installs what is missing, builds, type-checks, then runs every test.
+// `npm test`: installs what is missing, builds, type-checks, then runs every test:
+// test/*.test.ts (runtime, protocol, telemetry), test/browser/*.test.ts (the visualizer in
+// Chromium) and test/vscode/*.test.ts (the extension in a real VS Code).
 
 import { execSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { ensureChromium } from "./ensureChromium.mjs";
 import { ensureDependencies } from "./ensureDependencies.mjs";
 
 const run = (command) => execSync(command, { stdio: "inherit" });
+const testsIn = (dir) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith(".test.ts"))
+        .map((f) => `${dir}/${f}`)
+    : [];
 
 ensureDependencies();
 run("node scripts/build.mjs");
-run("npx tsc -p tsconfig.json");
-const files = readdirSync("test")
-  .filter((f) => f.endsWith(".test.ts"))
-  .map((f) => `test/${f}`);
-run(`node --import tsx --test --test-reporter=spec ${files.join(" ")}`);
+for (const project of ["tsconfig.json", "webview/tsconfig.json", "extension/tsconfig.json"]) {
+  if (existsSync(project)) run(`npx tsc -p ${project}`);
+}
+const unit = testsIn("test");
+const browser = testsIn("test/browser");
+const vscode = testsIn("test/vscode");
+if (browser.length > 0 || vscode.length > 0) ensureChromium();
+if (vscode.length > 0) {
+  const { ensureCodeServer } = await import("./ensureCodeServer.mjs");
+  await ensureCodeServer();
+}
+run(`node --import tsx --test --test-reporter=spec ${[...unit, ...browser].join(" ")}`);
+// The VS Code tests start a whole editor each; they run one file at a time.
+if (vscode.length > 0) run(`node --import tsx --test --test-concurrency=1 --test-reporter=spec ${vscode.join(" ")}`);
