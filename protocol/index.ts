@@ -3,3 +3,4 @@
 export * from "./binaryCursor.js";
 export * from "./control.js";
 export * from "./frames.js";
+export * from "./webviewMessages.js";
