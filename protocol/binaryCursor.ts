@@ -10,7 +10,8 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export class FrameWriter {
   private buffer: ArrayBuffer;
-  private view: DataView;
+  /** Valid until the next write that grows the buffer; for tight loops after reserve(). */
+  view: DataView;
   private bytes: Uint8Array;
   offset = 0;
 
@@ -59,6 +60,16 @@ export class FrameWriter {
     this.ensure(8);
     this.view.setFloat64(this.offset, v, true);
     this.offset += 8;
+  }
+
+  /** Overwrites a u32 written earlier, e.g. a count known only at the end. */
+  patchU32(at: number, v: number): void {
+    this.view.setUint32(at, v, true);
+  }
+
+  /** Makes room for `n` more bytes at once, before a run of writes. */
+  reserve(n: number): void {
+    this.ensure(n);
   }
 
   /** A UTF-8 string with a u32 byte length. */

@@ -145,7 +145,7 @@ export interface EventsFrame {
 
 export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame;
 
-function header(w: FrameWriter, type: FrameType): void {
+function writeHeader(w: FrameWriter, type: FrameType): void {
   w.u8(MAGIC);
   w.u8(PROTOCOL_VERSION);
   w.u8(type);
@@ -156,10 +156,10 @@ const SAMPLE_BYTES = 2 + 4 + 4 + 8 * 8 + 8 + 4 + 4;
 const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
 
 export function encodeFrame(frame: Frame): ArrayBuffer {
-  const w = new FrameWriter(frame.type === "process-page" || frame.type === "process-delta" ? 64 + frame.type.length : 256);
+  const w = new FrameWriter(256);
   switch (frame.type) {
     case "schedulers":
-      header(w, FrameType.SchedulerSamples);
+      writeHeader(w, FrameType.SchedulerSamples);
       w.f64(frame.time);
       w.f32(frame.intervalMs);
       w.u32(frame.schedulers.length);
@@ -179,23 +179,18 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
       w.u32(frame.summary.mailboxHistogram.length);
       for (const n of frame.summary.mailboxHistogram) w.f64(n);
       break;
-    case "process-page":
-      header(w, FrameType.ProcessPage);
-      w.u32(frame.snapshot);
-      w.u32(frame.page);
-      w.u32(frame.pages);
-      w.u32(frame.total);
-      writeProcesses(w, frame.processes);
-      break;
-    case "process-delta":
-      header(w, FrameType.ProcessDelta);
-      w.u32(frame.seq);
-      writeProcesses(w, frame.changed);
-      w.u32(frame.removed.length);
-      for (const pid of frame.removed) w.u32(pid);
-      break;
+    case "process-page": {
+      const e = new ProcessFrameEncoder(frame, frame.processes.length);
+      for (const p of frame.processes) e.addInfo(p);
+      return e.finish();
+    }
+    case "process-delta": {
+      const e = new ProcessFrameEncoder(frame, frame.changed.length);
+      for (const p of frame.changed) e.addInfo(p);
+      return e.finish(frame.removed);
+    }
     case "sites":
-      header(w, FrameType.SiteAggregates);
+      writeHeader(w, FrameType.SiteAggregates);
       w.u32(frame.aggregates.length);
       for (const a of frame.aggregates) {
         w.u32(a.site);
@@ -206,7 +201,7 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
       }
       break;
     case "events":
-      header(w, FrameType.Events);
+      writeHeader(w, FrameType.Events);
       w.f64(frame.dropped);
       w.u32(frame.events.length);
       for (const e of frame.events) {
@@ -221,54 +216,113 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
   return w.finish();
 }
 
+/** Status codes on the wire, by name. */
+const STATUS_CODE: Record<ProcessStatus, number> = { runnable: 0, running: 1, waiting: 2, exiting: 3 };
+
 /**
- * Process records share one string table per frame (function and registered names repeat a lot):
- * the table first, then fixed-size records that index it.
+ * Writes a process page or delta record by record, straight from the runtime's own process
+ * objects, without building a ProcessInfo per process. Records are fixed-size and index a string
+ * table (function and registered names repeat a lot) that follows them, so the encoder learns the
+ * strings as it goes; the record count is patched in at the end.
  */
-function writeProcesses(w: FrameWriter, processes: readonly ProcessInfo[]): void {
-  const index = new Map<string, number>();
-  const strings: string[] = [];
-  const intern = (s: string): number => {
-    let i = index.get(s);
+export class ProcessFrameEncoder {
+  private readonly w: FrameWriter;
+  private readonly countAt: number;
+  private readonly isDelta: boolean;
+  private readonly index = new Map<string, number>();
+  private readonly strings: string[] = [];
+  count = 0;
+
+  constructor(
+    header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number },
+    expected = 64,
+  ) {
+    this.w = new FrameWriter(32 + expected * PROCESS_BYTES);
+    this.isDelta = header.type === "process-delta";
+    if (header.type === "process-page") {
+      writeHeader(this.w, FrameType.ProcessPage);
+      this.w.u32(header.snapshot);
+      this.w.u32(header.page);
+      this.w.u32(header.pages);
+      this.w.u32(header.total);
+    } else {
+      writeHeader(this.w, FrameType.ProcessDelta);
+      this.w.u32(header.seq);
+    }
+    this.countAt = this.w.offset;
+    this.w.u32(0);
+  }
+
+  add(
+    pid: number,
+    status: ProcessStatus,
+    scheduler: number,
+    mailbox: number,
+    reductions: number,
+    memory: number,
+    spawnSite: number,
+    waitSite: number,
+    fn: string,
+    name: string,
+    links: number,
+    monitors: number,
+  ): void {
+    const w = this.w;
+    w.reserve(PROCESS_BYTES);
+    // One record is written straight into the DataView: this runs for every changed process.
+    const v = w.view;
+    let o = w.offset;
+    v.setUint32(o, pid, true);
+    v.setUint8(o + 4, STATUS_CODE[status]);
+    v.setUint16(o + 5, scheduler, true);
+    v.setUint32(o + 7, mailbox, true);
+    v.setFloat64(o + 11, reductions, true);
+    v.setUint32(o + 19, memory, true);
+    v.setUint32(o + 23, spawnSite, true);
+    v.setUint32(o + 27, waitSite, true);
+    v.setUint32(o + 31, this.intern(fn), true);
+    v.setUint32(o + 35, this.intern(name), true);
+    v.setUint16(o + 39, links, true);
+    v.setUint16(o + 41, monitors, true);
+    o += PROCESS_BYTES;
+    w.offset = o;
+    this.count++;
+  }
+
+  addInfo(p: ProcessInfo): void {
+    this.add(p.pid, p.status, p.scheduler, p.mailbox, p.reductions, p.memory, p.spawnSite, p.waitSite, p.fn, p.name, p.links, p.monitors);
+  }
+
+  /** Ends the frame; a delta also lists the pids that ended. */
+  finish(removed: readonly number[] = []): ArrayBuffer {
+    const w = this.w;
+    w.patchU32(this.countAt, this.count);
+    if (this.isDelta) {
+      w.u32(removed.length);
+      for (const pid of removed) w.u32(pid);
+    }
+    w.u32(this.strings.length);
+    for (const s of this.strings) w.str(s);
+    return w.finish();
+  }
+
+  private intern(s: string): number {
+    let i = this.index.get(s);
     if (i === undefined) {
-      i = strings.length;
-      strings.push(s);
-      index.set(s, i);
+      i = this.strings.length;
+      this.strings.push(s);
+      this.index.set(s, i);
     }
     return i;
-  };
-  const fnIndex = processes.map((p) => intern(p.fn));
-  const nameIndex = processes.map((p) => intern(p.name));
-  w.u32(strings.length);
-  for (const s of strings) w.str(s);
-  w.u32(processes.length);
-  processes.forEach((p, i) => {
-    w.u32(p.pid);
-    w.u8(PROCESS_STATUSES.indexOf(p.status));
-    w.u16(p.scheduler);
-    w.u32(p.mailbox);
-    w.f64(p.reductions);
-    w.u32(p.memory);
-    w.u32(p.spawnSite);
-    w.u32(p.waitSite);
-    w.u32(fnIndex[i]!);
-    w.u32(nameIndex[i]!);
-    w.u16(p.links);
-    w.u16(p.monitors);
-  });
+  }
 }
 
-function readProcesses(r: FrameReader): ProcessInfo[] {
-  const stringCount = r.count("string table", 4);
-  const strings: string[] = [];
-  for (let i = 0; i < stringCount; i++) strings.push(r.str(`string ${i}`));
+/** Reads the records, then the removed pids of a delta, then the string table they index. */
+function readProcesses(r: FrameReader, withRemoved: boolean): { processes: ProcessInfo[]; removed: number[] } {
   const n = r.count("process", PROCESS_BYTES);
   const out: ProcessInfo[] = new Array(n);
-  const stringAt = (i: number, what: string): string => {
-    const s = strings[i];
-    if (s === undefined) throw new ProtocolError(`${what} refers to string ${i}, but the table has ${strings.length}`);
-    return s;
-  };
+  const fnIndex = new Uint32Array(n);
+  const nameIndex = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
     const pid = r.u32("pid");
     const statusCode = r.u8("status");
@@ -283,13 +337,34 @@ function readProcesses(r: FrameReader): ProcessInfo[] {
       memory: r.u32("memory"),
       spawnSite: r.u32("spawn site"),
       waitSite: r.u32("wait site"),
-      fn: stringAt(r.u32("function"), `process ${i}'s function`),
-      name: stringAt(r.u32("name"), `process ${i}'s name`),
-      links: r.u16("links"),
-      monitors: r.u16("monitors"),
+      fn: "",
+      name: "",
+      links: 0,
+      monitors: 0,
     };
+    fnIndex[i] = r.u32("function");
+    nameIndex[i] = r.u32("name");
+    out[i]!.links = r.u16("links");
+    out[i]!.monitors = r.u16("monitors");
   }
-  return out;
+  const removed: number[] = [];
+  if (withRemoved) {
+    const m = r.count("removed pid", 4);
+    for (let i = 0; i < m; i++) removed.push(r.u32("removed pid"));
+  }
+  const stringCount = r.count("string table", 4);
+  const strings: string[] = [];
+  for (let i = 0; i < stringCount; i++) strings.push(r.str(`string ${i}`));
+  const stringAt = (i: number, what: string): string => {
+    const s = strings[i];
+    if (s === undefined) throw new ProtocolError(`${what} refers to string ${i}, but the table has ${strings.length}`);
+    return s;
+  };
+  for (let i = 0; i < n; i++) {
+    out[i]!.fn = stringAt(fnIndex[i]!, `process ${i}'s function`);
+    out[i]!.name = stringAt(nameIndex[i]!, `process ${i}'s name`);
+  }
+  return { processes: out, removed };
 }
 
 /** Decodes a binary frame; throws ProtocolError saying what is wrong and where. */
@@ -344,15 +419,12 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       const pages = r.u32("page count");
       const total = r.u32("total");
       if (page >= pages) throw new ProtocolError(`process page ${page} is not below its page count ${pages}`);
-      frame = { type: "process-page", snapshot, page, pages, total, processes: readProcesses(r) };
+      frame = { type: "process-page", snapshot, page, pages, total, processes: readProcesses(r, false).processes };
       break;
     }
     case FrameType.ProcessDelta: {
       const seq = r.u32("sequence");
-      const changed = readProcesses(r);
-      const n = r.count("removed pid", 4);
-      const removed: number[] = [];
-      for (let i = 0; i < n; i++) removed.push(r.u32("removed pid"));
+      const { processes: changed, removed } = readProcesses(r, true);
       frame = { type: "process-delta", seq, changed, removed };
       break;
     }

@@ -5,7 +5,7 @@
 
 import { inspect as inspectValue } from "node:util";
 import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
-import { encodeFrame, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
+import { encodeFrame, ProcessFrameEncoder, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
 import { Guard, _ } from "./pattern.js";
 import { After, On, type Clause } from "./receive.js";
@@ -88,6 +88,26 @@ export class SchedulerTelemetry {
     };
   }
 
+  /** One process record, written from the process itself (no intermediate object). */
+  private write(encoder: ProcessFrameEncoder, p: Process): void {
+    const s = this.scheduler;
+    const waiting = p.status === "waiting";
+    encoder.add(
+      p.id,
+      p.status === "exited" ? "exiting" : p.status,
+      s.index + 1,
+      p.mailboxLength,
+      p.reductions,
+      PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength,
+      p.spawnSite,
+      waiting ? p.waitSite : 0,
+      p.fn.name || "(anonymous)",
+      s.registry.nameFor(p) ?? "",
+      0,
+      0,
+    );
+  }
+
   tick(): void {
     const s = this.scheduler;
     const changed = s.changed!;
@@ -96,13 +116,13 @@ export class SchedulerTelemetry {
     const removed = s.removed;
     s.removed = [];
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
-    const infos: ProcessInfo[] = [];
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq }, changed.length);
     for (const p of changed) {
       if (p.status === "exited") continue;
-      infos.push(this.info(p));
+      this.write(encoder, p);
       if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
     }
-    const delta = encodeFrame({ type: "process-delta", seq: ++this.seq, changed: infos, removed });
+    const delta = encoder.finish(removed);
     const sites = encodeFrame({ type: "sites", aggregates: this.siteAggregates() });
     const drained = s.events.drain();
     let events: ArrayBuffer | null = null;
@@ -137,18 +157,17 @@ export class SchedulerTelemetry {
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;
-    let batch: ProcessInfo[] = [];
-    const flush = () => {
-      const frame = encodeFrame({ type: "process-page", snapshot, page, pages, total, processes: batch });
-      this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
-      page++;
-      batch = [];
-    };
+    let encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page, pages, total }, Math.min(pageSize, total));
     for (let p = s.newestLive; p !== null; p = p.nextLive) {
-      batch.push(this.info(p));
-      if (batch.length === pageSize && page < pages - 1) flush();
+      this.write(encoder, p);
+      if (encoder.count === pageSize && page < pages - 1) {
+        const frame = encoder.finish();
+        this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
+        encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page: ++page, pages, total }, pageSize);
+      }
     }
-    flush();
+    const frame = encoder.finish();
+    this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
   }
 
   private siteAggregates(): SiteAggregate[] {

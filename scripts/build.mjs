@@ -4,6 +4,7 @@
 // - dist/webview: the visualizer bundle (webview/main.ts), used by VS Code webviews and by the
 //   runtime's standalone page;
 // - dist/extension: the VS Code extension bundle (extension/extension.ts).
+// `node scripts/build.mjs runtime` (or webview, extension) builds only those parts.
 
 import { build } from "esbuild";
 import { existsSync, readdirSync } from "node:fs";
@@ -14,8 +15,12 @@ const sources = ["runtime", "protocol"].flatMap((dir) =>
     .map((f) => `${dir}/${f}`),
 );
 
-const builds = [
-  build({
+const only = process.argv.slice(2);
+const wanted = (part) => only.length === 0 || only.includes(part);
+
+const builds = [];
+if (wanted("runtime")) {
+  builds.push(build({
     entryPoints: sources,
     outdir: "dist",
     outbase: ".",
@@ -25,10 +30,9 @@ const builds = [
     target: "node20",
     sourcemap: "linked",
     logLevel: "warning",
-  }),
-];
-
-if (existsSync("webview/build.mjs")) builds.push(import("../webview/build.mjs").then((m) => m.buildWebview()));
-if (existsSync("extension/build.mjs")) builds.push(import("../extension/build.mjs").then((m) => m.buildExtension()));
+  }));
+}
+if (wanted("webview") && existsSync("webview/build.mjs")) builds.push(import("../webview/build.mjs").then((m) => m.buildWebview()));
+if (wanted("extension") && existsSync("extension/build.mjs")) builds.push(import("../extension/build.mjs").then((m) => m.buildExtension()));
 
 await Promise.all(builds);
