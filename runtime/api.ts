@@ -2,16 +2,15 @@
 // It reads like Erlang for TypeScript users: spawn, send, receive, self, register, whereis.
 
 import { copyArgs, copyTerm } from "./copy.js";
-import { _ } from "./pattern.js";
 import { Process, type ProcessGenerator } from "./process.js";
-import { after, On, After, beginReceive, type Clause, type ClauseResult, type Receive } from "./receive.js";
+import { after, AwaitReply, beginReceive, preview, type Clause, type ClauseResult, type Receive } from "./receive.js";
 import { budget } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
 import { Pid, Ref } from "./terms.js";
 
 export { Pid, Ref } from "./terms.js";
 export { _, where, Guard, type Match } from "./pattern.js";
-export { on, after, type Clause, type Receive } from "./receive.js";
+export { on, after, CallTimeoutError, type Clause, type Receive } from "./receive.js";
 export { UnsendableError } from "./copy.js";
 export { RegistryError } from "./registry.js";
 /** Used by the code the loader instruments; not part of the public API. */
@@ -26,11 +25,6 @@ export type ProcessFunction<A extends unknown[]> = (...args: A) => Generator<unk
 export type From = [Pid, Ref];
 /** A pattern that matches a `From`, for `on(["$call", From, ...], ...)`. */
 export const From = [Pid, Ref] as const;
-
-/** Thrown in the caller when a `call` gets no reply in time. */
-export class CallTimeoutError extends Error {
-  override name = "CallTimeoutError";
-}
 
 /** Starts a process running `fn(...args)`; the arguments are copied (shared-nothing). */
 export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
@@ -81,29 +75,26 @@ export function sleep(ms: number): Receive<undefined> {
  * A synchronous call: sends `["$call", from, request]` and waits for `reply(from, value)`.
  * Throws CallTimeoutError when no reply comes within `timeoutMs`.
  */
-export function* call<T = unknown>(dest: Pid | string, request: unknown, timeoutMs = 5000): Receive<T> {
+export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutMs = 5000): Receive<T> {
   const p = current("call");
   const target = resolve("call", dest);
   if (target.status === "exited") throw new Error(`call: ${target} is not alive`);
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) throw new TypeError(`call: the timeout must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
   const ref = scheduler.makeRef();
   // A reply can only arrive after the request, so the receive starts after today's last message.
   const marker = p.tail;
+  budget.r--;
   scheduler.deliver(target, ["$call", [p, ref], copyTerm(request, "request")]);
-  const answer = yield* beginReceive(p, marker, [new On(["$reply", ref, _], undefined), new After(timeoutMs, () => NO_REPLY)]);
-  if (answer === NO_REPLY) {
-    throw new CallTimeoutError(`call to ${dest} timed out after ${timeoutMs} ms with no reply to ${preview(request)}`);
-  }
-  return (answer as [string, Ref, T])[2];
+  return beginReceive(p, marker, [new AwaitReply(ref, timeoutMs, dest, request)]) as Receive<T>;
 }
-
-const NO_REPLY = Symbol("no reply");
 
 /** Answers a `call`. */
 export function reply(from: From, value: unknown): void {
   if (!Array.isArray(from) || !(from[0] instanceof Pid) || !(from[1] instanceof Ref)) {
     throw new TypeError(`reply: expected the caller's From ([Pid, Ref]) from a ["$call", from, request] message, got ${preview(from)}`);
   }
-  send(from[0], ["$reply", from[1], value]);
+  budget.r--;
+  scheduler.deliver(local("reply", from[0]), ["$reply", from[1], copyTerm(value, "reply")]);
 }
 
 /** Registers a process under a unique name. */
@@ -177,11 +168,3 @@ function describeFunction(fn: unknown): string {
   return `${kind}${fn.name ? ` (${fn.name})` : ""}; processes are generator functions so that they can wait with yield*`;
 }
 
-function preview(value: unknown): string {
-  try {
-    const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return String(value);
-  }
-}

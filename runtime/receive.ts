@@ -6,6 +6,7 @@
 // Naive rescanning is O(n²) (DESIGN.md).
 
 import { matches, type Match } from "./pattern.js";
+import { Ref, sameRef } from "./terms.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
@@ -33,6 +34,49 @@ export class After<R> {
   ) {}
   declare readonly __result?: R;
 }
+
+/** Thrown in the caller when a `call` gets no reply in time. */
+export class CallTimeoutError extends Error {
+  override name = "CallTimeoutError";
+}
+
+/**
+ * The wait of a `call`: the reply `["$reply", ref, value]` to this call's ref, or the timeout, which
+ * throws CallTimeoutError in the caller. One object per call instead of a list of clauses.
+ */
+export class AwaitReply extends After<unknown> {
+  constructor(
+    readonly ref: Ref,
+    ms: number,
+    private readonly dest: unknown,
+    private readonly request: unknown,
+  ) {
+    super(ms, undefined);
+  }
+
+  timeoutError(): CallTimeoutError {
+    return new CallTimeoutError(`call to ${String(this.dest)} timed out after ${this.ms} ms with no reply to ${preview(this.request)}`);
+  }
+}
+
+/** A short JSON rendering of a value for error messages. */
+export function preview(value: unknown): string {
+  try {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+function isReply(msg: unknown, ref: Ref): boolean {
+  if (!Array.isArray(msg) || msg.length !== 3 || msg[0] !== "$reply") return false;
+  const r = msg[1];
+  return r === ref || (r instanceof Ref && sameRef(r, ref));
+}
+
+/** The clause a reply matches: the receive returns the reply's value. */
+const REPLY_VALUE = new On<unknown>(undefined, (msg: [string, Ref, unknown]) => msg[2]);
 
 export type Clause<R = unknown> = On<R> | After<R>;
 export type ClauseResult<C> = C extends On<infer R> | After<infer R> ? R : never;
@@ -120,6 +164,7 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
   p.scanAfter = prev;
   if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
     endReceive(p);
+    if (timeout instanceof AwaitReply) throw timeout.timeoutError();
     const handler = timeout!.handler;
     return handler === undefined ? { done: true, value: undefined } : runHandler(p, handler, undefined);
   }
@@ -130,7 +175,7 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
 
 function matchingClause(clauses: Clause | readonly Clause[], msg: unknown): On<unknown> | undefined {
   if (clauses instanceof On) return matches(clauses.pattern, msg) ? clauses : undefined;
-  if (clauses instanceof After) return undefined;
+  if (clauses instanceof After) return clauses instanceof AwaitReply && isReply(msg, clauses.ref) ? REPLY_VALUE : undefined;
   for (let i = 0; i < clauses.length; i++) {
     const c = clauses[i];
     if (c instanceof On && matches(c.pattern, msg)) return c;

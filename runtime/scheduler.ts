@@ -78,6 +78,8 @@ export class Scheduler {
   private scheduled = false;
   private nodeTimer: NodeJS.Timeout | undefined = undefined;
   private overrunAt = 0;
+  /** performance.now() at the start of the current batch of slices. */
+  private clock = performance.now();
 
   constructor() {
     budget.onOverrun = (site) => {
@@ -173,7 +175,10 @@ export class Scheduler {
   }
 
   armTimer(p: Process, ms: number): void {
-    const timer = new Timer(performance.now() + ms, p);
+    // Long timeouts (a call's 5 s) use the run loop's clock, read once per batch, plus a margin
+    // larger than its staleness, so they never fire early; short ones read the clock.
+    const deadline = ms >= 100 ? this.clock + ms + Math.max(2, ms / 100) : performance.now() + ms;
+    const timer = new Timer(deadline, p);
     p.timer = timer;
     this.timers.add(timer);
   }
@@ -251,11 +256,12 @@ export class Scheduler {
     const started = performance.now();
     let now = started;
     for (;;) {
+      this.clock = now;
       this.fireTimers(now);
       if (this.runQueue.length === 0) break;
       // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
       // or after any slice that spent its whole budget (such a slice may have been long).
-      for (let i = 0; i < 128 && this.runQueue.length > 0; i++) {
+      for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
         if (this.runSlice(this.runQueue.shift()!)) break;
       }
       now = performance.now();
