@@ -7,7 +7,7 @@ import { ProtocolError } from "./binaryCursor.js";
 export const CHANNELS = ["schedulers", "processes", "sites", "events", "warnings"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
-/** Client requests over this many bytes are refused; frames to clients are bounded by paging. */
+/** Client requests over this many bytes are refused (the server closes the connection with 1009). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
 export interface Hello {
@@ -69,7 +69,7 @@ export interface Warnings {
   warnings: Warning[];
 }
 
-/** Frames a slow client did not get: it is sent a fresh keyframe instead (latest state wins). */
+/** A slow client caught up: frames it did not get since the last notice; a fresh keyframe follows (latest state wins). */
 export interface Lagging {
   type: "lagging";
   droppedFrames: number;
@@ -130,7 +130,7 @@ export function formatPid(id: number): string {
 
 /** Parses and validates a client request; the error names the field that is wrong. */
 export function parseRequest(text: string): Request {
-  if (text.length > MAX_REQUEST_BYTES) throw new ProtocolError(`request is ${text.length} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+  if (text.length > MAX_REQUEST_BYTES) throw new ProtocolError(`request is ${text.length} characters; the limit is ${MAX_REQUEST_BYTES} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -170,7 +170,7 @@ export function parseRequest(text: string): Request {
       if (typeof r.enabled !== "boolean") throw new ProtocolError("request.enabled must be true or false");
       return { id: r.id, type: "trace", pid: pidField("pid"), enabled: r.enabled };
     case "set-interval":
-      if (typeof r.ms !== "number" || !(r.ms >= 50 && r.ms <= 10_000)) throw new ProtocolError("request.ms must be a number from 50 to 10000");
+      if (typeof r.ms !== "number" || !Number.isInteger(r.ms) || !(r.ms >= 50 && r.ms <= 10_000)) throw new ProtocolError("request.ms must be a whole number from 50 to 10000");
       return { id: r.id, type: "set-interval", ms: r.ms };
     default:
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);

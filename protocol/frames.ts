@@ -44,7 +44,7 @@ export interface SchedulerSample {
   nonPreemptible: number;
   /** Bytes used by the scheduler thread's V8 heap (one heap per thread; there is no per-process heap). */
   heapUsed: number;
-  /** How long the scheduler has been inside one slice, when it is stuck (else 0), and in which process. */
+  /** How long the scheduler has been inside one slice, when it is stuck (else 0), and in which process (else 0). */
   stuckMs: number;
   stuckPid: number;
 }
@@ -114,7 +114,7 @@ export interface SiteAggregate {
   live: number;
   /** Messages queued in their mailboxes. */
   queued: number;
-  /** Reductions they ran (a counter). */
+  /** Reductions run by processes spawned here, ended ones included (a counter). */
   reductions: number;
   /** Processes waiting in a receive at this site. */
   waiting: number;

@@ -56,6 +56,9 @@ export function parseRunArgs(args: string[]): RunOptions {
   if (options.schedulers !== 1) {
     throw new UsageError(`--schedulers ${options.schedulers}: this version runs one scheduler thread; m:n scheduling is the next step`);
   }
+  if (options.telemetryPort === undefined && (args.includes("--telemetry-token") || args.includes("--sample-interval"))) {
+    throw new UsageError("--telemetry-token and --sample-interval need --telemetry");
+  }
   if (options.sampleIntervalMs < 50 || options.sampleIntervalMs > 10_000) {
     throw new UsageError(`--sample-interval must be from 50 to 10000 ms, got ${options.sampleIntervalMs}`);
   }

@@ -10,7 +10,8 @@ export class EventRing {
   private buffer: TraceEvent[] = [];
   /** Events refused because the buffer was full, since the run started. */
   dropped = 0;
-  private readonly started = performance.now();
+  /** Wall-clock start of the run (epoch ms), set by the scheduler thread from its config. */
+  startedAt = performance.timeOrigin + performance.now();
 
   constructor(readonly capacity: number) {}
 
@@ -19,7 +20,7 @@ export class EventRing {
       this.dropped++;
       return;
     }
-    this.buffer.push({ time: performance.now() - this.started, kind, pid, other, text: render(detail) });
+    this.buffer.push({ time: performance.timeOrigin + performance.now() - this.startedAt, kind, pid, other, text: render(detail) });
   }
 
   /** Takes the buffered events, oldest first. */

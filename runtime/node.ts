@@ -48,7 +48,35 @@ export async function run(options: RunOptions): Promise<number> {
 
   const heartbeat = new SharedArrayBuffer(8);
   const counters = newCounters();
-  const telemetryOn = options.telemetryPort !== undefined;
+  const startedAt = Date.now();
+  const watchdog = startWatchdog(new Int32Array(heartbeat), 1);
+  let worker: Worker | undefined;
+
+  // The telemetry server listens, and says so on stdout, before the program runs: the
+  // BEAMLINE_TELEMETRY line comes before anything the program prints.
+  let hub: TelemetryHub | undefined;
+  let server: TelemetryServer | undefined;
+  if (options.telemetryPort !== undefined) {
+    hub = new TelemetryHub(
+      [{ post: (message) => worker?.postMessage(message), counters, stuck: () => ({ ms: watchdog.stuckMs, pid: watchdog.pid, site: watchdog.site }) }],
+      {
+        type: "hello",
+        version: PROTOCOL_VERSION,
+        node: "nonode@nohost",
+        schedulers: options.schedulers,
+        reductions: options.reductions,
+        program: programName,
+        startedAt,
+        osPid: process.pid,
+      },
+      program.sites,
+      options.sampleIntervalMs,
+    );
+    const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
+    server = await startTelemetryServer(hub, options.telemetryPort, token);
+    writeLine(1, `BEAMLINE_TELEMETRY ${JSON.stringify({ port: server.port, token, url: `http://127.0.0.1:${server.port}/?token=${token}` })}`);
+  }
+
   const config: SchedulerConfig = {
     index: 0,
     count: options.schedulers,
@@ -60,39 +88,16 @@ export async function run(options: RunOptions): Promise<number> {
     heartbeat,
     counters: counters.buffer as SharedArrayBuffer,
     keepAlive: options.keepAlive,
-    telemetryIntervalMs: telemetryOn ? options.sampleIntervalMs : 0,
+    startedAt,
+    telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
   };
-  const watchdog = startWatchdog(new Int32Array(heartbeat), 1);
-  const worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
-
-  let hub: TelemetryHub | undefined;
-  let server: TelemetryServer | undefined;
-  if (telemetryOn) {
-    hub = new TelemetryHub(
-      [{ worker, counters, stuck: () => ({ ms: watchdog.stuckMs, pid: watchdog.pid, site: watchdog.site }) }],
-      {
-        type: "hello",
-        version: PROTOCOL_VERSION,
-        node: "nonode@nohost",
-        schedulers: options.schedulers,
-        reductions: options.reductions,
-        program: programName,
-        startedAt: Date.now(),
-        osPid: process.pid,
-      },
-      program.sites,
-      options.sampleIntervalMs,
-    );
-    const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
-    server = await startTelemetryServer(hub, options.telemetryPort!, token);
-    // One machine-readable line, so that a parent process (the VS Code extension) can connect.
-    writeLine(1, `BEAMLINE_TELEMETRY ${JSON.stringify({ port: server.port, token, url: `http://127.0.0.1:${server.port}/?token=${token}` })}`);
-  }
+  worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
+  const thread = worker;
 
   try {
     return await new Promise<number>((resolve) => {
       let mainEnded = false;
-      worker.on("message", (message: FromScheduler) => {
+      thread.on("message", (message: FromScheduler) => {
         hub?.fromScheduler(message);
         switch (message.type) {
           case "load-error":
@@ -118,11 +123,11 @@ export async function run(options: RunOptions): Promise<number> {
             break;
         }
       });
-      worker.on("error", (error) => {
+      thread.on("error", (error) => {
         writeLine(2, `beamline: scheduler 1 failed: ${error.stack ?? error}`);
         resolve(1);
       });
-      worker.on("exit", () => {
+      thread.on("exit", () => {
         // The thread ends by itself only when no process can ever run again.
         if (!mainEnded) {
           writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
@@ -138,7 +143,7 @@ export async function run(options: RunOptions): Promise<number> {
     hub?.stop();
     await server?.close();
     program.dispose();
-    await worker.terminate();
+    await thread.terminate();
   }
 }
 

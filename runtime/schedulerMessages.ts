@@ -19,6 +19,8 @@ export interface SchedulerConfig {
   counters: SharedArrayBuffer;
   /** Keep the thread alive when no process is left to run (`--keep-alive`). */
   keepAlive: boolean;
+  /** Wall-clock start of the run, epoch milliseconds: the time base of telemetry. */
+  startedAt: number;
   /** Telemetry interval in milliseconds, or 0 when telemetry is off. */
   telemetryIntervalMs: number;
 }

@@ -4,7 +4,6 @@
 // fans everything out to clients by channel. A client that falls behind gets frames dropped and
 // counted, then a fresh keyframe: latest state wins, nothing queues without bound.
 
-import type { Worker } from "node:worker_threads";
 import { formatPid, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Site, type Warning } from "../protocol/control.js";
 import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../protocol/frames.js";
 import { ProtocolError } from "../protocol/binaryCursor.js";
@@ -40,7 +39,7 @@ class Client {
 }
 
 export interface SchedulerHandle {
-  worker: Worker;
+  post(message: ToScheduler): void;
   counters: Float64Array;
   /** How long the scheduler has been stuck in one slice (0 when it is not), and where. */
   stuck(): { ms: number; pid: number; site: string };
@@ -53,7 +52,6 @@ export class TelemetryHub {
   private warningsText = "[]";
   private previous: Float64Array[];
   private lastSampleAt = performance.now();
-  private readonly startedAt = performance.now();
   private intervalMs: number;
   private timer: NodeJS.Timeout;
   private nextSnapshot = 1;
@@ -87,14 +85,14 @@ export class TelemetryHub {
           this.sendBulk(client, "sites", message.sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
         }
-        const runQueues = this.schedulers.map((s) => s.counters[Counter.runQueue]!);
-        this.publishWarnings(this.rules.judge(message.watch, runQueues, this.now()));
+        this.rules.observe(message.watch);
+        this.judgeWarnings();
         break;
       }
       case "keyframe-page":
         for (const client of this.clients) {
           if (client.snapshot !== message.snapshot) continue;
-          client.connection.send(message.frame);
+          if (client.channels.has("processes")) client.connection.send(message.frame);
           // The last page lets the deltas through again.
           if (isLastPage(message.frame)) client.snapshot = null;
         }
@@ -149,6 +147,7 @@ export class TelemetryHub {
         if (!client.channels.has(request.channel)) {
           client.channels.add(request.channel);
           if (request.channel === "processes") this.requestKeyframe(client);
+          if (request.channel === "warnings") client.connection.send(JSON.stringify({ type: "warnings", warnings: this.warnings }));
         }
         this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
         return;
@@ -197,7 +196,7 @@ export class TelemetryHub {
   }
 
   private toScheduler(message: ToScheduler): void {
-    for (const s of this.schedulers) s.worker.postMessage(message);
+    for (const s of this.schedulers) s.post(message);
   }
 
   private requestKeyframe(client: Client): void {
@@ -205,8 +204,9 @@ export class TelemetryHub {
     this.toScheduler({ type: "keyframe", snapshot: client.snapshot, pageSize: KEYFRAME_PAGE_SIZE });
   }
 
+  /** Milliseconds since the run started (hello.startedAt), the time base of samples, events and warnings. */
   private now(): number {
-    return performance.now() - this.startedAt;
+    return performance.timeOrigin + performance.now() - this.hello.startedAt;
   }
 
   /** Turns the shared counters into one sample per scheduler, on the main thread's own timer. */
@@ -238,7 +238,7 @@ export class TelemetryHub {
         nonPreemptible: delta(Counter.nonPreemptible),
         heapUsed: c[Counter.heapUsed]!,
         stuckMs: stuck.ms,
-        stuckPid: stuck.pid,
+        stuckPid: stuck.ms > 0 ? stuck.pid : 0,
       });
       summary.processes += c[Counter.processes]!;
       summary.runnable += c[Counter.runQueue]!;
@@ -248,6 +248,7 @@ export class TelemetryHub {
       before.set(c);
     });
     this.rules.stuckNow(stuckNow);
+    this.judgeWarnings();
     const frame = encodeFrame({ type: "schedulers", time: this.now(), intervalMs: elapsed, schedulers: samples, summary });
     for (const client of this.clients) {
       this.catchUp(client);
@@ -255,7 +256,9 @@ export class TelemetryHub {
     }
   }
 
-  private publishWarnings(warnings: Warning[]): void {
+  private judgeWarnings(): void {
+    const runQueues = this.schedulers.map((s) => s.counters[Counter.runQueue]!);
+    const warnings = this.rules.judge(runQueues, this.now());
     this.warnings = warnings;
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     if (text === this.warningsText) return;
@@ -279,6 +282,7 @@ export class TelemetryHub {
     if (!client.behind || client.connection.bufferedAmount > LOW_WATER_BYTES) return;
     client.behind = false;
     client.connection.send(JSON.stringify({ type: "lagging", droppedFrames: client.dropped }));
+    client.dropped = 0;
     if (client.channels.has("processes")) this.requestKeyframe(client);
   }
 
@@ -296,7 +300,7 @@ function isLastPage(frame: ArrayBuffer): boolean {
 function idOf(text: string): number {
   try {
     const id = (JSON.parse(text) as { id?: unknown }).id;
-    return typeof id === "number" ? id : -1;
+    return Number.isInteger(id) ? (id as number) : -1;
   } catch {
     return -1;
   }

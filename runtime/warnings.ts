@@ -36,6 +36,7 @@ export class WarningRules {
   private readonly first = new Map<string, number>();
   private slowSlices: { pid: string; site: string; ms: number; at: number }[] = [];
   private stuck: StuckScheduler | undefined;
+  private watch: readonly WatchedProcess[] = [];
 
   constructor(
     private readonly siteName: (id: number) => string,
@@ -53,9 +54,9 @@ export class WarningRules {
     this.stuck = stuck;
   }
 
-  /** Judges one interval; returns the warnings that hold now. */
-  judge(watch: readonly WatchedProcess[], runQueues: readonly number[], now: number): Warning[] {
-    const warnings: Warning[] = [];
+  /** A scheduler's watch list of long mailboxes, once per telemetry interval. */
+  observe(watch: readonly WatchedProcess[]): void {
+    this.watch = watch;
     const seen = new Set<number>();
     for (const w of watch) {
       seen.add(w.pid);
@@ -63,6 +64,18 @@ export class WarningRules {
       if (h === undefined) this.history.set(w.pid, (h = { lengths: [] }));
       h.lengths.push(w.mailbox);
       if (h.lengths.length > GROWTH_SAMPLES + 1) h.lengths.shift();
+    }
+    for (const pid of this.history.keys()) if (!seen.has(pid)) this.history.delete(pid);
+  }
+
+  /**
+   * The warnings that hold now. Called on the main thread's sample timer too, so a stuck
+   * scheduler (which sends no watch list) is warned about while it is stuck.
+   */
+  judge(runQueues: readonly number[], now: number): Warning[] {
+    const warnings: Warning[] = [];
+    for (const w of this.watch) {
+      const h = this.history.get(w.pid)!;
       const pid = formatPid(w.pid);
       const who = `${pid} (${w.name || w.fn})`;
       if (w.pendingCalls >= BOTTLENECK_CALLERS) {
@@ -89,7 +102,6 @@ export class WarningRules {
         );
       }
     }
-    for (const pid of this.history.keys()) if (!seen.has(pid)) this.history.delete(pid);
 
     const stuck = this.stuck;
     if (stuck !== undefined && stuck.ms >= STUCK_WARNING_MS) {

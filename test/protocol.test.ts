@@ -158,8 +158,8 @@ test("requests are validated field by field", () => {
     ['{"id":1,"type":"subscribe","channel":"gossip"}', /request\.channel must be one of schedulers, processes, sites, events, warnings/],
     ['{"id":1,"type":"send","to":"x"}', /request\.message is missing/],
     ['{"id":1,"type":"trace","pid":"<0.1.0>"}', /request\.enabled must be true or false/],
-    ['{"id":1,"type":"set-interval","ms":1}', /request\.ms must be a number from 50 to 10000/],
-    [`{"id":1,"type":"send","to":"x","message":"${"a".repeat(70_000)}"}`, /the limit is 65536/],
+    ['{"id":1,"type":"set-interval","ms":1}', /request\.ms must be a whole number from 50 to 10000/],
+    [`{"id":1,"type":"send","to":"x","message":"${"a".repeat(70_000)}"}`, /the limit is 65536 bytes/],
   ];
   for (const [text, message] of refusals) assert.throws(() => parseRequest(text), message);
 });

@@ -71,6 +71,10 @@ export function* main() {
     assert.ok(warning.type === "warnings");
     const w = warning.warnings.find((w) => w.kind === "non-preemptible")!;
     assert.match(w.message, /stuck for \d+ ms in <0\.\d+\.0>, in a plain function at .*stuck\.ts:4 that cannot be preempted/);
+    // The warning came while the scheduler was still stuck, not after the slice ended.
+    const at = client.received.indexOf(warning);
+    const next = await client.waitFor((m) => m.type === "schedulers" && client.received.indexOf(m) > at, "the next sample");
+    assert.ok(next.type === "schedulers" && next.schedulers[0]!.stuckMs > 0, "the scheduler was no longer stuck when warned");
     client.close();
   } finally {
     await runtime.stop();

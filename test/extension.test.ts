@@ -1,0 +1,178 @@
+// Unit tests for the VS Code extension's pure pieces (no vscode): the telemetry line, syntax
+// errors and crashes on stderr, the site ↔ code lens mapping, settings and run options, the
+// webview HTML's CSP.
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Site } from "../protocol/control.js";
+import type { SiteAggregate } from "../protocol/frames.js";
+import { describeExit, parseAttachUrl, parseCrashes, parseLoadErrors, parseTelemetryLine, userFrame, webSocketUrl } from "../extension/runtimeOutput.js";
+import { DEFAULT_SETTINGS, parseRunOptions, parseSettings, runtimeArgs } from "../extension/settings.js";
+import { countsOf, learnProcessFunctions, lensesForFile, lensTitle, processesOfLens, waitingLines } from "../extension/siteLenses.js";
+import { contentSecurityPolicy, visualizerHtml } from "../extension/webviewHtml.js";
+
+describe("the telemetry line", () => {
+  test("is parsed for port, token and url", () => {
+    const line = 'BEAMLINE_TELEMETRY {"port":40123,"token":"abcdefghijklmnopqrstuv","url":"http://127.0.0.1:40123/?token=abcdefghijklmnopqrstuv"}\n';
+    assert.deepEqual(parseTelemetryLine(line), { port: 40123, token: "abcdefghijklmnopqrstuv", url: "http://127.0.0.1:40123/?token=abcdefghijklmnopqrstuv" });
+  });
+  test("without a url gets one", () => {
+    assert.equal(parseTelemetryLine('BEAMLINE_TELEMETRY {"port":1,"token":"t"}')?.url, "http://127.0.0.1:1/?token=t");
+  });
+  test("anything else is not a telemetry line", () => {
+    for (const line of ["hello", "BEAMLINE_TELEMETRY", "BEAMLINE_TELEMETRY {", 'BEAMLINE_TELEMETRY {"port":"x","token":"t"}', 'BEAMLINE_TELEMETRY {"port":0,"token":"t"}', 'BEAMLINE_TELEMETRY {"port":80,"token":""}', ' BEAMLINE_TELEMETRY {"port":80,"token":"t"}', "BEAMLINE_TELEMETRY null"]) {
+      assert.equal(parseTelemetryLine(line), undefined, line);
+    }
+  });
+  test("the WebSocket address", () => assert.equal(webSocketUrl(5), "ws://127.0.0.1:5/ws"));
+  test("attach URLs: page URL with its token, ws URL with a separate token, junk", () => {
+    assert.deepEqual(parseAttachUrl("http://127.0.0.1:4000/?token=abc"), { host: "127.0.0.1", port: 4000, token: "abc" });
+    assert.deepEqual(parseAttachUrl("ws://localhost:4001/ws", "tok"), { host: "localhost", port: 4001, token: "tok" });
+    assert.equal(parseAttachUrl("ws://localhost:4001/ws"), undefined);
+    assert.equal(parseAttachUrl("not a url", "t"), undefined);
+    assert.equal(parseAttachUrl("ftp://x:1/", "t"), undefined);
+  });
+  test("exit reasons", () => {
+    assert.equal(describeExit(0, null), "exited normally");
+    assert.equal(describeExit(1, null), "exited with code 1");
+    assert.equal(describeExit(null, "SIGKILL"), "killed by SIGKILL");
+  });
+});
+
+describe("stderr", () => {
+  test("syntax errors become source locations", () => {
+    const stderr = "examples/bad.ts:3:14: error: Expected \";\" but found \"oops\"\n    const x = 1 oops\n                ^\nother text\n";
+    assert.deepEqual(parseLoadErrors(stderr), [{ file: "examples/bad.ts", line: 3, column: 14, message: 'Expected ";" but found "oops"' }]);
+    assert.deepEqual(parseLoadErrors("nothing here\n"), []);
+  });
+  test("crashes with their frames; the first user frame", () => {
+    const stderr = [
+      "some output",
+      "<0.1.0> crashed: Error: boom",
+      "    at explode (/work/ws/crash.ts:4:9)",
+      "    at main (file:///work/ws/crash.ts:9:3)",
+      "    at step (/ext/dist/runtime-bundle/chunk-1.js:1:200)",
+      "    at node:internal/process:1:1",
+      "after",
+      "<0.7.0> crashed: exit reason kill",
+    ].join("\n");
+    const crashes = parseCrashes(stderr);
+    assert.equal(crashes.length, 2);
+    assert.equal(crashes[0]!.pid, "<0.1.0>");
+    assert.equal(crashes[0]!.message, "Error: boom");
+    assert.deepEqual(crashes[0]!.frames[1], { fn: "main", file: "/work/ws/crash.ts", line: 9, column: 3 });
+    assert.equal(crashes[0]!.frames.length, 4);
+    assert.deepEqual(crashes[1]!.frames, []);
+    assert.deepEqual(userFrame(crashes[0]!, (f) => f.endsWith(".ts")), { fn: "explode", file: "/work/ws/crash.ts", line: 4, column: 9 });
+    assert.equal(userFrame(crashes[0]!, () => false), undefined);
+  });
+  test("a frame without a function name", () => {
+    const [crash] = parseCrashes("<0.2.0> crashed: Error: x\n    at /a/b.ts:1:2\n");
+    assert.deepEqual(crash!.frames, [{ fn: "<anonymous>", file: "/a/b.ts", line: 1, column: 2 }]);
+  });
+});
+
+const sites: Site[] = [
+  { id: 1, kind: "spawn", name: "spawn", file: "examples/pool.ts", line: 18, column: 10 },
+  { id: 2, kind: "function", name: "server", file: "examples/pool.ts", line: 21, column: 1 },
+  { id: 3, kind: "receive", name: "receive", file: "examples/pool.ts", line: 29, column: 12 },
+  { id: 4, kind: "function", name: "helper", file: "examples/pool.ts", line: 40, column: 1 },
+  { id: 5, kind: "spawn", name: "spawnLink", file: "examples/other.ts", line: 3, column: 1 },
+  { id: 6, kind: "spawn", name: "spawn", file: "examples/pool.ts", line: 50, column: 3 },
+  { id: 7, kind: "receive", name: "sleep", file: "examples/pool.ts", line: 45, column: 5 },
+];
+const aggregates = new Map<number, SiteAggregate>([
+  [1, { site: 1, live: 100, queued: 12, reductions: 5, waiting: 0 }],
+  [3, { site: 3, live: 0, queued: 0, reductions: 0, waiting: 2 }],
+  [6, { site: 6, live: 3, queued: 1, reductions: 0, waiting: 0 }],
+  [7, { site: 7, live: 0, queued: 0, reductions: 0, waiting: 0 }],
+]);
+
+describe("site ↔ lens mapping", () => {
+  test("spawn and receive sites of the file get lenses, 0-based, in line order; other files' do not", () => {
+    const lenses = lensesForFile(sites, "examples/pool.ts", new Map());
+    assert.deepEqual(
+      lenses.map((l) => [l.site, l.kind, l.line, l.column, l.sites]),
+      [
+        [1, "spawn", 17, 9, [1]],
+        [3, "receive", 28, 11, [3]],
+        [7, "receive", 44, 4, [7]],
+        [6, "spawn", 49, 2, [6]],
+      ],
+    );
+    assert.deepEqual(lensesForFile(sites, "examples/other.ts", new Map()).map((l) => l.site), [5]);
+    assert.deepEqual(lensesForFile(sites, "nope.ts", new Map()), []);
+  });
+  test("paths compare with forward slashes and without ./", () => {
+    assert.equal(lensesForFile(sites, ".\\examples\\other.ts".replace(/^\.\\/, "./"), new Map()).length, 1);
+  });
+  test("a function gets a lens only when processes run it, counting its spawn sites", () => {
+    const functions = new Map<string, number[]>();
+    assert.equal(learnProcessFunctions(functions, [{ fn: "server", spawnSite: 1 }, { fn: "server", spawnSite: 6 }, { fn: "server", spawnSite: 1 }, { fn: "main", spawnSite: 0 }]), true);
+    assert.equal(learnProcessFunctions(functions, [{ fn: "server", spawnSite: 1 }]), false);
+    const lens = lensesForFile(sites, "examples/pool.ts", functions).find((l) => l.kind === "function");
+    assert.deepEqual(lens && [lens.site, lens.line, lens.sites], [2, 20, [1, 6]]);
+    assert.deepEqual(countsOf(lens!.sites, aggregates), { live: 103, queued: 13, waiting: 0 });
+  });
+  test("titles", () => {
+    assert.equal(lensTitle({ kind: "spawn" }, { live: 3, queued: 12, waiting: 0 }), "3 processes · 12 queued · Inspect");
+    assert.equal(lensTitle({ kind: "spawn" }, { live: 1, queued: 0, waiting: 0 }), "1 process · 0 queued · Inspect");
+    assert.equal(lensTitle({ kind: "function" }, { live: 1000000, queued: 0, waiting: 0 }), "1,000,000 processes · 0 queued · Inspect");
+    assert.equal(lensTitle({ kind: "receive" }, { live: 0, queued: 0, waiting: 2 }), "2 waiting here");
+    assert.deepEqual(countsOf([9, 1], aggregates), { live: 100, queued: 12, waiting: 0 });
+  });
+  test("a lens click is about the processes spawned at, or waiting at, its sites", () => {
+    const processes = [
+      { pid: 1, spawnSite: 1, waitSite: 3 },
+      { pid: 2, spawnSite: 6, waitSite: 0 },
+      { pid: 3, spawnSite: 1, waitSite: 7 },
+    ];
+    assert.deepEqual(processesOfLens({ kind: "spawn", sites: [1] }, processes).map((p) => p.pid), [1, 3]);
+    assert.deepEqual(processesOfLens({ kind: "function", sites: [1, 6] }, processes).map((p) => p.pid), [1, 2, 3]);
+    assert.deepEqual(processesOfLens({ kind: "receive", sites: [3] }, processes).map((p) => p.pid), [1]);
+  });
+  test("waiting lines: receive sites of the file with processes waiting now", () => {
+    assert.deepEqual(
+      waitingLines(sites, "examples/pool.ts", aggregates).map((w) => [w.line, w.waiting]),
+      [[28, 2]],
+    );
+  });
+});
+
+describe("settings", () => {
+  test("defaults when unset or wrong, clamped when out of range", () => {
+    assert.deepEqual(parseSettings(() => undefined), DEFAULT_SETTINGS);
+    const values: Record<string, unknown> = { schedulers: 4, reductions: "500", sampleInterval: 10, "codeLens.enabled": false, "waitingDecorations.enabled": "no" };
+    assert.deepEqual(parseSettings((k) => values[k]), { schedulers: 4, reductions: 500, sampleIntervalMs: 50, codeLens: false, waitingDecorations: true });
+    assert.equal(parseSettings((k) => (k === "reductions" ? Number.NaN : undefined)).reductions, 2000);
+    assert.equal(parseSettings((k) => (k === "schedulers" ? 0 : undefined)).schedulers, 1);
+  });
+  test("run options", () => {
+    const d = { schedulers: 1, reductions: 2000, sampleIntervalMs: 250 };
+    assert.deepEqual(parseRunOptions("schedulers=1 reductions=500 seed=7", d), { schedulers: 1, reductions: 500, sampleIntervalMs: 250, seed: 7 });
+    assert.deepEqual(parseRunOptions("  ", d), d);
+    assert.deepEqual(parseRunOptions("+S 2".replace(" ", "="), d), { ...d, schedulers: 2 });
+    assert.match(parseRunOptions("reductions=0", d) as string, /at least 1/);
+    assert.match(parseRunOptions("speed=3", d) as string, /cannot read "speed=3"/);
+  });
+  test("the runtime command line", () => {
+    assert.deepEqual(runtimeArgs("examples/a.ts", { schedulers: 1, reductions: 500, sampleIntervalMs: 250, seed: 3 }, "T".repeat(20)), [
+      "run", "examples/a.ts", "--schedulers", "1", "--reductions", "500", "--seed", "3", "--sample-interval", "250", "--telemetry", "0", "--telemetry-token", "T".repeat(20), "--keep-alive",
+    ]);
+  });
+});
+
+describe("the webview HTML", () => {
+  test("CSP: nonce scripts, webview styles, WebSocket only to the runtime's port", () => {
+    const csp = contentSecurityPolicy("vscode-resource:", "N0nce", 4242);
+    assert.equal(csp, "default-src 'none'; script-src 'nonce-N0nce'; style-src vscode-resource:; font-src vscode-resource:; img-src vscode-resource: data:; connect-src ws://127.0.0.1:4242");
+    assert.match(contentSecurityPolicy("x", "n"), /connect-src 'none'/);
+  });
+  test("loads the bundle with the nonce and mounts the layout", () => {
+    const html = visualizerHtml({ cspSource: "https://x", scriptUri: "https://x/visualizer.js", styleUri: "https://x/visualizer.css", layout: "overview", port: 1, nonce: "abc" });
+    assert.match(html, /<script nonce="abc" src="https:\/\/x\/visualizer.js"><\/script>/);
+    assert.match(html, /<link rel="stylesheet" href="https:\/\/x\/visualizer.css">/);
+    assert.match(html, /<div id="beamline" data-layout="overview"/);
+    assert.doesNotMatch(html, /<script>(?!<)/);
+  });
+});
