@@ -13,6 +13,7 @@ export { _, where, Guard, type Match } from "./pattern.js";
 export { on, after, CallTimeoutError, type Clause, type Receive } from "./receive.js";
 export { UnsendableError } from "./copy.js";
 export { RegistryError } from "./registry.js";
+export { startServer, cast, type ServerSpec } from "./server.js";
 /** Used by the code the loader instruments; not part of the public API. */
 export { budget as __beamline } from "./reductions.js";
 

@@ -31,7 +31,8 @@ export class EventRing {
   }
 }
 
-export function render(value: unknown): string {
-  const text = typeof value === "string" ? value : inspect(value, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: TEXT_LIMIT });
-  return text.length > TEXT_LIMIT ? `${text.slice(0, TEXT_LIMIT - 1)}…` : text;
+/** A term as text, cut to `limit` characters. */
+export function render(value: unknown, limit = TEXT_LIMIT): string {
+  const text = typeof value === "string" ? value : inspect(value, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: limit });
+  return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }

@@ -11,6 +11,7 @@ import { Guard, _ } from "./pattern.js";
 import { After, On, type Clause } from "./receive.js";
 import { copyTerm } from "./copy.js";
 import type { Process } from "./process.js";
+import { serverStates } from "./server.js";
 import type { Scheduler } from "./scheduler.js";
 import { Pid, Ref } from "./terms.js";
 import { getHeapStatistics } from "node:v8";
@@ -230,6 +231,7 @@ export class SchedulerTelemetry {
       mailbox,
       links: [],
       monitors: [],
+      ...(serverStates.has(p) ? { state: render(serverStates.get(p)!.state, 2000) } : {}),
       reductions: p.reductions,
       scheduler: info.scheduler,
       memory: info.memory,

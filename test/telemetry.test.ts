@@ -14,7 +14,7 @@ const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
 const program = path.join(dir, "live.ts");
 writeFileSync(
   program,
-  `import { spawn, receive, on, send, sleep, register, Pid } from "beamline";
+  `import { spawn, receive, on, send, sleep, register, startServer, cast, Pid } from "beamline";
 
 function* hoarder() {
   yield* receive(on("never-sent"));
@@ -36,6 +36,9 @@ export function* main() {
   const h = spawn(hoarder);
   register("hoarder", h);
   spawn(producer, h);
+  const counter = startServer({ name: "counter", init: () => ({ count: 0 }), handleCast: (n: number, s: { count: number }) => ({ count: s.count + n }) });
+  cast(counter, 41);
+  cast(counter, 1);
   yield* sleep(700);
   spawn(busy);
   yield* receive(on("stop"));
@@ -75,7 +78,7 @@ test("a viewer sees hello, the sites, the processes with their mailboxes, and ut
   assert.equal(hoarder.status, "waiting");
 
   await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization < 0.5, "an idle sample");
-  await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization > 0.9 && m.summary.processes === 4, "a busy sample after busy starts");
+  await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization > 0.9 && m.summary.processes === 5, "a busy sample after busy starts");
   const aggregates = await client.waitFor((m) => m.type === "sites" && "aggregates" in m && m.aggregates.some((a) => a.site === hoarderSpawn.id && a.queued > 10), "queued messages at the hoarder's spawn site");
   assert.ok(aggregates);
   client.close();
@@ -121,6 +124,10 @@ test("inspect, trace, send and kill work on live processes", async () => {
   const busyPid = processes(busy).find((p) => p.fn === "busy")!.pid;
   assert.deepEqual((await client.request({ type: "kill", pid: pid(busyPid) })).result, { killed: pid(busyPid) });
   await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(busyPid), "busy removed");
+
+  const counter = processes(await client.waitFor((m) => processes(m).some((p) => p.fn === "counter"), "the counter server")).find((p) => p.fn === "counter")!;
+  const server = (await client.request({ type: "inspect", pid: pid(counter.pid) })).result as InspectResult;
+  assert.equal(server.state, "{ count: 42 }");
 
   const gone = await client.request({ type: "inspect", pid: pid(busyPid) });
   assert.equal(gone.ok, false);
