@@ -1,0 +1,45 @@
+// Chromium for the visualizer tests: Debian's chromium driven by playwright-core, a fresh profile
+// per launch, and screenshots saved under test-results/screenshots/ to be looked at.
+
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { RunningRuntime } from "../telemetryClient.js";
+
+export const SCREENSHOTS = path.resolve("test-results/screenshots");
+
+export async function launch(): Promise<BrowserContext> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "beamline-chromium-")), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1280, height: 860 },
+  });
+}
+
+/** Opens the runtime's standalone page; page errors fail the test through `errors`. */
+export async function openVisualizer(context: BrowserContext, runtime: RunningRuntime, viewport?: { width: number; height: number }): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`http://127.0.0.1:${runtime.port}/?token=${runtime.token}`);
+  await page.waitForSelector('[data-testid="connection-status"]:text("live")');
+  return { page, errors };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+export async function showTab(page: Page, tab: string): Promise<void> {
+  await page.click(`[data-tab="${tab}"]`);
+  await page.waitForSelector(`[data-tab="${tab}"][aria-selected="true"]`);
+}
+
+/** Parses "1,234" (as the overview writes counts). */
+export function parseCount(text: string | null): number {
+  return Number((text ?? "").replace(/[^\d.]/g, ""));
+}

@@ -1,0 +1,116 @@
+/// <reference lib="dom" />
+// A million live processes: the table shows them all, scrolls, sorts and filters while they keep
+// changing, and the count on screen matches the runtime's. Also examples/million_processes.ts.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { BrowserContext } from "playwright-core";
+import type { SchedulerSamplesFrame } from "../../protocol/index.js";
+import { startRuntime, TestClient, type Received } from "../telemetryClient.js";
+import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+
+let context: BrowserContext;
+before(async () => {
+  context = await launch();
+});
+after(async () => {
+  await context.close();
+});
+
+const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
+
+test("1M processes: the table counts, scrolls, sorts and filters them while they change", { timeout: 240_000 }, async () => {
+  const runtime = await startRuntime("test/fixtures/million_alive.ts");
+  const client = await TestClient.connect(runtime, "&channels=schedulers");
+  try {
+    await client.waitFor((m) => isSample(m) && m.summary.processes > 1_000_000, "a million processes", 120_000);
+    const { page, errors } = await openVisualizer(context, runtime);
+    await showTab(page, "processes");
+    const total = () => client.received.filter(isSample).at(-1)!.summary.processes;
+    // main, the driver and 1,000,000 others: stable once they are spawned.
+    await page.waitForFunction((n) => document.querySelector('[data-testid="process-count"]')?.textContent?.startsWith(n), total().toLocaleString("en-US"), { timeout: 60_000 });
+    assert.equal(total(), 1_000_002);
+    await page.waitForSelector('[data-testid="process-count"]:not(:has-text("sorting"))', { timeout: 30_000 });
+    await screenshot(page, "million-processes-by-mailbox");
+    // Sorted by mailbox, the keepers (every 1000th process keeps its pings) come first.
+    const topMailbox = parseCount(await page.locator(".table-row:not([hidden]) .col-mailbox").first().textContent());
+    assert.ok(topMailbox > 0, `the first row has the longest mailbox, got ${topMailbox}`);
+
+    // Scroll to the middle and to the end: rows are there, and only the visible ones exist.
+    const viewport = page.locator('[data-testid="process-viewport"]');
+    await viewport.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+    await page.waitForTimeout(200);
+    const middle = await page.locator(".table-row:not([hidden])").first().getAttribute("aria-rowindex");
+    assert.ok(Number(middle) > 400_000 && Number(middle) < 600_000, `the middle row is near 500,000, got ${middle}`);
+    assert.ok((await page.locator(".table-row").count()) < 100, "only the visible rows are in the DOM");
+    await viewport.focus();
+    await page.keyboard.press("End");
+    await page.waitForTimeout(200);
+    const lastRow = await page.locator(".table-row:not([hidden])").last().getAttribute("aria-rowindex");
+    assert.equal(Number(lastRow), 1_000_002);
+    await screenshot(page, "million-processes-end");
+
+    // Sort by pid ascending (a click on the header), measuring the longest frame meanwhile.
+    // A string: tsx's name helpers do not exist inside the page.
+    await page.evaluate(`(() => {
+      window.longest = 0;
+      let last = performance.now();
+      const tick = (now) => { window.longest = Math.max(window.longest, now - last); last = now; requestAnimationFrame(tick); };
+      requestAnimationFrame(tick);
+    })()`);
+    await page.click('.th[data-sort="pid"]');
+    await page.waitForSelector('.th[data-sort="pid"][aria-sort="ascending"]');
+    await page.waitForSelector('[data-testid="process-count"]:not(:has-text("sorting"))', { timeout: 30_000 });
+    await viewport.evaluate((el) => (el.scrollTop = 0));
+    await page.waitForTimeout(200);
+    const pids = await page.locator(".table-row:not([hidden]) .col-pid").allTextContents();
+    const numbers = pids.map((p) => Number(/<0\.(\d+)\.0>/.exec(p)![1]));
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => a - b), "ascending pids");
+    assert.equal(numbers[0], 1);
+    const longest = await page.evaluate(() => (window as unknown as { longest: number }).longest);
+    console.log(`# longest frame while sorting 1M by pid: ${longest.toFixed(1)} ms`);
+    await screenshot(page, "million-processes-by-pid");
+
+    // Filter by function: the keepers only (one in a thousand).
+    await page.locator('[data-testid="process-filter"]').locator("input").fill("keeper");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("1,000 of")', { timeout: 30_000 });
+    await screenshot(page, "million-processes-filtered");
+
+    await showTab(page, "overview");
+    await page.waitForFunction((n) => document.querySelector('[data-testid="overview-processes"]')?.textContent === n, total().toLocaleString("en-US"));
+    await page.waitForTimeout(600);
+    await screenshot(page, "million-overview");
+    await showTab(page, "schedulers");
+    await page.waitForTimeout(600);
+    await screenshot(page, "million-schedulers");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
+
+test("examples/million_processes.ts: the page follows a million spawns and stops, and ends matching the runtime", { timeout: 240_000 }, async () => {
+  const runtime = await startRuntime("examples/million_processes.ts");
+  const client = await TestClient.connect(runtime, "&channels=schedulers");
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    let peak = 0;
+    const watch = setInterval(async () => {
+      const t = await page.textContent('[data-testid="overview-processes"]').catch(() => "");
+      peak = Math.max(peak, parseCount(t));
+    }, 250);
+    await client.waitFor((m) => m.type === "main-exited", "main to end", 180_000);
+    clearInterval(watch);
+    const last = () => client.received.filter(isSample).at(-1)!.summary.processes;
+    await page.waitForFunction((n) => document.querySelector('[data-testid="overview-processes"]')?.textContent === n, last().toLocaleString("en-US"), { timeout: 20_000 });
+    assert.ok(peak > 100_000, `the overview showed the processes while they lived (peak ${peak})`);
+    await screenshot(page, "million-example-overview");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});

@@ -1,0 +1,203 @@
+/// <reference lib="dom" />
+// The visualizer in Chromium against real runtimes: the numbers on screen match what a telemetry
+// client receives, the inspector shows a live mailbox, send/kill/trace work, the VS Code host path
+// works, and every view is saved as a screenshot.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import type { BrowserContext, Page } from "playwright-core";
+import type { SchedulerSamplesFrame } from "../../protocol/index.js";
+import { startRuntime, TestClient, type Received, type RunningRuntime } from "../telemetryClient.js";
+import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+
+let context: BrowserContext;
+before(async () => {
+  context = await launch();
+});
+after(async () => {
+  await context.close();
+});
+
+const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
+const latestSample = (client: TestClient) => client.received.filter(isSample).at(-1)!;
+const processesOf = (m: Received) => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
+/** The first process (from a keyframe page or a delta) that satisfies `test`. */
+async function findProcess(client: TestClient, test: (p: { pid: number; name: string; fn: string }) => boolean, what: string): Promise<number> {
+  const m = await client.waitFor((m) => processesOf(m).some(test), what);
+  return processesOf(m).find(test)!.pid;
+}
+const text = async (page: Page, testId: string) => (await page.textContent(`[data-testid="${testId}"]`)) ?? "";
+
+/** Waits until the page shows `expected` (read by `read`), or fails with the last value seen. */
+async function eventually(what: string, read: () => Promise<number>, expected: () => number, tolerance = 0, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let seen = NaN;
+  let want = NaN;
+  while (Date.now() < end) {
+    seen = await read();
+    want = expected();
+    if (Math.abs(seen - want) <= tolerance) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${what}: the page shows ${seen}, the runtime says ${want}`);
+}
+
+test("live mailbox: overview numbers match the runtime, inspector shows a live mailbox, send, trace and kill work", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  const client = await TestClient.connect(runtime);
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    await client.waitFor(isSample, "a sample");
+    await eventually("process count", async () => parseCount(await text(page, "overview-processes")), () => latestSample(client).summary.processes);
+    assert.equal(latestSample(client).summary.processes, 5);
+    // Queued messages grow by ~5 per 100 ms sample: equal within a couple of samples.
+    await eventually("queued messages", async () => parseCount(await text(page, "overview-queued")), () => latestSample(client).summary.queued, 12);
+    await page.waitForSelector('[data-testid="top-mailbox"] li:has-text("hoarder")');
+    await page.waitForSelector('[data-testid="overview-warnings"] li.warning');
+    await screenshot(page, "overview-live-mailbox");
+
+    await showTab(page, "processes");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("5 processes")');
+    const firstRow = page.locator(".table-row:not([hidden])").first();
+    assert.match((await firstRow.textContent()) ?? "", /hoarder/, "sorted by mailbox, the hoarder is first");
+    await page.locator('[data-testid="process-filter"]').locator("input").fill("echo");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("1 of 5 processes")');
+    await screenshot(page, "processes-filtered");
+    await page.locator('[data-testid="process-filter"]').locator("input").fill("");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("5 processes")');
+    await screenshot(page, "processes-live-mailbox");
+
+    // Inspect the hoarder from its row: its mailbox is live (it grows between inspections).
+    await page.locator(".table-row:not([hidden])", { hasText: "hoarder" }).click();
+    await page.waitForSelector('[data-testid="inspect-mailbox"] li:has-text("[ \'job\', 0 ]")');
+    assert.match(await text(page, "inspect-clauses"), /on\("never-sent"\)/);
+    const length1 = parseCount(await text(page, "inspect-mailbox-length"));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="inspect-mailbox-length"]')!.textContent!.replace(/\D/g, "")) > n, length1, { timeout: 5000 });
+    await screenshot(page, "inspector-hoarder");
+
+    // Trace echo, send it a message from the JSON editor, see the receive in Messages.
+    const echoPid = await findProcess(client, (p) => p.name === "echo", "echo");
+    const pidField = page.locator('[data-testid="inspect-pid"]').locator("input");
+    await pidField.fill(`<0.${echoPid}.0>`);
+    await pidField.press("Enter");
+    await page.waitForSelector(`[data-testid="inspect-title"]:text("<0.${echoPid}.0>")`);
+    await page.locator('[data-testid="trace-toggle"]').click();
+    await page.waitForSelector('[data-testid="action-status"]:has-text("Tracing")');
+    const editor = page.locator('[data-testid="send-editor"]').locator("textarea");
+    await editor.fill('["hello", ');
+    await page.waitForSelector('[data-testid="send-error"]:has-text("Not valid JSON")');
+    assert.equal(await page.locator('[data-testid="send-button"]').getAttribute("disabled"), "");
+    await screenshot(page, "inspector-invalid-json");
+    await editor.fill('["hello", {"from": "the visualizer"}]');
+    await page.waitForSelector('[data-testid="send-error"]:empty');
+    await page.locator('[data-testid="send-button"]').click();
+    await page.waitForSelector(`[data-testid="action-status"]:has-text("Sent to <0.${echoPid}.0>")`);
+    await client.waitFor((m) => m.type === "events" && m.events.some((e) => e.kind === "receive" && e.pid === echoPid), "echo's receive traced");
+    await showTab(page, "messages");
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("traced events")');
+    await screenshot(page, "messages");
+
+    // Kill the spinner from the inspector; the runtime removes it.
+    const spinnerPid = await findProcess(client, (p) => p.fn === "spinner", "spinner");
+    await showTab(page, "processes");
+    await page.locator('[data-testid="process-filter"]').locator("input").fill("spinner");
+    await page.locator(".table-row:not([hidden])", { hasText: "spinner" }).click();
+    await page.waitForSelector(`[data-testid="inspect-title"]:text("<0.${spinnerPid}.0>")`);
+    await page.locator('[data-testid="kill-button"]').click();
+    await page.waitForSelector(`[data-testid="action-status"]:has-text("Killed <0.${spinnerPid}.0>")`);
+    await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(spinnerPid), "spinner removed");
+    await page.waitForSelector('[data-testid="inspect-status"]:text("exited")');
+    await screenshot(page, "inspector-killed");
+    await showTab(page, "overview");
+    await eventually("process count after the kill", async () => Number(await page.evaluate(() => document.querySelector('[data-testid="overview-processes"]')?.textContent ?? "")), () => 4);
+
+    await showTab(page, "schedulers");
+    await page.waitForTimeout(500);
+    assert.match(await text(page, "timeline-note"), /Sampled/);
+    await screenshot(page, "schedulers");
+    await showTab(page, "warnings");
+    await page.waitForSelector('[data-testid="warnings-list"] .warning-card');
+    await screenshot(page, "warnings");
+
+    // The side panel is ~300 px wide: the overview must still read.
+    await page.setViewportSize({ width: 300, height: 900 });
+    await showTab(page, "overview");
+    await page.waitForTimeout(300);
+    await screenshot(page, "overview-300px");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
+
+test("runtime stopped: the last state stays on screen and says so", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  const { page } = await openVisualizer(context, runtime);
+  await page.waitForFunction(() => document.querySelector('[data-testid="overview-processes"]')?.textContent === "5");
+  await runtime.stop();
+  await page.waitForSelector('[data-testid="connection-status"]:has-text("runtime stopped")');
+  assert.equal(await text(page, "overview-processes"), "5", "the last numbers are kept");
+  await screenshot(page, "overview-runtime-stopped");
+  await page.close();
+});
+
+test("in a VS Code webview: ready, then connect from the extension; the side-panel overview posts open-visualizer", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  try {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 300, height: 800 });
+    // Stands in for the VS Code webview host: acquireVsCodeApi, and the side panel's overview layout.
+    // A string, not a function: tsx's name helpers would not exist inside the page.
+    await page.addInitScript(`
+      const posted = [];
+      let state;
+      window.posted = posted;
+      window.acquireVsCodeApi = () => ({ postMessage: (m) => posted.push(m), getState: () => state, setState: (s) => (state = s) });
+      new MutationObserver(() => document.getElementById("beamline")?.setAttribute("data-layout", "overview")).observe(document, { childList: true, subtree: true });
+    `);
+    await page.goto(`http://127.0.0.1:${runtime.port}/?token=${runtime.token}`);
+    await page.waitForFunction(() => (window as unknown as { posted: { type: string }[] }).posted.some((m) => m.type === "ready"));
+    assert.equal(await page.locator(".tabs").count(), 0, "the side panel has no tabs");
+    await page.evaluate(([port, token]) => window.postMessage({ type: "connect", url: `ws://127.0.0.1:${port}/ws`, token }, "*"), [runtime.port, runtime.token] as const);
+    await page.waitForFunction(() => document.querySelector('[data-testid="overview-processes"]')?.textContent === "5");
+    await page.waitForSelector('[data-testid="top-mailbox"] li:has-text("hoarder")');
+    await page.waitForTimeout(400);
+    await screenshot(page, "vscode-side-panel-overview");
+    await page.locator('[data-testid="top-mailbox"] button.pid').first().click();
+    const posted = await page.evaluate(() => (window as unknown as { posted: { type: string; pid?: string }[] }).posted);
+    assert.ok(posted.some((m) => m.type === "open-visualizer" && /^<0\.\d+\.0>$/.test(m.pid ?? "")), JSON.stringify(posted));
+    await page.evaluate(() => window.postMessage({ type: "runtime-stopped", reason: "the program was stopped" }, "*"));
+    await page.waitForSelector('[data-testid="connection-status"]:has-text("the program was stopped")');
+    await page.close();
+  } finally {
+    await runtime.stop();
+  }
+});
+
+for (const example of ["bottleneck", "unbounded_mailbox"]) {
+  test(`examples/${example}.ts: the page follows the run, and its numbers match the runtime's at the end`, async () => {
+    const runtime = await startRuntime(`examples/${example}.ts`);
+    const client = await TestClient.connect(runtime);
+    try {
+      const { page, errors } = await openVisualizer(context, runtime);
+      await page.waitForTimeout(700);
+      await screenshot(page, `${example}-running-overview`);
+      await client.waitFor((m) => m.type === "main-exited", "main to end", 60_000);
+      await page.waitForSelector('[data-testid="program"]:has-text("main ended")');
+      await eventually("process count", async () => parseCount(await text(page, "overview-processes")), () => latestSample(client).summary.processes);
+      await eventually("queued messages", async () => parseCount(await text(page, "overview-queued")), () => latestSample(client).summary.queued);
+      await showTab(page, "processes");
+      await eventually("table rows", async () => parseCount((await text(page, "process-count")).split(" processes")[0]!), () => latestSample(client).summary.processes);
+      await screenshot(page, `${example}-processes`);
+      await showTab(page, "overview");
+      await screenshot(page, `${example}-overview`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      client.close();
+      await runtime.stop();
+    }
+  });
+}

@@ -1,0 +1,196 @@
+// The shell: the status line, the tabs, the views; the one dispatcher for the extension's messages;
+// the render loop that redraws only the shown view, once per animation frame.
+
+import type { ToWebview, VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
+import { Connection, type ConnectionStatus } from "./connection.js";
+import { h, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import type { Host } from "./host.js";
+import { Inspector } from "./inspector.js";
+import { MessagesView } from "./messagesView.js";
+import { Model } from "./model.js";
+import { Overview } from "./overview.js";
+import { ProcessTable, type ProcessTableState } from "./processTable.js";
+import { SchedulersView } from "./schedulersView.js";
+import type { Ui, View } from "./ui.js";
+import { WarningsView } from "./warningsView.js";
+
+const TABS: { tab: VisualizerTab; label: string }[] = [
+  { tab: "overview", label: "Overview" },
+  { tab: "schedulers", label: "Schedulers" },
+  { tab: "processes", label: "Processes" },
+  { tab: "inspector", label: "Inspector" },
+  { tab: "messages", label: "Messages" },
+  { tab: "warnings", label: "Warnings" },
+];
+
+interface SavedState {
+  tab?: VisualizerTab;
+  processes?: ProcessTableState;
+  inspector?: { pid?: number | null };
+}
+
+export class App implements Ui {
+  readonly model = new Model();
+  readonly connection: Connection;
+  readonly canOpenSource: boolean;
+  private readonly views = new Map<VisualizerTab, View>();
+  private readonly tabButtons = new Map<VisualizerTab, HTMLElement>();
+  private readonly processes: ProcessTable;
+  private readonly inspector: Inspector;
+  private current: VisualizerTab = "overview";
+  private readonly statusDot: HTMLElement;
+  private readonly statusText: HTMLElement;
+  private readonly programText: HTMLElement;
+  private readonly warningBadge: HTMLElement;
+  private readonly viewBox: HTMLElement;
+  private seenWarnings = -1;
+
+  constructor(
+    private readonly root: HTMLElement,
+    readonly layout: VisualizerLayout,
+    private readonly host: Host,
+  ) {
+    this.canOpenSource = host.kind === "vscode";
+    const saved = host.loadState<SavedState>();
+    this.connection = new Connection({
+      frame: (frame) => this.model.frame(frame, performance.now()),
+      control: (message) => this.model.control(message),
+      status: (status, detail) => this.showStatus(status, detail),
+    });
+    this.processes = new ProcessTable(this, saved.processes ?? {});
+    this.inspector = new Inspector(this);
+    this.views.set("overview", new Overview(this));
+    this.views.set("schedulers", new SchedulersView(this));
+    this.views.set("processes", this.processes);
+    this.views.set("inspector", this.inspector);
+    this.views.set("messages", new MessagesView(this));
+    this.views.set("warnings", new WarningsView(this));
+
+    this.statusDot = h("span", { class: "status-dot idle", "aria-hidden": "true" });
+    this.statusText = h("span", { class: "status-text", "data-testid": "connection-status" }, "not connected");
+    this.programText = h("span", { class: "program", "data-testid": "program" });
+    this.warningBadge = h("span", { class: "tab-badge", hidden: "" });
+    const header = h("header", "app-header", h("div", { class: "status", role: "status", "aria-live": "polite" }, this.statusDot, this.statusText), this.programText);
+    const tabs = h("nav", { class: "tabs", role: "tablist", "aria-label": "Views" });
+    if (layout === "full") {
+      for (const { tab, label } of TABS) {
+        const b = h("button", { class: "tab", role: "tab", id: `tab-${tab}`, "aria-controls": "beamline-view", "aria-selected": "false", tabindex: "-1", "data-tab": tab }, label);
+        if (tab === "warnings") b.append(this.warningBadge);
+        b.addEventListener("click", () => this.show(tab));
+        b.addEventListener("keydown", (e) => this.tabKey(e, tab));
+        tabs.append(b);
+        this.tabButtons.set(tab, b);
+      }
+    }
+    this.viewBox = h("main", { id: "beamline-view", class: "view-box", role: "tabpanel" });
+    root.replaceChildren(header, layout === "full" ? tabs : "", this.viewBox);
+    root.classList.add(`layout-${layout}`);
+
+    if (saved.inspector?.pid != null) this.inspector.open(saved.inspector.pid);
+    this.show(layout === "full" ? (saved.tab ?? "overview") : "overview");
+    host.listen((message) => this.dispatch(message));
+    const loop = (now: number) => {
+      this.frame(now);
+      requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+  }
+
+  /** The one dispatcher for messages from the VS Code extension. */
+  dispatch(message: ToWebview): void {
+    switch (message.type) {
+      case "connect":
+        this.connection.connect(message.url, message.token);
+        return;
+      case "runtime-stopped":
+        this.connection.stop(`runtime stopped (${message.reason}) — showing the last state`);
+        return;
+      case "show":
+        this.show(message.tab);
+        return;
+      case "inspect": {
+        const n = /^<0\.(\d+)\.0>$/.exec(message.pid);
+        if (n) this.inspect(Number(n[1]));
+        return;
+      }
+      case "filter-site":
+        this.processes.filterSite(message.site);
+        this.show("processes");
+        return;
+    }
+  }
+
+  show(tab: VisualizerTab): void {
+    if (this.layout === "overview") tab = "overview";
+    this.current = tab;
+    const view = this.views.get(tab)!;
+    this.viewBox.replaceChildren(view.element);
+    this.viewBox.setAttribute("aria-labelledby", `tab-${tab}`);
+    for (const [t, b] of this.tabButtons) {
+      const selected = t === tab;
+      b.setAttribute("aria-selected", String(selected));
+      b.tabIndex = selected ? 0 : -1;
+    }
+    view.render(performance.now());
+    this.saveState();
+  }
+
+  inspect(pid: number): void {
+    if (this.layout === "overview") {
+      this.openVisualizer(pid);
+      return;
+    }
+    this.inspector.open(pid);
+    this.show("inspector");
+  }
+
+  openSource(fileLine: string): void {
+    const m = /^(.*):(\d+)$/.exec(fileLine);
+    if (m) this.host.post({ type: "open-source", file: m[1]!, line: Number(m[2]) });
+  }
+
+  openVisualizer(pid?: number): void {
+    this.host.post(pid === undefined ? { type: "open-visualizer" } : { type: "open-visualizer", pid: fmt.pid(pid) });
+  }
+
+  saveState(): void {
+    const state: SavedState = { tab: this.current, processes: this.processes.state(), inspector: { pid: this.inspector.pid } };
+    this.host.saveState(state);
+  }
+
+  private frame(now: number): void {
+    this.views.get(this.current)!.render(now);
+    // The table's index keeps its order fresh even while another view is shown.
+    if (this.current !== "processes") this.processes.index.tick(now);
+    const m = this.model;
+    if (m.versions.warnings !== this.seenWarnings) {
+      this.seenWarnings = m.versions.warnings;
+      this.warningBadge.hidden = m.warnings.length === 0;
+      setText(this.warningBadge, String(m.warnings.length));
+    }
+    const program = m.hello === null ? "" : `${m.hello.program} · ${m.hello.node}${m.mainExited ? (m.mainExited.crashed ? " · main crashed" : " · main ended") : ""}`;
+    setText(this.programText, program);
+  }
+
+  private showStatus(status: ConnectionStatus, detail: string): void {
+    this.statusDot.className = `status-dot ${status}`;
+    setText(this.statusText, status === "live" ? "live" : detail);
+    this.root.classList.toggle("stopped", status === "stopped");
+  }
+
+  /** Arrow keys move between tabs, as the ARIA tabs pattern expects. */
+  private tabKey(e: KeyboardEvent, tab: VisualizerTab): void {
+    const i = TABS.findIndex((t) => t.tab === tab);
+    let next = -1;
+    if (e.key === "ArrowRight") next = (i + 1) % TABS.length;
+    else if (e.key === "ArrowLeft") next = (i - 1 + TABS.length) % TABS.length;
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = TABS.length - 1;
+    if (next < 0) return;
+    e.preventDefault();
+    const t = TABS[next]!.tab;
+    this.show(t);
+    this.tabButtons.get(t)!.focus();
+  }
+}

@@ -1,0 +1,146 @@
+// The WebSocket to the runtime: decodes frames, matches responses to requests, and reconnects with
+// backoff when the runtime goes away. The token is only ever put into the socket URL, never logged.
+
+import type { ControlMessage, Request, Response } from "../protocol/control.js";
+import { decodeFrame, type Frame } from "../protocol/frames.js";
+
+export type ConnectionStatus = "idle" | "connecting" | "live" | "stopped";
+
+export interface ConnectionEvents {
+  frame(frame: Frame): void;
+  control(message: ControlMessage): void;
+  status(status: ConnectionStatus, detail: string): void;
+}
+
+type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
+
+const REQUEST_TIMEOUT_MS = 8000;
+const MAX_BACKOFF_MS = 4000;
+
+export class Connection {
+  private ws: WebSocket | null = null;
+  private target: { url: string; token: string } | null = null;
+  private retryTimer: number | undefined;
+  private backoff = 250;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Response) => void; timer: number }>();
+  status: ConnectionStatus = "idle";
+  /** Frames that failed to decode: shown in the status line, never thrown into the render loop. */
+  badFrames = 0;
+
+  constructor(private readonly events: ConnectionEvents) {}
+
+  /** Connects to a runtime (again): a new target replaces the old one. */
+  connect(url: string, token: string): void {
+    this.target = { url, token };
+    this.backoff = 250;
+    this.open();
+  }
+
+  /** The host says the runtime stopped: keep the data, stop retrying until told to connect again. */
+  stop(reason: string): void {
+    this.target = null;
+    this.closeSocket();
+    this.setStatus("stopped", reason);
+  }
+
+  request(body: RequestBody): Promise<Response> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      if (this.ws === null || this.ws.readyState !== WebSocket.OPEN) {
+        resolve({ type: "response", id, ok: false, error: "not connected to a runtime" });
+        return;
+      }
+      const timer = window.setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ type: "response", id, ok: false, error: `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` });
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+      this.ws.send(JSON.stringify({ ...body, id }));
+    });
+  }
+
+  private open(): void {
+    this.closeSocket();
+    if (this.target === null) return;
+    this.setStatus("connecting", "connecting to the runtime…");
+    const separator = this.target.url.includes("?") ? "&" : "?";
+    const ws = new WebSocket(`${this.target.url}${separator}token=${encodeURIComponent(this.target.token)}`);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.backoff = 250;
+      this.setStatus("live", "connected");
+    };
+    ws.onmessage = (event: MessageEvent) => this.receive(event.data as ArrayBuffer | string);
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.failPending("the connection closed");
+      this.setStatus("stopped", "runtime stopped — showing the last state; reconnecting…");
+      this.scheduleRetry();
+    };
+  }
+
+  private receive(data: ArrayBuffer | string): void {
+    if (typeof data === "string") {
+      let message: ControlMessage;
+      try {
+        message = JSON.parse(data) as ControlMessage;
+      } catch {
+        this.badFrames++;
+        return;
+      }
+      if (message.type === "response") {
+        const p = this.pending.get(message.id);
+        if (p !== undefined) {
+          window.clearTimeout(p.timer);
+          this.pending.delete(message.id);
+          p.resolve(message);
+        }
+        return;
+      }
+      this.events.control(message);
+      return;
+    }
+    let frame: Frame;
+    try {
+      frame = decodeFrame(data);
+    } catch {
+      this.badFrames++;
+      return;
+    }
+    this.events.frame(frame);
+  }
+
+  private scheduleRetry(): void {
+    if (this.target === null) return;
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => this.open(), this.backoff);
+    this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+  }
+
+  private closeSocket(): void {
+    window.clearTimeout(this.retryTimer);
+    const ws = this.ws;
+    this.ws = null;
+    if (ws !== null) {
+      ws.onclose = null;
+      ws.close();
+    }
+    this.failPending("the connection was replaced");
+  }
+
+  private failPending(error: string): void {
+    for (const [id, p] of this.pending) {
+      window.clearTimeout(p.timer);
+      p.resolve({ type: "response", id, ok: false, error });
+    }
+    this.pending.clear();
+  }
+
+  private setStatus(status: ConnectionStatus, detail: string): void {
+    this.status = status;
+    this.events.status(status, detail);
+  }
+}

@@ -1,0 +1,218 @@
+// The process inspector: polls `inspect` for one process while shown (so the mailbox is live) and
+// offers send (a JSON editor that validates as you type), kill and trace.
+
+import type { InspectResult } from "../protocol/control.js";
+import { parsePid } from "../protocol/control.js";
+import { Sparkline } from "./charts.js";
+import { h, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import { button, checkbox, textArea, textField } from "./toolkit.js";
+import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
+
+const POLL_MS = 1000;
+const MAILBOX_LIMIT = 20;
+const SPARK_POINTS = 60;
+
+export class Inspector implements View {
+  readonly element: HTMLElement;
+  pid: number | null = null;
+  private result: InspectResult | null = null;
+  private error = "";
+  private polledAt = 0;
+  private inFlight = false;
+  private drawn: unknown = null;
+  private readonly pidField: HTMLElement & { value: string };
+  private readonly body: HTMLElement;
+  private readonly actionStatus: HTMLElement;
+  private readonly sendEditor: HTMLElement & { value: string };
+  private readonly sendError: HTMLElement;
+  private readonly sendButton: HTMLElement;
+  private readonly traceBox: HTMLElement & { checked: boolean };
+  private readonly reductionSpark = new Sparkline(120, 24, "Reductions per second, one point per inspection (every second)");
+  private readonly mailboxSpark = new Sparkline(120, 24, "Mailbox length, one point per inspection (every second)");
+  private readonly rates: number[] = [];
+  private readonly mailboxes: number[] = [];
+  private last: { reductions: number; at: number } | null = null;
+
+  constructor(private readonly ui: Ui) {
+    this.pidField = textField("<0.84.0>", () => undefined, "Pid to inspect");
+    this.pidField.setAttribute("data-testid", "inspect-pid");
+    this.pidField.addEventListener("keydown", (e: KeyboardEvent) => {
+      if (e.key === "Enter") this.inspectTyped();
+    });
+    this.body = h("div", { class: "inspector-body", "data-testid": "inspector-body" });
+    this.actionStatus = h("div", { class: "action-status", role: "status", "aria-live": "polite", "data-testid": "action-status" });
+    this.sendEditor = textArea("Message to send, as JSON", 3, () => this.validate());
+    this.sendEditor.setAttribute("data-testid", "send-editor");
+    this.sendEditor.value = '"ping"';
+    this.sendError = h("div", { class: "field-error", "aria-live": "polite", "data-testid": "send-error" });
+    this.sendButton = button("Send", () => void this.send(), "primary", "Send this JSON value as a message (arrays are tuples, objects are plain objects)");
+    this.sendButton.setAttribute("data-testid", "send-button");
+    this.traceBox = checkbox("Trace (events appear in Messages)", (on) => void this.trace(on));
+    this.traceBox.setAttribute("data-testid", "trace-toggle");
+    const kill = button("Kill", () => void this.kill(), "secondary", "Exit the process with reason 'killed' (like exit(Pid, kill))");
+    kill.setAttribute("data-testid", "kill-button");
+
+    this.element = h(
+      "section",
+      { class: "view inspector", "aria-label": "Process inspector" },
+      h("div", "toolbar", this.pidField, button("Inspect", () => this.inspectTyped(), "secondary", "Inspect the process with this pid")),
+      this.body,
+      h(
+        "div",
+        "actions",
+        h("h3", {}, "Actions"),
+        h("label", { class: "field-label" }, "Send a message (JSON)"),
+        this.sendEditor,
+        this.sendError,
+        h("div", "action-row", this.sendButton, kill, this.traceBox),
+        this.actionStatus,
+      ),
+    );
+    this.renderBody();
+  }
+
+  state(): object {
+    return { pid: this.pid };
+  }
+
+  open(pid: number): void {
+    if (pid !== this.pid) {
+      this.pid = pid;
+      this.result = null;
+      this.error = "";
+      this.rates.length = 0;
+      this.mailboxes.length = 0;
+      this.last = null;
+      setText(this.actionStatus, "");
+    }
+    this.pidField.value = fmt.pid(pid);
+    this.polledAt = 0;
+    this.ui.saveState();
+  }
+
+  render(now: number): void {
+    if (this.pid !== null && !this.inFlight && now - this.polledAt >= POLL_MS) {
+      this.polledAt = now;
+      void this.poll(this.pid);
+    }
+    const key = [this.result, this.error, this.pid];
+    if (key.every((v, i) => v === (this.drawn as unknown[] | null)?.[i])) return;
+    this.drawn = key;
+    this.renderBody();
+  }
+
+  private inspectTyped(): void {
+    const text = this.pidField.value.trim();
+    const n = parsePid(text) ?? (/^\d+$/.test(text) ? Number(text) : undefined);
+    if (n === undefined) {
+      this.error = `"${text}" is not a pid: write it like <0.84.0> or 84`;
+      this.renderBody();
+      return;
+    }
+    this.open(n);
+  }
+
+  private async poll(pid: number): Promise<void> {
+    this.inFlight = true;
+    const response = await this.ui.connection.request({ type: "inspect", pid: fmt.pid(pid), mailboxLimit: MAILBOX_LIMIT });
+    this.inFlight = false;
+    if (pid !== this.pid) return;
+    if (!response.ok) {
+      // Keep the last result on screen: an exited process is still worth reading.
+      this.error = response.error;
+      return;
+    }
+    const r = response.result as InspectResult;
+    const now = performance.now();
+    if (this.last !== null) this.push(this.rates, ((r.reductions - this.last.reductions) * 1000) / Math.max(1, now - this.last.at));
+    this.last = { reductions: r.reductions, at: now };
+    this.push(this.mailboxes, r.mailboxLength);
+    this.result = r;
+    this.error = "";
+    this.traceBox.checked = r.traced;
+  }
+
+  private push(values: number[], v: number): void {
+    values.push(v);
+    if (values.length > SPARK_POINTS) values.shift();
+  }
+
+  private renderBody(): void {
+    if (this.pid === null) {
+      this.body.replaceChildren(h("p", "empty", "Pick a process in the Processes table, a top list or a warning, or type a pid above."));
+      return;
+    }
+    const r = this.result;
+    const parts: Node[] = [];
+    if (this.error) parts.push(h("p", { class: "inspect-error", role: "alert" }, this.error));
+    if (r === null) {
+      if (!this.error) parts.push(h("p", "empty", `Inspecting ${fmt.pid(this.pid)}…`));
+      this.body.replaceChildren(...parts);
+      return;
+    }
+    const field = (label: string, tooltip: string, ...value: (Node | string)[]) => h("div", { class: "field", title: tooltip }, h("span", "field-name", label), h("span", "field-value", ...value));
+    const links = (pids: string[]) => (pids.length === 0 ? ["none"] : pids.flatMap((p, i) => [i > 0 ? ", " : "", pidLink(this.ui, parsePid(p) ?? 0, p)]));
+    parts.push(
+      h("div", "inspect-title", h("strong", { "data-testid": "inspect-title" }, r.pid), r.name ? h("span", "inspect-name", ` ${r.name}`) : "", h("span", { class: `status-pill ${this.error ? "exited" : r.status}`, "data-testid": "inspect-status" }, this.error ? "exited" : r.status)),
+      h(
+        "div",
+        "fields",
+        field("Function", "The function the process was spawned with.", r.function),
+        field("Spawned at", "The source line of the spawn.", sourceLink(this.ui, r.spawnSite)),
+        field("Waits at", "The receive the process is blocked in, if it waits.", r.waitSite ? sourceLink(this.ui, r.waitSite) : "not waiting"),
+        field("Scheduler", "The scheduler thread it lives on.", String(r.scheduler)),
+        field("Reductions", "Reductions since it started; the sparkline is reductions per second, one point per second.", h("span", { "data-testid": "inspect-reductions" }, fmt.count(r.reductions)), this.reductionSpark.element),
+        field("Mailbox", "Messages waiting in the mailbox; the sparkline is its length, one point per second.", h("span", { "data-testid": "inspect-mailbox-length" }, fmt.count(r.mailboxLength)), this.mailboxSpark.element),
+        field("Memory", "Estimated bytes: the process, its generator and its queued messages.", fmt.bytes(r.memory)),
+        field("Links", "Linked processes: a crash of one exits the other (unless it traps exits).", ...links(r.links)),
+        field("Monitors", "Processes this one monitors.", ...links(r.monitors)),
+      ),
+    );
+    if (r.waitingFor.length > 0) parts.push(h("h3", { title: "The clauses of the receive it waits in: a message must match one of them." }, "Waiting for"), h("pre", { class: "clauses", "data-testid": "inspect-clauses" }, r.waitingFor.join("\n")));
+    if (r.state !== undefined) parts.push(h("h3", { title: "The server's state, as its loop carries it." }, "State"), h("pre", "state", r.state));
+    parts.push(
+      h("h3", { title: `The oldest messages first; at most ${MAILBOX_LIMIT} are fetched.` }, `Mailbox (${r.mailbox.length < r.mailboxLength ? `first ${r.mailbox.length} of ${fmt.count(r.mailboxLength)}` : fmt.count(r.mailboxLength)})`),
+      r.mailbox.length === 0 ? h("p", "empty", "Empty.") : h("ol", { class: "mailbox", "data-testid": "inspect-mailbox" }, ...r.mailbox.map((m) => h("li", {}, h("code", {}, m)))),
+    );
+    this.body.replaceChildren(...parts);
+    this.reductionSpark.draw(this.rates);
+    this.mailboxSpark.draw(this.mailboxes);
+  }
+
+  private validate(): unknown {
+    const text = this.sendEditor.value.trim();
+    try {
+      const value: unknown = JSON.parse(text);
+      setText(this.sendError, "");
+      this.sendButton.removeAttribute("disabled");
+      return value;
+    } catch (error) {
+      setText(this.sendError, text === "" ? "Write a JSON value, like \"ping\" or [\"job\", 1]." : `Not valid JSON: ${(error as Error).message}`);
+      this.sendButton.setAttribute("disabled", "");
+      return undefined;
+    }
+  }
+
+  private async send(): Promise<void> {
+    if (this.pid === null) return;
+    const message = this.validate();
+    if (message === undefined) return;
+    const r = await this.ui.connection.request({ type: "send", to: fmt.pid(this.pid), message });
+    setText(this.actionStatus, r.ok ? `Sent to ${fmt.pid(this.pid)}.` : `Not sent: ${r.error}`);
+    this.polledAt = 0;
+  }
+
+  private async kill(): Promise<void> {
+    if (this.pid === null) return;
+    const r = await this.ui.connection.request({ type: "kill", pid: fmt.pid(this.pid), reason: "killed" });
+    setText(this.actionStatus, r.ok ? `Killed ${fmt.pid(this.pid)}.` : `Not killed: ${r.error}`);
+    this.polledAt = 0;
+  }
+
+  private async trace(enabled: boolean): Promise<void> {
+    if (this.pid === null) return;
+    const r = await this.ui.connection.request({ type: "trace", pid: fmt.pid(this.pid), enabled });
+    setText(this.actionStatus, r.ok ? (enabled ? `Tracing ${fmt.pid(this.pid)}: its events appear in Messages.` : `Stopped tracing ${fmt.pid(this.pid)}.`) : `Trace failed: ${r.error}`);
+  }
+}

@@ -1,0 +1,173 @@
+// Everything the visualizer knows about the runtime, fed by the connection and read by the views.
+// Views never talk to the socket themselves; they read this model and call its actions.
+
+import type { ControlMessage, Hello, Site, Warning } from "../protocol/control.js";
+import type { Frame, NodeSummary, SchedulerSample, TraceEvent } from "../protocol/frames.js";
+import { Ring, type TimelineSlot } from "./history.js";
+import { ProcessStore } from "./store.js";
+
+/** Five minutes at the fastest sample interval (100 ms). */
+const HISTORY = 3000;
+const TIMELINE = 600;
+/** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
+export const EVENT_CAP = 2000;
+
+export class SchedulerHistory {
+  readonly utilization = new Ring(HISTORY);
+  readonly runQueue = new Ring(HISTORY);
+  readonly timeline: TimelineSlot[] = [];
+  last: SchedulerSample | null = null;
+}
+
+export class Model {
+  hello: Hello | null = null;
+  readonly sites = new Map<number, Site>();
+  readonly store = new ProcessStore();
+  schedulers: SchedulerHistory[] = [];
+  readonly time = new Ring(HISTORY);
+  readonly processes = new Ring(HISTORY);
+  readonly messagesPerSecond = new Ring(HISTORY);
+  readonly reductionsPerSecond = new Ring(HISTORY);
+  readonly heap = new Ring(HISTORY);
+  summary: NodeSummary | null = null;
+  /** Milliseconds since the run started, at the last sample, and when that sample arrived here. */
+  runTime = 0;
+  runTimeAt = 0;
+  warnings: Warning[] = [];
+  readonly events: TraceEvent[] = [];
+  eventsSeen = 0;
+  eventsDropped = 0;
+  mainExited: { crashed: boolean } | null = null;
+  laggedFrames = 0;
+  /** Bumped per kind of change, so each view redraws only for what it shows. */
+  readonly versions = { samples: 0, processes: 0, warnings: 0, events: 0, hello: 0 };
+
+  /** A new run (a different start time or OS process) starts from nothing; a reconnect keeps the data. */
+  hello_(hello: Hello): void {
+    const sameRun = this.hello !== null && this.hello.startedAt === hello.startedAt && this.hello.osPid === hello.osPid;
+    this.hello = hello;
+    if (!sameRun) {
+      this.store.clear();
+      this.schedulers = [];
+      for (const r of [this.time, this.processes, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
+      this.events.length = 0;
+      this.eventsSeen = 0;
+      this.warnings = [];
+      this.summary = null;
+      this.mainExited = null;
+    }
+    this.store.intervalMs = hello.sampleIntervalMs;
+    this.versions.hello++;
+  }
+
+  control(message: ControlMessage): void {
+    switch (message.type) {
+      case "hello":
+        this.hello_(message);
+        break;
+      case "sites":
+        this.sites.clear();
+        for (const s of message.sites) this.sites.set(s.id, s);
+        this.versions.hello++;
+        break;
+      case "warnings":
+        this.warnings = message.warnings;
+        this.versions.warnings++;
+        break;
+      case "lagging":
+        this.laggedFrames += message.droppedFrames;
+        break;
+      case "main-exited":
+        this.mainExited = { crashed: message.crashed };
+        this.versions.hello++;
+        break;
+      case "response":
+        break;
+    }
+  }
+
+  frame(frame: Frame, now: number): void {
+    switch (frame.type) {
+      case "schedulers":
+        this.sample(frame.time, frame.intervalMs, frame.schedulers, frame.summary, now);
+        break;
+      case "process-page":
+        this.store.applyPage(frame, now);
+        this.versions.processes++;
+        break;
+      case "process-delta": {
+        const ran = this.store.applyDelta(frame, now);
+        this.timeline(ran);
+        this.versions.processes++;
+        break;
+      }
+      case "sites":
+        // Per-site aggregates are for the extension's code lenses; the table has the same numbers.
+        break;
+      case "events":
+        this.eventsDropped = frame.dropped;
+        this.eventsSeen += frame.events.length;
+        this.events.push(...frame.events);
+        if (this.events.length > EVENT_CAP) this.events.splice(0, this.events.length - EVENT_CAP);
+        if (frame.events.length > 0) this.versions.events++;
+        break;
+    }
+  }
+
+  siteText(id: number): string {
+    const s = this.sites.get(id);
+    return s === undefined ? "" : `${s.file}:${s.line}`;
+  }
+
+  /** The run's time now, extrapolated from the last sample. */
+  uptime(now: number): number {
+    return this.runTime + (this.runTimeAt === 0 ? 0 : now - this.runTimeAt);
+  }
+
+  private sample(time: number, intervalMs: number, samples: SchedulerSample[], summary: NodeSummary, now: number): void {
+    this.runTime = time;
+    this.runTimeAt = now;
+    this.summary = summary;
+    let sends = 0;
+    let reductions = 0;
+    let heap = 0;
+    for (const s of samples) {
+      let h = this.schedulers[s.scheduler - 1];
+      if (h === undefined) h = this.schedulers[s.scheduler - 1] = new SchedulerHistory();
+      h.utilization.push(s.utilization);
+      h.runQueue.push(s.runQueue);
+      h.last = s;
+      sends += s.sends;
+      reductions += s.reductions;
+      heap += s.heapUsed;
+      // A stuck scheduler sends no deltas: mark its lane from the sample instead.
+      if (s.stuckMs > 0) h.timeline.push({ time, total: 0, top: [], stuckPid: s.stuckPid, stuckMs: s.stuckMs });
+      if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
+    }
+    const perSecond = 1000 / Math.max(1, intervalMs);
+    this.time.push(time);
+    this.processes.push(summary.processes);
+    this.messagesPerSecond.push(sends * perSecond);
+    this.reductionsPerSecond.push(reductions * perSecond);
+    this.heap.push(heap);
+    this.versions.samples++;
+  }
+
+  private timeline(ran: { pid: number; scheduler: number; reductions: number }[]): void {
+    const byScheduler = new Map<number, { pid: number; reductions: number }[]>();
+    for (const r of ran) {
+      let list = byScheduler.get(r.scheduler);
+      if (list === undefined) byScheduler.set(r.scheduler, (list = []));
+      list.push(r);
+    }
+    for (let i = 0; i < this.schedulers.length; i++) {
+      const list = byScheduler.get(i + 1) ?? [];
+      let total = 0;
+      for (const r of list) total += r.reductions;
+      list.sort((a, b) => b.reductions - a.reductions);
+      const h = this.schedulers[i]!;
+      h.timeline.push({ time: this.runTime, total, top: list.slice(0, 6).map((r) => ({ pid: r.pid, reductions: r.reductions })), stuckPid: 0, stuckMs: 0 });
+      if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
+    }
+  }
+}

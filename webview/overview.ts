@@ -1,0 +1,187 @@
+// The overview: runtime status, schedulers, counts and rates, the top processes and the warnings.
+// It must read well in the ~300 px side panel as well as in a wide editor tab.
+
+import { chartWindow, LineChart } from "./charts.js";
+import { h, setAttr, setText, stat } from "./dom.js";
+import * as fmt from "./format.js";
+
+import type { Model } from "./model.js";
+import { EXITED, FREE } from "./store.js";
+import { button } from "./toolkit.js";
+import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
+
+const TOP = 5;
+/** Scanning a million processes for the top lists costs a few ms: at most twice a second. */
+const TOP_EVERY_MS = 500;
+
+interface TopEntry {
+  pid: number;
+  value: number;
+  label: string;
+}
+
+export class Overview implements View {
+  readonly element: HTMLElement;
+  private readonly values: Record<string, HTMLElement> = {};
+  private readonly schedulerRows: HTMLElement;
+  private readonly utilizationChart: LineChart;
+  private readonly messagesChart: LineChart;
+  private readonly topMailbox: HTMLElement;
+  private readonly topReductions: HTMLElement;
+  private readonly warningList: HTMLElement;
+  private seenSamples = -1;
+  private seenWarnings = -1;
+  private topAt = 0;
+  private topKey = "";
+
+  constructor(private readonly ui: Ui) {
+    const stats = h("div", "stats");
+    const add = (key: string, label: string, tooltip: string) => (this.values[key] = stat(stats, label, tooltip, `overview-${key}`));
+    add("processes", "Processes", "Live processes on all schedulers, from the latest sample.");
+    add("runnable", "Runnable", "Processes in a run queue, ready to run and waiting for a scheduler.");
+    add("waiting", "Waiting", "Processes blocked in a receive (or sleep), waiting for a message or a timeout.");
+    add("queued", "Queued msgs", "Messages sitting in all mailboxes, not yet taken by a receive.");
+    add("messages", "Messages/s", "Messages sent per second over the last sample interval, all schedulers.");
+    add("reductions", "Reductions/s", "Work done per second: a reduction is one resume, one runtime call or one loop iteration.");
+    add("memory", "Heap", "V8 heap used by the scheduler threads (one heap per thread; there is no per-process heap in V8).");
+    add("uptime", "Uptime", "Time since the runtime started this program.");
+
+    this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
+    this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 70, ariaLabel: "Scheduler utilization over the last minutes" }, "Utilization of each scheduler over the last minutes: busy time divided by the sample interval.");
+    this.messagesChart = new LineChart({ format: fmt.rate, height: 50, ariaLabel: "Messages per second over the last minutes" }, "Messages sent per second over the last minutes.");
+    this.topMailbox = h("ol", { class: "top-list", "data-testid": "top-mailbox" });
+    this.topReductions = h("ol", { class: "top-list", "data-testid": "top-reductions" });
+    this.warningList = h("ul", { class: "warning-summary", "data-testid": "overview-warnings" });
+
+    const openButton = ui.layout === "overview" ? button("Open visualizer", () => ui.openVisualizer(), "primary", "Open the full visualizer in an editor tab") : null;
+    this.element = h(
+      "section",
+      { class: "view overview", "aria-label": "Overview" },
+      openButton,
+      stats,
+      h("h3", { title: "Busy time divided by the sample interval, and the run-queue length (processes ready to run)." }, "Schedulers"),
+      this.schedulerRows,
+      this.utilizationChart.element,
+      h("h3", { title: "Messages sent per second, all schedulers." }, "Messages/s"),
+      this.messagesChart.element,
+      h("div", "top-columns",
+        h("div", {}, h("h3", { title: "The processes with the longest mailboxes: messages waiting to be received." }, "Top mailboxes"), this.topMailbox),
+        h("div", {}, h("h3", { title: "The processes that did the most work per second lately (reductions per second)." }, "Top reductions/s"), this.topReductions),
+      ),
+      h("h3", { title: "Problems the runtime sees now: each explains what it means and what to do." }, "Warnings"),
+      this.warningList,
+    );
+  }
+
+  render(now: number): void {
+    const m = this.ui.model;
+    if (m.versions.samples !== this.seenSamples) {
+      this.seenSamples = m.versions.samples;
+      this.renderSamples(m);
+    }
+    setText(this.values.uptime!, m.hello === null ? "—" : fmt.duration(m.uptime(now)));
+    if (now - this.topAt > TOP_EVERY_MS) {
+      this.topAt = now;
+      this.renderTop(m, now);
+    }
+    if (m.versions.warnings !== this.seenWarnings) {
+      this.seenWarnings = m.versions.warnings;
+      this.renderWarnings(m);
+    }
+  }
+
+  private renderSamples(m: Model): void {
+    const s = m.summary;
+    const v = this.values;
+    setText(v.processes!, s ? fmt.count(s.processes) : "—");
+    setText(v.runnable!, s ? fmt.count(s.runnable) : "—");
+    setText(v.waiting!, s ? fmt.count(s.waiting) : "—");
+    setText(v.queued!, s ? fmt.count(s.queued) : "—");
+    setText(v.messages!, fmt.rate(m.messagesPerSecond.last()));
+    setText(v.reductions!, fmt.rate(m.reductionsPerSecond.last()));
+    setText(v.memory!, fmt.bytes(m.heap.last()));
+    while (this.schedulerRows.children.length < m.schedulers.length) {
+      const i = this.schedulerRows.children.length + 1;
+      const fill = h("div", "bar-fill");
+      const row = h(
+        "div",
+        { class: "scheduler-bar", role: "listitem", tabindex: "0" },
+        h("span", "bar-label", `S${i}`),
+        h("div", { class: "bar", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": `Scheduler ${i} utilization` }, fill),
+        h("span", { class: "bar-value", "data-testid": `sched-util-${i}` }),
+        h("span", { class: "bar-queue", "data-testid": `sched-queue-${i}` }),
+      );
+      this.schedulerRows.append(row);
+    }
+    m.schedulers.forEach((sh, i) => {
+      const row = this.schedulerRows.children[i] as HTMLElement;
+      const last = sh.last;
+      if (last === null) return;
+      const fill = row.querySelector<HTMLElement>(".bar-fill")!;
+      fill.style.width = `${Math.round(last.utilization * 100)}%`;
+      fill.classList.toggle("hot", last.utilization > 0.9);
+      setAttr(row.querySelector(".bar")!, "aria-valuenow", String(Math.round(last.utilization * 100)));
+      setText(row.querySelector<HTMLElement>(".bar-value")!, fmt.percent(last.utilization));
+      setText(row.querySelector<HTMLElement>(".bar-queue")!, `rq ${fmt.compact(last.runQueue)}`);
+      const stuck = last.stuckMs > 0 ? ` It has been stuck for ${fmt.duration(last.stuckMs)} in ${fmt.pid(last.stuckPid)}, a slice that cannot be preempted.` : "";
+      row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.count(last.runQueue)} processes in its run queue (ready, waiting for their turn).${stuck}`;
+    });
+    this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), chartWindow(m));
+    this.messagesChart.draw([m.messagesPerSecond], chartWindow(m));
+  }
+
+  private renderTop(m: Model, now: number): void {
+    const s = m.store;
+    const byMailbox = topBy(s.size, TOP, (slot) => (s.status[slot] === FREE || s.status[slot] === EXITED ? -1 : s.mailbox[slot]!));
+    const byRate = topBy(s.size, TOP, (slot) => (s.status[slot] === FREE || s.status[slot] === EXITED ? -1 : s.rate(slot, now)));
+    const label = (slot: number) => s.strings[s.name[slot]!] || s.strings[s.fn[slot]!] || "";
+    const mailbox: TopEntry[] = byMailbox.filter((slot) => s.mailbox[slot]! > 0).map((slot) => ({ pid: s.pid[slot]!, value: s.mailbox[slot]!, label: label(slot) }));
+    const rate: TopEntry[] = byRate.filter((slot) => s.rate(slot, now) > 0).map((slot) => ({ pid: s.pid[slot]!, value: s.rate(slot, now), label: label(slot) }));
+    const key = JSON.stringify([mailbox, rate.map((r) => [r.pid, Math.round(r.value)])]);
+    if (key === this.topKey) return;
+    this.topKey = key;
+    this.fillTop(this.topMailbox, mailbox, (v) => `${fmt.count(v)} msgs`, "No process has messages waiting.");
+    this.fillTop(this.topReductions, rate, (v) => fmt.rate(v), "No process ran lately.");
+  }
+
+  private fillTop(list: HTMLElement, entries: TopEntry[], value: (v: number) => string, empty: string): void {
+    list.replaceChildren(
+      ...(entries.length === 0
+        ? [h("li", "empty", empty)]
+        : entries.map((e) => h("li", {}, pidLink(this.ui, e.pid, fmt.pid(e.pid)), h("span", "top-name", e.label), h("span", "top-value", value(e.value))))),
+    );
+  }
+
+  private renderWarnings(m: Model): void {
+    if (m.warnings.length === 0) {
+      this.warningList.replaceChildren(h("li", "empty", "No warnings."));
+      return;
+    }
+    const more = m.warnings.length > 4 || this.ui.layout === "full";
+    this.warningList.replaceChildren(
+      ...m.warnings.slice(0, 4).map((w) => h("li", { class: `warning ${w.kind}`, title: w.advice }, h("span", "warning-message", w.message), w.site ? sourceLink(this.ui, w.site) : null)),
+      ...(more ? [h("li", {}, button(`All warnings (${m.warnings.length})`, () => (this.ui.layout === "full" ? this.ui.show("warnings") : this.ui.openVisualizer())))] : []),
+    );
+  }
+}
+
+/** The k slots with the largest values (value < 0: skip), largest first; one pass, no allocation per row. */
+function topBy(size: number, k: number, value: (slot: number) => number): number[] {
+  const slots: number[] = [];
+  const values: number[] = [];
+  for (let slot = 0; slot < size; slot++) {
+    const v = value(slot);
+    if (v < 0 || (values.length === k && v <= values[k - 1]!)) continue;
+    let i = values.length < k ? values.length : k - 1;
+    while (i > 0 && values[i - 1]! < v) {
+      if (i < k) {
+        values[i] = values[i - 1]!;
+        slots[i] = slots[i - 1]!;
+      }
+      i--;
+    }
+    values[i] = v;
+    slots[i] = slot;
+  }
+  return slots;
+}

@@ -1,0 +1,290 @@
+// The processes table: virtualized (only the visible rows exist in the DOM, whatever the count),
+// sorted and filtered through ProcessIndex, which rebuilds its order in time slices.
+
+import { h, setAttr, setText } from "./dom.js";
+import * as fmt from "./format.js";
+import { ProcessIndex, type IndexQuery, type SortColumn } from "./processIndex.js";
+import { EXITED, STATUS_NAMES } from "./store.js";
+import { button, dropdown, textField } from "./toolkit.js";
+import type { Ui, View } from "./ui.js";
+
+const ROW = 22;
+/** Browsers cap element heights (~33M px in Chromium): past this, scrolling is scaled. */
+const MAX_SCROLL_HEIGHT = 8_000_000;
+
+interface Column {
+  key: SortColumn;
+  label: string;
+  tooltip: string;
+  width: string;
+  numeric: boolean;
+  /** Hidden below this table width, to stay readable in a narrow panel. */
+  minWidth: number;
+}
+
+const COLUMNS: Column[] = [
+  { key: "pid", label: "Pid", tooltip: "The process identifier, <0.N.0>.", width: "minmax(82px,0.8fr)", numeric: false, minWidth: 0 },
+  { key: "name", label: "Name", tooltip: "The registered name, if the process has one (register(name, pid)).", width: "minmax(60px,1fr)", numeric: false, minWidth: 420 },
+  { key: "fn", label: "Function", tooltip: "The function the process was spawned with.", width: "minmax(70px,1.2fr)", numeric: false, minWidth: 0 },
+  { key: "status", label: "Status", tooltip: "running: on a scheduler now; runnable: in a run queue; waiting: blocked in receive or sleep; exited: ended (row kept until the next resort).", width: "72px", numeric: false, minWidth: 340 },
+  { key: "mailbox", label: "Mailbox", tooltip: "Messages in the mailbox, not yet received.", width: "70px", numeric: true, minWidth: 0 },
+  { key: "rate", label: "Red./s", tooltip: "Reductions per second over the process's last telemetry interval (a reduction is one resume, runtime call or loop iteration); 0 when it did not run lately.", width: "72px", numeric: true, minWidth: 260 },
+  { key: "reductions", label: "Reductions", tooltip: "Reductions since the process started.", width: "88px", numeric: true, minWidth: 560 },
+  { key: "memory", label: "Memory", tooltip: "Estimated bytes: the process, its generator and its queued messages (V8 has no per-process heap).", width: "74px", numeric: true, minWidth: 640 },
+  { key: "scheduler", label: "Sched", tooltip: "The scheduler thread the process lives on.", width: "50px", numeric: true, minWidth: 700 },
+  { key: "spawnSite", label: "Spawn site", tooltip: "The source line that spawned the process.", width: "minmax(90px,1.4fr)", numeric: false, minWidth: 760 },
+];
+
+export interface ProcessTableState {
+  sort?: SortColumn;
+  descending?: boolean;
+  text?: string;
+  status?: string;
+}
+
+export class ProcessTable implements View {
+  readonly element: HTMLElement;
+  readonly index: ProcessIndex;
+  private readonly viewport: HTMLElement;
+  private readonly spacer: HTMLElement;
+  private readonly rowsBox: HTMLElement;
+  private readonly header: HTMLElement;
+  private readonly countLabel: HTMLElement;
+  private readonly siteChip: HTMLElement;
+  private rows: HTMLElement[] = [];
+  private visibleColumns: Column[] = COLUMNS;
+  private columnsKey = "";
+  private width = 0;
+  private height = 0;
+  /** Keyboard selection: a position in the current order. */
+  private selected = -1;
+  private drawnKey = "";
+  private scrollDirty = true;
+
+  constructor(
+    private readonly ui: Ui,
+    saved: ProcessTableState,
+  ) {
+    const query: IndexQuery = { sort: saved.sort ?? "mailbox", descending: saved.descending ?? true, text: saved.text ?? "", status: saved.status ?? "", site: null };
+    this.index = new ProcessIndex(ui.model.store, query, () => (this.scrollDirty = true));
+
+    const filter = textField("Filter: pid, name or function", (value) => this.setQuery({ text: value }), "Filter processes by pid, registered name or function");
+    filter.value = query.text;
+    filter.setAttribute("data-testid", "process-filter");
+    const status = dropdown("Filter by status", [{ value: "", text: "All statuses" }, ...STATUS_NAMES.map((s) => ({ value: s, text: s }))], (value) => this.setQuery({ status: value }));
+    status.setAttribute("data-testid", "status-filter");
+    if (query.status) queueMicrotask(() => (status.value = query.status));
+    this.siteChip = h("span", { class: "site-chip", hidden: "" });
+    this.countLabel = h("span", { class: "table-count", "aria-live": "polite", "data-testid": "process-count" });
+
+    this.header = h("div", { class: "table-header", role: "row" });
+    this.spacer = h("div", "table-spacer");
+    this.rowsBox = h("div", "table-rows");
+    this.viewport = h("div", { class: "table-viewport", tabindex: "0", role: "grid", "aria-label": "Processes", "aria-rowcount": "0", "data-testid": "process-viewport" }, this.spacer, this.rowsBox);
+    this.viewport.addEventListener("scroll", () => (this.scrollDirty = true), { passive: true });
+    this.viewport.addEventListener("keydown", (e) => this.key(e));
+    this.rowsBox.addEventListener("click", (e) => {
+      const row = (e.target as HTMLElement).closest<HTMLElement>(".table-row");
+      const pid = row?.dataset.pid;
+      if (pid !== undefined && pid !== "") ui.inspect(Number(pid));
+    });
+    this.element = h(
+      "section",
+      { class: "view processes", "aria-label": "Processes" },
+      h("div", "toolbar", filter, status, this.siteChip, this.countLabel),
+      h("div", "table", this.header, this.viewport),
+    );
+    new ResizeObserver(() => {
+      this.width = this.viewport.clientWidth;
+      this.height = this.viewport.clientHeight;
+      this.layoutColumns();
+      this.scrollDirty = true;
+    }).observe(this.viewport);
+    this.renderHeader();
+  }
+
+  state(): ProcessTableState {
+    const q = this.index.query;
+    return { sort: q.sort, descending: q.descending, text: q.text, status: q.status };
+  }
+
+  /** Shows only the processes of one site (a code lens click), or all with null. */
+  filterSite(site: number | null): void {
+    this.setQuery({ site });
+    if (site === null) {
+      this.siteChip.hidden = true;
+      return;
+    }
+    this.siteChip.hidden = false;
+    this.siteChip.replaceChildren(`site ${this.ui.model.siteText(site) || site}`, button("✕", () => this.filterSite(null), "icon", "Show the processes of all sites"));
+  }
+
+  setQuery(change: Partial<IndexQuery>): void {
+    this.index.setQuery({ ...this.index.query, ...change });
+    this.selected = -1;
+    this.renderHeader();
+    this.ui.saveState();
+  }
+
+  render(now: number): void {
+    this.index.tick(now);
+    const store = this.ui.model.store;
+    const key = `${store.version}/${this.index.builtFrom}/${this.index.length}/${this.selected}/${this.index.building}`;
+    if (!this.scrollDirty && key === this.drawnKey) return;
+    this.drawnKey = key;
+    this.scrollDirty = false;
+    this.drawRows(now);
+  }
+
+  private layoutColumns(): void {
+    const visible = COLUMNS.filter((c) => this.width === 0 || this.width >= c.minWidth);
+    const key = visible.map((c) => c.key).join();
+    if (key === this.columnsKey) return;
+    this.columnsKey = key;
+    this.visibleColumns = visible;
+    this.element.style.setProperty("--columns", visible.map((c) => c.width).join(" "));
+    this.rows = [];
+    this.rowsBox.replaceChildren();
+    this.renderHeader();
+  }
+
+  private renderHeader(): void {
+    const q = this.index.query;
+    this.header.replaceChildren(
+      ...this.visibleColumns.map((c) => {
+        const active = q.sort === c.key;
+        const b = h("button", { class: `th${c.numeric ? " num" : ""}`, role: "columnheader", title: `${c.tooltip} Click to sort.`, "aria-sort": active ? (q.descending ? "descending" : "ascending") : "none", "data-sort": c.key }, c.label + (active ? (q.descending ? " ▼" : " ▲") : ""));
+        b.addEventListener("click", () => this.setQuery(active ? { descending: !q.descending } : { sort: c.key, descending: c.numeric }));
+        return b;
+      }),
+    );
+  }
+
+  private drawRows(now: number): void {
+    const n = this.index.length;
+    const store = this.ui.model.store;
+    const visibleCount = Math.max(1, Math.ceil(this.height / ROW) + 1);
+    const fullHeight = n * ROW;
+    const scaled = fullHeight > MAX_SCROLL_HEIGHT;
+    this.spacer.style.height = `${Math.min(fullHeight, MAX_SCROLL_HEIGHT)}px`;
+    const maxScroll = Math.max(1, Math.min(fullHeight, MAX_SCROLL_HEIGHT) - this.height);
+    const scrollTop = this.viewport.scrollTop;
+    // Scaled: the scroll fraction picks the first row; rows then sit at the top of the viewport.
+    const first = scaled ? Math.floor((Math.min(scrollTop, maxScroll) / maxScroll) * Math.max(0, n - visibleCount + 1)) : Math.floor(scrollTop / ROW);
+    const offset = scaled ? scrollTop : first * ROW;
+    this.rowsBox.style.transform = `translateY(${offset}px)`;
+    while (this.rows.length < visibleCount) {
+      const row = h("div", { class: "table-row", role: "row" }, ...this.visibleColumns.map((c) => h("span", { class: `td col-${c.key}${c.numeric ? " num" : ""}`, role: "gridcell" })));
+      this.rows.push(row);
+      this.rowsBox.append(row);
+    }
+    for (let r = 0; r < this.rows.length; r++) {
+      const row = this.rows[r]!;
+      const position = first + r;
+      if (r >= visibleCount || position >= n) {
+        row.hidden = true;
+        setAttr(row, "data-pid", "");
+        continue;
+      }
+      row.hidden = false;
+      const slot = this.index.order[position]!;
+      const pid = store.pid[slot]!;
+      const exited = store.status[slot] === EXITED;
+      setAttr(row, "data-pid", exited ? "" : String(pid));
+      setAttr(row, "aria-rowindex", String(position + 1));
+      row.classList.toggle("exited", exited);
+      row.classList.toggle("selected", position === this.selected);
+      const cells = row.children;
+      this.visibleColumns.forEach((c, i) => setText(cells[i] as HTMLElement, this.cell(c.key, slot, now)));
+    }
+    setAttr(this.viewport, "aria-rowcount", String(n));
+    const live = store.live;
+    const q = this.index.query;
+    const filtered = q.text !== "" || q.status !== "" || q.site !== null;
+    const sortName = COLUMNS.find((c) => c.key === q.sort)!.label.toLowerCase();
+    setText(
+      this.countLabel,
+      `${filtered ? `${fmt.count(n)} of ` : ""}${fmt.count(live)} processes · by ${sortName} ${q.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`,
+    );
+  }
+
+  private cell(key: SortColumn, slot: number, now: number): string {
+    const s = this.ui.model.store;
+    switch (key) {
+      case "pid":
+        return fmt.pid(s.pid[slot]!);
+      case "name":
+        return s.strings[s.name[slot]!]!;
+      case "fn":
+        return s.strings[s.fn[slot]!]!;
+      case "status":
+        return STATUS_NAMES[s.status[slot]!] ?? "";
+      case "mailbox":
+        return fmt.count(s.mailbox[slot]!);
+      case "rate":
+        return fmt.compact(s.rate(slot, now));
+      case "reductions":
+        return fmt.compact(s.reductions[slot]!);
+      case "memory":
+        return fmt.bytes(s.memory[slot]!);
+      case "scheduler":
+        return String(s.scheduler[slot]!);
+      case "spawnSite":
+        return this.ui.model.siteText(s.spawnSite[slot]!);
+    }
+  }
+
+  private key(e: KeyboardEvent): void {
+    const n = this.index.length;
+    if (n === 0) return;
+    const page = Math.max(1, Math.floor(this.height / ROW) - 1);
+    let next = this.selected;
+    switch (e.key) {
+      case "ArrowDown":
+        next = Math.min(n - 1, this.selected + 1);
+        break;
+      case "ArrowUp":
+        next = Math.max(0, this.selected - 1);
+        break;
+      case "PageDown":
+        next = Math.min(n - 1, this.selected + page);
+        break;
+      case "PageUp":
+        next = Math.max(0, this.selected - page);
+        break;
+      case "Home":
+        next = 0;
+        break;
+      case "End":
+        next = n - 1;
+        break;
+      case "Enter": {
+        const slot = this.index.order[this.selected];
+        if (slot !== undefined && this.selected >= 0) this.ui.inspect(this.ui.model.store.pid[slot]!);
+        e.preventDefault();
+        return;
+      }
+      default:
+        return;
+    }
+    e.preventDefault();
+    this.selected = next;
+    this.scrollTo(next);
+  }
+
+  /** Scrolls so that the row at `position` is visible. */
+  scrollTo(position: number): void {
+    const n = this.index.length;
+    const fullHeight = n * ROW;
+    const visible = Math.max(1, Math.floor(this.height / ROW));
+    if (fullHeight > MAX_SCROLL_HEIGHT) {
+      const maxScroll = MAX_SCROLL_HEIGHT - this.height;
+      this.viewport.scrollTop = (position / Math.max(1, n - visible)) * maxScroll;
+    } else {
+      const top = position * ROW;
+      if (top < this.viewport.scrollTop) this.viewport.scrollTop = top;
+      else if (top + ROW > this.viewport.scrollTop + this.height) this.viewport.scrollTop = top + ROW - this.height;
+    }
+    this.scrollDirty = true;
+  }
+}

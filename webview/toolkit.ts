@@ -1,0 +1,88 @@
+// The only module that touches @vscode/webview-ui-toolkit (archived upstream): the components we
+// use are registered here, so moving to @vscode-elements/elements changes this file only.
+
+import {
+  provideVSCodeDesignSystem,
+  vsCodeBadge,
+  vsCodeButton,
+  vsCodeCheckbox,
+  vsCodeDropdown,
+  vsCodeOption,
+  vsCodeTextArea,
+  vsCodeTextField,
+} from "@vscode/webview-ui-toolkit";
+
+let registered = false;
+
+export function registerToolkit(): void {
+  if (registered) return;
+  registered = true;
+  provideVSCodeDesignSystem().register(vsCodeBadge(), vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeTextArea(), vsCodeTextField());
+}
+
+/** The element names, so that views never spell a toolkit tag themselves. */
+export const Tag = {
+  badge: "vscode-badge",
+  button: "vscode-button",
+  checkbox: "vscode-checkbox",
+  dropdown: "vscode-dropdown",
+  option: "vscode-option",
+  textArea: "vscode-text-area",
+  textField: "vscode-text-field",
+} as const;
+
+export type ButtonAppearance = "primary" | "secondary" | "icon";
+
+export function button(label: string, onClick: () => void, appearance: ButtonAppearance = "secondary", title = ""): HTMLElement {
+  const b = document.createElement(Tag.button);
+  b.setAttribute("appearance", appearance);
+  b.textContent = label;
+  if (title) b.title = title;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+/** A one-line text input; `value` is read from the element's `value` property. */
+export function textField(placeholder: string, onInput: (value: string) => void, label = placeholder): HTMLElement & { value: string } {
+  const f = document.createElement(Tag.textField) as HTMLElement & { value: string };
+  f.setAttribute("placeholder", placeholder);
+  f.setAttribute("aria-label", label);
+  f.addEventListener("input", () => onInput(f.value));
+  return f;
+}
+
+export function textArea(label: string, rows: number, onInput: (value: string) => void): HTMLElement & { value: string } {
+  const a = document.createElement(Tag.textArea) as HTMLElement & { value: string };
+  a.setAttribute("rows", String(rows));
+  a.setAttribute("aria-label", label);
+  a.setAttribute("resize", "vertical");
+  a.addEventListener("input", () => onInput(a.value));
+  return a;
+}
+
+export function checkbox(label: string, onChange: (checked: boolean) => void): HTMLElement & { checked: boolean } {
+  const c = document.createElement(Tag.checkbox) as HTMLElement & { checked: boolean };
+  c.textContent = label;
+  c.addEventListener("change", () => onChange(c.checked));
+  return c;
+}
+
+export function dropdown(label: string, options: readonly { value: string; text: string }[], onChange: (value: string) => void): HTMLElement & { value: string } {
+  const d = document.createElement(Tag.dropdown) as HTMLElement & { value: string };
+  d.setAttribute("aria-label", label);
+  for (const o of options) {
+    const opt = document.createElement(Tag.option);
+    opt.setAttribute("value", o.value);
+    opt.textContent = o.text;
+    d.append(opt);
+  }
+  d.addEventListener("change", () => onChange(d.value));
+  return d;
+}
+
+export function badge(text: string, title = ""): HTMLElement {
+  const b = document.createElement(Tag.badge);
+  b.textContent = text;
+  if (title) b.title = title;
+  return b;
+}

@@ -1,0 +1,56 @@
+// The warnings: each names the process and the source line, says what it means and what to do.
+
+import type { WarningKind } from "../protocol/control.js";
+import { parsePid } from "../protocol/control.js";
+import { h } from "./dom.js";
+import * as fmt from "./format.js";
+import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
+
+const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
+  "mailbox-growing": { title: "Mailbox keeps growing", explain: "Messages arrive faster than the process takes them out; memory grows with them and nothing is dropped." },
+  bottleneck: { title: "Bottleneck", explain: "One process serves many callers one message at a time; the callers wait in its mailbox." },
+  "unmatched-messages": { title: "Unmatched messages", explain: "Messages that no receive clause matches stay in the mailbox forever, and every receive walks past them." },
+  "non-preemptible": { title: "Non-preemptible slice", explain: "A plain (non-generator) function ran long: JavaScript cannot preempt it, so its scheduler ran nothing else meanwhile." },
+  imbalance: { title: "Schedulers out of balance", explain: "Some schedulers are busy while others idle; processes stay on the scheduler they started on." },
+};
+
+export class WarningsView implements View {
+  readonly element: HTMLElement;
+  private readonly list: HTMLElement;
+  private seen = -1;
+
+  constructor(private readonly ui: Ui) {
+    this.list = h("div", { class: "warning-cards", "data-testid": "warnings-list" });
+    this.element = h("section", { class: "view warnings", "aria-label": "Warnings" }, this.list);
+  }
+
+  render(): void {
+    const m = this.ui.model;
+    if (m.versions.warnings === this.seen) return;
+    this.seen = m.versions.warnings;
+    if (m.warnings.length === 0) {
+      this.list.replaceChildren(h("p", "empty", "No warnings. The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices and unbalanced schedulers."));
+      return;
+    }
+    this.list.replaceChildren(
+      ...m.warnings.map((w) => {
+        const kind = KIND_TITLES[w.kind] ?? { title: w.kind, explain: "" };
+        const pid = w.pid !== undefined ? parsePid(w.pid) : undefined;
+        return h(
+          "article",
+          { class: `warning-card ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}: ${w.message}` },
+          h("header", {}, h("strong", { title: kind.explain }, kind.title), h("span", { class: "since", title: "When the runtime first saw this, in run time." }, `since ${fmt.duration(w.since)}`)),
+          h("p", "warning-message", w.message),
+          h("p", "warning-advice", h("span", "advice-label", "What to do: "), w.advice),
+          h(
+            "footer",
+            {},
+            pid !== undefined ? pidLink(this.ui, pid, w.pid!) : null,
+            w.scheduler !== undefined ? h("span", { title: "The scheduler concerned." }, `scheduler ${w.scheduler}`) : null,
+            w.site ? sourceLink(this.ui, w.site) : null,
+          ),
+        );
+      }),
+    );
+  }
+}
