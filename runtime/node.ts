@@ -95,8 +95,13 @@ export async function run(options: RunOptions): Promise<number> {
   const thread = worker;
 
   try {
-    return await new Promise<number>((resolve) => {
+    return await new Promise<number>((settle) => {
       let mainEnded = false;
+      let settled = false;
+      const resolve = (code: number) => {
+        settled = true;
+        settle(code);
+      };
       thread.on("message", (message: FromScheduler) => {
         hub?.fromScheduler(message);
         switch (message.type) {
@@ -128,7 +133,9 @@ export async function run(options: RunOptions): Promise<number> {
         resolve(1);
       });
       thread.on("exit", () => {
-        // The thread ends by itself only when no process can ever run again.
+        // The thread ends by itself only when no process can ever run again (after the run was
+        // settled, it is our own terminate()).
+        if (settled) return;
         if (!mainEnded) {
           writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
           resolve(1);
