@@ -64,10 +64,18 @@ export class Scheduler {
    * [1] is the running process's id (0 between slices). Plain stores, no locks.
    */
   heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(2);
-  /** With telemetry on: processes changed in the current interval, and pids that ended. */
+  /**
+   * With telemetry on: processes changed in the current interval, and pids that ended. Only
+   * processes that a viewer has seen (an id up to `announcedMaxId`) are tracked: newer ones are
+   * found at the next tick as the newest part of the live list, and if they end before it, no
+   * viewer ever needs to hear of them.
+   */
   changed: Process[] | null = null;
   removed: number[] = [];
   interval = 1;
+  announcedMaxId = 0;
+  /** The id of the latest spawned process. */
+  lastSpawnedId = 0;
   /** Processes whose events are recorded, and the bounded ring they go to. */
   readonly traced = new Set<Process>();
   readonly events = new EventRing(10_000);
@@ -97,6 +105,7 @@ export class Scheduler {
     const id = this.nextSerial++ * this.count + this.index;
     const p = new Process(id, fn, args);
     p.spawnSite = site < this.sites.size ? site : 0;
+    this.lastSpawnedId = id;
     const newest = this.newestLive;
     if (newest !== null) newest.prevLive = p;
     p.nextLive = newest;
@@ -106,7 +115,6 @@ export class Scheduler {
     c[Counter.spawns]++;
     c[Counter.histogram]++;
     this.sites.live[p.spawnSite]++;
-    this.markChanged(p);
     if (this.traced.size !== 0 && this.current !== null && this.traced.has(this.current)) {
       this.events.record("spawn", this.current.id, id, fn.name);
     }
@@ -162,7 +170,7 @@ export class Scheduler {
   /** Marks a process as changed in this telemetry interval (a name, a mailbox, a slice). */
   markChanged(p: Process): void {
     const changed = this.changed;
-    if (changed !== null && p.changedIn !== this.interval) {
+    if (changed !== null && p.changedIn !== this.interval && p.id <= this.announcedMaxId) {
       p.changedIn = this.interval;
       changed.push(p);
     }
@@ -208,7 +216,7 @@ export class Scheduler {
     this.cancelTimer(p);
     this.registry.release(p);
     this.unlinkLive(p);
-    if (this.changed !== null) this.removed.push(p.id);
+    if (this.changed !== null && p.id <= this.announcedMaxId) this.removed.push(p.id);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     this.listener.exited(p, reason, crashed);
   }

@@ -52,6 +52,8 @@ export class SchedulerTelemetry {
   private timer: NodeJS.Timeout | undefined;
   private readonly watched = new Set<Process>();
   private eventsDroppedSent = -1;
+  /** Processes up to this id were in a delta already; newer ones go out as new at the next tick. */
+  private lastTickMaxId = 0;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -118,11 +120,18 @@ export class SchedulerTelemetry {
     s.removed = [];
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
     const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq }, changed.length);
-    for (const p of changed) {
-      if (p.status === "exited") continue;
+    // Processes spawned since the last tick: the newest part of the live list.
+    const lastTick = this.lastTickMaxId;
+    for (let p = s.newestLive; p !== null && p.id > lastTick; p = p.nextLive) {
       this.write(encoder, p);
       if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
     }
+    for (const p of changed) {
+      if (p.status === "exited" || p.id > lastTick) continue;
+      this.write(encoder, p);
+      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
+    }
+    this.lastTickMaxId = s.announcedMaxId = s.lastSpawnedId;
     const delta = encoder.finish(removed);
     const sites = encodeFrame({ type: "sites", aggregates: this.siteAggregates() });
     const drained = s.events.drain();
@@ -155,6 +164,8 @@ export class SchedulerTelemetry {
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
   keyframe(snapshot: number, pageSize: number): void {
     const s = this.scheduler;
+    // The keyframe shows every live process, so from now on their changes and ends are news.
+    s.announcedMaxId = s.lastSpawnedId;
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;

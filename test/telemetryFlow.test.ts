@@ -28,7 +28,7 @@ export function* main() {
   const runtime = await startRuntime(file);
   try {
     const client = await TestClient.connect(runtime);
-    await client.waitFor((m) => m.type === "process-delta" && m.changed.length > 50_000, "big deltas");
+    await client.waitFor((m) => m.type === "process-delta" && m.changed.length > 20_000, "big deltas");
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     await new Promise((r) => setTimeout(r, 4000));

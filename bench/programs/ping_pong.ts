@@ -1,6 +1,6 @@
 // Ping-pong: two processes on one scheduler pass a message back and forth; the round-trip time.
 // Bare: send and receive. Call: the synchronous call/reply built on refs and selective receive.
-import { call, From, on, receive, reply, send, spawn, self, Pid, _ } from "beamline";
+import { call, From, on, receive, reply, send, spawn, self, Pid, _, sleep } from "beamline";
 
 function* echo() {
   for (;;) {
@@ -15,6 +15,8 @@ function* server() {
 
 export function* main() {
   const rounds = Number(process.env.BENCH_N ?? 1_000_000);
+  // The telemetry-overhead benchmark attaches a client first (bench/telemetryOverhead.mjs).
+  yield* sleep(Number(process.env.BENCH_DELAY_MS ?? 0));
   const me = self();
   const e = spawn(echo);
   // Warm up so that the timed loop runs optimized code.

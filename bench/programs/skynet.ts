@@ -1,5 +1,5 @@
 // Skynet: a tree of 1,000,000 leaf processes (10 children per level) that sums their numbers.
-import { receive, send, spawn, self, Pid } from "beamline";
+import { receive, send, spawn, self, Pid, sleep } from "beamline";
 
 function* skynet(parent: Pid, num: number, size: number, div: number) {
   if (size === 1) {
@@ -16,6 +16,8 @@ function* skynet(parent: Pid, num: number, size: number, div: number) {
 
 export function* main() {
   const size = Number(process.env.BENCH_N ?? 1_000_000);
+  // The telemetry-overhead benchmark attaches a client first (bench/telemetryOverhead.mjs).
+  yield* sleep(Number(process.env.BENCH_DELAY_MS ?? 0));
   const started = performance.now();
   spawn(skynet, self(), 0, size, 10);
   const sum = (yield* receive()) as number;
