@@ -8,7 +8,7 @@ import type { Site } from "../protocol/control.js";
 import type { SiteAggregate } from "../protocol/frames.js";
 import { describeExit, parseAttachUrl, parseCrashes, parseLoadErrors, parseTelemetryLine, userFrame, webSocketUrl } from "../extension/runtimeOutput.js";
 import { DEFAULT_SETTINGS, parseRunOptions, parseSettings, runtimeArgs } from "../extension/settings.js";
-import { countsOf, learnProcessFunctions, lensesForFile, lensTitle, processesOfLens, waitingLines } from "../extension/siteLenses.js";
+import { countsOf, countsSignature, learnProcessFunctions, lensesForFile, lensTitle, processesOfLens, waitingLines } from "../extension/siteLenses.js";
 import { contentSecurityPolicy, visualizerHtml } from "../extension/webviewHtml.js";
 
 describe("the telemetry line", () => {
@@ -130,6 +130,12 @@ describe("site ↔ lens mapping", () => {
     assert.deepEqual(processesOfLens({ kind: "spawn", sites: [1] }, processes).map((p) => p.pid), [1, 3]);
     assert.deepEqual(processesOfLens({ kind: "function", sites: [1, 6] }, processes).map((p) => p.pid), [1, 2, 3]);
     assert.deepEqual(processesOfLens({ kind: "receive", sites: [3] }, processes).map((p) => p.pid), [1]);
+  });
+  test("the counts signature ignores reductions and empty sites", () => {
+    const a = [...aggregates.values()];
+    assert.equal(countsSignature(a), "1:100:12:0;3:0:0:2;6:3:1:0;");
+    assert.equal(countsSignature(a.map((x) => ({ ...x, reductions: x.reductions + 99 }))), countsSignature(a));
+    assert.notEqual(countsSignature(a.map((x) => ({ ...x, queued: x.queued + 1 }))), countsSignature(a));
   });
   test("waiting lines: receive sites of the file with processes waiting now", () => {
     assert.deepEqual(

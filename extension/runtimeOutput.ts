@@ -1,0 +1,113 @@
+// What the runtime prints that the extension reads: the telemetry line on stdout, syntax errors
+// (`file:line:col: error: message`) and crashes of main (`<0.N.0> crashed: Error: ...` with
+// `at fn (file:line:col)` frames) on stderr. Pure functions: no vscode, no I/O.
+
+export interface TelemetryEndpoint {
+  port: number;
+  token: string;
+  /** The standalone visualizer page, `http://127.0.0.1:PORT/?token=T`. */
+  url: string;
+}
+
+const TELEMETRY_PREFIX = "BEAMLINE_TELEMETRY ";
+
+/** Reads one stdout line; undefined unless it is a well-formed telemetry line. */
+export function parseTelemetryLine(line: string): TelemetryEndpoint | undefined {
+  const text = line.replace(/\r?\n$/, "");
+  if (!text.startsWith(TELEMETRY_PREFIX)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text.slice(TELEMETRY_PREFIX.length));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (typeof v.port !== "number" || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) return undefined;
+  if (typeof v.token !== "string" || v.token.length === 0) return undefined;
+  const url = typeof v.url === "string" ? v.url : `http://127.0.0.1:${v.port}/?token=${v.token}`;
+  return { port: v.port, token: v.token, url };
+}
+
+/** The WebSocket address of a runtime's telemetry (the token goes separately). */
+export function webSocketUrl(port: number, host = "127.0.0.1"): string {
+  return `ws://${host}:${port}/ws`;
+}
+
+/** Splits a standalone page URL (`http://host:port/?token=T`) or a `ws://host:port/ws?token=T` into its parts. */
+export function parseAttachUrl(text: string, token?: string): { host: string; port: number; token: string } | undefined {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    return undefined;
+  }
+  if (!["http:", "https:", "ws:", "wss:"].includes(url.protocol)) return undefined;
+  const port = Number(url.port || (url.protocol === "https:" || url.protocol === "wss:" ? 443 : 80));
+  const t = token?.trim() || url.searchParams.get("token") || "";
+  if (t === "" || !Number.isInteger(port)) return undefined;
+  return { host: url.hostname, port, token: t };
+}
+
+export interface SourceProblem {
+  /** As printed: absolute or relative to the runtime's working directory. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+}
+
+const LOAD_ERROR = /^(.+?):(\d+):(\d+): error: (.*)$/;
+
+/** The syntax (load) errors in the runtime's stderr. */
+export function parseLoadErrors(stderr: string): SourceProblem[] {
+  const out: SourceProblem[] = [];
+  for (const line of stderr.split(/\r?\n/)) {
+    const m = LOAD_ERROR.exec(line);
+    if (m) out.push({ file: m[1]!, line: Number(m[2]), column: Number(m[3]), message: m[4]! });
+  }
+  return out;
+}
+
+export interface Crash {
+  pid: string;
+  /** The first line of the reason, e.g. `Error: boom`. */
+  message: string;
+  /** Frames as printed, innermost first. */
+  frames: { fn: string; file: string; line: number; column: number }[];
+}
+
+const CRASHED = /^(<\d+\.\d+\.\d+>) crashed: (.*)$/;
+const FRAME = /^\s+at (?:(.*?) \()?(.+?):(\d+):(\d+)\)?$/;
+
+/** The crashes reported in the runtime's stderr, each with its stack frames. */
+export function parseCrashes(stderr: string): Crash[] {
+  const crashes: Crash[] = [];
+  let current: Crash | undefined;
+  for (const line of stderr.split(/\r?\n/)) {
+    const c = CRASHED.exec(line);
+    if (c) {
+      current = { pid: c[1]!, message: c[2]!, frames: [] };
+      crashes.push(current);
+      continue;
+    }
+    const f = current && FRAME.exec(line);
+    if (current && f) {
+      current.frames.push({ fn: f[1] ?? "<anonymous>", file: f[2]!.replace(/^file:\/\//, ""), line: Number(f[3]), column: Number(f[4]) });
+    } else if (current && current.frames.length > 0) current = undefined;
+  }
+  return crashes;
+}
+
+/** The first frame of a crash that is in one of the user's files (not the runtime, not node:). */
+export function userFrame(crash: Crash, isUserFile: (file: string) => boolean): Crash["frames"][number] | undefined {
+  return crash.frames.find((f) => !f.file.startsWith("node:") && isUserFile(f.file));
+}
+
+/** A short, human reason for an exit: "exited with code 1", "killed by SIGKILL". */
+export function describeExit(code: number | null, signal: string | null): string {
+  if (signal) return `killed by ${signal}`;
+  return code === 0 ? "exited normally" : `exited with code ${code}`;
+}

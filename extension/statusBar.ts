@@ -1,0 +1,78 @@
+// The status bar item: process count, busy schedulers and warnings while a runtime runs; the
+// last exit when it ended. A click opens the visualizer.
+
+import * as vscode from "vscode";
+import type { SessionManager } from "./sessionManager.js";
+
+export class StatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("beamline.status", vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [];
+  private listeners: { dispose(): void }[] = [];
+  private lastRender = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly manager: SessionManager) {
+    this.item.name = "Beamline";
+    this.item.command = "beamline.openVisualizer";
+    this.disposables.push(manager.onDidChange(() => this.follow()));
+    this.follow();
+  }
+
+  private follow(): void {
+    for (const l of this.listeners) l.dispose();
+    this.listeners = [];
+    const c = this.manager.connection;
+    if (c) this.listeners.push(c.onSchedulers.on(() => this.throttled()), c.onWarnings.on(() => this.throttled()));
+    this.render();
+  }
+
+  private throttled(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.render();
+    }, Math.max(0, this.lastRender + 1000 - Date.now()));
+  }
+
+  private render(): void {
+    this.lastRender = Date.now();
+    const m = this.manager;
+    const c = m.connection;
+    if (m.starting) {
+      this.item.text = "$(loading~spin) Beamline: starting…";
+      this.item.tooltip = `Starting ${m.starting}`;
+      this.item.backgroundColor = undefined;
+    } else if (c && m.live) {
+      const s = c.schedulers;
+      const processes = s?.summary.processes ?? 0;
+      const busy = s ? s.schedulers.filter((x) => x.utilization >= 0.5).length : 0;
+      const total = s?.schedulers.length ?? c.hello?.schedulers ?? 0;
+      const warnings = c.warnings.length;
+      this.item.text = `$(pulse) ${processes.toLocaleString("en-US")} ${processes === 1 ? "process" : "processes"} · ${busy}/${total} busy${warnings ? ` · $(warning) ${warnings}` : ""}`;
+      const md = new vscode.MarkdownString(
+        `**Beamline** ${m.live.attached ? "attached to" : "running"} \`${m.live.file ? vscode.workspace.asRelativePath(m.live.file) : `${m.live.host}:${m.live.port}`}\`\n\n` +
+          `${processes} processes, ${s?.summary.waiting ?? 0} waiting, ${s?.summary.queued ?? 0} messages queued\n\n` +
+          (s ? s.schedulers.map((x) => `scheduler ${x.scheduler}: ${Math.round(x.utilization * 100)}% busy, run queue ${x.runQueue}`).join("\n\n") : "") +
+          (warnings ? `\n\n$(warning) ${c.warnings.map((w) => w.message).join("\n\n")}` : "") +
+          "\n\nClick to open the visualizer.",
+        true,
+      );
+      this.item.tooltip = md;
+      this.item.backgroundColor = warnings ? new vscode.ThemeColor("statusBarItem.warningBackground") : undefined;
+    } else if (m.lastExitReason) {
+      this.item.text = `$(debug-stop) Beamline: ${m.lastExitReason}`;
+      this.item.tooltip = "The last run ended. Click to open the visualizer with its last state.";
+      this.item.backgroundColor = m.lastExitReason === "stopped from VS Code" ? undefined : new vscode.ThemeColor("statusBarItem.errorBackground");
+    } else {
+      this.item.hide();
+      return;
+    }
+    this.item.show();
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    for (const d of [...this.disposables, ...this.listeners]) d.dispose();
+    this.item.dispose();
+  }
+}

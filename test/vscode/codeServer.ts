@@ -1,0 +1,250 @@
+// A real VS Code for the end-to-end tests: code-server 4.100.3 (installed by
+// scripts/ensureCodeServer.mjs into .cache/code-server) with the packaged extension installed
+// into a fresh, private extensions folder, driven by playwright-core and Debian's Chromium.
+// Everything lives in one temporary run folder; stop() kills code-server's whole process group.
+
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium, type BrowserContext, type FrameLocator, type Page } from "playwright-core";
+
+export const ROOT = path.resolve(import.meta.dirname, "../..");
+export const ENTRY = path.join(ROOT, ".cache/code-server/node_modules/code-server/out/node/entry.js");
+export const SHOTS = path.join(ROOT, "test-results/vscode");
+export const EXTENSION_ID = "beamline.beamline";
+
+let packaged: string | undefined;
+
+/** Builds the vsix once per test process (`npm run package`). */
+export async function packageVsix(): Promise<string> {
+  if (packaged) return packaged;
+  const { packageExtension } = await import(path.join(ROOT, "extension/package.mjs"));
+  packaged = (await packageExtension({ quiet: true })) as string;
+  return packaged;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface VsCode {
+  page: Page;
+  run: string;
+  workspace: string;
+  exts: string;
+  /** Takes a screenshot into test-results/vscode/<name>.png. */
+  shot(name: string): Promise<string>;
+  command(title: string): Promise<void>;
+  openFile(name: string): Promise<void>;
+  toast(text: string | RegExp): ReturnType<Page["locator"]>;
+  sidePanel(): FrameLocator;
+  editorPanel(): FrameLocator;
+  extensionHostLog(): string;
+  /** Waits until the text of a visualizer webview (by its layout: "overview" = side panel, "full" = editor panel) matches. */
+  webviewText(layout: "overview" | "full", pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts code-server on a copy of `files` (name → content), with the vsix installed, and opens it in Chromium. */
+export async function startVsCode(vsix: string, files: Record<string, string>, prefix: string): Promise<VsCode> {
+  if (!existsSync(ENTRY)) throw new Error(`code-server is not installed at ${ENTRY}; run: node scripts/ensureCodeServer.mjs`);
+  mkdirSync(SHOTS, { recursive: true });
+  const run = mkdtempSync(path.join(tmpdir(), "beamline-vscode-"));
+  const workspace = path.join(run, "workspace");
+  mkdirSync(workspace, { recursive: true });
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(workspace, name)), { recursive: true });
+    writeFileSync(path.join(workspace, name), content);
+  }
+  const udd = path.join(run, "udd");
+  const exts = path.join(run, "exts");
+  const env = { ...process.env, XDG_CONFIG_HOME: path.join(run, "xdg-config"), XDG_DATA_HOME: path.join(run, "xdg-data") };
+  delete (env as NodeJS.ProcessEnv).ESBUILD_BINARY_PATH;
+  const dirs = ["--user-data-dir", udd, "--extensions-dir", exts];
+  execFileSync(process.execPath, [ENTRY, "--install-extension", vsix, ...dirs], { env, stdio: "pipe" });
+  mkdirSync(path.join(udd, "User"), { recursive: true });
+  writeFileSync(
+    path.join(udd, "User/settings.json"),
+    JSON.stringify({
+      "workbench.startupEditor": "none",
+      "telemetry.telemetryLevel": "off",
+      "update.mode": "none",
+      "extensions.autoCheckUpdates": false,
+      "extensions.autoUpdate": false,
+      "workbench.tips.enabled": false,
+      "remote.autoForwardPorts": false,
+      "security.workspace.trust.enabled": false,
+      "typescript.validate.enable": false,
+      "editor.minimap.enabled": false,
+      "window.commandCenter": false,
+      "chat.commandCenter.enabled": false,
+    }),
+  );
+  const port = await freePort();
+  const log = openSync(path.join(run, "code-server.log"), "w");
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [ENTRY, "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", ...dirs, "--disable-telemetry", "--disable-update-check", "--disable-getting-started-override", "--disable-workspace-trust", workspace],
+    { env, stdio: ["ignore", log, log], detached: true },
+  );
+  const killServer = () => {
+    try {
+      process.kill(-server.pid!, "SIGKILL");
+    } catch {
+      // gone
+    }
+  };
+  process.once("exit", killServer);
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
+    } catch {
+      // not yet
+    }
+    if (i > 400) throw new Error(`code-server did not start; see ${run}/code-server.log`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const context: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(path.join(run, "chrome-")), {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    viewport: { width: 1500, height: 900 },
+  });
+  context.setDefaultTimeout(30000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  // The browser console (webviews included), for when a step fails.
+  const consoleLog = path.join(SHOTS, `${prefix}-console.log`);
+  writeFileSync(consoleLog, "");
+  page.on("console", (m) => appendFileSync(consoleLog, `[${m.type()}] ${m.text()}\n`));
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator(".monaco-workbench").waitFor();
+  await page.locator(".statusbar").waitFor();
+  // The extension's activity bar entry: it is installed and the workbench knows it.
+  await page.locator('.activitybar a.action-label[aria-label="Beamline"]').waitFor();
+
+  const frameOf = (purpose: "view" | "panel") =>
+    page
+      .frameLocator(`iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]${purpose === "view" ? '[src*="purpose=webviewView"]' : ':not([src*="purpose=webviewView"])'}`)
+      .frameLocator("iframe#active-frame");
+
+  // Keys typed while a webview has focus go to the webview: give the focus back to the workbench
+  // (a click on the window title, which does nothing else) before a shortcut.
+  const focusWorkbench = async () => {
+    const editor = page.locator(".part.editor .monaco-editor .view-lines").first();
+    if (await editor.isVisible()) await editor.click({ position: { x: 5, y: 5 } });
+    else await page.locator(".part.statusbar").click({ position: { x: 700, y: 10 } });
+    await page.keyboard.press("Escape");
+  };
+
+  /** Opens the palette or quick open with its shortcut; tries again when the keys went elsewhere. */
+  const openQuickInput = async (keys: string) => {
+    const input = page.locator(".quick-input-widget:visible input");
+    for (let attempt = 0; ; attempt++) {
+      await focusWorkbench();
+      await page.keyboard.press(keys);
+      try {
+        await input.waitFor({ timeout: 3000 });
+        return input;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  };
+
+  let shotNumber = 0;
+  return {
+    page,
+    run,
+    workspace,
+    exts,
+    async shot(name) {
+      const file = path.join(SHOTS, `${prefix}-${String(++shotNumber).padStart(2, "0")}-${name}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async command(title) {
+      const input = await openQuickInput("F1");
+      await input.fill(`>${title}`);
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
+      await page.keyboard.press("Enter");
+    },
+    async openFile(name) {
+      const input = await openQuickInput("Control+P");
+      await input.fill(name);
+      await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+      await page.keyboard.press("Enter");
+      await page.locator(".tab.active", { hasText: name }).waitFor();
+      await page.locator(".monaco-editor .view-lines").first().waitFor();
+    },
+    toast: (text) => page.locator(".notifications-toasts .notification-list-item", { hasText: text }),
+    sidePanel: () => frameOf("view"),
+    editorPanel: () => frameOf("panel"),
+    async webviewText(layout, pattern, timeoutMs = 30000) {
+      const until = Date.now() + timeoutMs;
+      let last = "";
+      for (;;) {
+        for (const frame of page.frames()) {
+          const text = await frame
+            .evaluate((l) => (document.querySelector(`#beamline[data-layout="${l}"]`) as HTMLElement | null)?.innerText ?? null, layout)
+            .catch(() => null);
+          if (text === null) continue;
+          last = text;
+          if (pattern.test(text)) return text;
+        }
+        if (Date.now() > until) throw new Error(`the ${layout} webview never showed ${pattern}; last text: ${last.slice(0, 300)}`);
+        await page.waitForTimeout(250);
+      }
+    },
+    extensionHostLog() {
+      const logs = path.join(udd, "logs");
+      if (!existsSync(logs)) return "";
+      const out: string[] = [];
+      for (const session of readdirSync(logs)) {
+        const f = path.join(logs, session, "exthost1", "remoteexthost.log");
+        if (existsSync(f)) out.push(readFileSync(f, "utf8"));
+      }
+      return out.join("\n");
+    },
+    async stop() {
+      await context.close().catch(() => undefined);
+      killServer();
+    },
+  };
+}
+
+/** Copies of the examples (and extra files), as the test workspace's contents. */
+export function exampleFiles(names: string[], extra: Record<string, string> = {}): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const n of names) files[n] = readFileSync(path.join(ROOT, "examples", n), "utf8");
+  return { ...files, ...extra };
+}
+
+/** OS processes whose command line mentions `needle` (the runtime started from this run's extension folder). */
+export function processesMatching(needle: string): string[] {
+  const out = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" });
+  return out
+    .split("\n")
+    .filter((l) => l.includes(needle) && !l.includes("ps -eo"))
+    .map((l) => l.trim());
+}
+
+export async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export { cpSync };

@@ -1,0 +1,184 @@
+// The extension end to end, in a real VS Code (code-server 4.100.3 driven by Chromium): the
+// packaged vsix installed into a fresh editor, a workspace with copies of the examples. Each step
+// saves a screenshot into test-results/vscode/.
+
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { eventually, exampleFiles, packageVsix, processesMatching, startVsCode, type VsCode } from "./codeServer.js";
+
+const SYNTAX_ERROR = `import { spawn } from "beamline";
+
+export function* main() {
+  const x = 1 +;
+  spawn(function* () {});
+}
+`;
+
+const CRASH = `// main crashes: a plain function throws.
+function explode(depth: number): number {
+  if (depth > 2) throw new Error("boom at depth " + depth);
+  return explode(depth + 1);
+}
+
+export function* main() {
+  console.log("about to crash");
+  explode(0);
+}
+`;
+
+let vscode: VsCode;
+
+/** A test step that leaves a screenshot when it fails. */
+function step(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (error) {
+      await vscode?.shot(`FAIL-${name.replace(/\W+/g, "-").slice(0, 40)}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+/** The runtime children of this editor: their command line names this run's extensions folder. */
+const runtimes = () => processesMatching(`${vscode.exts}/`).filter((l) => l.includes("runtime-bundle/cli.js"));
+
+describe("the Beamline extension in VS Code", { timeout: 300_000 }, () => {
+  before(async () => {
+    const vsix = await packageVsix();
+    vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH }), "ext");
+    await vscode.shot("workbench");
+  });
+
+  after(async () => {
+    const leftBefore = vscode ? runtimes() : [];
+    await vscode?.stop();
+    if (vscode) {
+      // Even with the editor killed without a goodbye, the runtime's guard ends it.
+      await eventually("no runtime left after the editor is gone", () => runtimes().length === 0 || undefined, 10000).catch((e) => {
+        throw new Error(`${e.message}: ${runtimes().join("; ")} (before: ${leftBefore.length})`);
+      });
+    }
+  });
+
+  step("Run Current File starts the runtime; the side panel shows its schedulers and processes", async () => {
+    const { page } = vscode;
+    await vscode.openFile("calculator.ts");
+    await vscode.command("Beamline: Run Current File");
+    await page.locator(".statusbar-item", { hasText: /\d+ process(es)? · / }).waitFor();
+    assert.equal(runtimes().length, 1, "one runtime child process");
+    await page.locator('.activitybar a.action-label[aria-label="Beamline"]').click();
+    const text = await vscode.webviewText("overview", /\blive\b[\s\S]*Processes\s+1\b[\s\S]*\bS1\b/);
+    assert.match(text, /schedulers/i);
+    assert.match(text, /Processes\s+1\b/, "the calculator server is the one live process");
+    assert.match(text, /Waiting\s+1\b/);
+    await vscode.shot("run-side-panel");
+  });
+
+  step("the code lens above a spawn site shows the live count and opens the inspector for that process", async () => {
+    const { page } = vscode;
+    const lens = page.locator(".monaco-editor .codelens-decoration a", { hasText: "1 process · 0 queued · Inspect" });
+    await lens.first().waitFor();
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: /waiting here/ }).first().waitFor();
+    await vscode.shot("code-lenses");
+    await lens.first().click();
+    await page.locator(".tab", { hasText: "Beamline" }).waitFor();
+    const text = await vscode.webviewText("full", /<0\.2\.0>[\s\S]*Function\s+loop/);
+    assert.match(text, /Waits at\s+calculator\.ts:27/);
+    await vscode.shot("lens-opens-inspector");
+  });
+
+  step("Inspect Process… picks a live process by function and inspects it", async () => {
+    const { page } = vscode;
+    await vscode.command("Beamline: Inspect Process…");
+    const input = page.locator(".quick-input-widget:visible input");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "<0.2.0>" }).waitFor();
+    await input.fill("loop");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "<0.2.0>" }).waitFor();
+    await vscode.shot("inspect-quick-pick");
+    await page.keyboard.press("Enter");
+    await vscode.webviewText("full", /<0\.2\.0>[\s\S]*Function\s+loop/);
+    await vscode.shot("inspect-process");
+  });
+
+  step("Kill Process… kills the picked process; the lens count follows", async () => {
+    const { page } = vscode;
+    await vscode.openFile("calculator.ts");
+    await vscode.command("Beamline: Kill Process…");
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "<0.2.0>" }).waitFor();
+    await page.locator(".quick-input-widget:visible input").fill("<0.2.0>");
+    await page.keyboard.press("Enter");
+    await vscode.toast("killed <0.2.0>").waitFor();
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "0 processes · 0 queued · Inspect" }).first().waitFor();
+    await vscode.shot("kill-process");
+  });
+
+  step("Stop ends the child process: nothing left running", async () => {
+    const { page } = vscode;
+    const pids = runtimes();
+    assert.equal(pids.length, 1);
+    await vscode.command("Beamline: Stop");
+    await page.locator(".statusbar-item", { hasText: "stopped from VS Code" }).waitFor();
+    await eventually("the runtime process is gone", () => runtimes().length === 0 || undefined);
+    await vscode.shot("stopped");
+  });
+
+  step("a program with a syntax error reports its location", async () => {
+    const { page } = vscode;
+    await vscode.openFile("syntax_error.ts");
+    await vscode.command("Beamline: Run Current File");
+    const toast = vscode.toast(/syntax_error\.ts:4:\d+/);
+    await toast.waitFor();
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor();
+    await vscode.shot("syntax-error");
+    assert.equal(runtimes().length, 0);
+    await page.keyboard.press("Escape");
+  });
+
+  step("a crash in main is reported at its source line, with Restart", async () => {
+    const { page } = vscode;
+    await vscode.openFile("crash.ts");
+    await vscode.command("Beamline: Run Current File");
+    const toast = vscode.toast(/main crashed: Error: boom at depth 3/);
+    await toast.waitFor();
+    await toast.getByRole("button", { name: "Restart" }).waitFor();
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor();
+    await vscode.shot("main-crashed");
+    await vscode.command("Beamline: Stop");
+    await eventually("the runtime process is gone", () => runtimes().length === 0 || undefined);
+  });
+
+  step("a runtime that crashes is reported with Restart, and Restart runs it again", async () => {
+    const { page } = vscode;
+    await vscode.openFile("database_pool.ts");
+    await vscode.command("Beamline: Run Current File");
+    await page.locator(".statusbar-item", { hasText: /10[01] processes/ }).waitFor();
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 processes · 0 queued · Inspect" }).first().waitFor();
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 waiting here" }).first().waitFor();
+    await vscode.shot("pool-running");
+    const [line] = runtimes();
+    const pid = Number(line!.split(/\s+/)[0]);
+    execFileSync("kill", ["-SEGV", String(pid)]);
+    const toast = vscode.toast(/the runtime killed by SIGSEGV/);
+    await toast.waitFor();
+    await vscode.shot("runtime-crashed");
+    await toast.getByRole("button", { name: "Restart" }).click();
+    await page.locator(".statusbar-item", { hasText: /\d+ process(es)? · / }).waitFor();
+    await eventually("a new runtime runs", () => (runtimes().length === 1 && !runtimes()[0]!.startsWith(`${pid} `)) || undefined);
+    await vscode.webviewText("overview", /\blive\b[\s\S]*Processes\s+10[01]\b/);
+    await vscode.webviewText("full", /\blive\b/);
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 processes · 0 queued · Inspect" }).first().waitFor();
+    await vscode.shot("restarted");
+  });
+
+  step("after a window reload the runtime is gone and both webviews are restored", async () => {
+    const { page } = vscode;
+    await vscode.command("Developer: Reload Window");
+    await page.locator(".monaco-workbench").waitFor();
+    await eventually("the runtime ended with its window", () => runtimes().length === 0 || undefined, 20000);
+    await page.locator(".tab", { hasText: "Beamline" }).waitFor();
+    await vscode.webviewText("full", /Overview[\s\S]*Schedulers/);
+    await vscode.webviewText("overview", /Open visualizer/i);
+    await vscode.shot("reloaded");
+  });
+});
