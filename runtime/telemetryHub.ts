@@ -30,6 +30,12 @@ class Client {
   snapshot: number | null = null;
   behind = false;
   dropped = 0;
+  /**
+   * Unsent bytes that belong to keyframe pages: a keyframe is sent whole (a million processes is
+   * 43 MB), so it must not count as falling behind, or every keyframe would trigger the next one.
+   * It shrinks as the socket drains.
+   */
+  keyframeBytes = 0;
   constructor(
     readonly connection: ClientConnection,
     channels: readonly Channel[],
@@ -92,7 +98,10 @@ export class TelemetryHub {
       case "keyframe-page":
         for (const client of this.clients) {
           if (client.snapshot !== message.snapshot) continue;
-          if (client.channels.has("processes")) client.connection.send(message.frame);
+          if (client.channels.has("processes")) {
+            client.connection.send(message.frame);
+            client.keyframeBytes = client.connection.bufferedAmount;
+          }
           // The last page lets the deltas through again.
           if (isLastPage(message.frame)) client.snapshot = null;
         }
@@ -269,7 +278,9 @@ export class TelemetryHub {
 
   private sendBulk(client: Client, channel: Channel, frame: ArrayBuffer): void {
     if (!client.channels.has(channel)) return;
-    if (client.behind || client.connection.bufferedAmount > HIGH_WATER_BYTES) {
+    const buffered = client.connection.bufferedAmount;
+    client.keyframeBytes = Math.min(client.keyframeBytes, buffered);
+    if (client.behind || buffered - client.keyframeBytes > HIGH_WATER_BYTES) {
       client.behind = true;
       client.dropped++;
       return;
@@ -279,7 +290,7 @@ export class TelemetryHub {
 
   /** A client that was behind and has drained gets told what it missed and a fresh keyframe. */
   private catchUp(client: Client): void {
-    if (!client.behind || client.connection.bufferedAmount > LOW_WATER_BYTES) return;
+    if (!client.behind || client.connection.bufferedAmount - client.keyframeBytes > LOW_WATER_BYTES) return;
     client.behind = false;
     client.connection.send(JSON.stringify({ type: "lagging", droppedFrames: client.dropped }));
     client.dropped = 0;

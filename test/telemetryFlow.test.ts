@@ -80,3 +80,40 @@ export function* main() {
     await runtime.stop();
   }
 });
+
+test("a keyframe bigger than the high-water mark does not make its client count as behind", async () => {
+  // Guards against a loop seen with a million processes: the 43 MB keyframe itself marked the
+  // client as behind, which asked for the next keyframe, and deltas never got through.
+  const file = path.join(dir, "big.ts");
+  writeFileSync(
+    file,
+    `import { spawn, sleep, receive, on } from "beamline";
+function* idle() { yield* receive(on("stop")); }
+function* ticker() { for (;;) yield* sleep(10); }
+export function* main() {
+  for (let i = 0; i < 300000; i++) spawn(idle);
+  spawn(ticker);
+  yield* receive(on("stop"));
+}
+`,
+  );
+  const runtime = await startRuntime(file);
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const client = await TestClient.connect(runtime);
+    // A slow reader (a browser at 1M processes): the keyframe waits in the server's buffer a while.
+    const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    socket.resume();
+    await client.waitFor((m) => m.type === "process-page" && m.page === m.pages - 1 && m.total > 300_000, "the whole keyframe", 30_000);
+    const at = client.received.length;
+    await client.waitFor((m) => m.type === "process-delta" && client.received.indexOf(m) >= at && m.changed.length > 0, "deltas after the keyframe", 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(client.received.filter((m) => m.type === "lagging").length, 0, "the client was told it lagged");
+    assert.equal(new Set(client.received.filter((m) => m.type === "process-page").map((m) => m.type === "process-page" && m.snapshot)).size, 1);
+    client.close();
+  } finally {
+    await runtime.stop();
+  }
+});
