@@ -457,3 +457,169 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
   r.end();
   return frame;
 }
+
+/** Byte offsets of the fields inside one fixed-size process record (see ProcessFrameEncoder.add). */
+const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41 } as const;
+
+/**
+ * A process page or delta read in place, without a ProcessInfo per record: for a viewer that
+ * applies 20,000 records ten times a second (or a million in a keyframe), objects and the garbage
+ * they leave cost more than the work itself. The constructor checks the frame as thoroughly as
+ * decodeFrame does (the same ProtocolErrors); then record i's fields are read straight from the
+ * bytes by index, and its strings are indices into `strings`, the frame's string table.
+ *
+ *     const f = readProcessFrame(bytes);
+ *     if (f !== null) for (let i = 0; i < f.count; i++) use(f.pid(i), f.reductions(i), f.strings[f.fn(i)]);
+ */
+export class ProcessFrameView {
+  readonly type: "process-page" | "process-delta";
+  /** Page header (0 in a delta). */
+  readonly snapshot: number = 0;
+  readonly page: number = 0;
+  readonly pages: number = 0;
+  readonly total: number = 0;
+  /** Delta header (0 in a page). */
+  readonly seq: number = 0;
+  /** Number of process records. */
+  readonly count: number;
+  /** Number of removed pids (always 0 in a page). */
+  readonly removedCount: number = 0;
+  /** The frame's string table, which fn(i) and name(i) index. */
+  readonly strings: string[];
+  private readonly view: DataView;
+  private readonly records: number;
+  private readonly removedAt: number;
+
+  /** Use readProcessFrame. */
+  constructor(data: ArrayBuffer | ArrayBufferView) {
+    const r = new FrameReader(data);
+    const magic = r.u8("magic");
+    if (magic !== MAGIC) throw new ProtocolError(`not a Beamline frame: first byte is 0x${magic.toString(16)}, expected 0x${MAGIC.toString(16)}`);
+    const version = r.u8("version");
+    if (version !== PROTOCOL_VERSION) throw new ProtocolError(`frame has protocol version ${version}; this side speaks ${PROTOCOL_VERSION}`);
+    const type = r.u8("frame type");
+    if (type === FrameType.ProcessPage) {
+      this.type = "process-page";
+      this.snapshot = r.u32("snapshot");
+      this.page = r.u32("page");
+      this.pages = r.u32("page count");
+      this.total = r.u32("total");
+      if (this.page >= this.pages) throw new ProtocolError(`process page ${this.page} is not below its page count ${this.pages}`);
+    } else if (type === FrameType.ProcessDelta) {
+      this.type = "process-delta";
+      this.seq = r.u32("sequence");
+    } else {
+      throw new ProtocolError(`frame type ${type} is not a process page or delta`);
+    }
+    const n = r.count("process", PROCESS_BYTES);
+    this.count = n;
+    const buffer = data instanceof ArrayBuffer ? data : data.buffer;
+    const start = data instanceof ArrayBuffer ? 0 : data.byteOffset;
+    this.view = new DataView(buffer, start, data.byteLength);
+    this.records = r.offset;
+    r.offset += n * PROCESS_BYTES;
+    if (this.type === "process-delta") {
+      this.removedCount = r.count("removed pid", 4);
+      this.removedAt = r.offset;
+      r.offset += this.removedCount * 4;
+    } else {
+      this.removedAt = r.offset;
+    }
+    const stringCount = r.count("string table", 4);
+    const strings: string[] = [];
+    for (let i = 0; i < stringCount; i++) strings.push(r.str(`string ${i}`));
+    this.strings = strings;
+    r.end();
+    // The same checks as decodeFrame, in one pass over the records: statuses and string indices.
+    const v = this.view;
+    for (let i = 0, o = this.records; i < n; i++, o += PROCESS_BYTES) {
+      const status = v.getUint8(o + RECORD.status);
+      if (status >= PROCESS_STATUSES.length) throw new ProtocolError(`process ${i} has unknown status ${status}`);
+      const fn = v.getUint32(o + RECORD.fn, true);
+      if (fn >= stringCount) throw new ProtocolError(`process ${i}'s function refers to string ${fn}, but the table has ${stringCount}`);
+      const name = v.getUint32(o + RECORD.name, true);
+      if (name >= stringCount) throw new ProtocolError(`process ${i}'s name refers to string ${name}, but the table has ${stringCount}`);
+    }
+  }
+
+  pid(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES, true);
+  }
+  /** The status as its index in PROCESS_STATUSES. */
+  statusCode(i: number): number {
+    return this.view.getUint8(this.records + i * PROCESS_BYTES + RECORD.status);
+  }
+  status(i: number): ProcessStatus {
+    return PROCESS_STATUSES[this.statusCode(i)]!;
+  }
+  scheduler(i: number): number {
+    return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.scheduler, true);
+  }
+  mailbox(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.mailbox, true);
+  }
+  reductions(i: number): number {
+    return this.view.getFloat64(this.records + i * PROCESS_BYTES + RECORD.reductions, true);
+  }
+  memory(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.memory, true);
+  }
+  spawnSite(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.spawnSite, true);
+  }
+  waitSite(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.waitSite, true);
+  }
+  /** Index of the initial function's name in `strings`. */
+  fn(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.fn, true);
+  }
+  /** Index of the registered name (or "") in `strings`. */
+  name(i: number): number {
+    return this.view.getUint32(this.records + i * PROCESS_BYTES + RECORD.name, true);
+  }
+  links(i: number): number {
+    return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.links, true);
+  }
+  monitors(i: number): number {
+    return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.monitors, true);
+  }
+  /** The i-th removed pid of a delta. */
+  removed(i: number): number {
+    return this.view.getUint32(this.removedAt + i * 4, true);
+  }
+
+  /** Record i as a ProcessInfo (allocates: for tests and the odd single record). */
+  info(i: number): ProcessInfo {
+    return {
+      pid: this.pid(i),
+      status: this.status(i),
+      scheduler: this.scheduler(i),
+      mailbox: this.mailbox(i),
+      reductions: this.reductions(i),
+      memory: this.memory(i),
+      spawnSite: this.spawnSite(i),
+      waitSite: this.waitSite(i),
+      fn: this.strings[this.fn(i)]!,
+      name: this.strings[this.name(i)]!,
+      links: this.links(i),
+      monitors: this.monitors(i),
+    };
+  }
+}
+
+/** The frame type of a binary frame (its third byte), or -1 if it is too short to say. */
+export function peekFrameType(data: ArrayBuffer | ArrayBufferView): number {
+  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data, 0, Math.min(3, data.byteLength)) : new Uint8Array(data.buffer, data.byteOffset, Math.min(3, data.byteLength));
+  return bytes.length < 3 ? -1 : bytes[2]!;
+}
+
+/**
+ * Reads a process page or delta in place (see ProcessFrameView); null for any other frame type,
+ * which decodeFrame handles. Throws ProtocolError for a malformed process frame.
+ */
+export function readProcessFrame(data: ArrayBuffer | ArrayBufferView): ProcessFrameView | null {
+  const type = peekFrameType(data);
+  if (type !== FrameType.ProcessPage && type !== FrameType.ProcessDelta) return null;
+  return new ProcessFrameView(data);
+}

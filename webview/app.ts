@@ -55,6 +55,7 @@ export class App implements Ui {
     const saved = host.loadState<SavedState>();
     this.connection = new Connection({
       frame: (frame) => this.model.frame(frame, performance.now()),
+      processFrame: (frame) => this.model.processFrame(frame, performance.now()),
       control: (message) => this.model.control(message),
       status: (status, detail) => this.showStatus(status, detail),
     });

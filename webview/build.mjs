@@ -35,7 +35,8 @@ export async function buildWebview() {
     format: "iife",
     platform: "browser",
     target: ["chrome110"],
-    minify: true,
+    // BEAMLINE_WEBVIEW_MINIFY=0 keeps names readable in CPU profiles (bench/render.mjs --profile).
+    minify: process.env.BEAMLINE_WEBVIEW_MINIFY !== "0",
     sourcemap: "linked",
     legalComments: "none",
     logLevel: "warning",

@@ -2,12 +2,14 @@
 // backoff when the runtime goes away. The token is only ever put into the socket URL, never logged.
 
 import type { ControlMessage, Request, Response } from "../protocol/control.js";
-import { decodeFrame, type Frame } from "../protocol/frames.js";
+import { decodeFrame, ProcessFrameView, readProcessFrame, type Frame } from "../protocol/frames.js";
 
 export type ConnectionStatus = "idle" | "connecting" | "live" | "stopped";
 
 export interface ConnectionEvents {
   frame(frame: Frame): void;
+  /** Process pages and deltas, read in place rather than decoded into objects. */
+  processFrame(frame: ProcessFrameView): void;
   control(message: ControlMessage): void;
   status(status: ConnectionStatus, detail: string): void;
 }
@@ -103,14 +105,15 @@ export class Connection {
       this.events.control(message);
       return;
     }
-    let frame: Frame;
+    let frame: Frame | ProcessFrameView;
     try {
-      frame = decodeFrame(data);
+      frame = readProcessFrame(data) ?? decodeFrame(data);
     } catch {
       this.badFrames++;
       return;
     }
-    this.events.frame(frame);
+    if (frame instanceof ProcessFrameView) this.events.processFrame(frame);
+    else this.events.frame(frame);
   }
 
   private scheduleRetry(): void {

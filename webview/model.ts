@@ -2,13 +2,15 @@
 // Views never talk to the socket themselves; they read this model and call its actions.
 
 import type { ControlMessage, Hello, Site, Warning } from "../protocol/control.js";
-import type { Frame, NodeSummary, SchedulerSample, TraceEvent } from "../protocol/frames.js";
+import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
 import { Ring, type TimelineSlot } from "./history.js";
-import { ProcessStore } from "./store.js";
+import { ProcessStore, type Ran } from "./store.js";
 
 /** Five minutes at the fastest sample interval (100 ms). */
 const HISTORY = 3000;
 const TIMELINE = 600;
+/** Processes shown by name in a timeline column. */
+const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
 
@@ -92,15 +94,9 @@ export class Model {
         this.sample(frame.time, frame.intervalMs, frame.schedulers, frame.summary, now);
         break;
       case "process-page":
-        this.store.applyPage(frame, now);
-        this.versions.processes++;
+      case "process-delta":
+        // The connection reads these in place and hands them to processFrame.
         break;
-      case "process-delta": {
-        const ran = this.store.applyDelta(frame, now);
-        this.timeline(ran);
-        this.versions.processes++;
-        break;
-      }
       case "sites":
         // Per-site aggregates are for the extension's code lenses; the table has the same numbers.
         break;
@@ -112,6 +108,17 @@ export class Model {
         if (frame.events.length > 0) this.versions.events++;
         break;
     }
+  }
+
+  /** A process page or delta, read in place (see ProcessFrameView). */
+  processFrame(frame: ProcessFrameView, now: number): void {
+    if (frame.type === "process-page") {
+      this.store.applyPage(frame, now);
+    } else {
+      this.store.applyDelta(frame, now);
+      this.timeline(this.store.ran);
+    }
+    this.versions.processes++;
   }
 
   siteText(id: number): string {
@@ -153,20 +160,41 @@ export class Model {
     this.versions.samples++;
   }
 
-  private timeline(ran: { pid: number; scheduler: number; reductions: number }[]): void {
-    const byScheduler = new Map<number, { pid: number; reductions: number }[]>();
-    for (const r of ran) {
-      let list = byScheduler.get(r.scheduler);
-      if (list === undefined) byScheduler.set(r.scheduler, (list = []));
-      list.push(r);
+  /** One timeline column per scheduler: the total reductions of a delta and its biggest few processes. */
+  private timeline(ran: Ran): void {
+    const lanes = this.schedulers.length;
+    if (lanes === 0) return;
+    const totals = new Float64Array(lanes);
+    // Top TOP_RAN per lane by insertion into small sorted arrays: no object or sort per record.
+    const topPid: number[][] = [];
+    const topRed: number[][] = [];
+    for (let l = 0; l < lanes; l++) {
+      topPid.push([]);
+      topRed.push([]);
     }
-    for (let i = 0; i < this.schedulers.length; i++) {
-      const list = byScheduler.get(i + 1) ?? [];
-      let total = 0;
-      for (const r of list) total += r.reductions;
-      list.sort((a, b) => b.reductions - a.reductions);
-      const h = this.schedulers[i]!;
-      h.timeline.push({ time: this.runTime, total, top: list.slice(0, 6).map((r) => ({ pid: r.pid, reductions: r.reductions })), stuckPid: 0, stuckMs: 0 });
+    for (let i = 0; i < ran.count; i++) {
+      const lane = ran.scheduler[i]! - 1;
+      if (lane < 0 || lane >= lanes) continue;
+      const r = ran.reductions[i]!;
+      totals[lane]! += r;
+      const reds = topRed[lane]!;
+      if (reds.length === TOP_RAN && r <= reds[TOP_RAN - 1]!) continue;
+      const pids = topPid[lane]!;
+      let j = reds.length < TOP_RAN ? reds.length : TOP_RAN - 1;
+      while (j > 0 && reds[j - 1]! < r) {
+        if (j < TOP_RAN) {
+          reds[j] = reds[j - 1]!;
+          pids[j] = pids[j - 1]!;
+        }
+        j--;
+      }
+      reds[j] = r;
+      pids[j] = ran.pid[i]!;
+    }
+    for (let l = 0; l < lanes; l++) {
+      const h = this.schedulers[l]!;
+      const top = topPid[l]!.map((pid, k) => ({ pid, reductions: topRed[l]![k]! }));
+      h.timeline.push({ time: this.runTime, total: totals[l]!, top, stuckPid: 0, stuckMs: 0 });
       if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
     }
   }

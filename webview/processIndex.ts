@@ -2,8 +2,8 @@
 // time slices (processes are scanned, keyed and sorted a chunk at a time), so the table keeps
 // scrolling on the old order while a new one is prepared for a million processes.
 
-import { EXITED, FREE, MAX_SLOTS, STATUS_NAMES, type ProcessStore } from "./store.js";
-import { SlicedJob, slicedSort } from "./slicedSort.js";
+import { EXITED, FREE, STATUS_NAMES, type ProcessStore } from "./store.js";
+import { SlicedJob, slicedRadixSort } from "./slicedSort.js";
 
 export type SortColumn = "pid" | "name" | "fn" | "status" | "mailbox" | "rate" | "reductions" | "memory" | "scheduler" | "spawnSite";
 
@@ -25,14 +25,19 @@ const SCAN_STEP = 1 << 16;
 const SYNC_LIMIT = 20_000;
 
 export class ProcessIndex {
-  order = new Uint32Array(0);
+  order: Uint32Array = new Uint32Array(0);
+  /** The buffer the next order is built in (the previous order, swapped). */
+  private spare: Uint32Array = new Uint32Array(0);
   length = 0;
   /** The store version the current order was built from. */
   builtFrom = -1;
   lastBuildMs = 0;
-  private job: SlicedJob<Float64Array> | null = null;
-  private keys = new Float64Array(0);
-  private scratch = new Float64Array(0);
+  private job: SlicedJob<Uint32Array> | null = null;
+  /** Sort keys and the slots they belong to, and the radix sort's second pair of buffers. */
+  private keys = new Uint32Array(0);
+  private slots = new Uint32Array(0);
+  private keyScratch = new Uint32Array(0);
+  private slotScratch = new Uint32Array(0);
   private queryChanged = true;
   private lastBuiltAt = 0;
 
@@ -58,6 +63,8 @@ export class ProcessIndex {
     if (this.job !== null) return;
     const stale = this.store.version !== this.builtFrom;
     if (!stale && !this.queryChanged) return;
+    // Half a keyframe is not worth sorting: wait for its last page (the old order stays shown).
+    if (!this.queryChanged && this.store.loading && this.builtFrom !== -1) return;
     // Re-sorting live data is throttled by how long a rebuild takes; a query change starts at once.
     const dueAt = this.lastBuiltAt + Math.max(250, this.lastBuildMs * 4);
     if (!this.queryChanged && now < dueAt) return;
@@ -70,12 +77,16 @@ export class ProcessIndex {
     const freed = this.store.takePendingFree();
     const n = this.store.size;
     if (this.keys.length < n) {
-      this.keys = new Float64Array(Math.max(n, 1024) * 1.25);
-      this.scratch = new Float64Array(this.keys.length);
+      const size = Math.max(n, 1024) * 1.25;
+      this.keys = new Uint32Array(size);
+      this.slots = new Uint32Array(size);
+      this.keyScratch = new Uint32Array(size);
+      this.slotScratch = new Uint32Array(size);
     }
-    const finish = (sorted: Float64Array, count: number) => {
-      if (this.order.length < count) this.order = new Uint32Array(Math.max(count, 1024) * 1.25);
-      for (let i = 0; i < count; i++) this.order[i] = sorted[i]! % MAX_SLOTS;
+    const finish = (order: Uint32Array, count: number) => {
+      // The new order was written into the spare buffer while the old one stayed on screen.
+      this.spare = this.order;
+      this.order = order;
       this.length = count;
       this.builtFrom = version;
       this.store.releaseSlots(freed);
@@ -84,26 +95,21 @@ export class ProcessIndex {
       this.lastBuiltAt = end;
       this.onRebuilt();
     };
-    const build = this.build(n);
+    let count = 0;
+    const build = this.build(n, (c) => (count = c));
     if (n <= SYNC_LIMIT) {
       let r = build.next();
       while (!r.done) r = build.next();
-      finish(r.value.sorted, r.value.count);
+      finish(r.value, count);
       return;
     }
-    let count = 0;
-    const whole = function* (): Generator<void, Float64Array, void> {
-      const r = yield* build;
-      count = r.count;
-      return r.sorted;
-    };
-    this.job = new SlicedJob(whole(), (sorted) => {
+    this.job = new SlicedJob(build, (order) => {
       this.job = null;
-      finish(sorted, count);
+      finish(order, count);
     });
   }
 
-  private *build(n: number): Generator<void, { sorted: Float64Array; count: number }, void> {
+  private *build(n: number, counted: (count: number) => void): Generator<void, Uint32Array, void> {
     const s = this.store;
     const q = this.query;
     const keys = this.keys;
@@ -111,24 +117,44 @@ export class ProcessIndex {
     const textMatch = this.textMatcher();
     const status = q.status === "" ? -1 : STATUS_NAMES.indexOf(q.status as (typeof STATUS_NAMES)[number]);
     const site = q.site;
+    const slots = this.slots;
+    const statuses = s.status;
+    let min = KEY_MAX;
+    let max = 0;
     let count = 0;
     for (let start = 0; start < n; start += SCAN_STEP) {
       const end = Math.min(n, start + SCAN_STEP);
       for (let slot = start; slot < end; slot++) {
-        const st = s.status[slot]!;
+        const st = statuses[slot]!;
         if (st === FREE || (st === EXITED && status !== EXITED)) continue;
         if (status >= 0 && st !== status) continue;
         if (site !== null && s.spawnSite[slot] !== site && s.waitSite[slot] !== site) continue;
         if (textMatch !== null && !textMatch(slot)) continue;
         let k = primary(slot);
-        k = k < 0 ? 0 : k > KEY_MAX ? KEY_MAX : Math.floor(k);
-        if (q.descending) k = KEY_MAX - k;
-        keys[count++] = k * MAX_SLOTS + slot;
+        k = k > 0 ? (k < KEY_MAX ? Math.floor(k) : KEY_MAX) : 0;
+        if (k < min) min = k;
+        if (k > max) max = k;
+        keys[count] = k;
+        slots[count++] = slot;
       }
       yield;
     }
-    const sorted = yield* slicedSort(keys, this.scratch, count);
-    return { sorted, count };
+    counted(count);
+    // Keys relative to the smallest (or, descending, from the largest): the fewer bits, the fewer
+    // radix passes. Slots are scanned in order and the sort is stable, so ties stay by slot.
+    const descending = q.descending;
+    for (let start = 0; start < count; start += SCAN_STEP) {
+      const end = Math.min(count, start + SCAN_STEP);
+      if (descending) for (let i = start; i < end; i++) keys[i] = max - keys[i]!;
+      else for (let i = start; i < end; i++) keys[i] = keys[i]! - min;
+      yield;
+    }
+    const sorted = yield* slicedRadixSort(keys, slots, this.keyScratch, this.slotScratch, count, count === 0 ? 0 : max - min);
+    // Into the spare buffer: the order on screen stays intact until the swap.
+    if (this.spare.length < count) this.spare = new Uint32Array(Math.max(count, 1024) * 1.25);
+    const order = this.spare;
+    order.set(sorted.subarray(0, count));
+    return order;
   }
 
   private primaryKey(now: number): (slot: number) => number {

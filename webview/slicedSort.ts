@@ -1,43 +1,5 @@
-// Sorting a million keys without freezing the page: native sorts of small chunks, then merge passes,
-// all in a generator that yields whenever its time slice is used up.
-
-const CHUNK = 1 << 15;
-/** How many elements to merge between clock reads (performance.now() is not free). */
-const MERGE_STEP = 1 << 14;
-
-/**
- * Sorts keys[0..n) ascending. Yields between steps; returns the array that holds the result
- * (keys itself or scratch).
- */
-export function* slicedSort(keys: Float64Array, scratch: Float64Array, n: number): Generator<void, Float64Array, void> {
-  for (let start = 0; start < n; start += CHUNK) {
-    keys.subarray(start, Math.min(n, start + CHUNK)).sort();
-    yield;
-  }
-  let from = keys;
-  let to = scratch;
-  for (let width = CHUNK; width < n; width *= 2) {
-    for (let left = 0; left < n; left += 2 * width) {
-      const mid = Math.min(n, left + width);
-      const right = Math.min(n, left + 2 * width);
-      let i = left;
-      let j = mid;
-      let k = left;
-      while (k < right) {
-        const stop = Math.min(right, k + MERGE_STEP);
-        while (k < stop) {
-          if (i < mid && (j >= right || from[i]! <= from[j]!)) to[k++] = from[i++]!;
-          else to[k++] = from[j++]!;
-        }
-        yield;
-      }
-    }
-    const t = from;
-    from = to;
-    to = t;
-  }
-  return from;
-}
+// Sorting a million keys without freezing the page: a radix sort whose passes are generators that
+// yield every few ten thousand elements, run by SlicedJob in time slices.
 
 /** Runs a generator in slices of `budgetMs` per animation frame until it returns. */
 export class SlicedJob<T> {
@@ -47,7 +9,9 @@ export class SlicedJob<T> {
     private readonly done: (result: T) => void,
     private readonly budgetMs = 8,
   ) {
-    this.step();
+    // Not synchronously: a job that finishes in its first slice would call `done` before the
+    // caller has even stored the job (and the caller would then wait for it forever).
+    queueMicrotask(() => this.step());
   }
 
   cancel(): void {
@@ -73,4 +37,58 @@ export class SlicedJob<T> {
     // A timeout rather than rAF: the job runs even when the page is hidden, and gives frames room.
     setTimeout(() => this.step(), 0);
   }
+}
+
+const RADIX_BITS = 11;
+const RADIX = 1 << RADIX_BITS;
+/** Elements per step between yields in the radix passes. */
+const RADIX_STEP = 1 << 16;
+
+/**
+ * Sorts slots[0..n) by keys[0..n) ascending, stably (equal keys keep their order), with an LSD radix
+ * sort: one pass per 11 bits of the largest key (keys are unsigned, at most 2^32 - 1), so a key range
+ * under 2048 (mailbox lengths, statuses, schedulers...) takes one pass, and 2^31 takes three. Each
+ * pass is two linear scans: tens of times cheaper than a comparison sort for a million rows.
+ * Yields between steps; returns the array that holds the sorted slots (slots or slotScratch).
+ */
+export function* slicedRadixSort(
+  keys: Uint32Array,
+  slots: Uint32Array,
+  keyScratch: Uint32Array,
+  slotScratch: Uint32Array,
+  n: number,
+  maxKey: number,
+): Generator<void, Uint32Array, void> {
+  let kIn = keys;
+  let sIn = slots;
+  let kOut = keyScratch;
+  let sOut = slotScratch;
+  const count = new Uint32Array(RADIX);
+  for (let shift = 0; shift < 32 && maxKey >>> shift !== 0; shift += RADIX_BITS) {
+    count.fill(0);
+    for (let start = 0; start < n; start += RADIX_STEP) {
+      const end = Math.min(n, start + RADIX_STEP);
+      for (let i = start; i < end; i++) count[(kIn[i]! >>> shift) & (RADIX - 1)]!++;
+      yield;
+    }
+    let sum = 0;
+    for (let b = 0; b < RADIX; b++) {
+      const c = count[b]!;
+      count[b] = sum;
+      sum += c;
+    }
+    for (let start = 0; start < n; start += RADIX_STEP) {
+      const end = Math.min(n, start + RADIX_STEP);
+      for (let i = start; i < end; i++) {
+        const k = kIn[i]!;
+        const at = count[(k >>> shift) & (RADIX - 1)]!++;
+        kOut[at] = k;
+        sOut[at] = sIn[i]!;
+      }
+      yield;
+    }
+    [kIn, kOut] = [kOut, kIn];
+    [sIn, sOut] = [sOut, sIn];
+  }
+  return sIn;
 }

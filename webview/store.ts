@@ -3,7 +3,7 @@
 // deltas are applied in place; ended processes stay visible (as "exited") until the next index
 // rebuild, so that the rows on screen never change identity under the user.
 
-import { PROCESS_STATUSES, type ProcessDeltaFrame, type ProcessInfo, type ProcessPageFrame } from "../protocol/frames.js";
+import { PROCESS_STATUSES, type ProcessFrameView, type ProcessInfo } from "../protocol/frames.js";
 
 /** Status codes: the protocol's statuses, then ours. */
 export const STATUS_NAMES = [...PROCESS_STATUSES, "exited"] as const;
@@ -11,16 +11,31 @@ export const EXITED = STATUS_NAMES.indexOf("exited");
 /** A slot with no process in it. */
 export const FREE = 255;
 
-const STATUS_CODE = new Map<string, number>(STATUS_NAMES.map((s, i) => [s, i]));
-
-/** Slots are packed with sort keys into 53-bit integers (see processIndex.ts). */
+/** The most processes the visualizer holds. */
 export const MAX_SLOTS = 1 << 22;
 
-/** A process that ran during the last delta, for the schedulers' timeline. */
-export interface Ran {
-  pid: number;
-  scheduler: number;
-  reductions: number;
+/** The processes that ran during the last delta (their reductions grew), for the schedulers' timeline. */
+export class Ran {
+  count = 0;
+  pid = new Uint32Array(1024);
+  scheduler = new Uint16Array(1024);
+  reductions = new Float64Array(1024);
+
+  reset(max: number): void {
+    this.count = 0;
+    if (this.pid.length < max) {
+      this.pid = new Uint32Array(max);
+      this.scheduler = new Uint16Array(max);
+      this.reductions = new Float64Array(max);
+    }
+  }
+
+  add(pid: number, scheduler: number, reductions: number): void {
+    const i = this.count++;
+    this.pid[i] = pid;
+    this.scheduler[i] = scheduler;
+    this.reductions[i] = reductions;
+  }
 }
 
 export class ProcessStore {
@@ -32,6 +47,10 @@ export class ProcessStore {
   version = 0;
   /** Milliseconds between deltas: a process missing from deltas for two of them has a rate of 0. */
   intervalMs = 250;
+  /** A keyframe is being received: some of its pages are applied, not all. */
+  loading = false;
+  /** What ran in the last delta. */
+  readonly ran = new Ran();
 
   pid = new Uint32Array(0);
   status = new Uint8Array(0);
@@ -72,6 +91,7 @@ export class ProcessStore {
     this.pendingFree = [];
     this.slotOfPid.fill(-1);
     this.snapshot = -1;
+    this.loading = false;
     this.version++;
   }
 
@@ -84,36 +104,96 @@ export class ProcessStore {
     return now - this.changedAt[slot]! > this.intervalMs * 2.5 ? 0 : this.rateValue[slot]!;
   }
 
-  applyPage(frame: ProcessPageFrame, now: number): void {
+  /**
+   * Applies a keyframe page, read in place (no ProcessInfo per record). Pages of one keyframe come
+   * in order; the first one makes room for the whole keyframe at once.
+   */
+  applyPage(frame: ProcessFrameView, now: number): void {
     if (frame.snapshot !== this.snapshot) {
       this.snapshot = frame.snapshot;
       this.generation++;
     }
-    for (const p of frame.processes) this.upsert(p, now);
+    this.reserve(frame.total);
+    this.applyRecords(frame, now, false);
     // The last page: whatever the keyframe did not mention has ended (missed while we lagged).
-    if (frame.page === frame.pages - 1) {
+    this.loading = frame.page !== frame.pages - 1;
+    if (!this.loading) {
+      const status = this.status;
+      const seen = this.seen;
+      const generation = this.generation;
       for (let s = 0; s < this.size; s++) {
-        if (this.status[s] !== FREE && this.status[s] !== EXITED && this.seen[s] !== this.generation) this.remove(s);
+        const st = status[s]!;
+        if (st !== FREE && st !== EXITED && seen[s] !== generation) this.remove(s);
       }
     }
     this.version++;
   }
 
-  /** Applies a delta; returns the processes that ran in it, by reductions. */
-  applyDelta(frame: ProcessDeltaFrame, now: number): Ran[] {
-    const ran: Ran[] = [];
-    for (const p of frame.changed) {
-      const slot = this.slotOf(p.pid);
-      const before = slot >= 0 && this.status[slot] !== EXITED ? this.reductions[slot]! : p.reductions;
-      this.upsert(p, now);
-      if (p.reductions > before) ran.push({ pid: p.pid, scheduler: p.scheduler, reductions: p.reductions - before });
-    }
-    for (const pid of frame.removed) {
-      const slot = this.slotOf(pid);
-      if (slot >= 0 && this.status[slot] !== EXITED) this.remove(slot);
+  /**
+   * Applies a delta, read in place. The processes that ran in it (their reductions grew) are left
+   * in `ran` for the schedulers' timeline.
+   */
+  applyDelta(frame: ProcessFrameView, now: number): void {
+    this.applyRecords(frame, now, true);
+    for (let i = 0; i < frame.removedCount; i++) {
+      const slot = this.slotOf(frame.removed(i));
+      if (slot >= 0 && this.status[slot] !== EXITED && this.status[slot] !== FREE) this.remove(slot);
     }
     this.version++;
-    return ran;
+  }
+
+  /** Inserts or overwrites every record of a page or delta. */
+  private applyRecords(f: ProcessFrameView, now: number, delta: boolean): void {
+    const n = f.count;
+    // The frame's string table, interned once per frame rather than once per record.
+    const ids = new Uint32Array(f.strings.length);
+    for (let i = 0; i < ids.length; i++) ids[i] = this.intern(f.strings[i]!);
+    const ran = this.ran;
+    if (delta) ran.reset(n);
+    const interval = this.intervalMs;
+    const generation = this.generation;
+    for (let i = 0; i < n; i++) {
+      const pid = f.pid(i);
+      const reductions = f.reductions(i);
+      let slot = this.slotOf(pid);
+      if (slot < 0 || this.status[slot] === FREE) {
+        slot = this.allocate(pid);
+        this.reductions[slot] = reductions;
+        this.rateValue[slot] = 0;
+        this.changedAt[slot] = 0;
+        this.live++;
+      } else if (this.status[slot] === EXITED) {
+        // A removal raced a keyframe page: the process is alive after all.
+        this.live++;
+        this.reductions[slot] = reductions;
+      } else {
+        const dr = reductions - this.reductions[slot]!;
+        if (dr > 0) {
+          // Over at least one interval: the time since the previous change, if it was recent.
+          const dt = now - this.changedAt[slot]!;
+          this.rateValue[slot] = (dr * 1000) / Math.max(interval, Math.min(dt, interval * 2.5));
+          this.changedAt[slot] = now;
+          if (delta) ran.add(pid, f.scheduler(i), dr);
+        }
+        this.reductions[slot] = reductions;
+      }
+      this.status[slot] = f.statusCode(i);
+      this.scheduler[slot] = f.scheduler(i);
+      this.mailbox[slot] = f.mailbox(i);
+      this.memory[slot] = f.memory(i);
+      this.spawnSite[slot] = f.spawnSite(i);
+      this.waitSite[slot] = f.waitSite(i);
+      this.fn[slot] = ids[f.fn(i)]!;
+      this.name[slot] = ids[f.name(i)]!;
+      this.links[slot] = f.links(i);
+      this.monitors[slot] = f.monitors(i);
+      this.seen[slot] = generation;
+    }
+  }
+
+  /** Makes room for `n` processes in one step instead of doubling page by page. */
+  reserve(n: number): void {
+    if (n > this.capacity) this.grow(Math.min(MAX_SLOTS, Math.max(n, this.capacity * 2)));
   }
 
   /** Index rebuild finished: slots that ended before it started are no longer on screen. */
@@ -160,40 +240,6 @@ export class ProcessStore {
       links: this.links[slot]!,
       monitors: this.monitors[slot]!,
     };
-  }
-
-  private upsert(p: ProcessInfo, now: number): void {
-    let slot = this.slotOf(p.pid);
-    if (slot < 0 || this.status[slot] === FREE) {
-      slot = this.allocate(p.pid);
-      this.reductions[slot] = p.reductions;
-      this.rateValue[slot] = 0;
-      this.changedAt[slot] = 0;
-      this.live++;
-    } else if (this.status[slot] === EXITED) {
-      // A removal raced a keyframe page: the process is alive after all.
-      this.live++;
-    } else {
-      const dt = now - this.changedAt[slot]!;
-      const dr = p.reductions - this.reductions[slot]!;
-      if (dr > 0) {
-        // Over at least one interval: the time since the previous change, if it was recent.
-        this.rateValue[slot] = (dr * 1000) / Math.max(this.intervalMs, Math.min(dt, this.intervalMs * 2.5));
-        this.changedAt[slot] = now;
-      }
-      this.reductions[slot] = p.reductions;
-    }
-    this.status[slot] = STATUS_CODE.get(p.status) ?? 0;
-    this.scheduler[slot] = p.scheduler;
-    this.mailbox[slot] = p.mailbox;
-    this.memory[slot] = p.memory;
-    this.spawnSite[slot] = p.spawnSite;
-    this.waitSite[slot] = p.waitSite;
-    this.fn[slot] = this.intern(p.fn);
-    this.name[slot] = this.intern(p.name);
-    this.links[slot] = p.links;
-    this.monitors[slot] = p.monitors;
-    this.seen[slot] = this.generation;
   }
 
   private remove(slot: number): void {
