@@ -119,9 +119,12 @@ export class SchedulerTelemetry {
     const removed = s.removed;
     s.removed = [];
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
-    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq }, changed.length);
-    // Processes spawned since the last tick: the newest part of the live list.
     const lastTick = this.lastTickMaxId;
+    // Sized for the changed processes and every process spawned since the last tick (at most),
+    // so that the buffer does not grow by copying while a spawn storm is encoded.
+    const spawnedSince = Math.min(s.liveCount, (s.lastSpawnedId - lastTick) / s.count);
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq }, changed.length + spawnedSince);
+    // Processes spawned since the last tick: the newest part of the live list.
     for (let p = s.newestLive; p !== null && p.id > lastTick; p = p.nextLive) {
       this.write(encoder, p);
       if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
