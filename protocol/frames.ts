@@ -154,6 +154,8 @@ function writeHeader(w: FrameWriter, type: FrameType): void {
 const SAMPLE_BYTES = 2 + 4 + 4 + 8 * 8 + 8 + 4 + 4;
 /** Fixed part of a process record, without its two strings' bytes. */
 const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+/** Byte offsets of the fields inside a process record (see docs/protocol.md). */
+const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41 } as const;
 
 export function encodeFrame(frame: Frame): ArrayBuffer {
   const w = new FrameWriter(256);
@@ -272,18 +274,18 @@ export class ProcessFrameEncoder {
     // One record is written straight into the DataView: this runs for every changed process.
     const v = w.view;
     let o = w.offset;
-    v.setUint32(o, pid, true);
-    v.setUint8(o + 4, STATUS_CODE[status]);
-    v.setUint16(o + 5, scheduler, true);
-    v.setUint32(o + 7, mailbox, true);
-    v.setFloat64(o + 11, reductions, true);
-    v.setUint32(o + 19, memory, true);
-    v.setUint32(o + 23, spawnSite, true);
-    v.setUint32(o + 27, waitSite, true);
-    v.setUint32(o + 31, this.intern(fn), true);
-    v.setUint32(o + 35, this.intern(name), true);
-    v.setUint16(o + 39, links, true);
-    v.setUint16(o + 41, monitors, true);
+    v.setUint32(o + RECORD.pid, pid, true);
+    v.setUint8(o + RECORD.status, STATUS_CODE[status]);
+    v.setUint16(o + RECORD.scheduler, scheduler, true);
+    v.setUint32(o + RECORD.mailbox, mailbox, true);
+    v.setFloat64(o + RECORD.reductions, reductions, true);
+    v.setUint32(o + RECORD.memory, memory, true);
+    v.setUint32(o + RECORD.spawnSite, spawnSite, true);
+    v.setUint32(o + RECORD.waitSite, waitSite, true);
+    v.setUint32(o + RECORD.fn, this.intern(fn), true);
+    v.setUint32(o + RECORD.name, this.intern(name), true);
+    v.setUint16(o + RECORD.links, links, true);
+    v.setUint16(o + RECORD.monitors, monitors, true);
     o += PROCESS_BYTES;
     w.offset = o;
     this.count++;
@@ -317,55 +319,6 @@ export class ProcessFrameEncoder {
   }
 }
 
-/** Reads the records, then the removed pids of a delta, then the string table they index. */
-function readProcesses(r: FrameReader, withRemoved: boolean): { processes: ProcessInfo[]; removed: number[] } {
-  const n = r.count("process", PROCESS_BYTES);
-  const out: ProcessInfo[] = new Array(n);
-  const fnIndex = new Uint32Array(n);
-  const nameIndex = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const pid = r.u32("pid");
-    const statusCode = r.u8("status");
-    const status = PROCESS_STATUSES[statusCode];
-    if (status === undefined) throw new ProtocolError(`process ${i} has unknown status ${statusCode}`);
-    out[i] = {
-      pid,
-      status,
-      scheduler: r.u16("scheduler"),
-      mailbox: r.u32("mailbox"),
-      reductions: r.f64("reductions"),
-      memory: r.u32("memory"),
-      spawnSite: r.u32("spawn site"),
-      waitSite: r.u32("wait site"),
-      fn: "",
-      name: "",
-      links: 0,
-      monitors: 0,
-    };
-    fnIndex[i] = r.u32("function");
-    nameIndex[i] = r.u32("name");
-    out[i]!.links = r.u16("links");
-    out[i]!.monitors = r.u16("monitors");
-  }
-  const removed: number[] = [];
-  if (withRemoved) {
-    const m = r.count("removed pid", 4);
-    for (let i = 0; i < m; i++) removed.push(r.u32("removed pid"));
-  }
-  const stringCount = r.count("string table", 4);
-  const strings: string[] = [];
-  for (let i = 0; i < stringCount; i++) strings.push(r.str(`string ${i}`));
-  const stringAt = (i: number, what: string): string => {
-    const s = strings[i];
-    if (s === undefined) throw new ProtocolError(`${what} refers to string ${i}, but the table has ${strings.length}`);
-    return s;
-  };
-  for (let i = 0; i < n; i++) {
-    out[i]!.fn = stringAt(fnIndex[i]!, `process ${i}'s function`);
-    out[i]!.name = stringAt(nameIndex[i]!, `process ${i}'s name`);
-  }
-  return { processes: out, removed };
-}
 
 /** Decodes a binary frame; throws ProtocolError saying what is wrong and where. */
 export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
@@ -413,20 +366,15 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       frame = { type: "schedulers", time, intervalMs, schedulers, summary };
       break;
     }
-    case FrameType.ProcessPage: {
-      const snapshot = r.u32("snapshot");
-      const page = r.u32("page");
-      const pages = r.u32("page count");
-      const total = r.u32("total");
-      if (page >= pages) throw new ProtocolError(`process page ${page} is not below its page count ${pages}`);
-      frame = { type: "process-page", snapshot, page, pages, total, processes: readProcesses(r, false).processes };
-      break;
-    }
+    case FrameType.ProcessPage:
     case FrameType.ProcessDelta: {
-      const seq = r.u32("sequence");
-      const { processes: changed, removed } = readProcesses(r, true);
-      frame = { type: "process-delta", seq, changed, removed };
-      break;
+      // One reader of the process record layout: the in-place view, turned into objects here.
+      const v = new ProcessFrameView(data);
+      const processes = Array.from({ length: v.count }, (_, i) => v.info(i));
+      if (v.type === "process-page") {
+        return { type: "process-page", snapshot: v.snapshot, page: v.page, pages: v.pages, total: v.total, processes };
+      }
+      return { type: "process-delta", seq: v.seq, changed: processes, removed: Array.from({ length: v.removedCount }, (_, i) => v.removed(i)) };
     }
     case FrameType.SiteAggregates: {
       const n = r.count("site", 24);
@@ -457,9 +405,6 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
   r.end();
   return frame;
 }
-
-/** Byte offsets of the fields inside one fixed-size process record (see ProcessFrameEncoder.add). */
-const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41 } as const;
 
 /**
  * A process page or delta read in place, without a ProcessInfo per record: for a viewer that
