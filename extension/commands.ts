@@ -6,7 +6,6 @@ import type { ProcessInfo } from "../protocol/frames.js";
 import { parseAttachUrl } from "./runtimeOutput.js";
 import type { SessionManager } from "./sessionManager.js";
 import { parseRunOptions, type RunOptions, type Settings } from "./settings.js";
-import type { SidePanelProvider } from "./sidePanelProvider.js";
 import { processesOfLens, type LensSpec } from "./siteLenses.js";
 import { VisualizerPanel } from "./visualizerPanel.js";
 
@@ -18,7 +17,6 @@ export class Commands {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly manager: SessionManager,
-    private readonly sidePanel: SidePanelProvider,
     private readonly settings: () => Settings,
   ) {}
 

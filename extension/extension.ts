@@ -19,7 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   manager = new SessionManager(context);
   const sidePanel = new SidePanelProvider(context.extensionUri, manager);
   const lenses = new BeamlineCodeLensProvider(manager, () => current().codeLens);
-  const commands = new Commands(context, manager, sidePanel, current);
+  const commands = new Commands(context, manager, current);
 
   const setRunning = () => void vscode.commands.executeCommand("setContext", "beamline.running", manager?.running ?? false);
   context.subscriptions.push(

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import type { InspectResult, ProcessInfo, Sites, Warnings } from "../protocol/index.js";
-import { startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
+import type { InspectResult, Sites, Warnings } from "../protocol/index.js";
+import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
 const program = path.join(dir, "live.ts");
@@ -54,7 +54,6 @@ after(async () => {
   await runtime.stop();
 });
 
-const processes = (m: Received): ProcessInfo[] => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
 
 test("a viewer sees hello, the sites, the processes with their mailboxes, and utilization change", async () => {
   const client = await TestClient.connect(runtime);
@@ -67,13 +66,13 @@ test("a viewer sees hello, the sites, the processes with their mailboxes, and ut
   assert.ok(sites.sites.some((s) => s.kind === "receive" && s.line === 4), "the receive in hoarder at line 4 is a site");
 
   await client.waitFor((m) => m.type === "process-page", "a keyframe");
-  await client.waitFor((m) => processes(m).some((p) => p.name === "hoarder" && p.fn === "hoarder"), "the registered hoarder");
+  await client.waitFor((m) => processesOf(m).some((p) => p.name === "hoarder" && p.fn === "hoarder"), "the registered hoarder");
   const lengths: number[] = [];
   await client.waitFor((m) => {
-    for (const p of processes(m)) if (p.name === "hoarder" && p.mailbox > (lengths.at(-1) ?? -1)) lengths.push(p.mailbox);
+    for (const p of processesOf(m)) if (p.name === "hoarder" && p.mailbox > (lengths.at(-1) ?? -1)) lengths.push(p.mailbox);
     return lengths.length >= 3;
   }, "the hoarder's mailbox growing");
-  const hoarder = processes(client.received.find((m) => processes(m).some((p) => p.name === "hoarder"))!).find((p) => p.name === "hoarder")!;
+  const hoarder = processesOf(client.received.find((m) => processesOf(m).some((p) => p.name === "hoarder"))!).find((p) => p.name === "hoarder")!;
   assert.equal(hoarder.spawnSite, hoarderSpawn.id);
   assert.equal(hoarder.status, "waiting");
 
@@ -97,7 +96,7 @@ test("a mailbox that nothing matches is warned about, with the receive's line", 
 test("inspect, trace, send and kill work on live processes", async () => {
   const client = await TestClient.connect(runtime);
   const page = await client.waitFor((m) => m.type === "process-page", "keyframe");
-  const all = processes(page);
+  const all = processesOf(page);
   const hoarder = all.find((p) => p.name === "hoarder")!;
   const producer = all.find((p) => p.fn === "producer")!;
   const pid = (n: number) => `<0.${n}.0>`;
@@ -120,12 +119,12 @@ test("inspect, trace, send and kill work on live processes", async () => {
   assert.deepEqual(sent.result, { delivered: pid(hoarder.pid) });
   await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(hoarder.pid), "the hoarder ending after its message");
 
-  const busy = (await client.waitFor((m) => processes(m).some((p) => p.fn === "busy"), "busy process")) as Received;
-  const busyPid = processes(busy).find((p) => p.fn === "busy")!.pid;
+  const busy = (await client.waitFor((m) => processesOf(m).some((p) => p.fn === "busy"), "busy process")) as Received;
+  const busyPid = processesOf(busy).find((p) => p.fn === "busy")!.pid;
   assert.deepEqual((await client.request({ type: "kill", pid: pid(busyPid) })).result, { killed: pid(busyPid) });
   await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(busyPid), "busy removed");
 
-  const counter = processes(await client.waitFor((m) => processes(m).some((p) => p.fn === "counter"), "the counter server")).find((p) => p.fn === "counter")!;
+  const counter = processesOf(await client.waitFor((m) => processesOf(m).some((p) => p.fn === "counter"), "the counter server")).find((p) => p.fn === "counter")!;
   const server = (await client.request({ type: "inspect", pid: pid(counter.pid) })).result as InspectResult;
   assert.equal(server.state, "{ count: 42 }");
 

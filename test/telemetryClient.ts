@@ -4,9 +4,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import WebSocket from "ws";
-import { decodeFrame, type ControlMessage, type Frame, type Hello } from "../protocol/index.js";
+import { decodeFrame, type ControlMessage, type Frame, type Hello, type ProcessInfo, type SchedulerSamplesFrame } from "../protocol/index.js";
 
 export type Received = Frame | ControlMessage;
+
+export const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
+
+/** The process records a keyframe page or a delta carries (none for other messages). */
+export const processesOf = (m: Received): ProcessInfo[] => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
 
 export interface RunningRuntime {
   child: ChildProcess;

@@ -5,8 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext } from "playwright-core";
-import type { SchedulerSamplesFrame } from "../../protocol/index.js";
-import { startRuntime, TestClient, type Received } from "../telemetryClient.js";
+import { isSample, startRuntime, TestClient } from "../telemetryClient.js";
 import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
@@ -17,7 +16,6 @@ after(async () => {
   await context.close();
 });
 
-const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
 
 test("1M processes: the table counts, scrolls, sorts and filters them while they change", { timeout: 240_000 }, async () => {
   const runtime = await startRuntime("test/fixtures/million_alive.ts");

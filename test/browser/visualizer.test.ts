@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import type { SchedulerSamplesFrame } from "../../protocol/index.js";
-import { startRuntime, TestClient, type Received, type RunningRuntime } from "../telemetryClient.js";
+import { isSample, processesOf, startRuntime, TestClient } from "../telemetryClient.js";
 import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
@@ -18,9 +17,7 @@ after(async () => {
   await context.close();
 });
 
-const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
 const latestSample = (client: TestClient) => client.received.filter(isSample).at(-1)!;
-const processesOf = (m: Received) => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
 /** The first process (from a keyframe page or a delta) that satisfies `test`. */
 async function findProcess(client: TestClient, test: (p: { pid: number; name: string; fn: string }) => boolean, what: string): Promise<number> {
   const m = await client.waitFor((m) => processesOf(m).some(test), what);
