@@ -98,6 +98,8 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     const spinnerPid = await findProcess(client, (p) => p.fn === "spinner", "spinner");
     await showTab(page, "processes");
     await page.locator('[data-testid="process-filter"]').locator("input").fill("spinner");
+    // As above: click once the filtered order is on screen, not a row of the order before it.
+    await page.waitForSelector('[data-testid="process-count"]:has-text("1 of")');
     await page.locator(".table-row:not([hidden])", { hasText: "spinner" }).click();
     await page.waitForSelector(`[data-testid="inspect-title"]:text("<0.${spinnerPid}.0>")`);
     await page.locator('[data-testid="kill-button"]').click();
