@@ -4,7 +4,7 @@
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const MAGIC = 0xbe;
 
 export const FrameType = {
@@ -106,6 +106,11 @@ export interface ProcessDeltaFrame {
   changed: ProcessInfo[];
   /** Pids of processes that ended since the previous delta. */
   removed: number[];
+  /**
+   * Live processes that no frame has listed yet: during a spawn storm a busy scheduler lists a
+   * bounded number of new processes per delta, oldest first, and the rest in later deltas.
+   */
+  unlisted: number;
 }
 
 export interface SiteAggregate {
@@ -231,12 +236,15 @@ export class ProcessFrameEncoder {
   private readonly w: FrameWriter;
   private readonly countAt: number;
   private readonly isDelta: boolean;
+  private readonly unlistedAt: number = 0;
   private readonly index = new Map<string, number>();
   private readonly strings: string[] = [];
   count = 0;
+  /** A delta's `unlisted`, which may be set until finish. */
+  unlisted = 0;
 
   constructor(
-    header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number },
+    header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number; unlisted: number },
     expected = 64,
   ) {
     this.w = new FrameWriter(32 + expected * PROCESS_BYTES);
@@ -250,6 +258,9 @@ export class ProcessFrameEncoder {
     } else {
       writeHeader(this.w, FrameType.ProcessDelta);
       this.w.u32(header.seq);
+      this.unlistedAt = this.w.offset;
+      this.unlisted = header.unlisted;
+      this.w.u32(0);
     }
     this.countAt = this.w.offset;
     this.w.u32(0);
@@ -300,6 +311,7 @@ export class ProcessFrameEncoder {
     const w = this.w;
     w.patchU32(this.countAt, this.count);
     if (this.isDelta) {
+      w.patchU32(this.unlistedAt, this.unlisted);
       w.u32(removed.length);
       for (const pid of removed) w.u32(pid);
     }
@@ -374,7 +386,13 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       if (v.type === "process-page") {
         return { type: "process-page", snapshot: v.snapshot, page: v.page, pages: v.pages, total: v.total, processes };
       }
-      return { type: "process-delta", seq: v.seq, changed: processes, removed: Array.from({ length: v.removedCount }, (_, i) => v.removed(i)) };
+      return {
+        type: "process-delta",
+        seq: v.seq,
+        unlisted: v.unlisted,
+        changed: processes,
+        removed: Array.from({ length: v.removedCount }, (_, i) => v.removed(i)),
+      };
     }
     case FrameType.SiteAggregates: {
       const n = r.count("site", 24);
@@ -425,6 +443,7 @@ export class ProcessFrameView {
   readonly total: number = 0;
   /** Delta header (0 in a page). */
   readonly seq: number = 0;
+  readonly unlisted: number = 0;
   /** Number of process records. */
   readonly count: number;
   /** Number of removed pids (always 0 in a page). */
@@ -453,6 +472,7 @@ export class ProcessFrameView {
     } else if (type === FrameType.ProcessDelta) {
       this.type = "process-delta";
       this.seq = r.u32("sequence");
+      this.unlisted = r.u32("unlisted count");
     } else {
       throw new ProtocolError(`frame type ${type} is not a process page or delta`);
     }

@@ -66,14 +66,20 @@ export class Scheduler {
   heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(2);
   /**
    * With telemetry on: processes changed in the current interval, and pids that ended. Only
-   * processes that a viewer has seen (an id up to `announcedMaxId`) are tracked: newer ones are
-   * found at the next tick as the newest part of the live list, and if they end before it, no
-   * viewer ever needs to hear of them.
+   * processes that a frame has listed (an id up to `announcedMaxId`) are tracked: newer ones are
+   * listed by a later tick as they are, and if they end before it, no viewer needs to hear of them.
    */
   changed: Process[] | null = null;
   removed: number[] = [];
   interval = 1;
   announcedMaxId = 0;
+  /**
+   * With telemetry on: the oldest live process that no frame has listed yet, and how many such
+   * processes live. Deltas list them oldest first, a bounded number per tick (see
+   * schedulerTelemetry.ts), so every unlisted process is newer than every listed one.
+   */
+  oldestUnlisted: Process | null = null;
+  unlisted = 0;
   /** The id of the latest spawned process. */
   lastSpawnedId = 0;
   /** Processes whose events are recorded, and the bounded ring they go to. */
@@ -110,6 +116,10 @@ export class Scheduler {
     if (newest !== null) newest.prevLive = p;
     p.nextLive = newest;
     this.newestLive = p;
+    if (this.changed !== null) {
+      this.unlisted++;
+      this.oldestUnlisted ??= p;
+    }
     const c = this.counters;
     c[Counter.processes]++;
     c[Counter.spawns]++;
@@ -215,8 +225,15 @@ export class Scheduler {
     p.mailboxLength = 0;
     this.cancelTimer(p);
     this.registry.release(p);
+    if (this.changed !== null) {
+      if (p.id <= this.announcedMaxId) this.removed.push(p.id);
+      else {
+        // No viewer heard of it, so none needs to hear that it ended.
+        this.unlisted--;
+        if (this.oldestUnlisted === p) this.oldestUnlisted = p.prevLive;
+      }
+    }
     this.unlinkLive(p);
-    if (this.changed !== null && p.id <= this.announcedMaxId) this.removed.push(p.id);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     this.listener.exited(p, reason, crashed);
   }

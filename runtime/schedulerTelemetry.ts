@@ -43,6 +43,10 @@ export interface TelemetryTick {
   watch: WatchedProcess[];
 }
 
+/** New processes a delta lists when the scheduler is busy (processes wait to run, or it ran over half the interval), and when it is not. */
+export const LIST_WHEN_BUSY = 5_000;
+export const LIST_WHEN_IDLE = 200_000;
+
 /** Rough bytes: the measured size of a parked process plus a small message per queued entry. */
 const PROCESS_BYTES = 380;
 const MESSAGE_BYTES = 64;
@@ -52,8 +56,9 @@ export class SchedulerTelemetry {
   private timer: NodeJS.Timeout | undefined;
   private readonly watched = new Set<Process>();
   private eventsDroppedSent = -1;
-  /** Processes up to this id were in a delta already; newer ones go out as new at the next tick. */
-  private lastTickMaxId = 0;
+  private intervalMs = 250;
+  /** The scheduler's busy milliseconds at the previous tick, for its utilization in between. */
+  private busyMsAtTick = 0;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -63,12 +68,19 @@ export class SchedulerTelemetry {
   ) {}
 
   start(intervalMs: number): void {
-    this.scheduler.changed ??= [];
+    const s = this.scheduler;
+    s.changed ??= [];
+    // Processes from before telemetry started are unlisted like any new one.
+    for (let p = s.newestLive; p !== null && p.id > s.announcedMaxId; p = p.nextLive) {
+      s.oldestUnlisted = p;
+      s.unlisted++;
+    }
     this.setInterval(intervalMs);
   }
 
   setInterval(ms: number): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    this.intervalMs = ms;
     this.timer = setInterval(() => this.tick(), ms);
     this.timer.unref();
   }
@@ -119,22 +131,24 @@ export class SchedulerTelemetry {
     const removed = s.removed;
     s.removed = [];
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
-    const lastTick = this.lastTickMaxId;
-    // Sized for the changed processes and every process spawned since the last tick (at most),
-    // so that the buffer does not grow by copying while a spawn storm is encoded.
-    const spawnedSince = Math.min(s.liveCount, (s.lastSpawnedId - lastTick) / s.count);
-    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq }, changed.length + spawnedSince);
-    // Processes spawned since the last tick: the newest part of the live list.
-    for (let p = s.newestLive; p !== null && p.id > lastTick; p = p.nextLive) {
-      this.write(encoder, p);
-      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
-    }
+    const limit = this.listLimit();
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, changed.length + Math.min(limit, s.unlisted));
     for (const p of changed) {
-      if (p.status === "exited" || p.id > lastTick) continue;
+      if (p.status === "exited") continue;
       this.write(encoder, p);
       if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
     }
-    this.lastTickMaxId = s.announcedMaxId = s.lastSpawnedId;
+    // New processes, oldest first, up to the limit; the rest wait for the next ticks.
+    let p = s.oldestUnlisted;
+    let listed = 0;
+    for (; p !== null && listed < limit; p = p.prevLive, listed++) {
+      this.write(encoder, p);
+      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
+      s.announcedMaxId = p.id;
+    }
+    s.oldestUnlisted = p;
+    s.unlisted -= listed;
+    encoder.unlisted = s.unlisted;
     const delta = encoder.finish(removed);
     const sites = encodeFrame({ type: "sites", aggregates: this.siteAggregates() });
     const drained = s.events.drain();
@@ -169,6 +183,8 @@ export class SchedulerTelemetry {
     const s = this.scheduler;
     // The keyframe shows every live process, so from now on their changes and ends are news.
     s.announcedMaxId = s.lastSpawnedId;
+    s.oldestUnlisted = null;
+    s.unlisted = 0;
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;
@@ -183,6 +199,21 @@ export class SchedulerTelemetry {
     }
     const frame = encoder.finish();
     this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
+  }
+
+  /**
+   * How many new processes the next delta may list. A spawn storm (skynet makes a million
+   * processes a second) would otherwise cost the busy scheduler more to describe than to run, so
+   * a busy scheduler lists a few per tick and catches up once it is idle; the counts in the
+   * scheduler samples and the delta's `unlisted` stay exact meanwhile.
+   */
+  private listLimit(): number {
+    const s = this.scheduler;
+    const busyMs = s.counters[Counter.busyMs]!;
+    const utilization = (busyMs - this.busyMsAtTick) / this.intervalMs;
+    this.busyMsAtTick = busyMs;
+    // Processes waiting to run say it is busy now; the utilization says it was in the interval.
+    return s.runQueue.length > 0 || utilization > 0.5 ? LIST_WHEN_BUSY : LIST_WHEN_IDLE;
   }
 
   private siteAggregates(): SiteAggregate[] {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import type { InspectResult, Sites, Warnings } from "../protocol/index.js";
+import { PROTOCOL_VERSION, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
 import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
@@ -58,7 +58,7 @@ after(async () => {
 test("a viewer sees hello, the sites, the processes with their mailboxes, and utilization change", async () => {
   const client = await TestClient.connect(runtime);
   const hello = await client.waitFor((m) => m.type === "hello", "hello");
-  assert.equal((hello as { version: number }).version, 1);
+  assert.equal((hello as { version: number }).version, PROTOCOL_VERSION);
   assert.match((hello as { program: string }).program, /live\.ts$/);
   const sites = (await client.waitFor((m) => m.type === "sites" && "sites" in m, "site table")) as Sites;
   const hoarderSpawn = sites.sites.find((s) => s.kind === "spawn" && s.line === 20)!;

@@ -26,7 +26,7 @@ const frames = fc.oneof(
   fc.record({ snapshot: fc.nat(), page: fc.nat({ max: 3 }), processes: fc.array(info, { maxLength: 30 }) }).map(
     (p): Frame => ({ type: "process-page", snapshot: p.snapshot, page: p.page, pages: p.page + 1, total: p.processes.length, processes: p.processes }),
   ),
-  fc.record({ seq: fc.nat(), changed: fc.array(info, { maxLength: 30 }), removed: fc.array(fc.nat({ max: 2 ** 32 - 1 }), { maxLength: 10 }) }).map(
+  fc.record({ seq: fc.nat(), unlisted: fc.nat({ max: 2 ** 32 - 1 }), changed: fc.array(info, { maxLength: 30 }), removed: fc.array(fc.nat({ max: 2 ** 32 - 1 }), { maxLength: 10 }) }).map(
     (d): Frame => ({ type: "process-delta", ...d }),
   ),
 );
