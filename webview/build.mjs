@@ -29,7 +29,8 @@ const INDEX_HTML = `<!doctype html>
 export async function buildWebview() {
   mkdirSync(outdir, { recursive: true });
   await build({
-    entryPoints: { visualizer: path.join(root, "webview/main.ts") },
+    // The worker that owns the telemetry WebSocket is a script of its own (see socketWorker.ts).
+    entryPoints: { visualizer: path.join(root, "webview/main.ts"), "visualizer-worker": path.join(root, "webview/socketWorker.ts") },
     outdir,
     bundle: true,
     format: "iife",

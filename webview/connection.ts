@@ -3,6 +3,7 @@
 
 import type { ControlMessage, Request, Response } from "../protocol/control.js";
 import { decodeFrame, ProcessFrameView, readProcessFrame, type Frame } from "../protocol/frames.js";
+import { openSocket, type TelemetrySocket } from "./telemetrySocket.js";
 
 export type ConnectionStatus = "idle" | "connecting" | "live" | "stopped";
 
@@ -20,7 +21,7 @@ const REQUEST_TIMEOUT_MS = 8000;
 const MAX_BACKOFF_MS = 4000;
 
 export class Connection {
-  private ws: WebSocket | null = null;
+  private socket: TelemetrySocket | null = null;
   private target: { url: string; token: string } | null = null;
   private retryTimer: number | undefined;
   private backoff = 250;
@@ -49,7 +50,7 @@ export class Connection {
   request(body: RequestBody): Promise<Response> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      if (this.ws === null || this.ws.readyState !== WebSocket.OPEN) {
+      if (this.socket === null || !this.socket.open) {
         resolve({ type: "response", id, ok: false, error: "not connected to a runtime" });
         return;
       }
@@ -58,7 +59,7 @@ export class Connection {
         resolve({ type: "response", id, ok: false, error: `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` });
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(id, { resolve, timer });
-      this.ws.send(JSON.stringify({ ...body, id }));
+      this.socket.send(JSON.stringify({ ...body, id }));
     });
   }
 
@@ -67,21 +68,21 @@ export class Connection {
     if (this.target === null) return;
     this.setStatus("connecting", "connecting to the runtime…");
     const separator = this.target.url.includes("?") ? "&" : "?";
-    const ws = new WebSocket(`${this.target.url}${separator}token=${encodeURIComponent(this.target.token)}`);
-    ws.binaryType = "arraybuffer";
-    this.ws = ws;
-    ws.onopen = () => {
-      this.backoff = 250;
-      this.setStatus("live", "connected");
-    };
-    ws.onmessage = (event: MessageEvent) => this.receive(event.data as ArrayBuffer | string);
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.failPending("the connection closed");
-      this.setStatus("stopped", "runtime stopped — showing the last state; reconnecting…");
-      this.scheduleRetry();
-    };
+    const socket: TelemetrySocket = openSocket(`${this.target.url}${separator}token=${encodeURIComponent(this.target.token)}`, {
+      opened: () => {
+        this.backoff = 250;
+        this.setStatus("live", "connected");
+      },
+      message: (data) => this.receive(data),
+      closed: () => {
+        if (this.socket !== socket) return;
+        this.socket = null;
+        this.failPending("the connection closed");
+        this.setStatus("stopped", "runtime stopped — showing the last state; reconnecting…");
+        this.scheduleRetry();
+      },
+    });
+    this.socket = socket;
   }
 
   private receive(data: ArrayBuffer | string): void {
@@ -125,12 +126,9 @@ export class Connection {
 
   private closeSocket(): void {
     window.clearTimeout(this.retryTimer);
-    const ws = this.ws;
-    this.ws = null;
-    if (ws !== null) {
-      ws.onclose = null;
-      ws.close();
-    }
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
     this.failPending("the connection was replaced");
   }
 
