@@ -20,9 +20,11 @@ export type ProcessGenerator = Generator<unknown, unknown, unknown>;
 
 export class Process extends Pid implements Iterator<unknown, unknown, unknown> {
   status: Status = "runnable";
-  /** Created at the first slice: until then a process costs its arguments, not a whole generator. */
-  gen: ProcessGenerator | null = null;
-  args: unknown[] | null;
+  /**
+   * Its arguments until its first slice, then its generator, null once it ended. The generator
+   * is created late, so that a queued process costs its arguments, not a whole generator.
+   */
+  body: unknown[] | ProcessGenerator | null;
   /** The mailbox: oldest message first. */
   head: MessageNode | null = null;
   tail: MessageNode | null = null;
@@ -44,6 +46,8 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   /** The scheduler's list of live processes, for enumeration without a table. */
   prevLive: Process | null = null;
   nextLive: Process | null = null;
+  /** The next process in the scheduler's run queue (see runQueue.ts). */
+  nextRun: Process | null = null;
 
   constructor(
     id: number,
@@ -52,7 +56,7 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
     args: unknown[],
   ) {
     super(id);
-    this.args = args;
+    this.body = args;
   }
 
   /** Appends a message (already copied) to the mailbox. */

@@ -1,32 +1,29 @@
-// A FIFO run queue as a growable ring buffer: push and shift are O(1) with no per-item allocation.
+// The FIFO run queue, linked through the processes themselves (`nextRun`): push and shift are
+// O(1), allocate nothing and never copy, however many processes wait (skynet queues a million).
+// A runnable process is in the queue exactly once; one that was killed while queued stays linked
+// until the scheduler shifts it and skips it.
 
 import type { Process } from "./process.js";
 
 export class RunQueue {
-  private items: (Process | undefined)[] = new Array(1024);
-  private start = 0;
+  private head: Process | null = null;
+  private tail: Process | null = null;
   length = 0;
 
   push(p: Process): void {
-    if (this.length === this.items.length) this.grow();
-    this.items[(this.start + this.length) & (this.items.length - 1)] = p;
+    if (this.tail === null) this.head = p;
+    else this.tail.nextRun = p;
+    this.tail = p;
     this.length++;
   }
 
   shift(): Process | undefined {
-    if (this.length === 0) return undefined;
-    const p = this.items[this.start];
-    this.items[this.start] = undefined;
-    this.start = (this.start + 1) & (this.items.length - 1);
+    const p = this.head;
+    if (p === null) return undefined;
+    this.head = p.nextRun;
+    if (this.head === null) this.tail = null;
+    p.nextRun = null;
     this.length--;
     return p;
-  }
-
-  private grow(): void {
-    const old = this.items;
-    const next: (Process | undefined)[] = new Array(old.length * 2);
-    for (let i = 0; i < this.length; i++) next[i] = old[(this.start + i) & (old.length - 1)];
-    this.items = next;
-    this.start = 0;
   }
 }

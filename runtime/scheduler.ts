@@ -218,8 +218,7 @@ export class Scheduler {
     c[Counter.exits]++;
     this.sites.live[p.spawnSite]--;
     this.sites.queued[p.spawnSite] -= p.mailboxLength;
-    p.gen = null;
-    p.args = null;
+    p.body = null;
     p.head = p.tail = p.scanAfter = null;
     p.handlers = null;
     p.mailboxLength = 0;
@@ -317,14 +316,13 @@ export class Scheduler {
     budget.overSite = undefined;
     let result: IteratorResult<unknown, unknown>;
     try {
-      let gen = p.gen;
-      if (gen === null) {
+      let body = p.body!;
+      if (Array.isArray(body)) {
         // Called without a receiver, so that stacks name the user's function, not Process.
         const start = p.fn;
-        gen = p.gen = start(...p.args!);
-        p.args = null;
+        body = p.body = start(...body);
       }
-      result = gen.next();
+      result = body.next();
     } catch (error) {
       this.endSlice(p, granted);
       this.exit(p, error, true);
