@@ -10,10 +10,11 @@
 // Plain JavaScript with Node built-ins only.
 
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childTicks, machineTicks, NOISY_CORES, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH = path.join(ROOT, "bench");
@@ -172,70 +173,12 @@ function tail(text, lines = 12) {
   return (text ?? "").trim().split("\n").slice(-lines).join("\n");
 }
 
-// The machine is shared (other engineers run tests on it), so each run records how much CPU
-// other processes used meanwhile: the whole machine's busy time from /proc/stat, less the CPU
-// time of the benchmark process itself (cutime + cstime of this process's waited-for children).
+// The machine is shared, so each run records how much CPU other processes used meanwhile: the
+// whole machine's busy time less the CPU time of the benchmark process itself (bench/machineLoad.mjs).
 
-const TICKS_PER_SECOND = (() => {
-  const r = sh("getconf", ["CLK_TCK"]);
-  const n = Number(r.stdout?.trim());
-  return Number.isFinite(n) && n > 0 ? n : 100;
-})();
-
-/** Busy and total CPU ticks of the whole machine, or null off Linux. */
-function machineTicks() {
-  try {
-    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = fields.reduce((a, b) => a + b, 0);
-    const idle = fields[3] + (fields[4] ?? 0);
-    return { busy: total - idle, total };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU ticks of this process's waited-for children (user + system), or null off Linux. */
-function childTicks() {
-  try {
-    const stat = readFileSync("/proc/self/stat", "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[13]) + Number(fields[14]);
-  } catch {
-    return null;
-  }
-}
-
-const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
-/** Cores' worth of CPU that other processes use, sampled over `ms`. */
-function otherLoad(ms) {
-  const a = machineTicks();
-  if (a === null) return 0;
-  sleepMs(ms);
-  const b = machineTicks();
-  return (b.busy - a.busy) / TICKS_PER_SECOND / (ms / 1000);
-}
-
-const QUIET_CORES = 0.3;
-/** Wall time the suite may spend running noisy measurements again. */
+/** Wall time the suite may spend running noisy measurements again, and waiting for quiet. */
 const retryBudget = { leftMs: 150_000 };
 const waitBudget = { leftMs: 90_000 };
-/** A run during which other processes used this many cores is marked as noisy in the table. */
-const NOISY_CORES = 0.5;
-
-/** Waits (up to 15 s per run, 90 s per suite) until other processes use less than QUIET_CORES. */
-function waitForQuiet() {
-  let load = otherLoad(200);
-  if (load < QUIET_CORES || waitBudget.leftMs <= 0) return load;
-  process.stdout.write(`    (other processes use ${load.toFixed(1)} cores: waiting for the machine to quiet down...`);
-  const started = performance.now();
-  while (load >= QUIET_CORES && performance.now() - started < 15_000 && waitBudget.leftMs > 0) {
-    load = otherLoad(1000);
-    waitBudget.leftMs -= 1000;
-  }
-  console.log(` ${load < QUIET_CORES ? "quiet" : `still ${load.toFixed(1)} cores, running anyway`} after ${((performance.now() - started) / 1000).toFixed(0)} s)`);
-  return load;
-}
 
 /** Runs one benchmark process; returns its BENCH fields plus wallMs, cpuMs and otherCores, or { error }. */
 function runOnce(command, args, env, timeoutMs) {
@@ -462,7 +405,7 @@ function main() {
       for (const impl of order) {
         const cmd = commandFor(impl.id, program);
         if (cmd === null) continue;
-        if (options.wait) waitForQuiet();
+        if (options.wait) waitForQuiet(waitBudget);
         let result = runOnce(cmd[0], cmd[1], { BENCH_N: String(n) }, timeoutMs);
         // A run that shared the CPU is run again once, while the retry budget lasts; the quieter
         // of the two is kept and the other is recorded in `discarded`.
@@ -471,7 +414,7 @@ function main() {
             `[${rep}/${options.reps}] ${program.name.padEnd(12)} ${impl.title.padEnd(22)} other processes used ` +
               `${result.otherCores.toFixed(1)} cores during the run: running it again`,
           );
-          waitForQuiet();
+          waitForQuiet(waitBudget);
           const again = runOnce(cmd[0], cmd[1], { BENCH_N: String(n) }, timeoutMs);
           retryBudget.leftMs -= again.wallMs;
           const keep = !again.error && again.otherCores < result.otherCores ? again : result;

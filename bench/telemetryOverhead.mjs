@@ -1,23 +1,30 @@
 // Telemetry overhead: skynet and ping-pong run with telemetry off, then with telemetry on and one
-// client attached (subscribed to every channel, reading everything), as a ratio of the times.
-// Target (issue 3): under 5% slower. Prints one `BENCH {json}` line per benchmark and repetition.
+// client attached (subscribed to every channel, reading everything). Each repetition is a pair of
+// runs, off then on, each after the machine has quieted down; the overhead is the median of the
+// pairs' ratios, so that drift in the machine's speed cancels within a pair.
+// Target (issue 3): under 5% slower. Prints one `BENCH {json}` line per benchmark.
 //
-// Run: npm run build && node bench/telemetryOverhead.mjs [reps]
+// Run: npm run build && node bench/telemetryOverhead.mjs [reps]   (default 5)
 
 import { spawn } from "node:child_process";
 import WebSocket from "ws";
+import { machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
-const reps = Number(process.argv[2] ?? 3);
+const reps = Number(process.argv[2] ?? 5);
 const cli = new URL("../dist/runtime/cli.js", import.meta.url).pathname;
 const programs = [
   { name: "skynet", file: "bench/programs/skynet.ts", metric: "ms" },
   { name: "ping_pong", file: "bench/programs/ping_pong.ts", metric: "bareUs" },
   { name: "ping_pong_call", file: "bench/programs/ping_pong.ts", metric: "callUs" },
 ];
+const waitBudget = { leftMs: 120_000 };
 
 /** Runs a program; with telemetry, a client connects before the program's delayed start. */
 function runOnce(file, telemetry) {
+  waitForQuiet(waitBudget);
   const args = [cli, "run", file, ...(telemetry ? ["--telemetry"] : [])];
+  const ticks0 = machineTicks();
+  const started = performance.now();
   const child = spawn(process.execPath, args, { env: { ...process.env, BENCH_DELAY_MS: "400" }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let frames = 0;
@@ -39,9 +46,13 @@ function runOnce(file, telemetry) {
   return new Promise((resolve, reject) => {
     child.on("exit", (code) => {
       ws?.terminate();
+      const ticks1 = machineTicks();
+      const seconds = (performance.now() - started) / 1000;
+      // Both cores' busy time during the run: the runtime's threads, the client, and anyone else.
+      const busyCores = ticks0 && ticks1 ? (ticks1.busy - ticks0.busy) / TICKS_PER_SECOND / seconds : 0;
       const line = /BENCH (.*)/.exec(out);
       if (code !== 0 || !line) reject(new Error(`${file} exited with ${code}: ${out}`));
-      else resolve({ result: JSON.parse(line[1]), frames, bytes });
+      else resolve({ result: JSON.parse(line[1]), frames, bytes, busyCores });
     });
   });
 }
@@ -49,22 +60,34 @@ function runOnce(file, telemetry) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const file of [...new Set(programs.map((p) => p.file))]) {
-  const off = [];
-  const on = [];
-  let clientFrames = 0;
-  for (let i = 0; i < reps; i++) {
-    // Alternate, so that drift in the machine's speed hits both sides alike.
-    off.push((await runOnce(file, false)).result);
-    const run = await runOnce(file, true);
-    on.push(run.result);
-    clientFrames = run.frames;
-  }
+  const pairs = [];
+  for (let i = 0; i < reps; i++) pairs.push({ off: await runOnce(file, false), on: await runOnce(file, true) });
   for (const p of programs.filter((p) => p.file === file)) {
-    const offValue = median(off.map((r) => r[p.metric]));
-    const onValue = median(on.map((r) => r[p.metric]));
-    const row = { benchmark: p.name, metric: p.metric, off: offValue, on: onValue, ratio: onValue / offValue, clientFrames };
+    const ratios = pairs.map((pair) => pair.on.result[p.metric] / pair.off.result[p.metric]);
+    const row = {
+      benchmark: p.name,
+      metric: p.metric,
+      off: median(pairs.map((pair) => pair.off.result[p.metric])),
+      on: median(pairs.map((pair) => pair.on.result[p.metric])),
+      ratio: median(ratios),
+      ratios,
+      clientFrames: median(pairs.map((pair) => pair.on.frames)),
+      clientBytes: median(pairs.map((pair) => pair.on.bytes)),
+      busyCores: Math.max(...pairs.flatMap((pair) => [pair.off.busyCores, pair.on.busyCores])),
+    };
     rows.push(row);
     console.log("BENCH " + JSON.stringify(row));
   }
 }
-console.table(rows.map((r) => ({ ...r, ratio: r.ratio.toFixed(3), slower: `${((r.ratio - 1) * 100).toFixed(1)}%` })));
+console.table(
+  rows.map((r) => ({
+    benchmark: r.benchmark,
+    off: r.off.toFixed(3),
+    on: r.on.toFixed(3),
+    slower: `${((r.ratio - 1) * 100).toFixed(1)}% (pairs ${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})`,
+    frames: r.clientFrames,
+    kB: Math.round(r.clientBytes / 1024),
+  })),
+);
+const busiest = Math.max(...rows.map((r) => r.busyCores));
+console.log(`Median of ${reps} pairs (off, on); target under 5% slower. Busiest run: ${busiest.toFixed(1)} cores (the runtime's threads, the client, and anyone else).`);
