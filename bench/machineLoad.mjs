@@ -65,3 +65,15 @@ export function waitForQuiet(budget) {
   console.log(` ${load < QUIET_CORES ? "quiet" : `still ${load.toFixed(1)} cores, running anyway`} after ${((performance.now() - started) / 1000).toFixed(0)} s)`);
   return load;
 }
+
+/**
+ * Microseconds that the first touch of a fresh 4 KiB page costs, measured in a new process that
+ * fills 256 MiB. On these VMs freed memory goes back to the host, so this is what every new page
+ * of a heap costs; spawn-heavy benchmarks are bounded below by it (docs/performance.md).
+ */
+export function freshPageMicros() {
+  const script = "const b = Buffer.allocUnsafeSlow(256 << 20); const t = performance.now(); b.fill(1); console.log((performance.now() - t) * 1000 / 65536);";
+  const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8" });
+  const us = Number(r.stdout.trim());
+  return Number.isFinite(us) ? us : null;
+}

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { childTicks, machineTicks, NOISY_CORES, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
+import { childTicks, freshPageMicros, machineTicks, NOISY_CORES, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BENCH = path.join(ROOT, "bench");
@@ -307,6 +307,14 @@ function markdownTable(header, rows) {
 // ---------------------------------------------------------------------------------------------
 // The suite
 
+/** What fresh memory costs here, and the floor it puts under a spawn that keeps its process. */
+function freshPageText(us, spawnRuns) {
+  if (us === null) return "";
+  const bytes = stats((spawnRuns ?? []).filter((r) => !r.error).map((r) => r.bytesPerProcess));
+  const floor = bytes ? ` At ${bytes.median.toFixed(0)} B per idle process, page faults alone cost ${((bytes.median / 4096) * us).toFixed(2)} µs per spawn.` : "";
+  return `Fresh memory: the first touch of a 4 KiB page costs ${us.toFixed(1)} µs on this machine.${floor}`;
+}
+
 function machineInfo(erlang) {
   const cpus = os.cpus();
   const git = sh("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT });
@@ -360,6 +368,7 @@ function main() {
   for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => process.exit(130));
 
   const machine = machineInfo(erlang);
+  machine.freshPageUs = freshPageMicros();
   const defaultS = erlang?.defaultSchedulers ?? os.cpus().length;
   IMPLS.find((i) => i.id === "erlangDefault").title = `Erlang +S ${defaultS} (default)`;
   console.log(
@@ -521,8 +530,11 @@ function main() {
         ? `* ${noisyRuns} of ${allRuns.length} runs shared the CPU with other processes (>= ${NOISY_CORES} cores on average during the run): ` +
           "cells marked * contain such runs and are noisy; see otherCores in the JSON."
         : `No run shared the CPU with other processes (each saw < ${NOISY_CORES} cores of other load).`,
+      freshPageText(machine.freshPageUs, runs.spawn_memory?.beamline),
       `Suite duration: ${durationSec.toFixed(0)} s.`,
-    ].join("\n"),
+    ]
+      .filter(Boolean)
+      .join("\n"),
   );
 
   const full = !options.quick && options.filters.length === 0;
