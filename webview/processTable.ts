@@ -202,10 +202,12 @@ export class ProcessTable implements View {
     const q = this.index.query;
     const filtered = q.text !== "" || q.status !== "" || q.site !== null;
     const sortName = COLUMNS.find((c) => c.key === q.sort)!.label.toLowerCase();
+    const unlisted = store.unlisted > 0 ? ` · ${fmt.count(store.unlisted)} more not listed yet` : "";
     setText(
       this.countLabel,
-      `${filtered ? `${fmt.count(n)} of ` : ""}${fmt.count(live)} processes · by ${sortName} ${q.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`,
+      `${filtered ? `${fmt.count(n)} of ` : ""}${fmt.count(live)} processes${unlisted} · by ${sortName} ${q.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`,
     );
+    setAttr(this.countLabel, "title", unlisted === "" ? "" : "A busy scheduler lists a few thousand new processes per update, so that describing a spawn storm does not slow it down; the rest follow once it has time. The process count in the overview is exact.");
   }
 
   private cell(key: SortColumn, slot: number, now: number): string {

@@ -49,6 +49,8 @@ export class ProcessStore {
   intervalMs = 250;
   /** A keyframe is being received: some of its pages are applied, not all. */
   loading = false;
+  /** Live processes the runtime has not listed yet (a spawn storm; later deltas bring them). */
+  unlisted = 0;
   /** What ran in the last delta. */
   readonly ran = new Ran();
 
@@ -114,6 +116,7 @@ export class ProcessStore {
       this.generation++;
     }
     this.reserve(frame.total);
+    this.unlisted = 0;
     this.applyRecords(frame, now, false);
     // The last page: whatever the keyframe did not mention has ended (missed while we lagged).
     this.loading = frame.page !== frame.pages - 1;
@@ -135,6 +138,7 @@ export class ProcessStore {
    */
   applyDelta(frame: ProcessFrameView, now: number): void {
     this.applyRecords(frame, now, true);
+    this.unlisted = frame.unlisted;
     for (let i = 0; i < frame.removedCount; i++) {
       const slot = this.slotOf(frame.removed(i));
       if (slot >= 0 && this.status[slot] !== EXITED && this.status[slot] !== FREE) this.remove(slot);
