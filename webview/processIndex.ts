@@ -3,7 +3,8 @@
 // scrolling on the old order while a new one is prepared for a million processes.
 
 import { EXITED, FREE, STATUS_NAMES, type ProcessStore } from "./store.js";
-import { SlicedJob, slicedRadixSort } from "./slicedSort.js";
+import { SlicedJob } from "./slicedJob.js";
+import { slicedRadixSort } from "./slicedSort.js";
 
 export type SortColumn = "pid" | "name" | "fn" | "status" | "mailbox" | "rate" | "reductions" | "memory" | "scheduler" | "spawnSite";
 
@@ -20,7 +21,7 @@ export interface IndexQuery {
 
 const KEY_MAX = 2 ** 31 - 1;
 /** Rows scanned between clock reads while filtering and keying. */
-const SCAN_STEP = 1 << 16;
+const SCAN_STEP = 1 << 15;
 /** Small tables are rebuilt synchronously: no slicing, no stale order. */
 const SYNC_LIMIT = 20_000;
 

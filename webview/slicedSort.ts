@@ -1,48 +1,10 @@
 // Sorting a million keys without freezing the page: a radix sort whose passes are generators that
-// yield every few ten thousand elements, run by SlicedJob in time slices.
-
-/** Runs a generator in slices of `budgetMs` per animation frame until it returns. */
-export class SlicedJob<T> {
-  private cancelled = false;
-  constructor(
-    private readonly job: Generator<void, T, void>,
-    private readonly done: (result: T) => void,
-    private readonly budgetMs = 8,
-  ) {
-    // Not synchronously: a job that finishes in its first slice would call `done` before the
-    // caller has even stored the job (and the caller would then wait for it forever).
-    queueMicrotask(() => this.step());
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-  }
-
-  get running(): boolean {
-    return !this.cancelled;
-  }
-
-  private step(): void {
-    if (this.cancelled) return;
-    const deadline = performance.now() + this.budgetMs;
-    for (;;) {
-      const r = this.job.next();
-      if (r.done) {
-        this.cancelled = true;
-        this.done(r.value);
-        return;
-      }
-      if (performance.now() >= deadline) break;
-    }
-    // A timeout rather than rAF: the job runs even when the page is hidden, and gives frames room.
-    setTimeout(() => this.step(), 0);
-  }
-}
+// yield every few ten thousand elements, run by SlicedJob (slicedJob.ts) in time slices.
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
 /** Elements per step between yields in the radix passes. */
-const RADIX_STEP = 1 << 16;
+const RADIX_STEP = 1 << 15;
 
 /**
  * Sorts slots[0..n) by keys[0..n) ascending, stably (equal keys keep their order), with an LSD radix
