@@ -4,6 +4,7 @@
 import type { ControlMessage, Hello, Site, Warning } from "../protocol/control.js";
 import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
 import { Ring, type TimelineSlot } from "./history.js";
+import { ProcessFeed } from "./processFeed.js";
 import { ProcessStore, type Ran } from "./store.js";
 
 /** Five minutes at the fastest sample interval (100 ms). */
@@ -25,6 +26,7 @@ export class Model {
   hello: Hello | null = null;
   readonly sites = new Map<number, Site>();
   readonly store = new ProcessStore();
+  private readonly feed = new ProcessFeed(this.store, (frame) => this.processFrameApplied(frame));
   schedulers: SchedulerHistory[] = [];
   readonly time = new Ring(HISTORY);
   readonly processes = new Ring(HISTORY);
@@ -49,6 +51,7 @@ export class Model {
     const sameRun = this.hello !== null && this.hello.startedAt === hello.startedAt && this.hello.osPid === hello.osPid;
     this.hello = hello;
     if (!sameRun) {
+      this.feed.clear();
       this.store.clear();
       this.schedulers = [];
       for (const r of [this.time, this.processes, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
@@ -110,14 +113,14 @@ export class Model {
     }
   }
 
-  /** A process page or delta, read in place (see ProcessFrameView). */
+  /** A process page or delta, read in place (see ProcessFrameView) and applied in slices. */
   processFrame(frame: ProcessFrameView, now: number): void {
-    if (frame.type === "process-page") {
-      this.store.applyPage(frame, now);
-    } else {
-      this.store.applyDelta(frame, now);
-      this.timeline(this.store.ran);
-    }
+    this.feed.push(frame, now);
+  }
+
+  /** A process frame is in the store whole. */
+  private processFrameApplied(frame: ProcessFrameView): void {
+    if (frame.type === "process-delta") this.timeline(this.store.ran);
     this.versions.processes++;
   }
 

@@ -81,6 +81,8 @@ export class ProcessStore {
   private pendingFree: number[] = [];
   private snapshot = -1;
   private generation = 0;
+  /** The store's string ids of the strings of the frame being applied. */
+  private frameStrings = new Uint32Array(0);
 
   constructor() {
     this.grow(1024);
@@ -107,56 +109,37 @@ export class ProcessStore {
   }
 
   /**
-   * Applies a keyframe page, read in place (no ProcessInfo per record). Pages of one keyframe come
-   * in order; the first one makes room for the whole keyframe at once.
+   * Starts applying a keyframe page or a delta, read in place (no ProcessInfo per record); its
+   * records follow in ranges (applyRecords), then end(). Pages of one keyframe come in order; the
+   * first one makes room for the whole keyframe at once.
    */
-  applyPage(frame: ProcessFrameView, now: number): void {
-    if (frame.snapshot !== this.snapshot) {
-      this.snapshot = frame.snapshot;
-      this.generation++;
-    }
-    this.reserve(frame.total);
-    this.unlisted = 0;
-    this.applyRecords(frame, now, false);
-    // The last page: whatever the keyframe did not mention has ended (missed while we lagged).
-    this.loading = frame.page !== frame.pages - 1;
-    if (!this.loading) {
-      const status = this.status;
-      const seen = this.seen;
-      const generation = this.generation;
-      for (let s = 0; s < this.size; s++) {
-        const st = status[s]!;
-        if (st !== FREE && st !== EXITED && seen[s] !== generation) this.remove(s);
+  begin(frame: ProcessFrameView): void {
+    // The frame's string table, interned once per frame rather than once per record.
+    const ids = (this.frameStrings = new Uint32Array(frame.strings.length));
+    for (let i = 0; i < ids.length; i++) ids[i] = this.intern(frame.strings[i]!);
+    if (frame.type === "process-page") {
+      if (frame.snapshot !== this.snapshot) {
+        this.snapshot = frame.snapshot;
+        this.generation++;
       }
+      this.reserve(frame.total);
+      this.unlisted = 0;
+    } else {
+      this.ran.reset(frame.count);
     }
-    this.version++;
   }
 
   /**
-   * Applies a delta, read in place. The processes that ran in it (their reductions grew) are left
-   * in `ran` for the schedulers' timeline.
+   * Inserts or overwrites records [from, to) of the frame begun last. The processes of a delta
+   * that ran (their reductions grew) are added to `ran` for the schedulers' timeline.
    */
-  applyDelta(frame: ProcessFrameView, now: number): void {
-    this.applyRecords(frame, now, true);
-    this.unlisted = frame.unlisted;
-    for (let i = 0; i < frame.removedCount; i++) {
-      const slot = this.slotOf(frame.removed(i));
-      if (slot >= 0 && this.status[slot] !== EXITED && this.status[slot] !== FREE) this.remove(slot);
-    }
-    this.version++;
-  }
-
-  /** Inserts or overwrites every record of a page or delta. */
-  private applyRecords(f: ProcessFrameView, now: number, delta: boolean): void {
-    const n = f.count;
-    // The frame's string table, interned once per frame rather than once per record.
-    const ids = new Uint32Array(f.strings.length);
-    for (let i = 0; i < ids.length; i++) ids[i] = this.intern(f.strings[i]!);
+  applyRecords(f: ProcessFrameView, from: number, to: number, now: number): void {
+    const ids = this.frameStrings;
+    const delta = f.type === "process-delta";
     const ran = this.ran;
-    if (delta) ran.reset(n);
     const interval = this.intervalMs;
     const generation = this.generation;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const pid = f.pid(i);
       const reductions = f.reductions(i);
       let slot = this.slotOf(pid);
@@ -193,6 +176,32 @@ export class ProcessStore {
       this.monitors[slot] = f.monitors(i);
       this.seen[slot] = generation;
     }
+  }
+
+  /**
+   * Ends the frame begun last: a delta's removals; after a keyframe's last page, whatever the
+   * keyframe did not mention has ended (missed while we lagged).
+   */
+  end(frame: ProcessFrameView): void {
+    if (frame.type === "process-page") {
+      this.loading = frame.page !== frame.pages - 1;
+      if (!this.loading) {
+        const status = this.status;
+        const seen = this.seen;
+        const generation = this.generation;
+        for (let s = 0; s < this.size; s++) {
+          const st = status[s]!;
+          if (st !== FREE && st !== EXITED && seen[s] !== generation) this.remove(s);
+        }
+      }
+    } else {
+      this.unlisted = frame.unlisted;
+      for (let i = 0; i < frame.removedCount; i++) {
+        const slot = this.slotOf(frame.removed(i));
+        if (slot >= 0 && this.status[slot] !== EXITED && this.status[slot] !== FREE) this.remove(slot);
+      }
+    }
+    this.version++;
   }
 
   /** Makes room for `n` processes in one step instead of doubling page by page. */

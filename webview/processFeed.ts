@@ -1,0 +1,48 @@
+// Process pages and deltas reach the store a slice at a time: a delta of 20,000 records (or a
+// keyframe page of 10,000) applied in one go takes 5–15 ms, enough to push a frame past 50 ms on a
+// busy machine. Frames are applied in the order they came, each one whole before the next begins.
+
+import type { ProcessFrameView } from "../protocol/frames.js";
+import { SlicedJob } from "./slicedJob.js";
+import type { ProcessStore } from "./store.js";
+
+/** Records applied between clock reads: about a tenth of a millisecond. */
+const RECORDS_STEP = 1024;
+
+export class ProcessFeed {
+  private readonly queue: { frame: ProcessFrameView; at: number }[] = [];
+  private job: SlicedJob<void> | null = null;
+
+  constructor(
+    private readonly store: ProcessStore,
+    /** Called after each frame is applied whole. */
+    private readonly applied: (frame: ProcessFrameView) => void,
+  ) {}
+
+  /** Queues a frame that arrived at `at` (performance.now()); rates are computed from that time. */
+  push(frame: ProcessFrameView, at: number): void {
+    this.queue.push({ frame, at });
+    if (this.job === null) this.job = new SlicedJob(this.drain(), () => (this.job = null));
+  }
+
+  /** Drops what is not applied yet: the store was cleared for a new run. */
+  clear(): void {
+    this.job?.cancel();
+    this.job = null;
+    this.queue.length = 0;
+  }
+
+  private *drain(): Generator<void, void, void> {
+    for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+      const { frame, at } = next;
+      this.store.begin(frame);
+      for (let i = 0; i < frame.count; i += RECORDS_STEP) {
+        this.store.applyRecords(frame, i, Math.min(frame.count, i + RECORDS_STEP), at);
+        yield;
+      }
+      this.store.end(frame);
+      this.applied(frame);
+      yield;
+    }
+  }
+}
