@@ -6,13 +6,16 @@ import { h, setAttr, setText, stat } from "./dom.js";
 import * as fmt from "./format.js";
 
 import type { Model } from "./model.js";
+import { SlicedJob } from "./slicedJob.js";
 import { EXITED, FREE } from "./store.js";
 import { button } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
 const TOP = 5;
-/** Scanning a million processes for the top lists costs a few ms: at most twice a second. */
+/** Scanning a million processes for the top lists costs 10–20 ms (in slices): at most twice a second. */
 const TOP_EVERY_MS = 500;
+/** Rows scanned between clock reads. */
+const TOP_STEP = 1 << 15;
 
 interface TopEntry {
   pid: number;
@@ -32,6 +35,7 @@ export class Overview implements View {
   private seenSamples = -1;
   private seenWarnings = -1;
   private topAt = 0;
+  private topJob: SlicedJob<TopSlots> | null = null;
   private topKey = "";
 
   constructor(private readonly ui: Ui) {
@@ -80,9 +84,12 @@ export class Overview implements View {
       this.renderSamples(m);
     }
     setText(this.values.uptime!, m.hello === null ? "—" : fmt.duration(m.uptime(now)));
-    if (now - this.topAt > TOP_EVERY_MS) {
+    if (now - this.topAt > TOP_EVERY_MS && this.topJob === null) {
       this.topAt = now;
-      this.renderTop(m, now);
+      this.topJob = new SlicedJob(topMailboxAndRate(m, now, TOP), (top) => {
+        this.topJob = null;
+        this.renderTop(m, top, now);
+      });
     }
     if (m.versions.warnings !== this.seenWarnings) {
       this.seenWarnings = m.versions.warnings;
@@ -130,9 +137,8 @@ export class Overview implements View {
     this.messagesChart.draw([m.messagesPerSecond], chartWindow(m));
   }
 
-  private renderTop(m: Model, now: number): void {
+  private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number): void {
     const s = m.store;
-    const { mailbox: bySlotMailbox, rate: bySlotRate } = topMailboxAndRate(m, now, TOP);
     const label = (slot: number) => s.strings[s.name[slot]!] || s.strings[s.fn[slot]!] || "";
     const mailbox: TopEntry[] = bySlotMailbox.map((slot) => ({ pid: s.pid[slot]!, value: s.mailbox[slot]!, label: label(slot) }));
     const rate: TopEntry[] = bySlotRate.map((slot) => ({ pid: s.pid[slot]!, value: s.rate(slot, now), label: label(slot) }));
@@ -164,29 +170,39 @@ export class Overview implements View {
   }
 }
 
+interface TopSlots {
+  mailbox: number[];
+  rate: number[];
+}
+
 /**
  * The live processes with the longest mailboxes and the highest reductions/s (only those above 0),
- * largest first: one pass over the store's columns, no closure or allocation per row (a million
- * rows take a few milliseconds).
+ * largest first: one pass over the store's columns, no closure or allocation per row, yielding
+ * every TOP_STEP rows. Slots scanned before a store change may have changed since; the lists are
+ * only as fresh as a scan.
  */
-function topMailboxAndRate(m: Model, now: number, k: number): { mailbox: number[]; rate: number[] } {
+function* topMailboxAndRate(m: Model, now: number, k: number): Generator<void, TopSlots, void> {
   const s = m.store;
-  const { status, mailbox, rateValue, changedAt } = s;
   const stale = now - s.intervalMs * 2.5;
   const mSlots: number[] = [];
   const mValues: number[] = [];
   const rSlots: number[] = [];
   const rValues: number[] = [];
-  const size = s.size;
-  for (let slot = 0; slot < size; slot++) {
-    const st = status[slot]!;
-    if (st === FREE || st === EXITED) continue;
-    const mb = mailbox[slot]!;
-    if (mb > 0 && (mValues.length < k || mb > mValues[k - 1]!)) insertTop(mSlots, mValues, k, slot, mb);
-    if (changedAt[slot]! >= stale) {
-      const r = rateValue[slot]!;
-      if (r > 0 && (rValues.length < k || r > rValues[k - 1]!)) insertTop(rSlots, rValues, k, slot, r);
+  for (let start = 0; start < s.size; start += TOP_STEP) {
+    // Read the columns again after every yield: the store may have grown into new arrays.
+    const { status, mailbox, rateValue, changedAt } = s;
+    const end = Math.min(s.size, start + TOP_STEP);
+    for (let slot = start; slot < end; slot++) {
+      const st = status[slot]!;
+      if (st === FREE || st === EXITED) continue;
+      const mb = mailbox[slot]!;
+      if (mb > 0 && (mValues.length < k || mb > mValues[k - 1]!)) insertTop(mSlots, mValues, k, slot, mb);
+      if (changedAt[slot]! >= stale) {
+        const r = rateValue[slot]!;
+        if (r > 0 && (rValues.length < k || r > rValues[k - 1]!)) insertTop(rSlots, rValues, k, slot, r);
+      }
     }
+    yield;
   }
   return { mailbox: mSlots, rate: rSlots };
 }
