@@ -36,8 +36,12 @@ export class ProcessFeed {
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
       const { frame, at } = next;
       this.store.begin(frame);
-      for (let i = 0; i < frame.count; i += RECORDS_STEP) {
-        this.store.applyRecords(frame, i, Math.min(frame.count, i + RECORDS_STEP), at);
+      for (let i = 0; ; i += RECORDS_STEP) {
+        const last = i + RECORDS_STEP >= frame.count;
+        this.store.applyRecords(frame, i, last ? frame.count : i + RECORDS_STEP, at);
+        // The last records and the end in one slice: a frame drawn between them would show the
+        // keyframe's full count with an order that is not rebuilt for it yet.
+        if (last) break;
         yield;
       }
       this.store.end(frame);

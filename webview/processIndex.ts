@@ -41,6 +41,8 @@ export class ProcessIndex {
   private slotScratch = new Uint32Array(0);
   private queryChanged = true;
   private lastBuiltAt = 0;
+  /** The order was started while a keyframe was half applied. */
+  private builtWhileLoading = false;
 
   constructor(
     private readonly store: ProcessStore,
@@ -66,14 +68,16 @@ export class ProcessIndex {
     if (!stale && !this.queryChanged) return;
     // Half a keyframe is not worth sorting: wait for its last page (the old order stays shown).
     if (!this.queryChanged && this.store.loading && this.builtFrom !== -1) return;
-    // Re-sorting live data is throttled by how long a rebuild takes; a query change starts at once.
+    // Re-sorting live data is throttled by how long a rebuild takes; a query change starts at once,
+    // and so does the first order of a whole keyframe.
     const dueAt = this.lastBuiltAt + Math.max(250, this.lastBuildMs * 4);
-    if (!this.queryChanged && now < dueAt) return;
+    if (!this.queryChanged && !this.builtWhileLoading && now < dueAt) return;
     this.start(now);
   }
 
   private start(startedAt: number): void {
     this.queryChanged = false;
+    this.builtWhileLoading = this.store.loading;
     const version = this.store.version;
     const freed = this.store.takePendingFree();
     const n = this.store.size;
