@@ -40,6 +40,9 @@ export class SiteCounters {
   }
 }
 
+/** With telemetry on, a process whose mailbox reaches this length is watched for warnings. */
+export const WATCH_MAILBOX = 50;
+
 /** Run this long at most before letting the thread's event loop handle control messages. */
 const MAX_RUN_MS = 20;
 
@@ -71,6 +74,8 @@ export class Scheduler {
    */
   changed: Process[] | null = null;
   removed: number[] = [];
+  /** With telemetry on: processes whose mailbox reached WATCH_MAILBOX, listed or not yet. */
+  readonly watched = new Set<Process>();
   interval = 1;
   announcedMaxId = 0;
   /**
@@ -152,6 +157,7 @@ export class Scheduler {
       c[Counter.histogram + mailboxBucket(length)]++;
     }
     this.sites.queued[p.spawnSite]++;
+    if (length === WATCH_MAILBOX && this.changed !== null) this.watched.add(p);
     this.markChanged(p);
     if (p.status === "waiting") this.makeRunnable(p);
   }

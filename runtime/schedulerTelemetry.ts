@@ -12,13 +12,11 @@ import { After, On, type Clause } from "./receive.js";
 import { copyTerm } from "./copy.js";
 import type { Process } from "./process.js";
 import { serverStates } from "./server.js";
-import type { Scheduler } from "./scheduler.js";
+import { WATCH_MAILBOX, type Scheduler } from "./scheduler.js";
 import { Pid, Ref } from "./terms.js";
 import { getHeapStatistics } from "node:v8";
 import { Counter } from "./schedulerCounters.js";
 
-/** A process whose mailbox is at least this long is watched for warnings. */
-export const WATCH_MAILBOX = 50;
 /** A bottleneck check looks at this many queued messages at most. */
 const CALL_SCAN_LIMIT = 1000;
 
@@ -54,7 +52,6 @@ const MESSAGE_BYTES = 64;
 export class SchedulerTelemetry {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly watched = new Set<Process>();
   private eventsDroppedSent = -1;
   private intervalMs = 250;
   /** The scheduler's busy milliseconds at the previous tick, for its utilization in between. */
@@ -136,14 +133,12 @@ export class SchedulerTelemetry {
     for (const p of changed) {
       if (p.status === "exited") continue;
       this.write(encoder, p);
-      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
     }
     // New processes, oldest first, up to the limit; the rest wait for the next ticks.
     let p = s.oldestUnlisted;
     let listed = 0;
     for (; p !== null && listed < limit; p = p.prevLive, listed++) {
       this.write(encoder, p);
-      if (p.mailboxLength >= WATCH_MAILBOX) this.watched.add(p);
       s.announcedMaxId = p.id;
     }
     s.oldestUnlisted = p;
@@ -158,9 +153,9 @@ export class SchedulerTelemetry {
       events = encodeFrame({ type: "events", dropped: s.events.dropped, events: drained });
     }
     const watch: WatchedProcess[] = [];
-    for (const p of this.watched) {
+    for (const p of s.watched) {
       if (p.status === "exited" || p.mailboxLength < WATCH_MAILBOX) {
-        this.watched.delete(p);
+        s.watched.delete(p);
         continue;
       }
       watch.push({

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
-import { on, receive, spawn } from "../runtime/api.js";
+import { on, receive, send, spawn } from "../runtime/api.js";
 import type { Process } from "../runtime/process.js";
 import { scheduler } from "../runtime/scheduler.js";
 import { LIST_WHEN_BUSY, SchedulerTelemetry } from "../runtime/schedulerTelemetry.js";
@@ -59,5 +59,23 @@ test("a spawn storm is listed oldest first, a bounded number per delta, and ever
     assert.ok(live.every((p) => everyListed.has(p.id)), "every live process was listed");
     assert.ok(!everyListed.has(unlisted.id), "a process that ended unlisted was never listed");
     for (const p of live) scheduler.kill(p);
+  });
+});
+
+test("a long mailbox is watched for warnings even while its process is not listed yet", async () => {
+  const watches: number[][] = [];
+  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
+    if (message.type === "telemetry") watches.push(message.watch.map((w) => w.pid));
+  });
+  await runProcess(function* () {
+    telemetry.start(60_000);
+    const pids: Process[] = [];
+    for (let i = 0; i < 2 * LIST_WHEN_BUSY; i++) pids.push(spawn(idle) as Process);
+    const newest = pids.at(-1)!;
+    for (let i = 0; i < 60; i++) send(newest, ["nobody matches", i]);
+    telemetry.tick();
+    assert.ok(newest.id > scheduler.announcedMaxId, "the newest process is not listed yet");
+    assert.deepEqual(watches.at(-1), [newest.id]);
+    for (const p of pids) scheduler.kill(p);
   });
 });
