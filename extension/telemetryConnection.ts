@@ -193,7 +193,7 @@ export class TelemetryConnection {
   private onFrame(data: Buffer): void {
     const frame = decodeFrame(data);
     switch (frame.type) {
-      case "sites":
+      case "site-aggregates":
         for (const a of frame.aggregates) this.aggregates.set(a.site, a);
         this.onAggregates.fire();
         break;

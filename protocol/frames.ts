@@ -126,7 +126,7 @@ export interface SiteAggregate {
 }
 
 export interface SiteAggregatesFrame {
-  type: "sites";
+  type: "site-aggregates";
   aggregates: SiteAggregate[];
 }
 
@@ -196,7 +196,7 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
       for (const p of frame.changed) e.addInfo(p);
       return e.finish(frame.removed);
     }
-    case "sites":
+    case "site-aggregates":
       writeHeader(w, FrameType.SiteAggregates);
       w.u32(frame.aggregates.length);
       for (const a of frame.aggregates) {
@@ -400,7 +400,7 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       for (let i = 0; i < n; i++) {
         aggregates.push({ site: r.u32("site"), live: r.u32("live"), queued: r.u32("queued"), reductions: r.f64("reductions"), waiting: r.u32("waiting") });
       }
-      frame = { type: "sites", aggregates };
+      frame = { type: "site-aggregates", aggregates };
       break;
     }
     case FrameType.Events: {

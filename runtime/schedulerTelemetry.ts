@@ -145,7 +145,7 @@ export class SchedulerTelemetry {
     s.unlisted -= listed;
     encoder.unlisted = s.unlisted;
     const delta = encoder.finish(removed);
-    const sites = encodeFrame({ type: "sites", aggregates: this.siteAggregates() });
+    const sites = encodeFrame({ type: "site-aggregates", aggregates: this.siteAggregates() });
     const drained = s.events.drain();
     let events: ArrayBuffer | null = null;
     if (drained.length > 0 || s.events.dropped !== this.eventsDroppedSent) {

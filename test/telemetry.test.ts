@@ -60,7 +60,7 @@ test("a viewer sees hello, the sites, the processes with their mailboxes, and ut
   const hello = await client.waitFor((m) => m.type === "hello", "hello");
   assert.equal((hello as { version: number }).version, PROTOCOL_VERSION);
   assert.match((hello as { program: string }).program, /live\.ts$/);
-  const sites = (await client.waitFor((m) => m.type === "sites" && "sites" in m, "site table")) as Sites;
+  const sites = (await client.waitFor((m) => m.type === "sites", "site table")) as Sites;
   const hoarderSpawn = sites.sites.find((s) => s.kind === "spawn" && s.line === 20)!;
   assert.ok(hoarderSpawn, "the spawn of hoarder at line 20 is a site");
   assert.ok(sites.sites.some((s) => s.kind === "receive" && s.line === 4), "the receive in hoarder at line 4 is a site");
@@ -78,7 +78,7 @@ test("a viewer sees hello, the sites, the processes with their mailboxes, and ut
 
   await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization < 0.5, "an idle sample");
   await client.waitFor((m) => m.type === "schedulers" && m.schedulers[0]!.utilization > 0.9 && m.summary.processes === 5, "a busy sample after busy starts");
-  const aggregates = await client.waitFor((m) => m.type === "sites" && "aggregates" in m && m.aggregates.some((a) => a.site === hoarderSpawn.id && a.queued > 10), "queued messages at the hoarder's spawn site");
+  const aggregates = await client.waitFor((m) => m.type === "site-aggregates" && m.aggregates.some((a) => a.site === hoarderSpawn.id && a.queued > 10), "queued messages at the hoarder's spawn site");
   assert.ok(aggregates);
   client.close();
 });

@@ -100,7 +100,7 @@ export class Model {
       case "process-delta":
         // The connection reads these in place and hands them to processFrame.
         break;
-      case "sites":
+      case "site-aggregates":
         // Per-site aggregates are for the extension's code lenses; the table has the same numbers.
         break;
       case "events":

@@ -76,6 +76,6 @@ test("a truncated or corrupted process frame is refused as decodeFrame refuses i
 });
 
 test("other frame types are left to decodeFrame", () => {
-  assert.equal(readProcessFrame(encodeFrame({ type: "sites", aggregates: [] })), null);
+  assert.equal(readProcessFrame(encodeFrame({ type: "site-aggregates", aggregates: [] })), null);
   assert.equal(readProcessFrame(encodeFrame({ type: "events", dropped: 0, events: [] })), null);
 });
