@@ -11,36 +11,7 @@
 // trying to register "todo_server" a second time prints the runtime's error message.
 
 import { spawn, send, receive, on, self, where, register, registered, whereis, RegistryError, Pid } from "beamline";
-
-// ---- TodoList: a pure data structure (the same as in todo_server.ts) ---------------------------
-
-export interface Entry {
-  readonly date: string;
-  readonly title: string;
-}
-
-export interface Todo extends Entry {
-  readonly id: number;
-}
-
-export interface TodoList {
-  readonly nextId: number;
-  readonly entries: ReadonlyMap<number, Todo>;
-}
-
-export function newTodoList(): TodoList {
-  return { nextId: 1, entries: new Map() };
-}
-
-export function addEntry(list: TodoList, entry: Entry): TodoList {
-  const entries = new Map(list.entries);
-  entries.set(list.nextId, { id: list.nextId, date: entry.date, title: entry.title });
-  return { nextId: list.nextId + 1, entries };
-}
-
-export function entries(list: TodoList, date: string) {
-  return [...list.entries.values()].filter((e) => e.date === date);
-}
+import { addEntry, entries, newTodoList, type Entry, type Todo, type TodoList } from "./todo_list.js";
 
 // ---- TodoServer, registered as "todo_server" -------------------------------------------------
 

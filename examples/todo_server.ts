@@ -1,6 +1,7 @@
 // TodoServer: a server process whose state is a pure, immutable data structure (a TodoList).
 //
-// TodoList is plain functions over a value that is never changed: addEntry returns a new list.
+// TodoList (examples/todo_list.ts) is plain functions over a value that is never changed:
+// addEntry returns a new list.
 // TodoServer keeps the current list in its loop, like the calculator keeps its number:
 // ["add_entry", entry] makes a new list; ["entries", caller, date] answers with that day's entries.
 //
@@ -13,37 +14,7 @@
 // because every message is a deep copy (shared-nothing).
 
 import { spawn, send, receive, on, self, where, Pid } from "beamline";
-
-// ---- TodoList: a pure data structure -----------------------------------------------------------
-
-export interface Entry {
-  readonly date: string;
-  readonly title: string;
-}
-
-/** An entry in the list: the entry plus the id the list gave it. */
-export interface Todo extends Entry {
-  readonly id: number;
-}
-
-export interface TodoList {
-  readonly nextId: number;
-  readonly entries: ReadonlyMap<number, Todo>;
-}
-
-export function newTodoList(): TodoList {
-  return { nextId: 1, entries: new Map() };
-}
-
-export function addEntry(list: TodoList, entry: Entry): TodoList {
-  const entries = new Map(list.entries);
-  entries.set(list.nextId, { id: list.nextId, date: entry.date, title: entry.title });
-  return { nextId: list.nextId + 1, entries };
-}
-
-export function entries(list: TodoList, date: string) {
-  return [...list.entries.values()].filter((e) => e.date === date);
-}
+import { addEntry, entries, newTodoList, type Entry, type Todo, type TodoList } from "./todo_list.js";
 
 // ---- TodoServer: a process that holds a TodoList -------------------------------------------
 
