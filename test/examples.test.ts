@@ -1,0 +1,97 @@
+// Every example of the chapter runs to its end and prints what its opening comment promises.
+// Guards the examples against changes in the runtime they teach with; they are what a new user
+// runs first. Durations are only compared where the example's point is parallelism, with a wide
+// margin (parallel sleeps against the same sleeps one after another).
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { test } from "node:test";
+
+const cli = "dist/runtime/cli.js";
+
+function run(example: string, ...args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, "run", `examples/${example}.ts`, ...args], { timeout: 120_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${example} failed: ${error.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+/** The number a pattern's first group captures, e.g. the seconds of "took 1.02 s". */
+function numberIn(text: string, pattern: RegExp): number {
+  const m = pattern.exec(text);
+  assert.ok(m, `no match for ${pattern} in:\n${text}`);
+  return Number(m[1]!.replaceAll(",", ""));
+}
+
+test("calculator: the state lives in the server, and an unknown request leaves it as it was", async () => {
+  const { stdout } = await run("calculator");
+  assert.match(stdout, /add 100, sub 0\.5, mul 2 +value\(\) -> 220/);
+  assert.match(stdout, /invalid request \["pow",2\]; the state stays 220/);
+});
+
+test("parallel_queries: five 2 s queries in five processes finish in about the time of one", async () => {
+  const { stdout } = await run("parallel_queries");
+  assert.equal(stdout.match(/printed: query \d result/g)?.length, 5);
+  assert.ok(numberIn(stdout, /all 5 queries finished in ([\d.]+) s/) < 6, "well under the 10 s of one after another");
+});
+
+test("ping_pong: a synchronous reply, call/reply, an after timeout and a call that times out", async () => {
+  const { stdout } = await run("ping_pong");
+  assert.match(stdout, /call\(<0\.\d+\.0>, "ping"\) returned "pong"/);
+  assert.match(stdout, /after\(1000\) gave "timeout"/);
+  assert.match(stdout, /threw CallTimeoutError: call to <0\.\d+\.0> timed out after 500 ms with no reply to "ping"/);
+});
+
+test("database_server: one server runs queries one after another, and a call with no answer times out", async () => {
+  const { stdout } = await run("database_server");
+  assert.ok(numberIn(stdout, /5 queries took ([\d.]+) s: one server runs them one after another/) >= 5);
+  assert.match(stdout, /getResult\(\) -> \["error","timeout"\]/);
+});
+
+test("database_pool: five queries on five servers of a pool run in parallel", async () => {
+  const { stdout } = await run("database_pool");
+  assert.equal(stdout.match(/"Connection \d+: query \d result"/g)?.length, 5);
+  assert.ok(numberIn(stdout, /5 queries on 5 different servers took ([\d.]+) s/) < 4, "well under the 5 s of one server");
+});
+
+test("todo_server: entries by date from a pure TodoList, and the server keeps its own copy", async () => {
+  const { stdout } = await run("todo_server");
+  assert.match(stdout, /entries for 2025-12-19: #1 Dentist, #3 Movies/);
+  assert.match(stdout, /entries for 2025-12-21: \(none\)/);
+  assert.match(stdout, /#4 Call mom {2}\(the server got a copy\)/);
+});
+
+test("registered_todo_server: the name finds the server, and a taken name is refused", async () => {
+  const { stdout } = await run("registered_todo_server");
+  assert.match(stdout, /whereis\("todo_server"\) -> <0\.\d+\.0>/);
+  assert.match(stdout, /RegistryError: register: the name "todo_server" is already taken by <0\.\d+\.0>/);
+  assert.match(stdout, /send: no process is registered as "calendar_server"/);
+});
+
+test("bottleneck: one server queues every caller; a pool of 100 does not", async () => {
+  const { stdout } = await run("bottleneck");
+  assert.match(stdout, /ONE server: .* peak mailbox 1000 requests {3}\(2000 handled\)/);
+  assert.match(stdout, /pool of 100 servers: .* \(2000 handled;/);
+  assert.ok(numberIn(stdout, /speed-up: ([\d.]+)x/) > 1);
+});
+
+test("unbounded_mailbox: unmatched messages pile up, and the catch-all drains them", async () => {
+  const { stdout } = await run("unbounded_mailbox");
+  assert.match(stdout, /round 5: 2000 "msg" handled/);
+  assert.match(stdout, /drain: the server's mailbox held 0 messages/);
+});
+
+test("preemption: on one scheduler a busy loop does not starve the ticker; a long plain function is reported", async () => {
+  const { stdout, stderr } = await run("preemption", "--schedulers", "1");
+  assert.match(stdout, /tick 5 at \d+ ms/);
+  assert.match(stderr, /ran \d+ ms past its reduction budget in a plain function at examples\/preemption\.ts:\d+/);
+});
+
+test("million_processes: a million processes start, wait, answer and end", async () => {
+  const { stdout } = await run("million_processes");
+  assert.match(stdout, /spawned 1,000,000 processes/);
+  assert.match(stdout, /1,000,000 of 1,000,000 replied/);
+  assert.match(stdout, /processes still alive: 0/);
+});
