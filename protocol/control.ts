@@ -10,6 +10,36 @@ export type Channel = (typeof CHANNELS)[number];
 /** Client requests over this many bytes are refused (the server closes the connection with 1009). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
+/** The WebSocket subprotocol the runtime answers with. */
+export const SUBPROTOCOL = "beamline";
+const TOKEN_SUBPROTOCOL_PREFIX = "beamline.token.";
+
+/**
+ * The subprotocol that carries the run's token, for browsers, which cannot set headers on a
+ * WebSocket: unlike a `?token=` query, it is not in the URL that the browser logs when a
+ * connection fails. The token is base64url of its UTF-8 bytes, so any token fits the header.
+ */
+export function tokenSubprotocol(token: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(token)) binary += String.fromCharCode(byte);
+  return TOKEN_SUBPROTOCOL_PREFIX + btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** The token in a list of offered subprotocols, or undefined. */
+export function tokenFromSubprotocols(offered: Iterable<string>): string | undefined {
+  for (const p of offered) {
+    if (!p.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) continue;
+    const encoded = p.slice(TOKEN_SUBPROTOCOL_PREFIX.length).replaceAll("-", "+").replaceAll("_", "/");
+    try {
+      const binary = atob(encoded + "=".repeat((4 - (encoded.length % 4)) % 4));
+      return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 export interface Hello {
   type: "hello";
   version: number;

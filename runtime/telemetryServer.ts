@@ -1,6 +1,6 @@
 // HTTP and WebSocket on 127.0.0.1 for the telemetry: the WebSocket at /ws and the standalone
-// visualizer page at /. Every connection must present the run's token (query `token=` or
-// `Authorization: Bearer`); a browser Origin must be this server's own page or a VS Code webview;
+// visualizer page at /. Every connection must present the run's token (query `token=`,
+// `Authorization: Bearer`, or for a browser's WebSocket the token subprotocol); a browser Origin must be this server's own page or a VS Code webview;
 // client messages over MAX_REQUEST_BYTES are refused.
 
 import { timingSafeEqual } from "node:crypto";
@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
-import { CHANNELS, MAX_REQUEST_BYTES, type Channel } from "../protocol/control.js";
+import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, tokenFromSubprotocols, type Channel } from "../protocol/control.js";
 import type { TelemetryHub } from "./telemetryHub.js";
 
 export interface TelemetryServer {
@@ -23,7 +23,13 @@ const webviewDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
 
 export async function startTelemetryServer(hub: TelemetryHub, port: number, token: string): Promise<TelemetryServer> {
   const expected = Buffer.from(token);
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_REQUEST_BYTES, perMessageDeflate: false });
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_REQUEST_BYTES,
+    perMessageDeflate: false,
+    // A browser that offered the token subprotocol fails the connection unless one is chosen.
+    handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
   const server = createServer((req, res) => serveHttp(req, res, authorized(req, expected)));
   let actualPort = port;
 
@@ -36,7 +42,7 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname !== "/ws") return refuse(socket, 404, "Not Found", "the telemetry WebSocket is at /ws");
-    if (!authorized(req, expected)) return refuse(socket, 401, "Unauthorized", "a valid token is required (?token= or Authorization: Bearer)");
+    if (!authorized(req, expected)) return refuse(socket, 401, "Unauthorized", "a valid token is required (?token=, Authorization: Bearer, or the token subprotocol)");
     if (!allowedOrigin(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} may not connect`);
     const requested = url.searchParams.get("channels");
     const channels = requested === null ? [...CHANNELS] : requested.split(",").filter((c): c is Channel => CHANNELS.includes(c as Channel));
@@ -82,7 +88,8 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
 function authorized(req: IncomingMessage, expected: Buffer): boolean {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const header = req.headers.authorization;
-  const given = url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined);
+  const offered = req.headers["sec-websocket-protocol"]?.split(",").map((p) => p.trim()) ?? [];
+  const given = url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined) ?? tokenFromSubprotocols(offered);
   if (given === undefined) return false;
   const buffer = Buffer.from(given);
   return buffer.length === expected.length && timingSafeEqual(buffer, expected);

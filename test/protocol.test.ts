@@ -14,6 +14,8 @@ import {
   parseRequest,
   PROTOCOL_VERSION,
   ProtocolError,
+  tokenFromSubprotocols,
+  tokenSubprotocol,
   type Frame,
   type ProcessInfo,
 } from "../protocol/index.js";
@@ -154,4 +156,16 @@ test("pids parse and mailbox buckets are powers of two", () => {
   assert.equal(parsePid("<0.84.0>"), 84);
   assert.equal(parsePid("<0.84.1>"), undefined);
   assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 1000].map(mailboxBucket), [0, 1, 2, 2, 3, 3, 4, 10]);
+});
+
+test("any token survives the subprotocol that carries it, and a malformed one reads as none", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: "grapheme", minLength: 1 }), (token) => {
+      const protocol = tokenSubprotocol(token);
+      assert.match(protocol, /^beamline\.token\.[A-Za-z0-9_-]+$/);
+      assert.equal(tokenFromSubprotocols(["beamline", protocol]), token);
+    }),
+  );
+  assert.equal(tokenFromSubprotocols(["beamline"]), undefined);
+  assert.equal(tokenFromSubprotocols(["beamline.token.%%%"]), undefined);
 });

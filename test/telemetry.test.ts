@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { PROTOCOL_VERSION, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
+import { PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
 import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
@@ -151,11 +151,13 @@ test("several clients at once, and one disconnecting does not disturb the others
   b.close();
 });
 
-test("the token is required, by query or bearer header", async () => {
-  const status = (url: string, headers: Record<string, string> = {}) =>
+test("the token is required, by query, bearer header or subprotocol", async () => {
+  let chosen = "";
+  const status = (url: string, headers: Record<string, string> = {}, protocols: string[] = []) =>
     new Promise<number>((resolve) => {
-      const ws = new WebSocket(url, { headers });
+      const ws = new WebSocket(url, protocols, { headers });
       ws.on("open", () => {
+        chosen = ws.protocol;
         ws.close();
         resolve(101);
       });
@@ -165,6 +167,11 @@ test("the token is required, by query or bearer header", async () => {
   assert.equal(await status(base), 401);
   assert.equal(await status(`${base}?token=wrong`), 401);
   assert.equal(await status(base, { Authorization: `Bearer ${runtime.token}` }), 101);
+  // A browser's way: the token in a subprotocol, out of the URL that failed connections log.
+  assert.equal(await status(base, { Origin: `http://127.0.0.1:${runtime.port}` }, [SUBPROTOCOL, tokenSubprotocol(runtime.token)]), 101);
+  assert.equal(chosen, SUBPROTOCOL);
+  assert.equal(await status(base, {}, [SUBPROTOCOL, tokenSubprotocol("wrong")]), 401);
+  assert.equal(await status(base, {}, [SUBPROTOCOL, "beamline.token.%%%"]), 401);
   assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: "http://evil.example" }), 403);
   assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: `http://127.0.0.1:${runtime.port}` }), 101);
   assert.equal(await status(`${base}?token=${runtime.token}`, { Origin: "vscode-webview://0a1b2c" }), 101);
