@@ -125,7 +125,7 @@ export class Overview implements View {
       const last = sh.last;
       if (last === null) return;
       const fill = row.querySelector<HTMLElement>(".bar-fill")!;
-      fill.style.width = `${Math.round(last.utilization * 100)}%`;
+      fill.style.transform = `scaleX(${Math.round(last.utilization * 100) / 100})`;
       fill.classList.toggle("hot", last.utilization > 0.9);
       setAttr(row.querySelector(".bar")!, "aria-valuenow", String(Math.round(last.utilization * 100)));
       setText(row.querySelector<HTMLElement>(".bar-value")!, fmt.percent(last.utilization));
