@@ -162,8 +162,8 @@ export class App implements Ui {
 
   private frame(now: number): void {
     this.views.get(this.current)!.render(now);
-    // The table's index keeps its order fresh even while another view is shown.
-    if (this.current !== "processes") this.processes.index.tick(now);
+    // The table's index keeps its order fairly fresh even while another view is shown.
+    if (this.current !== "processes") this.processes.index.tick(now, false);
     const m = this.model;
     if (m.versions.warnings !== this.seenWarnings) {
       this.seenWarnings = m.versions.warnings;

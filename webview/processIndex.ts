@@ -22,6 +22,8 @@ export interface IndexQuery {
 const KEY_MAX = 2 ** 31 - 1;
 /** Rows scanned between clock reads while filtering and keying. */
 const SCAN_STEP = 1 << 15;
+/** Live data is resorted at most this often while the table is not shown. */
+const HIDDEN_RESORT_MS = 3000;
 /** Small tables are rebuilt synchronously: no slicing, no stale order. */
 const SYNC_LIMIT = 20_000;
 
@@ -61,8 +63,12 @@ export class ProcessIndex {
     return this.job !== null;
   }
 
-  /** Called every frame: starts a rebuild when the data or the query changed and one is due. */
-  tick(now: number): void {
+  /**
+   * Called every frame: starts a rebuild when the data or the query changed and one is due. While
+   * the table is not shown, live data is resorted only every few seconds: sorting a million rows
+   * costs a tenth of a core, for an order nobody sees.
+   */
+  tick(now: number, shown = true): void {
     if (this.job !== null) return;
     const stale = this.store.version !== this.builtFrom;
     if (!stale && !this.queryChanged) return;
@@ -70,7 +76,7 @@ export class ProcessIndex {
     if (!this.queryChanged && this.store.loading && this.builtFrom !== -1) return;
     // Re-sorting live data is throttled by how long a rebuild takes; a query change starts at once,
     // and so does the first order of a whole keyframe.
-    const dueAt = this.lastBuiltAt + Math.max(250, this.lastBuildMs * 4);
+    const dueAt = this.lastBuiltAt + Math.max(shown ? 250 : HIDDEN_RESORT_MS, this.lastBuildMs * 4);
     if (!this.queryChanged && !this.builtWhileLoading && now < dueAt) return;
     this.start(now);
   }
