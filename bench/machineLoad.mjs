@@ -1,9 +1,10 @@
 // How busy the shared machine is: other engineers run tests and browsers on it, so benchmarks
 // wait for it to quiet down before a run and record how much CPU others used during it. Reads
-// /proc/stat (the whole machine) and /proc/self/stat (this process's waited-for children).
+// /proc/stat (the whole machine), /proc/self/stat (this process's waited-for children) and
+// /proc/*/stat (this process's live descendants).
 
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 export const TICKS_PER_SECOND = (() => {
   const n = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim());
@@ -36,6 +37,41 @@ export function childTicks() {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU ticks (user + system) of this process and its live descendants, such as a browser it drives,
+ * or null off Linux.
+ */
+export function treeTicks() {
+  let entries;
+  try {
+    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+  } catch {
+    return null;
+  }
+  const parent = new Map();
+  const ticks = new Map();
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(entry), Number(fields[1]));
+      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  let sum = 0;
+  for (const [pid, t] of ticks) {
+    for (let at = pid; at > 1; at = parent.get(at) ?? 0) {
+      if (at === process.pid) {
+        sum += t;
+        break;
+      }
+    }
+  }
+  return sum;
 }
 
 const sleepMs = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);

@@ -4,10 +4,11 @@
 // 50 ms. "other cores" is the CPU that the rest of the machine used meanwhile (2 cores here).
 
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { machineTicks, TICKS_PER_SECOND, treeTicks, waitForQuiet } from "./machineLoad.mjs";
 
 const SECONDS = Number(process.env.RENDER_BENCH_SECONDS ?? 6);
 // RENDER_BENCH_PROFILE=1: a CPU profile per scenario (and of the load) in test-results/profiles/,
@@ -196,54 +197,20 @@ function traceSummary(trace) {
   };
 }
 
-/**
- * CPU time from /proc, in clock ticks (100 a second): the whole machine's busy time, and that of
- * this benchmark (this process and its descendants: the runtime and Chromium). The difference is the
- * load of whatever else runs on the machine. Zeros where there is no /proc.
- */
-function cpuTicks() {
-  try {
-    const [, ...fields] = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).map(Number);
-    const busy = fields.reduce((a, x) => a + x, 0) - fields[3] - (fields[4] ?? 0); // minus idle and iowait
-    const parent = new Map();
-    const own = new Map();
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-        const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        parent.set(Number(entry), Number(rest[1]));
-        own.set(Number(entry), Number(rest[11]) + Number(rest[12]));
-      } catch {
-        // The process ended while we looked.
-      }
-    }
-    let mine = 0;
-    for (const [pid, ticks] of own) {
-      for (let at = pid; at > 1; at = parent.get(at) ?? 0) {
-        if (at === process.pid) {
-          mine += ticks;
-          break;
-        }
-      }
-    }
-    return { busy, mine };
-  } catch {
-    return { busy: 0, mine: 0 };
-  }
-}
-
-/** Cores used on average between two cpuTicks() readings: by this benchmark, and by everything else. */
+/** Cores used on average between two readings: by this benchmark, and by everything else. */
 function coresUsed(before, after, seconds) {
-  const mine = (after.mine - before.mine) / 100 / seconds;
-  const all = (after.busy - before.busy) / 100 / seconds;
+  if (before.machine === null || after.machine === null || before.mine === null || after.mine === null) return { mine: 0, other: 0 };
+  const mine = (after.mine - before.mine) / TICKS_PER_SECOND / seconds;
+  const all = (after.machine.busy - before.machine.busy) / TICKS_PER_SECOND / seconds;
   return { mine, other: Math.max(0, all - mine) };
 }
+
+const cpuNow = () => ({ machine: machineTicks(), mine: treeTicks() });
 
 async function measure(page, name, during) {
   await page.evaluate(RECORDER);
   await startProfile();
-  const cpuBefore = cpuTicks();
+  const cpuBefore = cpuNow();
   const startedAt = Date.now();
   const end = Date.now() + SECONDS * 1000;
   while (Date.now() < end) await during();
@@ -251,7 +218,7 @@ async function measure(page, name, during) {
     window.__bench.running = false;
     return window.__bench;
   });
-  const cores = coresUsed(cpuBefore, cpuTicks(), (Date.now() - startedAt) / 1000);
+  const cores = coresUsed(cpuBefore, cpuNow(), (Date.now() - startedAt) / 1000);
   await stopProfile(name);
   const frames = [...r.frames].sort((a, b) => a - b);
   const q = (p) => frames[Math.min(frames.length - 1, Math.floor(p * frames.length))] ?? 0;
@@ -269,6 +236,7 @@ async function measure(page, name, during) {
   };
 }
 
+waitForQuiet({ leftMs: 60_000 });
 const runtime = await startRuntime();
 const context = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "beamline-bench-")), {
   executablePath: "/usr/bin/chromium",
