@@ -40,10 +40,10 @@ export function childTicks() {
 }
 
 /**
- * CPU ticks (user + system) of this process and its live descendants, such as a browser it drives,
- * or null off Linux.
+ * CPU ticks (user + system) of a process (this one by default) and its live descendants, such as a
+ * browser it drives, or null off Linux.
  */
-export function treeTicks() {
+export function treeTicks(root = process.pid) {
   let entries;
   try {
     entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
@@ -65,7 +65,7 @@ export function treeTicks() {
   let sum = 0;
   for (const [pid, t] of ticks) {
     for (let at = pid; at > 1; at = parent.get(at) ?? 0) {
-      if (at === process.pid) {
+      if (at === root) {
         sum += t;
         break;
       }
