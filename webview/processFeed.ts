@@ -8,10 +8,14 @@ import type { ProcessStore } from "./store.js";
 
 /** Records applied between clock reads: about a tenth of a millisecond. */
 const RECORDS_STEP = 1024;
+/** Past this many records waiting (two keyframes of a million), the rest is applied at once. */
+const MAX_WAITING_RECORDS = 2_000_000;
 
 export class ProcessFeed {
   private readonly queue: { frame: ProcessFrameView; at: number }[] = [];
+  private waitingRecords = 0;
   private job: SlicedJob<void> | null = null;
+  private draining: Generator<void, void, void> | null = null;
 
   constructor(
     private readonly store: ProcessStore,
@@ -22,7 +26,21 @@ export class ProcessFeed {
   /** Queues a frame that arrived at `at` (performance.now()); rates are computed from that time. */
   push(frame: ProcessFrameView, at: number): void {
     this.queue.push({ frame, at });
-    if (this.job === null) this.job = new SlicedJob(this.drain(), () => (this.job = null));
+    this.waitingRecords += frame.count;
+    if (this.job === null) {
+      const draining = (this.draining = this.drain());
+      this.job = new SlicedJob(draining, () => (this.job = null));
+    }
+    // A hidden page draws no frames, and its timers may fire once a second or less: slices would
+    // fall behind the deltas and keep them all in memory. So would a page that cannot keep up.
+    if (document.hidden || this.waitingRecords > MAX_WAITING_RECORDS) this.applyAll();
+  }
+
+  private applyAll(): void {
+    this.job?.cancel();
+    this.job = null;
+    const draining = this.draining;
+    if (draining !== null) for (let r = draining.next(); !r.done; r = draining.next());
   }
 
   /** Drops what is not applied yet: the store was cleared for a new run. */
@@ -30,11 +48,13 @@ export class ProcessFeed {
     this.job?.cancel();
     this.job = null;
     this.queue.length = 0;
+    this.waitingRecords = 0;
   }
 
   private *drain(): Generator<void, void, void> {
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
       const { frame, at } = next;
+      this.waitingRecords -= frame.count;
       this.store.begin(frame);
       for (let i = 0; ; i += RECORDS_STEP) {
         const last = i + RECORDS_STEP >= frame.count;
