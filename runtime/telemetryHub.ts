@@ -17,7 +17,13 @@ export interface ClientConnection {
   readonly bufferedAmount: number;
 }
 
-/** Above this many unsent bytes a client is behind: bulk frames are dropped for it. */
+/**
+ * Above this many unsent bytes (besides a keyframe) a client is behind: bulk frames are dropped
+ * for it, and once it has drained it gets a fresh keyframe. For a client whose last keyframe was
+ * bigger, that keyframe's size is the mark instead: catching up with deltas is cheaper than another
+ * keyframe until the deltas outweigh it (a browser that takes seconds to apply a 43 MB keyframe of
+ * a million processes would otherwise be sent a second one).
+ */
 const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 /** Below this it has caught up and gets a fresh keyframe. */
 const LOW_WATER_BYTES = 1024 * 1024;
@@ -36,6 +42,8 @@ class Client {
    * It shrinks as the socket drains.
    */
   keyframeBytes = 0;
+  /** The size of the last keyframe sent to this client, all pages. */
+  keyframeSize = 0;
   constructor(
     readonly connection: ClientConnection,
     channels: readonly Channel[],
@@ -99,6 +107,7 @@ export class TelemetryHub {
         for (const client of this.clients) {
           if (client.snapshot !== message.snapshot) continue;
           if (client.channels.has("processes")) {
+            client.keyframeSize = (isFirstPage(message.frame) ? 0 : client.keyframeSize) + message.frame.byteLength;
             client.connection.send(message.frame);
             client.keyframeBytes = client.connection.bufferedAmount;
           }
@@ -218,8 +227,8 @@ export class TelemetryHub {
     return performance.timeOrigin + performance.now() - this.hello.startedAt;
   }
 
-  /** Turns the shared counters into one sample per scheduler, on the main thread's own timer. */
-  private sample(): void {
+  /** Turns the shared counters into one sample per scheduler; the hub's own timer calls it every interval. */
+  sample(): void {
     const now = performance.now();
     const elapsed = Math.max(1, now - this.lastSampleAt);
     this.lastSampleAt = now;
@@ -280,7 +289,7 @@ export class TelemetryHub {
     if (!client.channels.has(channel)) return;
     const buffered = client.connection.bufferedAmount;
     client.keyframeBytes = Math.min(client.keyframeBytes, buffered);
-    if (client.behind || buffered - client.keyframeBytes > HIGH_WATER_BYTES) {
+    if (client.behind || buffered - client.keyframeBytes > Math.max(HIGH_WATER_BYTES, client.keyframeSize)) {
       client.behind = true;
       client.dropped++;
       return;
@@ -300,6 +309,10 @@ export class TelemetryHub {
   private reply(client: Client, response: object): void {
     client.connection.send(JSON.stringify(response));
   }
+}
+
+function isFirstPage(frame: ArrayBuffer): boolean {
+  return new DataView(frame).getUint32(7, true) === 0;
 }
 
 function isLastPage(frame: ArrayBuffer): boolean {

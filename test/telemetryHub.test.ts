@@ -1,0 +1,84 @@
+// The hub's flow control, driven by hand: a fake connection whose unsent bytes the test sets, and
+// frames fed as a scheduler thread would post them. Guards the bug where a browser still applying
+// a 43 MB keyframe of a million processes was declared behind by the deltas queued after it, and
+// was sent a second keyframe instead of the deltas.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
+import { newCounters } from "../runtime/schedulerCounters.js";
+import type { ToScheduler } from "../runtime/schedulerMessages.js";
+import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js";
+
+/** A connection that records what was sent and reports whatever unsent bytes the test says. */
+class FakeConnection implements ClientConnection {
+  readonly sent: (string | ArrayBuffer)[] = [];
+  bufferedAmount = 0;
+  send(data: string | ArrayBuffer): void {
+    this.sent.push(data);
+    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
+  }
+  texts(type: string): unknown[] {
+    return this.sent.filter((d): d is string => typeof d === "string").map((d) => JSON.parse(d) as { type: string }).filter((m) => m.type === type);
+  }
+}
+
+function page(snapshot: number, index: number, pages: number, records: number): ArrayBuffer {
+  const e = new ProcessFrameEncoder({ type: "process-page", snapshot, page: index, pages, total: pages * records }, records);
+  for (let i = 0; i < records; i++) e.add(index * records + i + 1, "waiting", 1, 0, 0, 380, 0, 0, "idle", "", 0, 0);
+  return e.finish();
+}
+
+function delta(bytes: number): ArrayBuffer {
+  return new ArrayBuffer(bytes);
+}
+
+function hub(posted: ToScheduler[]): TelemetryHub {
+  const scheduler = { post: (m: ToScheduler) => posted.push(m), counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) };
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
+  return new TelemetryHub([scheduler], hello, [], 60_000);
+}
+
+const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [] });
+
+test("deltas queued behind a big keyframe that is still being read do not make its client behind", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const client = new FakeConnection();
+  h.connect(client, ["processes"]);
+  const request = posted.find((m) => m.type === "keyframe")!;
+  assert.ok(request.type === "keyframe");
+  // A 20 MB keyframe (several pages), none of it read yet.
+  const pages = 5;
+  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, i, pages, 100_000) });
+  const keyframeBytes = client.bufferedAmount;
+  assert.ok(keyframeBytes > 20e6);
+  // 12 MB of deltas pile up behind it, more than the 8 MB mark but less than the keyframe.
+  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
+  const deltasSent = client.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 1_000_000).length;
+  assert.equal(deltasSent, 12, "every delta went out");
+  // The client reads everything: no lagging notice, no second keyframe.
+  client.bufferedAmount = 0;
+  h.fromScheduler(telemetry(1000));
+  assert.equal(client.texts("lagging").length, 0);
+  assert.equal(posted.filter((m) => m.type === "keyframe").length, 1);
+  h.stop();
+});
+
+test("a client whose backlog outgrows its keyframe is behind: frames are dropped, then a fresh keyframe follows", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const client = new FakeConnection();
+  h.connect(client, ["processes"]);
+  const request = posted.find((m) => m.type === "keyframe")!;
+  assert.ok(request.type === "keyframe");
+  h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, 0, 1, 10) });
+  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
+  const deltasSent = client.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 1_000_000).length;
+  assert.ok(deltasSent < 12, "some deltas were dropped");
+  client.bufferedAmount = 0;
+  h.sample();
+  assert.equal(client.texts("lagging").length, 1);
+  assert.equal(posted.filter((m) => m.type === "keyframe").length, 2);
+  h.stop();
+});
