@@ -2,13 +2,17 @@
 // client attached (subscribed to every channel, reading everything). Each repetition is a pair of
 // runs, each after the machine has quieted down, off first in odd pairs and on first in even ones;
 // the overhead is the median of the pairs' ratios, so that drift in the machine's speed cancels
-// within a pair. Many pairs, because one run differs from the next by up to 70% on these VMs: the
-// scheduler thread runs faster on one of the two vCPUs than on the other (docs/performance.md).
+// within a pair. On these VMs one vCPU runs the scheduler thread up to 70% slower than the other,
+// and which one it lands on changes from run to run, so (where taskset exists) every runtime runs
+// on the last CPU and this process, with its client, on the others: the same placement for off and
+// on. That shares one core between the runtime's threads, telemetry included, so the overhead is
+// if anything overstated (docs/performance.md).
 // Target (issue 3): under 5% slower. Prints one `BENCH {json}` line per benchmark.
 //
 // Run: npm run build && node bench/telemetryOverhead.mjs [pairs]   (default 7)
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import os from "node:os";
 import WebSocket from "ws";
 import { machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
@@ -20,14 +24,17 @@ const programs = [
   { name: "ping_pong_call", file: "bench/programs/ping_pong.ts", metric: "callUs" },
 ];
 const waitBudget = { leftMs: 120_000 };
+const lastCpu = os.cpus().length - 1;
+const pinned = lastCpu > 0 && spawnSync("taskset", ["-p", "-c", `0-${lastCpu - 1}`, String(process.pid)]).status === 0;
 
 /** Runs a program; with telemetry, a client connects before the program's delayed start. */
 function runOnce(file, telemetry) {
   waitForQuiet(waitBudget);
-  const args = [cli, "run", file, ...(telemetry ? ["--telemetry"] : [])];
+  const node = [process.execPath, cli, "run", file, ...(telemetry ? ["--telemetry"] : [])];
+  const [command, ...args] = pinned ? ["taskset", "-c", String(lastCpu), ...node] : node;
   const ticks0 = machineTicks();
   const started = performance.now();
-  const child = spawn(process.execPath, args, { env: { ...process.env, BENCH_DELAY_MS: "400" }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(command, args, { env: { ...process.env, BENCH_DELAY_MS: "400" }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   let frames = 0;
   let bytes = 0;
@@ -100,4 +107,7 @@ console.table(
   })),
 );
 const busiest = Math.max(...rows.map((r) => r.busyCores));
-console.log(`Median of ${reps} pairs (off, on); target under 5% slower. Busiest run: ${busiest.toFixed(1)} cores (the runtime's threads, the client, and anyone else).`);
+console.log(
+  `Median of ${reps} pairs (off, on); target under 5% slower. ${pinned ? `The runtime ran on CPU ${lastCpu}, the client on the others.` : "Not pinned to CPUs (no taskset): expect more noise."} ` +
+    `Busiest run: ${busiest.toFixed(1)} cores (the runtime's threads, the client, and anyone else).`,
+);
