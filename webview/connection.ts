@@ -1,7 +1,7 @@
 // The WebSocket to the runtime: decodes frames, matches responses to requests, and reconnects with
 // backoff when the runtime goes away. The token is only ever put into the socket URL, never logged.
 
-import type { ControlMessage, Request, Response } from "../protocol/control.js";
+import { SUBPROTOCOL, tokenSubprotocol, type ControlMessage, type Request, type Response } from "../protocol/control.js";
 import { decodeFrame, ProcessFrameView, readProcessFrame, type Frame } from "../protocol/frames.js";
 import { openSocket, type TelemetrySocket } from "./telemetrySocket.js";
 
@@ -67,8 +67,8 @@ export class Connection {
     this.closeSocket();
     if (this.target === null) return;
     this.setStatus("connecting", "connecting to the runtime…");
-    const separator = this.target.url.includes("?") ? "&" : "?";
-    const socket: TelemetrySocket = openSocket(`${this.target.url}${separator}token=${encodeURIComponent(this.target.token)}`, {
+    // The token goes as a subprotocol, not in the URL, which Chromium logs when a connection fails.
+    const socket: TelemetrySocket = openSocket(this.target.url, [SUBPROTOCOL, tokenSubprotocol(this.target.token)], {
       opened: () => {
         this.backoff = 250;
         this.setStatus("live", "connected");

@@ -4,7 +4,7 @@
 // reaches the page as an ArrayBuffer that is transferred, not copied.
 
 /** From the page to the worker. */
-export type SocketCommand = { type: "open"; url: string } | { type: "send"; text: string } | { type: "close" };
+export type SocketCommand = { type: "open"; url: string; protocols: string[] } | { type: "send"; text: string } | { type: "close" };
 /** From the worker to the page. */
 export type SocketEvent = { type: "open" } | { type: "message"; data: ArrayBuffer | string } | { type: "close" };
 
@@ -21,7 +21,7 @@ let ws: WebSocket | null = null;
 scope.onmessage = ({ data: command }) => {
   switch (command.type) {
     case "open": {
-      const socket = new WebSocket(command.url);
+      const socket = new WebSocket(command.url, command.protocols);
       socket.binaryType = "arraybuffer";
       socket.onopen = () => scope.postMessage({ type: "open" });
       socket.onmessage = ({ data }: MessageEvent<ArrayBuffer | string>) => scope.postMessage({ type: "message", data }, typeof data === "string" ? [] : [data]);

@@ -23,15 +23,16 @@ export interface SocketHandlers {
 const scriptUrl = document.currentScript instanceof HTMLScriptElement ? document.currentScript.src : "";
 let workerUrl = scriptUrl !== "" && new URL(scriptUrl).origin === location.origin ? new URL("visualizer-worker.js", scriptUrl).href : null;
 
-export function openSocket(url: string, handlers: SocketHandlers): TelemetrySocket {
-  return workerUrl === null ? new PageSocket(url, handlers) : new WorkerSocket(workerUrl, url, handlers);
+/** Opens `url` offering `protocols` (the token travels as one, see protocol/control.ts). */
+export function openSocket(url: string, protocols: string[], handlers: SocketHandlers): TelemetrySocket {
+  return workerUrl === null ? new PageSocket(url, protocols, handlers) : new WorkerSocket(workerUrl, url, protocols, handlers);
 }
 
 class PageSocket implements TelemetrySocket {
   private readonly ws: WebSocket;
 
-  constructor(url: string, handlers: SocketHandlers) {
-    this.ws = new WebSocket(url);
+  constructor(url: string, protocols: string[], handlers: SocketHandlers) {
+    this.ws = new WebSocket(url, protocols);
     this.ws.binaryType = "arraybuffer";
     this.ws.onopen = () => handlers.opened();
     this.ws.onmessage = (event: MessageEvent) => handlers.message(event.data as ArrayBuffer | string);
@@ -56,7 +57,7 @@ class WorkerSocket implements TelemetrySocket {
   private readonly worker: Worker;
   private state: "connecting" | "open" | "closed" = "connecting";
 
-  constructor(script: string, url: string, handlers: SocketHandlers) {
+  constructor(script: string, url: string, protocols: string[], handlers: SocketHandlers) {
     this.worker = new Worker(script);
     this.worker.onmessage = ({ data: event }: MessageEvent<SocketEvent>) => {
       if (this.state === "closed") return;
@@ -78,7 +79,7 @@ class WorkerSocket implements TelemetrySocket {
       this.worker.terminate();
       handlers.closed();
     };
-    this.post({ type: "open", url });
+    this.post({ type: "open", url, protocols });
   }
 
   get open(): boolean {
