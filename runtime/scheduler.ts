@@ -183,13 +183,18 @@ export class Scheduler {
     this.sites.waiting[p.waitSite]++;
   }
 
-  /** Marks a process as changed in this telemetry interval (a name, a mailbox, a slice). */
+  /**
+   * Marks a process as changed in this telemetry interval (a name, a mailbox, a slice). It runs on
+   * every delivery and slice, so after the first change of an interval it is one comparison.
+   */
   markChanged(p: Process): void {
-    const changed = this.changed;
-    if (changed !== null && p.changedIn !== this.interval && p.id <= this.announcedMaxId) {
-      p.changedIn = this.interval;
-      changed.push(p);
-    }
+    if (p.changedIn !== this.interval) this.firstChange(p);
+  }
+
+  /** A process's first change in this interval: a listed one goes into the next delta. */
+  private firstChange(p: Process): void {
+    p.changedIn = this.interval;
+    if (this.changed !== null && p.id <= this.announcedMaxId) this.changed.push(p);
   }
 
   /** The live process with this id; a walk over the live list, for the rare lookups that have no Process. */

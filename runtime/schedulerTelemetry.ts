@@ -176,8 +176,10 @@ export class SchedulerTelemetry {
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
   keyframe(snapshot: number, pageSize: number): void {
     const s = this.scheduler;
-    // The keyframe shows every live process, so from now on their changes and ends are news.
+    // The keyframe shows every live process, so from now on their changes and ends are news; a
+    // new interval, so that a process already marked in this one (unlisted then) is marked again.
     s.announcedMaxId = s.lastSpawnedId;
+    s.interval++;
     s.oldestUnlisted = null;
     s.unlisted = 0;
     const total = s.liveCount;

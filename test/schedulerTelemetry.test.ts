@@ -79,3 +79,24 @@ test("a long mailbox is watched for warnings even while its process is not liste
     for (const p of pids) scheduler.kill(p);
   });
 });
+
+test("a process that changed while unlisted and then came in a keyframe is in the next delta when it changes again", async () => {
+  const deltas: ProcessFrameView[] = [];
+  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
+    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
+  });
+  await runProcess(function* () {
+    telemetry.start(60_000);
+    const pids: Process[] = [];
+    for (let i = 0; i < LIST_WHEN_BUSY + 10; i++) pids.push(spawn(idle) as Process);
+    telemetry.tick();
+    const newest = pids.at(-1)!;
+    assert.ok(newest.id > scheduler.announcedMaxId, "the newest process is not listed yet");
+    send(newest, "first, while unlisted");
+    telemetry.keyframe(1, 100_000);
+    send(newest, "second, after the keyframe");
+    telemetry.tick();
+    assert.ok(pidsOf(deltas.at(-1)!).includes(newest.id), "its second message is news");
+    for (const p of pids) scheduler.kill(p);
+  });
+});
