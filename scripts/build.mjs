@@ -7,7 +7,7 @@
 // `node scripts/build.mjs runtime` (or webview, extension) builds only those parts.
 
 import { build } from "esbuild";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 
 const sources = ["runtime", "protocol"].flatMap((dir) =>
   readdirSync(dir)
@@ -20,6 +20,8 @@ const wanted = (part) => only.length === 0 || only.includes(part);
 
 const builds = [];
 if (wanted("runtime")) {
+  // Emptied first, so that a source file that was deleted or renamed leaves no module behind.
+  for (const dir of ["dist/runtime", "dist/protocol"]) rmSync(dir, { recursive: true, force: true });
   builds.push(build({
     entryPoints: sources,
     outdir: "dist",
