@@ -45,11 +45,14 @@ export class Registry {
 
   /** The name a process holds, if any. */
   nameFor(p: Process): string | undefined {
+    // Every exit and every telemetry record asks; most programs have few names or none.
+    if (this.nameOf.size === 0) return undefined;
     return this.nameOf.get(p);
   }
 
   /** Frees the name of a process that exits. */
   release(p: Process): void {
+    if (this.nameOf.size === 0) return;
     const name = this.nameOf.get(p);
     if (name !== undefined) {
       this.names.delete(name);
