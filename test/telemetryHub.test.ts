@@ -41,44 +41,44 @@ function hub(posted: ToScheduler[]): TelemetryHub {
 
 const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [] });
 
-test("deltas queued behind a big keyframe that is still being read do not make its client behind", () => {
+/** A hub with one client subscribed to processes; `snapshot` is the keyframe it asked the scheduler for. */
+function connected() {
   const posted: ToScheduler[] = [];
   const h = hub(posted);
   const client = new FakeConnection();
   h.connect(client, ["processes"]);
-  const request = posted.find((m) => m.type === "keyframe")!;
-  assert.ok(request.type === "keyframe");
+  const request = posted.find((m) => m.type === "keyframe");
+  assert.ok(request?.type === "keyframe");
+  const keyframes = () => posted.filter((m) => m.type === "keyframe").length;
+  const megabyteDeltasSent = () => client.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 1_000_000).length;
+  return { h, client, snapshot: request.snapshot, keyframes, megabyteDeltasSent };
+}
+
+test("deltas queued behind a big keyframe that is still being read do not make its client behind", () => {
+  const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
   // A 20 MB keyframe (several pages), none of it read yet.
   const pages = 5;
-  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, i, pages, 100_000) });
-  const keyframeBytes = client.bufferedAmount;
-  assert.ok(keyframeBytes > 20e6);
+  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, i, pages, 100_000) });
+  assert.ok(client.bufferedAmount > 20e6);
   // 12 MB of deltas pile up behind it, more than the 8 MB mark but less than the keyframe.
   for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
-  const deltasSent = client.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 1_000_000).length;
-  assert.equal(deltasSent, 12, "every delta went out");
+  assert.equal(megabyteDeltasSent(), 12, "every delta went out");
   // The client reads everything: no lagging notice, no second keyframe.
   client.bufferedAmount = 0;
-  h.fromScheduler(telemetry(1000));
+  h.sample();
   assert.equal(client.texts("lagging").length, 0);
-  assert.equal(posted.filter((m) => m.type === "keyframe").length, 1);
+  assert.equal(keyframes(), 1);
   h.stop();
 });
 
 test("a client whose backlog outgrows its keyframe is behind: frames are dropped, then a fresh keyframe follows", () => {
-  const posted: ToScheduler[] = [];
-  const h = hub(posted);
-  const client = new FakeConnection();
-  h.connect(client, ["processes"]);
-  const request = posted.find((m) => m.type === "keyframe")!;
-  assert.ok(request.type === "keyframe");
-  h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, 0, 1, 10) });
+  const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 1, 10) });
   for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
-  const deltasSent = client.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 1_000_000).length;
-  assert.ok(deltasSent < 12, "some deltas were dropped");
+  assert.ok(megabyteDeltasSent() < 12, "some deltas were dropped");
   client.bufferedAmount = 0;
   h.sample();
   assert.equal(client.texts("lagging").length, 1);
-  assert.equal(posted.filter((m) => m.type === "keyframe").length, 2);
+  assert.equal(keyframes(), 2);
   h.stop();
 });
