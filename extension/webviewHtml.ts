@@ -1,5 +1,6 @@
 // The HTML of the visualizer webviews (side panel and editor panel): the bundle's script and
-// stylesheet, a CSP with a nonce, and a WebSocket allowed only to the runtime's port. Pure: the
+// stylesheet, a CSP with a nonce, a WebSocket allowed only to the runtime's port, and the socket's
+// worker started from a blob: URL. Pure: the
 // callers pass in what they got from vscode (cspSource, asWebviewUri).
 
 import { randomBytes } from "node:crypto";
@@ -30,7 +31,9 @@ export function contentSecurityPolicy(cspSource: string, nonce: string, port?: n
     `style-src ${cspSource}`,
     `font-src ${cspSource}`,
     `img-src ${cspSource} data:`,
-    `connect-src ${port === undefined ? "'none'" : `ws://${host}:${port}`}`,
+    // The visualizer reads its socket worker's script (from cspSource) and starts it from a blob: URL.
+    `connect-src ${cspSource}${port === undefined ? "" : ` ws://${host}:${port}`}`,
+    "worker-src blob:",
   ].join("; ");
 }
 
