@@ -1,6 +1,5 @@
 // The HTML of the visualizer webviews (side panel and editor panel): the bundle's script and
-// stylesheet, a CSP with a nonce, a WebSocket allowed only to the runtime's port, and the socket's
-// worker started from a blob: URL. Pure: the
+// stylesheet, a CSP with a nonce, and a WebSocket allowed only to the runtime's port. Pure: the
 // callers pass in what they got from vscode (cspSource, asWebviewUri).
 
 import { randomBytes } from "node:crypto";
@@ -31,9 +30,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string, port?: n
     `style-src ${cspSource}`,
     `font-src ${cspSource}`,
     `img-src ${cspSource} data:`,
-    // The visualizer reads its socket worker's script (from cspSource) and starts it from a blob: URL.
-    `connect-src ${cspSource}${port === undefined ? "" : ` ws://${host}:${port}`}`,
-    "worker-src blob:",
+    `connect-src ${port === undefined ? "'none'" : `ws://${host}:${port}`}`,
   ].join("; ");
 }
 

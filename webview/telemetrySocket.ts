@@ -21,53 +21,11 @@ export interface SocketHandlers {
 
 // Read while the bundle runs: document.currentScript is null once it has.
 const scriptUrl = document.currentScript instanceof HTMLScriptElement ? document.currentScript.src : "";
-/** The worker's script, or null for the page's thread; set to null if a worker fails to start. */
-let workerScript: Promise<string | null> = chooseWorkerScript();
-
-function chooseWorkerScript(): Promise<string | null> {
-  if (scriptUrl === "") return Promise.resolve(null);
-  const url = new URL("visualizer-worker.js", scriptUrl);
-  if (url.origin === location.origin) return Promise.resolve(url.href);
-  // A VS Code webview loads its scripts from another origin, and a worker cannot start from
-  // there: it starts from a blob: URL of the same script instead (the webview's CSP allows
-  // `worker-src blob:`). Anything that goes wrong leaves the socket on the page's thread.
-  const fetched = fetch(url)
-    .then((r) => (r.ok ? r.text() : null))
-    .then((text) => (text === null ? null : URL.createObjectURL(new Blob([text], { type: "text/javascript" }))))
-    .catch(() => null);
-  const timeout = new Promise<null>((resolve) => window.setTimeout(() => resolve(null), 2000));
-  return Promise.race([fetched, timeout]);
-}
+let workerUrl = scriptUrl !== "" && new URL(scriptUrl).origin === location.origin ? new URL("visualizer-worker.js", scriptUrl).href : null;
 
 /** Opens `url` offering `protocols` (the token travels as one, see protocol/control.ts). */
 export function openSocket(url: string, protocols: string[], handlers: SocketHandlers): TelemetrySocket {
-  return new ChosenSocket(url, protocols, handlers);
-}
-
-/** Opens a worker's or the page's socket once the worker's script is known. */
-class ChosenSocket implements TelemetrySocket {
-  private socket: TelemetrySocket | null = null;
-  private closed = false;
-
-  constructor(url: string, protocols: string[], handlers: SocketHandlers) {
-    void workerScript.then((script) => {
-      if (this.closed) return;
-      this.socket = script === null ? new PageSocket(url, protocols, handlers) : new WorkerSocket(script, url, protocols, handlers);
-    });
-  }
-
-  get open(): boolean {
-    return this.socket?.open ?? false;
-  }
-
-  send(text: string): void {
-    this.socket?.send(text);
-  }
-
-  close(): void {
-    this.closed = true;
-    this.socket?.close();
-  }
+  return workerUrl === null ? new PageSocket(url, protocols, handlers) : new WorkerSocket(workerUrl, url, protocols, handlers);
 }
 
 class PageSocket implements TelemetrySocket {
@@ -116,7 +74,7 @@ class WorkerSocket implements TelemetrySocket {
     // The worker script could not run (missing, or refused by a CSP): from now on, the page's thread.
     this.worker.onerror = () => {
       if (this.state === "closed") return;
-      workerScript = Promise.resolve(null);
+      workerUrl = null;
       this.state = "closed";
       this.worker.terminate();
       handlers.closed();
