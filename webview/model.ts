@@ -6,7 +6,6 @@ import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent 
 import { Ring, type TimelineSlot } from "./history.js";
 import { ProcessFeed } from "./processFeed.js";
 import { ProcessStore, type Ran } from "./store.js";
-import { insertTop } from "./topList.js";
 
 /** Five minutes at the fastest sample interval (100 ms). */
 const HISTORY = 3000;
@@ -183,7 +182,17 @@ export class Model {
       totals[lane]! += r;
       const reds = topRed[lane]!;
       if (reds.length === TOP_RAN && r <= reds[TOP_RAN - 1]!) continue;
-      insertTop(topPid[lane]!, reds, TOP_RAN, ran.pid[i]!, r);
+      const pids = topPid[lane]!;
+      let j = reds.length < TOP_RAN ? reds.length : TOP_RAN - 1;
+      while (j > 0 && reds[j - 1]! < r) {
+        if (j < TOP_RAN) {
+          reds[j] = reds[j - 1]!;
+          pids[j] = pids[j - 1]!;
+        }
+        j--;
+      }
+      reds[j] = r;
+      pids[j] = ran.pid[i]!;
     }
     for (let l = 0; l < lanes; l++) {
       const h = this.schedulers[l]!;

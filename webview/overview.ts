@@ -7,7 +7,6 @@ import * as fmt from "./format.js";
 
 import type { Model } from "./model.js";
 import { SlicedJob } from "./slicedJob.js";
-import { insertTop } from "./topList.js";
 import { EXITED, FREE } from "./store.js";
 import { button } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
@@ -206,4 +205,18 @@ function* topMailboxAndRate(m: Model, now: number, k: number): Generator<void, T
     yield;
   }
   return { mailbox: mSlots, rate: rSlots };
+}
+
+/** Inserts (slot, v) into the descending top-k lists. */
+function insertTop(slots: number[], values: number[], k: number, slot: number, v: number): void {
+  let i = values.length < k ? values.length : k - 1;
+  while (i > 0 && values[i - 1]! < v) {
+    if (i < k) {
+      values[i] = values[i - 1]!;
+      slots[i] = slots[i - 1]!;
+    }
+    i--;
+  }
+  values[i] = v;
+  slots[i] = slot;
 }
