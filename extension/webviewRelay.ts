@@ -31,7 +31,8 @@ export async function startRelay(upstreamUrl: string, token: string): Promise<Re
   const server: Server = createServer((_req, res) => res.writeHead(404).end());
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const given = Buffer.from(url.searchParams.get("token") ?? tokenFromSubprotocols(req.headers["sec-websocket-protocol"]) ?? "");
+    const offered = req.headers["sec-websocket-protocol"]?.split(",").map((p) => p.trim()) ?? [];
+    const given = Buffer.from(url.searchParams.get("token") ?? tokenFromSubprotocols(offered) ?? "");
     if (url.pathname !== "/ws" || given.length !== expected.length || !timingSafeEqual(given, expected)) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;

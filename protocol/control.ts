@@ -25,10 +25,9 @@ export function tokenSubprotocol(token: string): string {
   return TOKEN_SUBPROTOCOL_PREFIX + btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-/** The token among the subprotocols a `Sec-WebSocket-Protocol` header offers, or undefined. */
-export function tokenFromSubprotocols(header: string | undefined): string | undefined {
-  for (const offered of header?.split(",") ?? []) {
-    const p = offered.trim();
+/** The token in a list of offered subprotocols, or undefined. */
+export function tokenFromSubprotocols(offered: Iterable<string>): string | undefined {
+  for (const p of offered) {
     if (!p.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) continue;
     const encoded = p.slice(TOKEN_SUBPROTOCOL_PREFIX.length).replaceAll("-", "+").replaceAll("_", "/");
     try {

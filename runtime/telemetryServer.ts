@@ -88,8 +88,8 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
 function authorized(req: IncomingMessage, expected: Buffer): boolean {
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
   const header = req.headers.authorization;
-  const given =
-    url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined) ?? tokenFromSubprotocols(req.headers["sec-websocket-protocol"]);
+  const offered = req.headers["sec-websocket-protocol"]?.split(",").map((p) => p.trim()) ?? [];
+  const given = url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined) ?? tokenFromSubprotocols(offered);
   if (given === undefined) return false;
   const buffer = Buffer.from(given);
   return buffer.length === expected.length && timingSafeEqual(buffer, expected);
