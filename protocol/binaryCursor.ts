@@ -81,6 +81,13 @@ export class FrameWriter {
     this.offset += data.length;
   }
 
+  /** Appends what another writer wrote. */
+  append(other: FrameWriter): void {
+    this.ensure(other.offset);
+    this.bytes.set(other.bytes.subarray(0, other.offset), this.offset);
+    this.offset += other.offset;
+  }
+
   /** The written bytes, as an ArrayBuffer of exactly that length. */
   finish(): ArrayBuffer {
     return this.buffer.slice(0, this.offset);

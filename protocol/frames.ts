@@ -4,7 +4,7 @@
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MAGIC = 0xbe;
 
 export const FrameType = {
@@ -99,11 +99,19 @@ export interface ProcessPageFrame {
   processes: ProcessInfo[];
 }
 
+/**
+ * What a delta says of a process the viewer already has: the fields that change while it runs.
+ * Its scheduler, spawn site, function, links and monitors stay as the viewer last heard them.
+ */
+export type ProcessUpdate = Pick<ProcessInfo, "pid" | "status" | "mailbox" | "reductions" | "memory" | "waitSite">;
+
 export interface ProcessDeltaFrame {
   type: "process-delta";
   seq: number;
-  /** Processes that changed or started since the previous delta, with all their fields. */
+  /** Processes listed for the first time, or whose registered name changed, with all their fields. */
   changed: ProcessInfo[];
+  /** Listed processes that changed since the previous delta: only the fields that change as they run. */
+  updated: ProcessUpdate[];
   /** Pids of processes that ended since the previous delta. */
   removed: number[];
   /**
@@ -161,6 +169,9 @@ const SAMPLE_BYTES = 2 + 4 + 4 + 8 * 8 + 8 + 4 + 4;
 const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
 /** Byte offsets of the fields inside a process record (see docs/protocol.md). */
 const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41 } as const;
+/** A delta's update record: a ProcessUpdate, 25 bytes against a full record's 43. */
+const UPDATE_BYTES = 4 + 1 + 4 + 8 + 4 + 4;
+const UPDATE = { pid: 0, status: 4, mailbox: 5, reductions: 9, memory: 17, waitSite: 21 } as const;
 
 export function encodeFrame(frame: Frame): ArrayBuffer {
   const w = new FrameWriter(256);
@@ -194,6 +205,7 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
     case "process-delta": {
       const e = new ProcessFrameEncoder(frame, frame.changed.length);
       for (const p of frame.changed) e.addInfo(p);
+      for (const p of frame.updated) e.update(p.pid, p.status, p.mailbox, p.reductions, p.memory, p.waitSite);
       return e.finish(frame.removed);
     }
     case "site-aggregates":
@@ -230,25 +242,28 @@ const STATUS_CODE: Record<ProcessStatus, number> = { runnable: 0, running: 1, wa
  * Writes a process page or delta record by record, straight from the runtime's own process
  * objects, without building a ProcessInfo per process. Records are fixed-size and index a string
  * table (function and registered names repeat a lot) that follows them, so the encoder learns the
- * strings as it goes; the record count is patched in at the end.
+ * strings as it goes; the record count is patched in at the end. A delta's update records go to a
+ * writer of their own and follow the full records.
  */
 export class ProcessFrameEncoder {
   private readonly w: FrameWriter;
+  private readonly u: FrameWriter | null;
   private readonly countAt: number;
-  private readonly isDelta: boolean;
   private readonly unlistedAt: number = 0;
   private readonly index = new Map<string, number>();
   private readonly strings: string[] = [];
   count = 0;
+  updateCount = 0;
   /** A delta's `unlisted`, which may be set until finish. */
   unlisted = 0;
 
   constructor(
     header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number; unlisted: number },
     expected = 64,
+    expectedUpdates = 64,
   ) {
     this.w = new FrameWriter(32 + expected * PROCESS_BYTES);
-    this.isDelta = header.type === "process-delta";
+    this.u = header.type === "process-delta" ? new FrameWriter(4 + expectedUpdates * UPDATE_BYTES) : null;
     if (header.type === "process-page") {
       writeHeader(this.w, FrameType.ProcessPage);
       this.w.u32(header.snapshot);
@@ -306,12 +321,31 @@ export class ProcessFrameEncoder {
     this.add(p.pid, p.status, p.scheduler, p.mailbox, p.reductions, p.memory, p.spawnSite, p.waitSite, p.fn, p.name, p.links, p.monitors);
   }
 
-  /** Ends the frame; a delta also lists the pids that ended. */
+  /** A delta's update record, for a process the viewer already has. */
+  update(pid: number, status: ProcessStatus, mailbox: number, reductions: number, memory: number, waitSite: number): void {
+    const u = this.u;
+    if (u === null) throw new Error("a keyframe page has no update records");
+    u.reserve(UPDATE_BYTES);
+    const v = u.view;
+    const o = u.offset;
+    v.setUint32(o + UPDATE.pid, pid, true);
+    v.setUint8(o + UPDATE.status, STATUS_CODE[status]);
+    v.setUint32(o + UPDATE.mailbox, mailbox, true);
+    v.setFloat64(o + UPDATE.reductions, reductions, true);
+    v.setUint32(o + UPDATE.memory, memory, true);
+    v.setUint32(o + UPDATE.waitSite, waitSite, true);
+    u.offset = o + UPDATE_BYTES;
+    this.updateCount++;
+  }
+
+  /** Ends the frame; a delta also carries its update records and the pids that ended. */
   finish(removed: readonly number[] = []): ArrayBuffer {
     const w = this.w;
     w.patchU32(this.countAt, this.count);
-    if (this.isDelta) {
+    if (this.u !== null) {
       w.patchU32(this.unlistedAt, this.unlisted);
+      w.u32(this.updateCount);
+      w.append(this.u);
       w.u32(removed.length);
       for (const pid of removed) w.u32(pid);
     }
@@ -391,6 +425,7 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
         seq: v.seq,
         unlisted: v.unlisted,
         changed: processes,
+        updated: Array.from({ length: v.updateCount }, (_, i) => v.updateInfo(i)),
         removed: Array.from({ length: v.removedCount }, (_, i) => v.removed(i)),
       };
     }
@@ -444,14 +479,17 @@ export class ProcessFrameView {
   /** Delta header (0 in a page). */
   readonly seq: number = 0;
   readonly unlisted: number = 0;
-  /** Number of process records. */
+  /** Number of full process records. */
   readonly count: number;
+  /** Number of a delta's update records (always 0 in a page); read with the update* accessors. */
+  readonly updateCount: number = 0;
   /** Number of removed pids (always 0 in a page). */
   readonly removedCount: number = 0;
   /** The frame's string table, which fn(i) and name(i) index. */
   readonly strings: string[];
   private readonly view: DataView;
   private readonly records: number;
+  private readonly updatesAt: number = 0;
   private readonly removedAt: number;
 
   /** Use readProcessFrame. */
@@ -484,6 +522,9 @@ export class ProcessFrameView {
     this.records = r.offset;
     r.offset += n * PROCESS_BYTES;
     if (this.type === "process-delta") {
+      this.updateCount = r.count("process update", UPDATE_BYTES);
+      this.updatesAt = r.offset;
+      r.offset += this.updateCount * UPDATE_BYTES;
       this.removedCount = r.count("removed pid", 4);
       this.removedAt = r.offset;
       r.offset += this.removedCount * 4;
@@ -504,6 +545,10 @@ export class ProcessFrameView {
       if (fn >= stringCount) throw new ProtocolError(`process ${i}'s function refers to string ${fn}, but the table has ${stringCount}`);
       const name = v.getUint32(o + RECORD.name, true);
       if (name >= stringCount) throw new ProtocolError(`process ${i}'s name refers to string ${name}, but the table has ${stringCount}`);
+    }
+    for (let i = 0, o = this.updatesAt; i < this.updateCount; i++, o += UPDATE_BYTES) {
+      const status = v.getUint8(o + UPDATE.status);
+      if (status >= PROCESS_STATUSES.length) throw new ProtocolError(`process update ${i} has unknown status ${status}`);
     }
   }
 
@@ -549,6 +594,38 @@ export class ProcessFrameView {
   monitors(i: number): number {
     return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.monitors, true);
   }
+  /** Update record i of a delta. */
+  updatePid(i: number): number {
+    return this.view.getUint32(this.updatesAt + i * UPDATE_BYTES + UPDATE.pid, true);
+  }
+  updateStatusCode(i: number): number {
+    return this.view.getUint8(this.updatesAt + i * UPDATE_BYTES + UPDATE.status);
+  }
+  updateMailbox(i: number): number {
+    return this.view.getUint32(this.updatesAt + i * UPDATE_BYTES + UPDATE.mailbox, true);
+  }
+  updateReductions(i: number): number {
+    return this.view.getFloat64(this.updatesAt + i * UPDATE_BYTES + UPDATE.reductions, true);
+  }
+  updateMemory(i: number): number {
+    return this.view.getUint32(this.updatesAt + i * UPDATE_BYTES + UPDATE.memory, true);
+  }
+  updateWaitSite(i: number): number {
+    return this.view.getUint32(this.updatesAt + i * UPDATE_BYTES + UPDATE.waitSite, true);
+  }
+
+  /** Update record i as a ProcessUpdate (allocates: for tests and the odd single record). */
+  updateInfo(i: number): ProcessUpdate {
+    return {
+      pid: this.updatePid(i),
+      status: PROCESS_STATUSES[this.updateStatusCode(i)]!,
+      mailbox: this.updateMailbox(i),
+      reductions: this.updateReductions(i),
+      memory: this.updateMemory(i),
+      waitSite: this.updateWaitSite(i),
+    };
+  }
+
   /** The i-th removed pid of a delta. */
   removed(i: number): number {
     return this.view.getUint32(this.removedAt + i * 4, true);

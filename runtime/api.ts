@@ -102,14 +102,14 @@ export function reply(from: From, value: unknown): void {
 export function register(name: string, pid: Pid): void {
   const p = local("register", pid);
   scheduler.registry.register(name, p);
-  scheduler.markChanged(p);
+  scheduler.markRenamed(p);
 }
 
 /** Frees a registered name. */
 export function unregister(name: string): void {
   const p = scheduler.registry.whereis(name);
   scheduler.registry.unregister(name);
-  if (p !== undefined) scheduler.markChanged(p);
+  if (p !== undefined) scheduler.markRenamed(p);
 }
 
 /** The pid registered under `name`, or undefined. */

@@ -74,6 +74,8 @@ export class Scheduler {
    */
   changed: Process[] | null = null;
   removed: number[] = [];
+  /** With telemetry on: listed processes whose registered name changed in the interval (a delta sends them whole). */
+  readonly renamed = new Set<Process>();
   /** With telemetry on: processes whose mailbox reached WATCH_MAILBOX, listed or not yet. */
   readonly watched = new Set<Process>();
   interval = 1;
@@ -85,6 +87,12 @@ export class Scheduler {
    */
   oldestUnlisted: Process | null = null;
   unlisted = 0;
+  /**
+   * The newest process in the latest keyframe. A keyframe goes to one viewer and lists nothing
+   * for the others, so unlisted processes stay unlisted; only their ends become news, for the
+   * viewer that holds them.
+   */
+  keyframedMaxId = 0;
   /** The id of the latest spawned process. */
   lastSpawnedId = 0;
   /** Processes whose events are recorded, and the bounded ring they go to. */
@@ -191,6 +199,12 @@ export class Scheduler {
     if (p.changedIn !== this.interval) this.firstChange(p);
   }
 
+  /** A registered name was taken or freed: a listed process goes whole into the next delta. */
+  markRenamed(p: Process): void {
+    this.markChanged(p);
+    if (this.changed !== null && p.id <= this.announcedMaxId) this.renamed.add(p);
+  }
+
   /** A process's first change in this interval: a listed one goes into the next delta. */
   private firstChange(p: Process): void {
     p.changedIn = this.interval;
@@ -238,9 +252,10 @@ export class Scheduler {
     if (this.changed !== null) {
       if (p.id <= this.announcedMaxId) this.removed.push(p.id);
       else {
-        // No viewer heard of it, so none needs to hear that it ended.
+        // No delta listed it, so only a viewer that got it in a keyframe needs to hear that it ended.
         this.unlisted--;
         if (this.oldestUnlisted === p) this.oldestUnlisted = p.prevLive;
+        if (p.id <= this.keyframedMaxId) this.removed.push(p.id);
       }
     }
     this.unlinkLive(p);

@@ -69,7 +69,10 @@ export class SchedulerTelemetry {
   start(intervalMs: number): void {
     const s = this.scheduler;
     s.changed ??= [];
-    // Processes from before telemetry started are unlisted like any new one.
+    // Processes from before telemetry started are unlisted like any new one (counted afresh, so
+    // that starting again does not count them twice).
+    s.oldestUnlisted = null;
+    s.unlisted = 0;
     for (let p = s.newestLive; p !== null && p.id > s.announcedMaxId; p = p.nextLive) {
       s.oldestUnlisted = p;
       s.unlisted++;
@@ -133,11 +136,15 @@ export class SchedulerTelemetry {
     s.removed = [];
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
     const limit = this.listLimit();
-    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, changed.length + Math.min(limit, s.unlisted));
+    const renamed = s.renamed;
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, renamed.size + Math.min(limit, s.unlisted), changed.length);
+    // Listed processes that changed: the fields that change as they run, or whole if renamed.
     for (const p of changed) {
       if (p.status === "exited") continue;
-      this.write(encoder, p);
+      if (renamed.size !== 0 && renamed.has(p)) this.write(encoder, p);
+      else encoder.update(p.id, p.status, p.mailboxLength, p.reductions, PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength, p.status === "waiting" ? p.waitSite : 0);
     }
+    renamed.clear();
     // New processes, oldest first, up to the limit; the rest wait for the next ticks.
     let p = s.oldestUnlisted;
     let listed = 0;
@@ -182,12 +189,10 @@ export class SchedulerTelemetry {
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
   keyframe(snapshot: number, pageSize: number): void {
     const s = this.scheduler;
-    // The keyframe shows every live process, so from now on their changes and ends are news; a
-    // new interval, so that a process already marked in this one (unlisted then) is marked again.
-    s.announcedMaxId = s.lastSpawnedId;
-    s.interval++;
-    s.oldestUnlisted = null;
-    s.unlisted = 0;
+    // The viewer that gets this keyframe holds every live process, so from now on their ends are
+    // news. Unlisted ones stay unlisted: the other viewers still need them listed, and the next
+    // deltas list them whole, as they are by then.
+    s.keyframedMaxId = s.lastSpawnedId;
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;

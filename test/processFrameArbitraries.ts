@@ -2,7 +2,7 @@
 // protocol tests and the in-place reader's tests.
 
 import fc from "fast-check";
-import { PROCESS_STATUSES, type Frame, type ProcessInfo } from "../protocol/index.js";
+import { PROCESS_STATUSES, type Frame, type ProcessInfo, type ProcessUpdate } from "../protocol/index.js";
 
 const u32 = fc.nat({ max: 2 ** 32 - 1 });
 const u16 = fc.nat({ max: 65535 });
@@ -27,12 +27,21 @@ export const processInfo: fc.Arbitrary<ProcessInfo> = fc.record(
   { noNullPrototype: true },
 );
 
+/** Any update record: the fields a delta says of a process the viewer already has. */
+export const processUpdate: fc.Arbitrary<ProcessUpdate> = fc.record(
+  { pid: u32, status: fc.constantFrom(...PROCESS_STATUSES), mailbox: u32, reductions: fc.double({ noNaN: true }), memory: u32, waitSite: u32 },
+  { noNullPrototype: true },
+);
+
 /** A keyframe page or a delta. */
 export const processFrame: fc.Arbitrary<Frame> = fc.oneof(
   fc
     .record({ snapshot: u32, page: fc.nat({ max: 3 }), processes: fc.array(processInfo, { maxLength: 30 }) }, { noNullPrototype: true })
     .map((p): Frame => ({ type: "process-page", snapshot: p.snapshot, page: p.page, pages: p.page + 1, total: p.processes.length, processes: p.processes })),
   fc
-    .record({ seq: u32, unlisted: u32, changed: fc.array(processInfo, { maxLength: 30 }), removed: fc.array(u32, { maxLength: 10 }) }, { noNullPrototype: true })
-    .map((d): Frame => ({ type: "process-delta", seq: d.seq, unlisted: d.unlisted, changed: d.changed, removed: d.removed })),
+    .record(
+      { seq: u32, unlisted: u32, changed: fc.array(processInfo, { maxLength: 30 }), updated: fc.array(processUpdate, { maxLength: 30 }), removed: fc.array(u32, { maxLength: 10 }) },
+      { noNullPrototype: true },
+    )
+    .map((d): Frame => ({ type: "process-delta", seq: d.seq, unlisted: d.unlisted, changed: d.changed, updated: d.updated, removed: d.removed })),
 );

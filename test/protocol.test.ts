@@ -62,7 +62,14 @@ const examples: Frame[] = [
     summary: { processes: 1000, runnable: 12, waiting: 980, queued: 77, mailboxHistogram: Array.from({ length: MAILBOX_BUCKETS }, (_, i) => i) },
   },
   { type: "process-page", snapshot: 3, page: 0, pages: 2, total: 3, processes: [proc(1), proc(5, { status: "running" })] },
-  { type: "process-delta", seq: 9, unlisted: 120000, changed: [proc(2, { status: "runnable", name: "ünïcode ✓" })], removed: [7, 8] },
+  {
+    type: "process-delta",
+    seq: 9,
+    unlisted: 120000,
+    changed: [proc(2, { status: "runnable", name: "ünïcode ✓" })],
+    updated: [{ pid: 1, status: "waiting", mailbox: 3, reductions: 2.5e9, memory: 572, waitSite: 4 }],
+    removed: [7, 8],
+  },
   { type: "site-aggregates", aggregates: [{ site: 1, live: 3, queued: 12, reductions: 4567, waiting: 2 }] },
   { type: "events", dropped: 4, events: [{ time: 1.5, kind: "send", pid: 1, other: 2, text: '["ping", <0.1.0>]' }] },
 ];

@@ -1,11 +1,12 @@
 // How a scheduler describes its processes to telemetry during a spawn storm: a bounded number of
 // new processes per delta, oldest first, with the rest counted. These tests guard the bug where
-// skynet ran 55–80% slower with a viewer attached, because every delta listed every new process.
+// skynet ran 55–80% slower with a viewer attached, because every delta listed every new process;
+// and what a delta says of a process a viewer already has: only the fields that change.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
-import { on, receive, send, spawn } from "../runtime/api.js";
+import { on, receive, register, send, spawn, unregister } from "../runtime/api.js";
 import type { Process } from "../runtime/process.js";
 import { scheduler } from "../runtime/scheduler.js";
 import { LIST_WHEN_BUSY, SchedulerTelemetry } from "../runtime/schedulerTelemetry.js";
@@ -17,6 +18,7 @@ function* idle() {
 
 const pidsOf = (f: ProcessFrameView) => Array.from({ length: f.count }, (_, i) => f.pid(i));
 const removedOf = (f: ProcessFrameView) => Array.from({ length: f.removedCount }, (_, i) => f.removed(i));
+const updatedOf = (f: ProcessFrameView) => Array.from({ length: f.updateCount }, (_, i) => f.updateInfo(i));
 
 test("a spawn storm is listed oldest first, a bounded number per delta, and every live process once", async () => {
   const deltas: ProcessFrameView[] = [];
@@ -97,6 +99,66 @@ test("a process that changed while unlisted and then came in a keyframe is in th
     send(newest, "second, after the keyframe");
     telemetry.tick();
     assert.ok(pidsOf(deltas.at(-1)!).includes(newest.id), "its second message is news");
+    for (const p of pids) scheduler.kill(p);
+  });
+});
+
+test("a listed process that changes comes as an update record, and whole when its registered name changes", async () => {
+  const deltas: ProcessFrameView[] = [];
+  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
+    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
+  });
+  await runProcess(function* () {
+    telemetry.start(60_000);
+    const [a, b] = [spawn(idle) as Process, spawn(idle) as Process];
+    while (scheduler.runQueue.length > 0) yield* yieldSlice();
+    telemetry.tick();
+    assert.ok(pidsOf(deltas.at(-1)!).includes(a.id) && pidsOf(deltas.at(-1)!).includes(b.id), "both are listed");
+
+    send(a, "nobody matches this");
+    telemetry.tick();
+    const update = updatedOf(deltas.at(-1)!).find((u) => u.pid === a.id);
+    assert.deepEqual(update && { status: update.status, mailbox: update.mailbox }, { status: "runnable", mailbox: 1 });
+    assert.ok(!pidsOf(deltas.at(-1)!).includes(a.id), "a changed process is not sent whole");
+
+    // Sent whole when named, so that a viewer learns the name; the same for the name's release.
+    register("worker", b);
+    telemetry.tick();
+    const whole = deltas.at(-1)!;
+    const i = pidsOf(whole).indexOf(b.id);
+    assert.ok(i >= 0, "a renamed process is sent whole");
+    assert.equal(whole.strings[whole.name(i)], "worker");
+    assert.ok(!updatedOf(whole).some((u) => u.pid === b.id));
+    unregister("worker");
+    telemetry.tick();
+    const released = deltas.at(-1)!;
+    assert.equal(released.strings[released.name(pidsOf(released).indexOf(b.id))], "");
+    scheduler.kill(a);
+    scheduler.kill(b);
+  });
+});
+
+test("a keyframe for one viewer leaves the listing of unlisted processes to the deltas, and their ends are news", async () => {
+  const deltas: ProcessFrameView[] = [];
+  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
+    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
+  });
+  await runProcess(function* () {
+    telemetry.start(60_000);
+    const pids: Process[] = [];
+    for (let i = 0; i < LIST_WHEN_BUSY + 10; i++) pids.push(spawn(idle) as Process);
+    telemetry.tick();
+    const unlisted = deltas.at(-1)!.unlisted;
+    assert.ok(unlisted > 0);
+    // A second viewer connects: its keyframe holds every process, the first viewer's table does not.
+    telemetry.keyframe(1, 100_000);
+    const ended = pids.at(-1)!;
+    scheduler.kill(ended);
+    telemetry.tick();
+    const next = deltas.at(-1)!;
+    assert.deepEqual(removedOf(next), [ended.id], "the viewer with the keyframe hears that it ended");
+    assert.equal(next.count, unlisted - 1, "the other viewer still gets the rest listed");
+    assert.equal(next.unlisted, 0);
     for (const p of pids) scheduler.kill(p);
   });
 });

@@ -10,8 +10,11 @@ export type Received = Frame | ControlMessage;
 
 export const isSample = (m: Received): m is SchedulerSamplesFrame => m.type === "schedulers";
 
-/** The process records a keyframe page or a delta carries (none for other messages). */
-export const processesOf = (m: Received): ProcessInfo[] => (m.type === "process-page" ? m.processes : m.type === "process-delta" ? m.changed : []);
+/** Each delta's processes, whole: its update records completed from what the client knew before. */
+const wholeProcesses = new WeakMap<Received, ProcessInfo[]>();
+
+/** The processes a keyframe page or a delta tells of, with all their fields (none for other messages). */
+export const processesOf = (m: Received): ProcessInfo[] => (m.type === "process-page" ? m.processes : (wholeProcesses.get(m) ?? []));
 
 export interface RunningRuntime {
   child: ChildProcess;
@@ -55,6 +58,8 @@ export async function startRuntime(file: string, extra: string[] = []): Promise<
 
 export class TestClient {
   readonly received: Received[] = [];
+  /** The process table, kept as a viewer keeps it (docs/protocol.md, section 5). */
+  readonly processes = new Map<number, ProcessInfo>();
   private waiters: (() => void)[] = [];
   private nextId = 1;
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -62,10 +67,30 @@ export class TestClient {
   constructor(readonly ws: WebSocket) {
     ws.on("message", (data, isBinary) => {
       const message: Received = isBinary ? decodeFrame(data as Buffer) : (JSON.parse(data.toString()) as ControlMessage);
+      this.keepTable(message);
       this.received.push(message);
       for (const w of this.waiters) w();
     });
     this.closed = new Promise((resolve) => ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  private keepTable(m: Received): void {
+    if (m.type === "process-page") {
+      if (m.page === 0) this.processes.clear();
+      for (const p of m.processes) this.processes.set(p.pid, p);
+    } else if (m.type === "process-delta") {
+      const whole = [...m.changed];
+      for (const p of m.changed) this.processes.set(p.pid, p);
+      for (const u of m.updated) {
+        const known = this.processes.get(u.pid);
+        if (known === undefined) continue;
+        const p = { ...known, ...u };
+        this.processes.set(u.pid, p);
+        whole.push(p);
+      }
+      for (const pid of m.removed) this.processes.delete(pid);
+      wholeProcesses.set(m, whole);
+    }
   }
 
   static async connect(runtime: RunningRuntime, query = "", headers: Record<string, string> = {}): Promise<TestClient> {

@@ -28,7 +28,7 @@ export function* main() {
   const runtime = await startRuntime(file);
   try {
     const client = await TestClient.connect(runtime);
-    await client.waitFor((m) => m.type === "process-delta" && m.changed.length > 20_000, "big deltas");
+    await client.waitFor((m) => m.type === "process-delta" && m.changed.length + m.updated.length > 20_000, "big deltas");
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
     await new Promise((r) => setTimeout(r, 4000));
@@ -108,7 +108,7 @@ export function* main() {
     socket.resume();
     await client.waitFor((m) => m.type === "process-page" && m.page === m.pages - 1 && m.total > 300_000, "the whole keyframe", 30_000);
     const at = client.received.length;
-    await client.waitFor((m) => m.type === "process-delta" && client.received.indexOf(m) >= at && m.changed.length > 0, "deltas after the keyframe", 15_000);
+    await client.waitFor((m) => m.type === "process-delta" && client.received.indexOf(m) >= at && m.changed.length + m.updated.length > 0, "deltas after the keyframe", 15_000);
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(client.received.filter((m) => m.type === "lagging").length, 0, "the client was told it lagged");
     assert.equal(new Set(client.received.filter((m) => m.type === "process-page").map((m) => m.type === "process-page" && m.snapshot)).size, 1);

@@ -26,7 +26,7 @@ export class ProcessFeed {
   /** Queues a frame that arrived at `at` (performance.now()); rates are computed from that time. */
   push(frame: ProcessFrameView, at: number): void {
     this.queue.push({ frame, at });
-    this.waitingRecords += frame.count;
+    this.waitingRecords += frame.count + frame.updateCount;
     if (this.job === null) {
       const draining = (this.draining = this.drain());
       this.job = new SlicedJob(draining, () => (this.job = null));
@@ -54,11 +54,12 @@ export class ProcessFeed {
   private *drain(): Generator<void, void, void> {
     for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
       const { frame, at } = next;
-      this.waitingRecords -= frame.count;
+      const entries = frame.count + frame.updateCount;
+      this.waitingRecords -= entries;
       this.store.begin(frame);
       for (let i = 0; ; i += RECORDS_STEP) {
-        const last = i + RECORDS_STEP >= frame.count;
-        this.store.applyRecords(frame, i, last ? frame.count : i + RECORDS_STEP, at);
+        const last = i + RECORDS_STEP >= entries;
+        this.store.apply(frame, i, last ? entries : i + RECORDS_STEP, at);
         // The last records and the end in one slice: a frame drawn between them would show the
         // keyframe's full count with an order that is not rebuilt for it yet.
         if (last) break;

@@ -110,8 +110,8 @@ export class ProcessStore {
 
   /**
    * Starts applying a keyframe page or a delta, read in place (no ProcessInfo per record); its
-   * records follow in ranges (applyRecords), then end(). Pages of one keyframe come in order; the
-   * first one makes room for the whole keyframe at once.
+   * records follow in ranges (apply), then end(). Pages of one keyframe come in order; the first
+   * one makes room for the whole keyframe at once.
    */
   begin(frame: ProcessFrameView): void {
     // The frame's string table, interned once per frame rather than once per record.
@@ -125,23 +125,29 @@ export class ProcessStore {
       this.reserve(frame.total);
       this.unlisted = 0;
     } else {
-      this.ran.reset(frame.count);
+      this.ran.reset(frame.count + frame.updateCount);
     }
   }
 
   /**
-   * Inserts or overwrites records [from, to) of the frame begun last. The processes of a delta
-   * that ran (their reductions grew) are added to `ran` for the schedulers' timeline.
+   * Applies entries [from, to) of the frame begun last: its full records (0 to count - 1), then a
+   * delta's update records. The processes of a delta that ran (their reductions grew) are added to
+   * `ran` for the schedulers' timeline.
    */
-  applyRecords(f: ProcessFrameView, from: number, to: number, now: number): void {
+  apply(f: ProcessFrameView, from: number, to: number, now: number): void {
+    if (from < f.count) this.applyRecords(f, from, Math.min(to, f.count), now);
+    if (to > f.count) this.applyUpdates(f, Math.max(from, f.count) - f.count, to - f.count, now);
+  }
+
+  /** Inserts or overwrites full records [from, to). */
+  private applyRecords(f: ProcessFrameView, from: number, to: number, now: number): void {
     const ids = this.frameStrings;
     const delta = f.type === "process-delta";
-    const ran = this.ran;
-    const interval = this.intervalMs;
     const generation = this.generation;
     for (let i = from; i < to; i++) {
       const pid = f.pid(i);
       const reductions = f.reductions(i);
+      const scheduler = f.scheduler(i);
       let slot = this.slotOf(pid);
       if (slot < 0 || this.status[slot] === FREE) {
         slot = this.allocate(pid);
@@ -154,18 +160,10 @@ export class ProcessStore {
         this.live++;
         this.reductions[slot] = reductions;
       } else {
-        const dr = reductions - this.reductions[slot]!;
-        if (dr > 0) {
-          // Over at least one interval: the time since the previous change, if it was recent.
-          const dt = now - this.changedAt[slot]!;
-          this.rateValue[slot] = (dr * 1000) / Math.max(interval, Math.min(dt, interval * 2.5));
-          this.changedAt[slot] = now;
-          if (delta) ran.add(pid, f.scheduler(i), dr);
-        }
-        this.reductions[slot] = reductions;
+        this.ranFor(slot, pid, scheduler, reductions, now, delta);
       }
       this.status[slot] = f.statusCode(i);
-      this.scheduler[slot] = f.scheduler(i);
+      this.scheduler[slot] = scheduler;
       this.mailbox[slot] = f.mailbox(i);
       this.memory[slot] = f.memory(i);
       this.spawnSite[slot] = f.spawnSite(i);
@@ -176,6 +174,46 @@ export class ProcessStore {
       this.monitors[slot] = f.monitors(i);
       this.seen[slot] = generation;
     }
+  }
+
+  /**
+   * Applies a delta's update records [from, to) to processes the store holds. The runtime only
+   * updates processes a delta or this viewer's keyframe listed; one the store does not hold (it
+   * was cleared for a new run meanwhile) waits for a keyframe.
+   */
+  private applyUpdates(f: ProcessFrameView, from: number, to: number, now: number): void {
+    for (let i = from; i < to; i++) {
+      const pid = f.updatePid(i);
+      const slot = this.slotOf(pid);
+      if (slot < 0) continue;
+      const status = this.status[slot]!;
+      if (status === FREE) continue;
+      const reductions = f.updateReductions(i);
+      if (status === EXITED) {
+        this.live++;
+        this.reductions[slot] = reductions;
+      } else {
+        this.ranFor(slot, pid, this.scheduler[slot]!, reductions, now, true);
+      }
+      this.status[slot] = f.updateStatusCode(i);
+      this.mailbox[slot] = f.updateMailbox(i);
+      this.memory[slot] = f.updateMemory(i);
+      this.waitSite[slot] = f.updateWaitSite(i);
+    }
+  }
+
+  /** A live process's new reduction count: its rate over at least one interval, and whether it ran. */
+  private ranFor(slot: number, pid: number, scheduler: number, reductions: number, now: number, delta: boolean): void {
+    const interval = this.intervalMs;
+    const dr = reductions - this.reductions[slot]!;
+    if (dr > 0) {
+      // Over at least one interval: the time since the previous change, if it was recent.
+      const dt = now - this.changedAt[slot]!;
+      this.rateValue[slot] = (dr * 1000) / Math.max(interval, Math.min(dt, interval * 2.5));
+      this.changedAt[slot] = now;
+      if (delta) this.ran.add(pid, scheduler, dr);
+    }
+    this.reductions[slot] = reductions;
   }
 
   /**

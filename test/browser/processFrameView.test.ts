@@ -22,6 +22,7 @@ test("a process frame read in place holds every field that was encoded", () => {
       } else if (frame.type === "process-delta") {
         assert.deepEqual({ seq: view.seq, unlisted: view.unlisted }, { seq: frame.seq, unlisted: frame.unlisted });
         assert.deepEqual(records, frame.changed);
+        assert.deepEqual(Array.from({ length: view.updateCount }, (_, i) => view.updateInfo(i)), frame.updated);
         assert.deepEqual(Array.from({ length: view.removedCount }, (_, i) => view.removed(i)), frame.removed);
       }
     }),
