@@ -17,6 +17,17 @@ import { Pid, Ref } from "./terms.js";
 import { getHeapStatistics } from "node:v8";
 import { Counter } from "./schedulerCounters.js";
 
+/**
+ * An empty list whose elements are already of the kind that holds objects. An empty array literal
+ * holds small integers until its first push, and that change, in the middle of a run, deoptimizes
+ * the delivery path that pushes.
+ */
+function listOfProcesses(): Process[] {
+  const list: (Process | null)[] = [null];
+  list.length = 0;
+  return list as Process[];
+}
+
 /** A bottleneck check looks at this many queued messages at most. */
 const CALL_SCAN_LIMIT = 1000;
 
@@ -55,7 +66,7 @@ export class SchedulerTelemetry {
   private eventsDroppedSent = -1;
   private intervalMs = 250;
   /** The emptied list of changed processes that the next tick hands to the scheduler. */
-  private spareChanged: Process[] = [];
+  private spareChanged = listOfProcesses();
   /** The scheduler's busy milliseconds at the previous tick, for its utilization in between. */
   private busyMsAtTick = 0;
 
@@ -68,7 +79,8 @@ export class SchedulerTelemetry {
 
   start(intervalMs: number): void {
     const s = this.scheduler;
-    s.changed ??= [];
+    s.changed ??= listOfProcesses();
+    this.writeTickFields();
     // Processes from before telemetry started are unlisted like any new one (counted afresh, so
     // that starting again does not count them twice).
     s.oldestUnlisted = null;
@@ -78,6 +90,33 @@ export class SchedulerTelemetry {
       s.unlisted++;
     }
     this.setInterval(intervalMs);
+    // A first tick now, before the program runs: see writeTickFields. The objects a tick builds
+    // generalize maps the first time too, and that deoptimized the program's hot code as well.
+    this.tick();
+  }
+
+  /**
+   * Writes every scheduler field that ticks and keyframes write, once, before the program's code
+   * is optimized. V8 compiles a field that nothing wrote since its object was built as a constant,
+   * so the first tick used to deoptimize every hot path that reads one (delivery, slices, spawn,
+   * exit) in the middle of a run, which then ran in the interpreter until it was compiled again
+   * (`node --trace-deopt`: "marking dependent code ... code dependencies" at the first tick).
+   */
+  private writeTickFields(): void {
+    const s = this.scheduler;
+    s.interval++;
+    s.removed = [];
+    for (const key of ["announcedMaxId", "keyframedMaxId", "unlisted"] as const) {
+      const value = s[key];
+      s[key] = value + 1;
+      s[key] = value;
+    }
+    const oldest = s.oldestUnlisted;
+    s.oldestUnlisted = s.newestLive;
+    s.oldestUnlisted = oldest;
+    const changed = s.changed!;
+    s.changed = this.spareChanged;
+    s.changed = changed;
   }
 
   setInterval(ms: number): void {
