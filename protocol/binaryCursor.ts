@@ -81,6 +81,11 @@ export class FrameWriter {
     this.offset += data.length;
   }
 
+  /** Starts over, keeping the buffer: a writer reused for every frame touches no fresh memory. */
+  reset(): void {
+    this.offset = 0;
+  }
+
   /** Appends what another writer wrote. */
   append(other: FrameWriter): void {
     this.ensure(other.offset);

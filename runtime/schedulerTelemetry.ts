@@ -5,7 +5,7 @@
 
 import { inspect as inspectValue } from "node:util";
 import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
-import { encodeFrame, ProcessFrameEncoder, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
+import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
 import { Guard, _ } from "./pattern.js";
 import { After, On, type Clause } from "./receive.js";
@@ -67,6 +67,8 @@ export class SchedulerTelemetry {
   private intervalMs = 250;
   /** The emptied list of changed processes that the next tick hands to the scheduler. */
   private spareChanged = listOfProcesses();
+  /** The buffers every delta and keyframe page is encoded in before its copy is posted. */
+  private readonly scratch = new EncoderScratch();
   /** The scheduler's busy milliseconds at the previous tick, for its utilization in between. */
   private busyMsAtTick = 0;
 
@@ -176,7 +178,7 @@ export class SchedulerTelemetry {
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
     const limit = this.listLimit();
     const renamed = s.renamed;
-    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, renamed.size + Math.min(limit, s.unlisted), changed.length);
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, { scratch: this.scratch });
     // Listed processes that changed: the fields that change as they run, or whole if renamed.
     for (const p of changed) {
       if (p.status === "exited") continue;
@@ -235,13 +237,13 @@ export class SchedulerTelemetry {
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;
-    let encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page, pages, total }, Math.min(pageSize, total));
+    let encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page, pages, total }, { scratch: this.scratch });
     for (let p = s.newestLive; p !== null; p = p.nextLive) {
       this.write(encoder, p);
       if (encoder.count === pageSize && page < pages - 1) {
         const frame = encoder.finish();
         this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
-        encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page: ++page, pages, total }, pageSize);
+        encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page: ++page, pages, total }, { scratch: this.scratch });
       }
     }
     const frame = encoder.finish();

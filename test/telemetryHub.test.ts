@@ -24,7 +24,7 @@ class FakeConnection implements ClientConnection {
 }
 
 function page(snapshot: number, index: number, pages: number, records: number): ArrayBuffer {
-  const e = new ProcessFrameEncoder({ type: "process-page", snapshot, page: index, pages, total: pages * records }, records);
+  const e = new ProcessFrameEncoder({ type: "process-page", snapshot, page: index, pages, total: pages * records }, { records });
   for (let i = 0; i < records; i++) e.add(index * records + i + 1, "waiting", 1, 0, 0, 380, 0, 0, "idle", "", 0, 0);
   return e.finish();
 }
