@@ -87,12 +87,6 @@ export class Scheduler {
    */
   oldestUnlisted: Process | null = null;
   unlisted = 0;
-  /**
-   * The newest process in the latest keyframe. A keyframe goes to one viewer and lists nothing
-   * for the others, so unlisted processes stay unlisted; only their ends become news, for the
-   * viewer that holds them.
-   */
-  keyframedMaxId = 0;
   /** The id of the latest spawned process. */
   lastSpawnedId = 0;
   /** Processes whose events are recorded, and the bounded ring they go to. */
@@ -252,10 +246,9 @@ export class Scheduler {
     if (this.changed !== null) {
       if (p.id <= this.announcedMaxId) this.removed.push(p.id);
       else {
-        // No delta listed it, so only a viewer that got it in a keyframe needs to hear that it ended.
+        // No viewer heard of it, so none needs to hear that it ended.
         this.unlisted--;
         if (this.oldestUnlisted === p) this.oldestUnlisted = p.prevLive;
-        if (p.id <= this.keyframedMaxId) this.removed.push(p.id);
       }
     }
     this.unlinkLive(p);

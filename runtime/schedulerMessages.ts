@@ -25,6 +25,18 @@ export interface SchedulerConfig {
   telemetryIntervalMs: number;
 }
 
+/**
+ * One page of a keyframe. `listsNew` says the keyframe lists processes that no delta has listed:
+ * from now on deltas take them as listed, so every viewer needs this keyframe, not only the one
+ * that asked for it.
+ */
+export interface KeyframePage {
+  type: "keyframe-page";
+  snapshot: number;
+  frame: ArrayBuffer;
+  listsNew: boolean;
+}
+
 export type FromScheduler =
   | { type: "load-error"; message: string }
   | { type: "main-exited"; crashed: boolean }
@@ -32,7 +44,7 @@ export type FromScheduler =
   | { type: "overran"; pid: string; site: string; slice: number }
   | { type: "non-preemptible"; pid: string; site: string; ms: number }
   | TelemetryTick
-  | { type: "keyframe-page"; snapshot: number; frame: ArrayBuffer }
+  | KeyframePage
   | { type: "response"; id: number; ok: true; result: unknown }
   | { type: "response"; id: number; ok: false; error: string };
 

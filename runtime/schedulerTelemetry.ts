@@ -13,6 +13,7 @@ import { copyTerm } from "./copy.js";
 import type { Process } from "./process.js";
 import { serverStates } from "./server.js";
 import { WATCH_MAILBOX, type Scheduler } from "./scheduler.js";
+import type { KeyframePage } from "./schedulerMessages.js";
 import { Pid, Ref } from "./terms.js";
 import { getHeapStatistics } from "node:v8";
 import { Counter } from "./schedulerCounters.js";
@@ -76,7 +77,7 @@ export class SchedulerTelemetry {
     private readonly scheduler: Scheduler,
     /** `file:line` of each site id, index 0 for unknown. */
     private readonly siteNames: string[],
-    private readonly post: (message: TelemetryTick | { type: "keyframe-page"; snapshot: number; frame: ArrayBuffer }, transfer: ArrayBuffer[]) => void,
+    private readonly post: (message: TelemetryTick | KeyframePage, transfer: ArrayBuffer[]) => void,
   ) {}
 
   start(intervalMs: number): void {
@@ -108,7 +109,7 @@ export class SchedulerTelemetry {
     const s = this.scheduler;
     s.interval++;
     s.removed = [];
-    for (const key of ["announcedMaxId", "keyframedMaxId", "unlisted"] as const) {
+    for (const key of ["announcedMaxId", "unlisted"] as const) {
       const value = s[key];
       s[key] = value + 1;
       s[key] = value;
@@ -230,10 +231,14 @@ export class SchedulerTelemetry {
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
   keyframe(snapshot: number, pageSize: number): void {
     const s = this.scheduler;
-    // The viewer that gets this keyframe holds every live process, so from now on their ends are
-    // news. Unlisted ones stay unlisted: the other viewers still need them listed, and the next
-    // deltas list them whole, as they are by then.
-    s.keyframedMaxId = s.lastSpawnedId;
+    // The keyframe shows every live process, so from now on their changes and ends are news; a
+    // new interval, so that a process already marked in this one (unlisted then) is marked again.
+    // Processes no delta listed are listed by this keyframe alone: the hub sends it to every viewer.
+    const listsNew = s.unlisted > 0;
+    s.announcedMaxId = s.lastSpawnedId;
+    s.interval++;
+    s.oldestUnlisted = null;
+    s.unlisted = 0;
     const total = s.liveCount;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     let page = 0;
@@ -242,12 +247,12 @@ export class SchedulerTelemetry {
       this.write(encoder, p);
       if (encoder.count === pageSize && page < pages - 1) {
         const frame = encoder.finish();
-        this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
+        this.post({ type: "keyframe-page", snapshot, frame, listsNew }, [frame]);
         encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page: ++page, pages, total }, { scratch: this.scratch });
       }
     }
     const frame = encoder.finish();
-    this.post({ type: "keyframe-page", snapshot, frame }, [frame]);
+    this.post({ type: "keyframe-page", snapshot, frame, listsNew }, [frame]);
   }
 
   /**

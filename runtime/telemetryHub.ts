@@ -104,6 +104,12 @@ export class TelemetryHub {
         break;
       }
       case "keyframe-page":
+        // A keyframe that lists processes no delta listed is every viewer's: deltas take them as
+        // known from now on. The others start over from its first page, their deltas held back
+        // until its last, like the viewer that asked.
+        if (message.listsNew && isFirstPage(message.frame)) {
+          for (const client of this.clients) if (client.channels.has("processes")) client.snapshot = message.snapshot;
+        }
         for (const client of this.clients) {
           if (client.snapshot !== message.snapshot) continue;
           if (client.channels.has("processes")) {

@@ -1,7 +1,8 @@
 // The hub's flow control, driven by hand: a fake connection whose unsent bytes the test sets, and
 // frames fed as a scheduler thread would post them. Guards the bug where a browser still applying
 // a 43 MB keyframe of a million processes was declared behind by the deltas queued after it, and
-// was sent a second keyframe instead of the deltas.
+// was sent a second keyframe instead of the deltas; and the bug where a second viewer's keyframe
+// made the first one miss the processes that only that keyframe listed.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -58,7 +59,7 @@ test("deltas queued behind a big keyframe that is still being read do not make i
   const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
   // A 20 MB keyframe (several pages), none of it read yet.
   const pages = 5;
-  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, i, pages, 100_000) });
+  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, i, pages, 100_000), listsNew: false });
   assert.ok(client.bufferedAmount > 20e6);
   // 12 MB of deltas pile up behind it, more than the 8 MB mark but less than the keyframe.
   for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
@@ -73,12 +74,34 @@ test("deltas queued behind a big keyframe that is still being read do not make i
 
 test("a client whose backlog outgrows its keyframe is behind: frames are dropped, then a fresh keyframe follows", () => {
   const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
-  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 1, 10) });
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 1, 10), listsNew: false });
   for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
   assert.ok(megabyteDeltasSent() < 12, "some deltas were dropped");
   client.bufferedAmount = 0;
   h.sample();
   assert.equal(client.texts("lagging").length, 1);
   assert.equal(keyframes(), 2);
+  h.stop();
+});
+
+test("a keyframe that lists processes no delta listed goes to every viewer, each holding its deltas until its last page", () => {
+  const { h, client: first, snapshot: firstSnapshot } = connected();
+  h.fromScheduler({ type: "keyframe-page", snapshot: firstSnapshot, frame: page(firstSnapshot, 0, 1, 10), listsNew: false });
+  const second = new FakeConnection();
+  h.connect(second, ["processes"]);
+  const snapshot = firstSnapshot + 1;
+  const pagesOf = (c: FakeConnection) => c.sent.filter((d): d is ArrayBuffer => d instanceof ArrayBuffer && d.byteLength > 100).length;
+  const before = pagesOf(first);
+  // The second viewer's keyframe, made during a spawn storm: it lists processes no delta did.
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 2, 10), listsNew: true });
+  h.fromScheduler(telemetry(50));
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 1, 2, 10), listsNew: true });
+  assert.equal(pagesOf(first) - before, 2, "the first viewer got the whole keyframe too");
+  assert.equal(pagesOf(second), 2);
+  const small = (c: FakeConnection) => c.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 50).length;
+  assert.equal(small(first), 0, "its delta waited for the keyframe's last page");
+  h.fromScheduler(telemetry(50));
+  assert.equal(small(first), 1);
+  assert.equal(small(second), 1);
   h.stop();
 });
