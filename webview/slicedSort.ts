@@ -3,8 +3,8 @@
 
 const RADIX_BITS = 11;
 const RADIX = 1 << RADIX_BITS;
-/** Elements per step between yields in the radix passes. */
-const RADIX_STEP = 1 << 15;
+/** Elements per step between yields in the radix passes (see SCAN_STEP in processIndex.ts). */
+const RADIX_STEP = 1 << 13;
 
 /**
  * Sorts slots[0..n) by keys[0..n) ascending, stably (equal keys keep their order), with an LSD radix
