@@ -12,6 +12,12 @@ import { chromium } from "playwright-core";
 import { machineTicks, TICKS_PER_SECOND, treeTicks, waitForQuiet } from "./machineLoad.mjs";
 
 const SECONDS = Number(process.env.RENDER_BENCH_SECONDS ?? 6);
+// The target: no frame over 50 ms. Frame times come from requestAnimationFrame, whose timestamps
+// are vsync-aligned: a frame of three 16.7 ms intervals reads anywhere from 49.9 to 50.1 ms, and it
+// is a 50 ms frame, not one over 50 ms. A frame counts as over once it exceeds 50 ms by more
+// than that jitter: in practice, four intervals (66.7 ms) or more.
+const TARGET_MS = 50;
+const VSYNC_JITTER_MS = 1;
 // RENDER_BENCH_PROFILE=1: a CPU profile per scenario (and of the load) in test-results/profiles/,
 // and a summary of what ran in the long tasks. Build with BEAMLINE_WEBVIEW_MINIFY=0 for names.
 const PROFILE = process.env.RENDER_BENCH_PROFILE === "1";
@@ -235,7 +241,7 @@ async function measure(page, name, during) {
     "p50 ms": q(0.5).toFixed(1),
     "p95 ms": q(0.95).toFixed(1),
     "max ms": (frames.at(-1) ?? 0).toFixed(1),
-    "frames > 50 ms": frames.filter((f) => f > 50).length,
+    "frames > 50 ms": frames.filter((f) => f > TARGET_MS + VSYNC_JITTER_MS).length,
     "long tasks": r.longTasks.length,
     "longest task ms": Math.max(0, ...r.longTasks).toFixed(0),
     "runtime cores": cores.runtime.toFixed(2),
