@@ -4,7 +4,6 @@
 
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import { loadProgram, LoadError } from "./loader.js";
@@ -92,11 +91,6 @@ export async function run(options: RunOptions): Promise<number> {
     startedAt,
     telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
   };
-  // Every function gets its type feedback from its first call, not from its eighth. A path the
-  // program takes only now and then (a process's first change in a telemetry interval) otherwise
-  // has none when the hot code around it is optimized, and its first use deoptimizes that code in
-  // the middle of the run (`node --trace-deopt`: "Insufficient type feedback").
-  setFlagsFromString("--no-lazy-feedback-allocation");
   worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
   const thread = worker;
 

@@ -10,7 +10,7 @@ import { render } from "./eventRing.js";
 import { Guard, _ } from "./pattern.js";
 import { After, On, type Clause } from "./receive.js";
 import { copyTerm } from "./copy.js";
-import type { Process } from "./process.js";
+import { Process } from "./process.js";
 import { serverStates } from "./server.js";
 import { WATCH_MAILBOX, type Scheduler } from "./scheduler.js";
 import type { KeyframePage } from "./schedulerMessages.js";
@@ -28,6 +28,12 @@ function listOfProcesses(): Process[] {
   list.length = 0;
   return list as Process[];
 }
+
+/** Calls that make sure V8 has allocated a function's feedback vector and filled it. */
+const FEEDBACK_CALLS = 32;
+
+/** The probe's function; it never runs. */
+function* probeBody(): Generator<never, void, unknown> {}
 
 /** A bottleneck check looks at this many queued messages at most. */
 const CALL_SCAN_LIMIT = 1000;
@@ -103,7 +109,8 @@ export class SchedulerTelemetry {
    * is optimized. V8 compiles a field that nothing wrote since its object was built as a constant,
    * so the first tick used to deoptimize every hot path that reads one (delivery, slices, spawn,
    * exit) in the middle of a run, which then ran in the interpreter until it was compiled again
-   * (`node --trace-deopt`: "marking dependent code ... code dependencies" at the first tick).
+   * (`node --trace-deopt`: "marking dependent code ... code dependencies" at the first tick, and
+   * "Insufficient type feedback" for the branch below).
    */
   private writeTickFields(): void {
     const s = this.scheduler;
@@ -120,6 +127,16 @@ export class SchedulerTelemetry {
     const changed = s.changed!;
     s.changed = this.spareChanged;
     s.changed = changed;
+    // A process's first change in an interval takes a branch that, in a program of a few
+    // processes, runs only for the first ones, before V8 has a feedback vector for it (it makes
+    // one after several calls); the optimized code then has none for that branch and deoptimizes
+    // at the first interval change. A probe process takes it now, often enough.
+    const probe = new Process(0, probeBody, []);
+    for (let i = 0; i < FEEDBACK_CALLS; i++) {
+      probe.changedIn = 0;
+      s.markChanged(probe);
+    }
+    changed.length = 0;
   }
 
   setInterval(ms: number): void {
