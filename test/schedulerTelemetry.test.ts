@@ -20,11 +20,22 @@ const pidsOf = (f: ProcessFrameView) => Array.from({ length: f.count }, (_, i) =
 const removedOf = (f: ProcessFrameView) => Array.from({ length: f.removedCount }, (_, i) => f.removed(i));
 const updatedOf = (f: ProcessFrameView) => Array.from({ length: f.updateCount }, (_, i) => f.updateInfo(i));
 
-test("a spawn storm is listed oldest first, a bounded number per delta, and every live process once", async () => {
+/** Telemetry for the test's scheduler, keeping what it posts: deltas, long-mailbox watches and keyframe pages. */
+function recorded() {
   const deltas: ProcessFrameView[] = [];
+  const watches: number[][] = [];
+  const pages: { listsNew: boolean }[] = [];
   const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
-    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
+    if (message.type === "telemetry") {
+      deltas.push(readProcessFrame(message.delta)!);
+      watches.push(message.watch.map((w) => w.pid));
+    } else pages.push(message);
   });
+  return { telemetry, deltas, watches, pages };
+}
+
+test("a spawn storm is listed oldest first, a bounded number per delta, and every live process once", async () => {
+  const { telemetry, deltas } = recorded();
   const storm = 2 * LIST_WHEN_BUSY + 500;
   await runProcess(function* () {
     // Ticks are called by hand; the interval only matters for the utilization. Starting ticks
@@ -66,10 +77,7 @@ test("a spawn storm is listed oldest first, a bounded number per delta, and ever
 });
 
 test("a long mailbox is watched for warnings even while its process is not listed yet", async () => {
-  const watches: number[][] = [];
-  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
-    if (message.type === "telemetry") watches.push(message.watch.map((w) => w.pid));
-  });
+  const { telemetry, watches } = recorded();
   await runProcess(function* () {
     telemetry.start(60_000);
     const pids: Process[] = [];
@@ -84,10 +92,7 @@ test("a long mailbox is watched for warnings even while its process is not liste
 });
 
 test("a process that changed while unlisted and then came in a keyframe is in the next delta when it changes again", async () => {
-  const deltas: ProcessFrameView[] = [];
-  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
-    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
-  });
+  const { telemetry, deltas } = recorded();
   await runProcess(function* () {
     telemetry.start(60_000);
     const pids: Process[] = [];
@@ -105,10 +110,7 @@ test("a process that changed while unlisted and then came in a keyframe is in th
 });
 
 test("a listed process that changes comes as an update record, and whole when its registered name changes", async () => {
-  const deltas: ProcessFrameView[] = [];
-  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
-    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
-  });
+  const { telemetry, deltas } = recorded();
   await runProcess(function* () {
     telemetry.start(60_000);
     const [a, b] = [spawn(idle) as Process, spawn(idle) as Process];
@@ -140,12 +142,7 @@ test("a listed process that changes comes as an update record, and whole when it
 });
 
 test("a keyframe made while processes are unlisted lists them, says so, and their ends are news", async () => {
-  const deltas: ProcessFrameView[] = [];
-  const pages: { listsNew: boolean }[] = [];
-  const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => {
-    if (message.type === "telemetry") deltas.push(readProcessFrame(message.delta)!);
-    else pages.push(message);
-  });
+  const { telemetry, deltas, pages } = recorded();
   await runProcess(function* () {
     telemetry.start(60_000);
     const pids: Process[] = [];
