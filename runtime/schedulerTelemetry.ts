@@ -131,12 +131,13 @@ export class SchedulerTelemetry {
     // processes, runs only for the first ones, before V8 has a feedback vector for it (it makes
     // one after several calls); the optimized code then has none for that branch and deoptimizes
     // at the first interval change. A probe process takes it now, often enough.
+    const pending = changed.length;
     const probe = new Process(0, probeBody, []);
     for (let i = 0; i < FEEDBACK_CALLS; i++) {
       probe.changedIn = 0;
       s.markChanged(probe);
     }
-    changed.length = 0;
+    changed.length = pending;
   }
 
   setInterval(ms: number): void {
