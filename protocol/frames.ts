@@ -239,13 +239,6 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
 const STATUS_CODE: Record<ProcessStatus, number> = { runnable: 0, running: 1, waiting: 2, exiting: 3 };
 
 /**
- * Writes a process page or delta record by record, straight from the runtime's own process
- * objects, without building a ProcessInfo per process. Records are fixed-size and index a string
- * table (function and registered names repeat a lot) that follows them, so the encoder learns the
- * strings as it goes; the record count is patched in at the end. A delta's update records go to a
- * writer of their own and follow the full records.
- */
-/**
  * Buffers an encoder may reuse from frame to frame (one encoder at a time). A fresh buffer costs
  * its first touch of every page, about 13 µs per 4 KiB on the VMs Beamline is measured on: for a
  * delta of 5,000 records that was three fresh buffers per tick (the records, their growth for the
@@ -256,6 +249,13 @@ export class EncoderScratch {
   readonly updates = new FrameWriter(16 << 10);
 }
 
+/**
+ * Writes a process page or delta record by record, straight from the runtime's own process
+ * objects, without building a ProcessInfo per process. Records are fixed-size and index a string
+ * table (function and registered names repeat a lot) that follows them, so the encoder learns the
+ * strings as it goes; the record count is patched in at the end. A delta's update records go to a
+ * writer of their own and follow the full records.
+ */
 export class ProcessFrameEncoder {
   private readonly w: FrameWriter;
   private readonly u: FrameWriter | null;

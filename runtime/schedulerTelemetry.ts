@@ -67,6 +67,16 @@ export const LIST_WHEN_IDLE = 200_000;
 const PROCESS_BYTES = 380;
 const MESSAGE_BYTES = 64;
 
+/** A process's estimated bytes, as every record reports it. */
+function memoryOf(p: Process): number {
+  return PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength;
+}
+
+/** The site of the receive a process waits in, 0 when it is not waiting. */
+function waitSiteOf(p: Process): number {
+  return p.status === "waiting" ? p.waitSite : 0;
+}
+
 export class SchedulerTelemetry {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -155,9 +165,9 @@ export class SchedulerTelemetry {
       scheduler: s.index + 1,
       mailbox: p.mailboxLength,
       reductions: p.reductions,
-      memory: PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength,
+      memory: memoryOf(p),
       spawnSite: p.spawnSite,
-      waitSite: p.status === "waiting" ? p.waitSite : 0,
+      waitSite: waitSiteOf(p),
       fn: p.fn.name || "(anonymous)",
       name: s.registry.nameFor(p) ?? "",
       links: 0,
@@ -168,16 +178,15 @@ export class SchedulerTelemetry {
   /** One process record, written from the process itself (no intermediate object). */
   private write(encoder: ProcessFrameEncoder, p: Process): void {
     const s = this.scheduler;
-    const waiting = p.status === "waiting";
     encoder.add(
       p.id,
       p.status === "exited" ? "exiting" : p.status,
       s.index + 1,
       p.mailboxLength,
       p.reductions,
-      PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength,
+      memoryOf(p),
       p.spawnSite,
-      waiting ? p.waitSite : 0,
+      waitSiteOf(p),
       p.fn.name || "(anonymous)",
       s.registry.nameFor(p) ?? "",
       0,
@@ -202,7 +211,7 @@ export class SchedulerTelemetry {
     for (const p of changed) {
       if (p.status === "exited") continue;
       if (renamed.size !== 0 && renamed.has(p)) this.write(encoder, p);
-      else encoder.update(p.id, p.status, p.mailboxLength, p.reductions, PROCESS_BYTES + MESSAGE_BYTES * p.mailboxLength, p.status === "waiting" ? p.waitSite : 0);
+      else encoder.update(p.id, p.status, p.mailboxLength, p.reductions, memoryOf(p), waitSiteOf(p));
     }
     renamed.clear();
     // New processes, oldest first, up to the limit; the rest wait for the next ticks.
