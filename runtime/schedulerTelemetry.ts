@@ -60,7 +60,7 @@ export interface TelemetryTick {
 }
 
 /** New processes a delta lists when the scheduler is busy (processes wait to run, or it ran over half the interval), and when it is not. */
-export const LIST_WHEN_BUSY = 5_000;
+export const LIST_WHEN_BUSY = 1_000;
 export const LIST_WHEN_IDLE = 200_000;
 
 /** Rough bytes: the measured size of a parked process plus a small message per queued entry. */
