@@ -1,22 +1,24 @@
 // Telemetry overhead: skynet and ping-pong run with telemetry off, then with telemetry on and one
-// client attached (subscribed to every channel, reading everything). Each repetition is a pair of
-// runs, each after the machine has quieted down, off first in odd pairs and on first in even ones;
-// the overhead is the median of the pairs' ratios, so that drift in the machine's speed cancels
-// within a pair. On these VMs one vCPU runs the scheduler thread up to 70% slower than the other,
+// client attached (subscribed to every channel, reading everything). Each repetition runs off, on,
+// off again, each after the machine has quieted down: the on run is compared with the mean of the
+// two off runs around it, so that drift in the machine's speed cancels within a repetition, and the
+// second off run against the first is a control that shows how large a difference this machine
+// makes between two identical runs (the noise floor). The overhead is the median over the
+// repetitions. On these VMs one vCPU runs the scheduler thread up to 70% slower than the other,
 // and which one it lands on changes from run to run, so (where taskset exists) every runtime runs
 // on the last CPU and this process, with its client, on the others: the same placement for off and
 // on. That shares one core between the runtime's threads, telemetry included, so the overhead is
 // if anything overstated (docs/performance.md).
 // Target (issue 3): under 5% slower. Prints one `BENCH {json}` line per benchmark.
 //
-// Run: npm run build && node bench/telemetryOverhead.mjs [pairs]   (default 7)
+// Run: npm run build && node bench/telemetryOverhead.mjs [repetitions]   (default 9)
 
 import { spawn, spawnSync } from "node:child_process";
 import os from "node:os";
 import WebSocket from "ws";
 import { machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
-const reps = Number(process.argv[2] ?? 7);
+const reps = Number(process.argv[2] ?? 9);
 const cli = new URL("../dist/runtime/cli.js", import.meta.url).pathname;
 const programs = [
   { name: "skynet", file: "bench/programs/skynet.ts", metric: "ms" },
@@ -67,30 +69,31 @@ function runOnce(file, telemetry) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const spread = (xs) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 const rows = [];
 for (const file of [...new Set(programs.map((p) => p.file))]) {
-  const pairs = [];
+  const runs = [];
   for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) {
-      const off = await runOnce(file, false);
-      pairs.push({ off, on: await runOnce(file, true) });
-    } else {
-      const on = await runOnce(file, true);
-      pairs.push({ on, off: await runOnce(file, false) });
-    }
+    const before = await runOnce(file, false);
+    const on = await runOnce(file, true);
+    runs.push({ before, on, after: await runOnce(file, false) });
   }
   for (const p of programs.filter((p) => p.file === file)) {
-    const ratios = pairs.map((pair) => pair.on.result[p.metric] / pair.off.result[p.metric]);
+    const value = (run) => run.result[p.metric];
+    const ratios = runs.map((r) => value(r.on) / ((value(r.before) + value(r.after)) / 2));
+    const controls = runs.map((r) => value(r.after) / value(r.before));
     const row = {
       benchmark: p.name,
       metric: p.metric,
-      off: median(pairs.map((pair) => pair.off.result[p.metric])),
-      on: median(pairs.map((pair) => pair.on.result[p.metric])),
+      off: median(runs.flatMap((r) => [value(r.before), value(r.after)])),
+      on: median(runs.map((r) => value(r.on))),
       ratio: median(ratios),
       ratios,
-      clientFrames: median(pairs.map((pair) => pair.on.frames)),
-      clientBytes: median(pairs.map((pair) => pair.on.bytes)),
-      busyCores: Math.max(...pairs.flatMap((pair) => [pair.off.busyCores, pair.on.busyCores])),
+      control: median(controls),
+      controls,
+      clientFrames: median(runs.map((r) => r.on.frames)),
+      clientBytes: median(runs.map((r) => r.on.bytes)),
+      busyCores: Math.max(...runs.flatMap((r) => [r.before.busyCores, r.on.busyCores, r.after.busyCores])),
     };
     rows.push(row);
     console.log("BENCH " + JSON.stringify(row));
@@ -101,13 +104,14 @@ console.table(
     benchmark: r.benchmark,
     off: r.off.toFixed(3),
     on: r.on.toFixed(3),
-    slower: `${((r.ratio - 1) * 100).toFixed(1)}% (pairs ${Math.min(...r.ratios).toFixed(2)}–${Math.max(...r.ratios).toFixed(2)})`,
+    slower: `${((r.ratio - 1) * 100).toFixed(1)}% (${spread(r.ratios)})`,
+    "off again vs off": `${((r.control - 1) * 100).toFixed(1)}% (${spread(r.controls)})`,
     frames: r.clientFrames,
     kB: Math.round(r.clientBytes / 1024),
   })),
 );
 const busiest = Math.max(...rows.map((r) => r.busyCores));
 console.log(
-  `Median of ${reps} pairs (off, on); target under 5% slower. ${pinned ? `The runtime ran on CPU ${lastCpu}, the client on the others.` : "Not pinned to CPUs (no taskset): expect more noise."} ` +
+  `Median of ${reps} repetitions (off, on, off): on against the mean of the offs around it, target under 5% slower; off again against off is the noise floor. ${pinned ? `The runtime ran on CPU ${lastCpu}, the client on the others.` : "Not pinned to CPUs (no taskset): expect more noise."} ` +
     `Busiest run: ${busiest.toFixed(1)} cores (the runtime's threads, the client, and anyone else).`,
 );
