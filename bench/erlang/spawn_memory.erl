@@ -1,14 +1,20 @@
-%% Spawn time and memory per idle process: 1,000,000 processes that each wait in receive.
+%% Spawn time and memory per idle process: 1,000,000 processes that each wait in receive; then,
+%% once they have ended, a second million into the memory the first ones left (warmSpawnUs).
 %% bytesPerProcess: the growth of erlang:memory(processes), less the spawning process's own
-%% memory, divided by N. processInfoBytes: process_info(P, memory) of one idle process.
+%% memory (which holds the list of pids), divided by N. processInfoBytes: process_info(P, memory)
+%% of one idle process.
 -module(spawn_memory).
 -export([main/0, idle/1]).
 
 idle(Parent) ->
     receive stop -> Parent ! stopped end.
 
-spawn_all(0, _Me, Last) -> Last;
-spawn_all(I, Me, _Last) -> spawn_all(I - 1, Me, spawn(?MODULE, idle, [Me])).
+spawn_all(0, _Me, Pids) -> Pids;
+spawn_all(I, Me, Pids) -> spawn_all(I - 1, Me, [spawn(?MODULE, idle, [Me]) | Pids]).
+
+stop_all(Pids) ->
+    lists:foreach(fun(P) -> P ! stop end, Pids),
+    lists:foreach(fun(_) -> receive stopped -> ok end end, Pids).
 
 %% Waits until every run queue is empty: every new process has run to its receive.
 wait_parked() ->
@@ -27,15 +33,22 @@ main() ->
     garbage_collect(),
     Before = others_memory(),
     T0 = bench_util:now_us(),
-    Last = spawn_all(N, Me, undefined),
+    Pids = spawn_all(N, Me, []),
     T1 = bench_util:now_us(),
     wait_parked(),
     T2 = bench_util:now_us(),
     After = others_memory(),
-    {memory, One} = process_info(Last, memory),
+    {memory, One} = process_info(hd(Pids), memory),
+    stop_all(Pids),
+    garbage_collect(),
+    T3 = bench_util:now_us(),
+    Warm = spawn_all(N, Me, []),
+    T4 = bench_util:now_us(),
+    stop_all(Warm),
     bench_util:print([{processes, N},
                       {spawnUs, (T1 - T0) / N},
                       {spawnAndParkUs, (T2 - T0) / N},
                       {bytesPerProcess, (After - Before) / N},
                       {processInfoBytes, One},
+                      {warmSpawnUs, (T4 - T3) / N},
                       {schedulers, bench_util:schedulers()}]).
