@@ -90,8 +90,103 @@ export function instrument(source: string, sourceOf: SourceOf, budgetImport: str
     forEachChild(node, (child) => visit(child, fn));
   };
   visit(ast, null);
+  hoistConstantClauses(ast, code, budgetImport);
   code.prepend(`import { __beamline as __bl } from ${JSON.stringify(budgetImport)};\n`);
   return { code, processGenerators, sites };
+}
+
+/** Beamline exports a constant clause pattern may name (besides literals). */
+const PATTERN_EXPORTS = new Set(["_", "Pid", "Ref", "From"]);
+/** Globals a constant clause pattern may name. */
+const PATTERN_GLOBALS = ["Number", "String", "Boolean"];
+
+/**
+ * Builds each clause whose pattern is a constant and that has no handler, like `on("stop")` or
+ * `on(["add", Number])`, once, at the top of the module, instead of every time its receive runs:
+ * a receive in a loop then allocates no clause, and a process parked in it keeps none of its own
+ * (clauses are immutable, so processes can share one). Only beamline's own `on`, and only names
+ * that nothing in the module declares again, so that the hoisted code means what the original did.
+ */
+function hoistConstantClauses(ast: AnyNode, code: MagicString, apiImport: string): void {
+  const imports = ast.body.filter((n: AnyNode) => n.type === "ImportDeclaration");
+  const onNames = new Set<string>();
+  const patternNames = new Set<string>(PATTERN_GLOBALS);
+  for (const decl of imports) {
+    if (decl.source.value !== apiImport) continue;
+    for (const spec of decl.specifiers) {
+      if (spec.type !== "ImportSpecifier") continue;
+      const imported = spec.imported.name ?? spec.imported.value;
+      if (imported === "on") onNames.add(spec.local.name);
+      else if (PATTERN_EXPORTS.has(imported)) patternNames.add(spec.local.name);
+    }
+  }
+  if (onNames.size === 0) return;
+  for (const name of declaredNames(ast)) {
+    onNames.delete(name);
+    patternNames.delete(name);
+  }
+  const isConstant = (node: AnyNode): boolean => {
+    switch (node.type) {
+      case "Literal":
+        return node.regex === undefined;
+      case "TemplateLiteral":
+        return node.expressions.length === 0;
+      case "UnaryExpression":
+        return (node.operator === "-" || node.operator === "+") && node.argument.type === "Literal" && typeof node.argument.value === "number";
+      case "Identifier":
+        return patternNames.has(node.name);
+      case "ArrayExpression":
+        return node.elements.every((e: AnyNode | null) => e !== null && e.type !== "SpreadElement" && isConstant(e));
+      case "ObjectExpression":
+        return node.properties.every(
+          (p: AnyNode) => p.type === "Property" && p.kind === "init" && !p.computed && !p.method && isConstant(p.value),
+        );
+      default:
+        return false;
+    }
+  };
+  const hoisted: string[] = [];
+  const walk = (node: AnyNode): void => {
+    if (
+      node.type === "CallExpression" &&
+      node.callee.type === "Identifier" &&
+      onNames.has(node.callee.name) &&
+      node.arguments.length === 1 &&
+      isConstant(node.arguments[0])
+    ) {
+      const name = `__bl_clause${hoisted.length + 1}`;
+      hoisted.push(`const ${name} = ${node.callee.name}(${code.slice(node.arguments[0].start, node.arguments[0].end)});`);
+      code.overwrite(node.start, node.end, name);
+      return;
+    }
+    forEachChild(node, walk);
+  };
+  walk(ast);
+  if (hoisted.length > 0) code.appendLeft(imports.at(-1).end, `\n${hoisted.join("\n")}`);
+}
+
+/** Every name the module declares, in any scope, other than by an import. */
+function declaredNames(ast: AnyNode): Set<string> {
+  const names = new Set<string>();
+  const addPattern = (p: AnyNode | null): void => {
+    if (p === null) return;
+    if (p.type === "Identifier") names.add(p.name);
+    else if (p.type === "ObjectPattern") for (const prop of p.properties) addPattern(prop.type === "RestElement" ? prop.argument : prop.value);
+    else if (p.type === "ArrayPattern") for (const e of p.elements) addPattern(e);
+    else if (p.type === "RestElement") addPattern(p.argument);
+    else if (p.type === "AssignmentPattern") addPattern(p.left);
+  };
+  const walk = (node: AnyNode): void => {
+    if (node.type === "VariableDeclarator") addPattern(node.id);
+    else if (FUNCTIONS.has(node.type)) {
+      if (node.id) names.add(node.id.name);
+      for (const param of node.params) addPattern(param);
+    } else if ((node.type === "ClassDeclaration" || node.type === "ClassExpression") && node.id) names.add(node.id.name);
+    else if (node.type === "CatchClause") addPattern(node.param);
+    forEachChild(node, walk);
+  };
+  walk(ast);
+  return names;
 }
 
 function calleeName(call: AnyNode): string | undefined {

@@ -63,3 +63,31 @@ test("spawn and wait calls record their site before the call, and process functi
     ],
   );
 });
+
+test("a clause with a constant pattern and no handler is built once, at the top of the module", () => {
+  const { code } = run(
+    [
+      `import { on, receive, _ as any, From } from "beamline-api";`,
+      `function* main() {`,
+      `  for (;;) yield* receive(on("stop"), on(["add", Number, -1, { k: any }]), on(["$call", From, \`x\`]));`,
+      `}`,
+      `export { main };`,
+    ].join("\n"),
+  );
+  assert.match(code, /from "beamline-api";\nconst __bl_clause1 = on\("stop"\);\nconst __bl_clause2 = on\(\["add", Number, -1, \{ k: any \}\]\);\nconst __bl_clause3 = on\(\["\$call", From, `x`\]\);\n/);
+  assert.match(code, /receive\(__bl_clause1, __bl_clause2, __bl_clause3\)/);
+});
+
+// Each of these would change what the program means if the clause were built once at the top.
+test("clauses with handlers, variables, or names the module declares again are left where they are", () => {
+  const cases = [
+    `import { on, receive } from "beamline-api";\nfunction* f() { yield* receive(on("stop", () => 1)); }`,
+    `import { on, receive } from "beamline-api";\nfunction* f(n) { yield* receive(on(["ok", n])); }`,
+    `import { on, receive, _ } from "beamline-api";\nfunction* f() { const _ = 1; yield* receive(on(["ok", _])); }`,
+    `import { on, receive } from "beamline-api";\nfunction* f(Number) { yield* receive(on(["ok", Number])); }`,
+    `import { on, receive } from "beamline-api";\nfunction* f() { const on = (x) => x; yield* receive(on("stop")); }`,
+    `import { receive } from "beamline-api";\nimport { on } from "events";\nfunction* f() { yield* receive(on("stop")); }`,
+    `import { on, receive } from "beamline-api";\nfunction* f(e) { e.on("stop"); yield* receive(on(/stop/)); }`,
+  ];
+  for (const source of cases) assert.doesNotMatch(run(source).code, /__bl_clause/, source);
+});
