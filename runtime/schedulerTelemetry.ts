@@ -5,7 +5,7 @@
 
 import { inspect as inspectValue } from "node:util";
 import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
-import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type SiteAggregate } from "../protocol/frames.js";
+import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
 import { Guard, _ } from "./pattern.js";
 import { After, On, type Clause } from "./receive.js";
@@ -75,6 +75,16 @@ function memoryOf(p: Process): number {
 /** The site of the receive a process waits in, 0 when it is not waiting. */
 function waitSiteOf(p: Process): number {
   return p.status === "waiting" ? p.waitSite : 0;
+}
+
+/** A process's status as the protocol names it. */
+function statusOf(p: Process): ProcessStatus {
+  return p.status === "exited" ? "exiting" : p.status;
+}
+
+/** The name of the function a process started in. */
+function functionOf(p: Process): string {
+  return p.fn.name || "(anonymous)";
 }
 
 export class SchedulerTelemetry {
@@ -161,18 +171,23 @@ export class SchedulerTelemetry {
     const s = this.scheduler;
     return {
       pid: p.id,
-      status: p.status === "exited" ? "exiting" : p.status,
+      status: statusOf(p),
       scheduler: s.index + 1,
       mailbox: p.mailboxLength,
       reductions: p.reductions,
       memory: memoryOf(p),
       spawnSite: p.spawnSite,
       waitSite: waitSiteOf(p),
-      fn: p.fn.name || "(anonymous)",
-      name: s.registry.nameFor(p) ?? "",
+      fn: functionOf(p),
+      name: this.nameOf(p),
       links: 0,
       monitors: 0,
     };
+  }
+
+  /** The name a process is registered under, "" when it has none. */
+  private nameOf(p: Process): string {
+    return this.scheduler.registry.nameFor(p) ?? "";
   }
 
   /** One process record, written from the process itself (no intermediate object). */
@@ -180,15 +195,15 @@ export class SchedulerTelemetry {
     const s = this.scheduler;
     encoder.add(
       p.id,
-      p.status === "exited" ? "exiting" : p.status,
+      statusOf(p),
       s.index + 1,
       p.mailboxLength,
       p.reductions,
       memoryOf(p),
       p.spawnSite,
       waitSiteOf(p),
-      p.fn.name || "(anonymous)",
-      s.registry.nameFor(p) ?? "",
+      functionOf(p),
+      this.nameOf(p),
       0,
       0,
     );
@@ -242,8 +257,8 @@ export class SchedulerTelemetry {
       }
       watch.push({
         pid: p.id,
-        fn: p.fn.name || "(anonymous)",
-        name: s.registry.nameFor(p) ?? "",
+        fn: functionOf(p),
+        name: this.nameOf(p),
         mailbox: p.mailboxLength,
         waiting: p.status === "waiting",
         pendingCalls: countCalls(p),
