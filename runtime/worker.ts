@@ -11,7 +11,8 @@ import { SchedulerTelemetry } from "./schedulerTelemetry.js";
 import type { Pid } from "./terms.js";
 
 const config = workerData as SchedulerConfig;
-const post = (message: FromScheduler, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
+// Copied, never transferred: see SchedulerTelemetry's post.
+const post = (message: FromScheduler) => parentPort!.postMessage(message);
 
 useSynchronousConsole();
 process.setSourceMapsEnabled(true);
