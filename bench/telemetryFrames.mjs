@@ -23,7 +23,7 @@ for (let i = 0; i < TOTAL; i++) spawn(idle);
 while (scheduler.runQueue.length > 0) await new Promise((resolve) => setImmediate(resolve));
 
 const posted = [];
-const telemetry = new SchedulerTelemetry(scheduler, [""], (message) => posted.push(message));
+const telemetry = new SchedulerTelemetry(scheduler, [""], { postMessage: (message) => posted.push(message) });
 telemetry.tick();
 posted.length = 0;
 

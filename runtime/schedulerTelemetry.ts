@@ -104,12 +104,12 @@ export class SchedulerTelemetry {
     /** `file:line` of each site id, index 0 for unknown. */
     private readonly siteNames: string[],
     /**
-     * Posts to the main thread by copy. Never by transfer: the first ArrayBuffer a thread detaches
-     * invalidates V8's detaching protector, and from then on optimized code checks every typed-array
-     * access for a detached buffer (the counters on every send and slice): ping-pong ran 10% slower
-     * (docs/performance.md, "Telemetry").
+     * The main thread's port (parentPort in a scheduler thread). Frames go by copy, never with a
+     * transfer list: the first ArrayBuffer a thread detaches invalidates V8's detaching protector,
+     * and from then on optimized code checks every typed-array access for a detached buffer (the
+     * counters, on every send and slice); ping-pong ran 10% slower (docs/performance.md, "Telemetry").
      */
-    private readonly post: (message: TelemetryTick | KeyframePage) => void,
+    private readonly port: { postMessage(message: TelemetryTick | KeyframePage): void },
   ) {}
 
   start(intervalMs: number): void {
@@ -272,7 +272,7 @@ export class SchedulerTelemetry {
         spawnSite: p.spawnSite,
       });
     }
-    this.post({ type: "telemetry", delta, sites, events, watch });
+    this.port.postMessage({ type: "telemetry", delta, sites, events, watch });
   }
 
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
@@ -294,12 +294,12 @@ export class SchedulerTelemetry {
       this.write(encoder, p);
       if (encoder.count === pageSize && page < pages - 1) {
         const frame = encoder.finish();
-        this.post({ type: "keyframe-page", snapshot, frame, listsNew });
+        this.port.postMessage({ type: "keyframe-page", snapshot, frame, listsNew });
         encoder = new ProcessFrameEncoder({ type: "process-page", snapshot, page: ++page, pages, total }, { scratch: this.scratch });
       }
     }
     const frame = encoder.finish();
-    this.post({ type: "keyframe-page", snapshot, frame, listsNew });
+    this.port.postMessage({ type: "keyframe-page", snapshot, frame, listsNew });
   }
 
   /**

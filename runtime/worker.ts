@@ -11,7 +11,6 @@ import { SchedulerTelemetry } from "./schedulerTelemetry.js";
 import type { Pid } from "./terms.js";
 
 const config = workerData as SchedulerConfig;
-// Copied, never transferred: see SchedulerTelemetry's post.
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
 
 useSynchronousConsole();
@@ -44,7 +43,7 @@ scheduler.listener = {
   },
 };
 
-const telemetry = new SchedulerTelemetry(scheduler, ["", ...config.sites.map((s) => `${s.file}:${s.line}`)], post);
+const telemetry = new SchedulerTelemetry(scheduler, ["", ...config.sites.map((s) => `${s.file}:${s.line}`)], parentPort!);
 if (config.telemetryIntervalMs > 0) telemetry.start(config.telemetryIntervalMs);
 
 parentPort!.on("message", (message: ToScheduler) => {
