@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The command line: `beamline run prog.ts [--schedulers N | +S N] [--reductions N] [--seed S] [--keep-alive]`.
+// The command line: `beamline run prog.ts [--schedulers N | +S N] [--reductions N] [--seed S] [--keep-alive] [--telemetry ...]`.
 
 import { run, type RunOptions } from "./node.js";
 
@@ -12,7 +12,8 @@ options:
   --keep-alive           keep running after main returns, until stopped (Ctrl-C)
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
   --telemetry-token T    the token clients must present (default: a random one, printed)
-  --sample-interval MS   telemetry sample interval (default 250)`;
+  --sample-interval MS   telemetry sample interval (default 250)
+  --wait-for-viewer      with --telemetry: start main only once the first viewer has connected`;
 
 export class UsageError extends Error {}
 
@@ -26,6 +27,7 @@ export function parseRunArgs(args: string[]): RunOptions {
     telemetryPort: undefined,
     telemetryToken: undefined,
     sampleIntervalMs: 250,
+    waitForViewer: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -48,6 +50,7 @@ export function parseRunArgs(args: string[]): RunOptions {
       if (token === undefined || !/^[\w.~-]{16,}$/.test(token)) throw new UsageError("--telemetry-token needs at least 16 characters of [A-Za-z0-9_.~-]");
       options.telemetryToken = token;
     } else if (arg === "--sample-interval") options.sampleIntervalMs = value();
+    else if (arg === "--wait-for-viewer") options.waitForViewer = true;
     else if (arg.startsWith("-") || arg.startsWith("+")) throw new UsageError(`unknown option ${arg}`);
     else if (options.file === "") options.file = arg;
     else throw new UsageError(`one program at a time; got ${options.file} and ${arg}`);
@@ -56,8 +59,8 @@ export function parseRunArgs(args: string[]): RunOptions {
   if (options.schedulers !== 1) {
     throw new UsageError(`--schedulers ${options.schedulers}: this version runs one scheduler thread; m:n scheduling is the next step`);
   }
-  if (options.telemetryPort === undefined && (args.includes("--telemetry-token") || args.includes("--sample-interval"))) {
-    throw new UsageError("--telemetry-token and --sample-interval need --telemetry");
+  if (options.telemetryPort === undefined && (args.includes("--telemetry-token") || args.includes("--sample-interval") || options.waitForViewer)) {
+    throw new UsageError("--telemetry-token, --sample-interval and --wait-for-viewer need --telemetry");
   }
   if (options.sampleIntervalMs < 50 || options.sampleIntervalMs > 10_000) {
     throw new UsageError(`--sample-interval must be from 50 to 10000 ms, got ${options.sampleIntervalMs}`);

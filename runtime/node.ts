@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import { loadProgram, LoadError } from "./loader.js";
 import { writeLine } from "./output.js";
 import { newCounters } from "./schedulerCounters.js";
-import type { FromScheduler, SchedulerConfig } from "./schedulerMessages.js";
+import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
 import { TelemetryHub } from "./telemetryHub.js";
 import { startTelemetryServer, type TelemetryServer } from "./telemetryServer.js";
 
@@ -24,6 +24,8 @@ export interface RunOptions {
   telemetryToken: string | undefined;
   /** Sample interval in milliseconds. */
   sampleIntervalMs: number;
+  /** Start main only once the first telemetry client has connected, so that it sees the whole run. */
+  waitForViewer: boolean;
 }
 
 /** A slice that ran this long past its budget is reported on stderr when it ends. */
@@ -90,9 +92,14 @@ export async function run(options: RunOptions): Promise<number> {
     keepAlive: options.keepAlive,
     startedAt,
     telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
+    waitForStart: hub !== undefined && options.waitForViewer,
   };
   worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
   const thread = worker;
+  if (config.waitForStart) {
+    writeLine(2, `beamline: ${programName} starts when a viewer connects (open the url above)`);
+    void hub!.firstViewer.then(() => thread.postMessage({ type: "start" } satisfies ToScheduler));
+  }
 
   try {
     return await new Promise<number>((settle) => {

@@ -23,6 +23,8 @@ export interface SchedulerConfig {
   startedAt: number;
   /** Telemetry interval in milliseconds, or 0 when telemetry is off. */
   telemetryIntervalMs: number;
+  /** Load the program and spawn main only at the main thread's `start` (`--wait-for-viewer`). */
+  waitForStart: boolean;
 }
 
 /**
@@ -51,4 +53,5 @@ export type FromScheduler =
 export type ToScheduler =
   | { type: "keyframe"; snapshot: number; pageSize: number }
   | { type: "request"; id: number; request: Request }
-  | { type: "set-interval"; ms: number };
+  | { type: "set-interval"; ms: number }
+  | { type: "start" };

@@ -71,6 +71,9 @@ export class TelemetryHub {
   private nextSnapshot = 1;
   private nextRequest = 1;
   private readonly pending = new Map<number, { client: Client; id: number; timer: NodeJS.Timeout }>();
+  private viewerConnected!: () => void;
+  /** Settles when the first client connects (`--wait-for-viewer` starts the program then). */
+  readonly firstViewer = new Promise<void>((resolve) => (this.viewerConnected = resolve));
 
   constructor(
     private readonly schedulers: SchedulerHandle[],
@@ -143,6 +146,7 @@ export class TelemetryHub {
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
     if (client.channels.has("warnings")) connection.send(JSON.stringify({ type: "warnings", warnings: this.warnings }));
     if (client.channels.has("processes")) this.requestKeyframe(client);
+    this.viewerConnected();
     return () => {
       this.clients.delete(client);
       for (const [id, p] of this.pending) {

@@ -54,6 +54,9 @@ parentPort!.on("message", (message: ToScheduler) => {
     case "set-interval":
       telemetry.setInterval(message.ms);
       break;
+    case "start":
+      void startProgram();
+      break;
     case "request":
       try {
         post({ type: "response", id: message.id, ok: true, result: telemetry.handle(message.request) });
@@ -63,23 +66,28 @@ parentPort!.on("message", (message: ToScheduler) => {
       break;
   }
 });
-// The listener above would keep an idle thread alive; without --keep-alive the run ends with main.
-if (!config.keepAlive) parentPort!.unref();
+// With --wait-for-viewer the main thread says when to start; the listener keeps the thread alive
+// until then.
+if (!config.waitForStart) await startProgram();
 
-let program: Record<string, unknown> | undefined;
-try {
-  program = await import(config.programUrl);
-} catch (error) {
-  post({ type: "load-error", message: `${config.programName} failed while loading: ${formatReason(error)}` });
-}
-const main = program?.main;
-if (program === undefined) {
-  // Reported above.
-} else if (typeof main !== "function" || main.constructor?.name !== "GeneratorFunction") {
-  post({
-    type: "load-error",
-    message: `${config.programName} must export a process function: export function* main() { ... }`,
-  });
-} else {
-  mainPid = spawn(main as () => Generator);
+/** Loads the program and spawns its main process. */
+async function startProgram(): Promise<void> {
+  // The listener above would keep an idle thread alive; without --keep-alive the run ends with main.
+  if (!config.keepAlive) parentPort!.unref();
+  let program: Record<string, unknown>;
+  try {
+    program = await import(config.programUrl);
+  } catch (error) {
+    post({ type: "load-error", message: `${config.programName} failed while loading: ${formatReason(error)}` });
+    return;
+  }
+  const main = program.main;
+  if (typeof main !== "function" || main.constructor?.name !== "GeneratorFunction") {
+    post({
+      type: "load-error",
+      message: `${config.programName} must export a process function: export function* main() { ... }`,
+    });
+  } else {
+    mainPid = spawn(main as () => Generator);
+  }
 }

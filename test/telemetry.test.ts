@@ -198,3 +198,33 @@ test("a binary client message is refused with a reason", async () => {
   assert.deepEqual(response, { type: "response", id: -1, ok: false, error: "requests are JSON text messages, not binary" });
   client.close();
 });
+
+test("--wait-for-viewer starts main only once a viewer connects, so that it sees the whole run", async () => {
+  const file = path.join(dir, "waits.ts");
+  writeFileSync(
+    file,
+    `import { spawn, receive, on } from "beamline";
+function* idle() {
+  yield* receive(on("stop"));
+}
+export function* main() {
+  spawn(idle);
+  console.log("main ran");
+}
+`,
+  );
+  const waiting = await startRuntime(file, ["--wait-for-viewer"]);
+  try {
+    // Listening, with its scheduler thread up; a run that did not wait prints within milliseconds.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.doesNotMatch(waiting.stdout(), /main ran/);
+    assert.equal(waiting.child.exitCode, null);
+    const client = await TestClient.connect(waiting);
+    await client.waitFor((m) => processesOf(m).some((p) => p.fn === "idle"), "the program's process");
+    for (let i = 0; i < 50 && !/main ran/.test(waiting.stdout()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.match(waiting.stdout(), /main ran/);
+    client.close();
+  } finally {
+    await waiting.stop();
+  }
+});
