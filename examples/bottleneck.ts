@@ -12,6 +12,7 @@
 //
 // Run:   npx beamline run examples/bottleneck.ts
 //   or:  node dist/runtime/cli.js run examples/bottleneck.ts
+//   or:  npm start, which runs it with the visualizer
 //
 // What to watch: with one server, 2,000 requests x ~1.2 ms queue up (peak mailbox near 1,000:
 // every client is waiting) and take a couple of seconds; with the pool they take a few tens of

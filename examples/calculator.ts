@@ -6,8 +6,7 @@
 // the chapter: it receives a message and hands it to processMessage(state, msg), which returns
 // the new state. A catch-all clause answers anything else with "invalid request".
 //
-// Run:   npm start
-//   or:  npx beamline run examples/calculator.ts
+// Run:   npx beamline run examples/calculator.ts
 //   or:  node dist/runtime/cli.js run examples/calculator.ts
 //
 // What to watch: each step prints what the client asked and what value() reads back; the

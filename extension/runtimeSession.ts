@@ -1,6 +1,7 @@
 // One run of a program: the runtime as a child process of the extension host. Started with the
 // bundled runtime (process.execPath with ELECTRON_RUN_AS_NODE=1), `--telemetry 0 --telemetry-token
-// <random> --keep-alive`; stdout and stderr go to an output sink; the telemetry line gives the port.
+// <random> --keep-alive --wait-for-viewer`; stdout and stderr go to an output sink; the telemetry
+// line gives the port.
 // Stopping kills the child's whole process group; a guard preloaded into the child ends it when
 // the extension host goes away without a goodbye. No vscode import: the extension wires it up.
 

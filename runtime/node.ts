@@ -97,7 +97,7 @@ export async function run(options: RunOptions): Promise<number> {
   worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
   const thread = worker;
   if (config.waitForStart) {
-    writeLine(2, `beamline: ${programName} starts when a viewer connects (open the url above)`);
+    writeLine(2, `beamline: waiting for a viewer; ${programName} starts when one connects`);
     void hub!.firstViewer.then(() => thread.postMessage({ type: "start" } satisfies ToScheduler));
   }
 

@@ -163,7 +163,7 @@ describe("settings", () => {
   });
   test("the runtime command line", () => {
     assert.deepEqual(runtimeArgs("examples/a.ts", { schedulers: 1, reductions: 500, sampleIntervalMs: 250, seed: 3 }, "T".repeat(20)), [
-      "run", "examples/a.ts", "--schedulers", "1", "--reductions", "500", "--seed", "3", "--sample-interval", "250", "--telemetry", "0", "--telemetry-token", "T".repeat(20), "--keep-alive",
+      "run", "examples/a.ts", "--schedulers", "1", "--reductions", "500", "--seed", "3", "--sample-interval", "250", "--telemetry", "0", "--telemetry-token", "T".repeat(20), "--keep-alive", "--wait-for-viewer",
     ]);
   });
 });
