@@ -48,6 +48,7 @@ export interface VsCode {
   toast(text: string | RegExp): ReturnType<Page["locator"]>;
   sidePanel(): FrameLocator;
   editorPanel(): FrameLocator;
+  /** Every extension host's log of this run, oldest first (a reload starts a new host). */
   extensionHostLog(): string;
   /** Waits until the text of a visualizer webview (by its layout: "overview" = side panel, "full" = editor panel) matches. */
   webviewText(layout: "overview" | "full", pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -208,9 +209,15 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       const logs = path.join(udd, "logs");
       if (!existsSync(logs)) return "";
       const out: string[] = [];
-      for (const session of readdirSync(logs)) {
-        const f = path.join(logs, session, "exthost1", "remoteexthost.log");
-        if (existsSync(f)) out.push(readFileSync(f, "utf8"));
+      for (const session of readdirSync(logs).sort()) {
+        // One extension host per window load: exthost1, then exthost2 after a reload, and so on.
+        const hosts = readdirSync(path.join(logs, session))
+          .filter((d) => /^exthost\d+$/.test(d))
+          .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)));
+        for (const host of hosts) {
+          const f = path.join(logs, session, host, "remoteexthost.log");
+          if (existsSync(f)) out.push(readFileSync(f, "utf8"));
+        }
       }
       return out.join("\n");
     },

@@ -189,7 +189,15 @@ describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
       // webview. Focusing the view loads it; the editor panel above was restored by our
       // serializer either way. (Left for investigation; see the issue note.)
       await vscode.command("Focus on Overview View");
-      await vscode.webviewText("overview", /Open visualizer/i);
+      try {
+        await vscode.webviewText("overview", /Open visualizer/i);
+      } catch (error) {
+        // What the page and the extension host had, so that the next failure says why.
+        const frames = page.frames().map((f) => f.url()).filter((url) => url.includes("webview"));
+        throw new Error(
+          `${(error as Error).message}\nwebview frames:\n  ${frames.join("\n  ")}\nthe extension host's log, last 3,000 characters:\n${vscode.extensionHostLog().slice(-3000)}`,
+        );
+      }
     }
     await vscode.shot("reloaded");
   });
