@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { findTelemetryLine } from "../dist/protocol/telemetryLine.js";
 import { machineTicks, TICKS_PER_SECOND, treeTicks, waitForQuiet } from "./machineLoad.mjs";
 
 const SECONDS = Number(process.env.RENDER_BENCH_SECONDS ?? 6);
@@ -37,8 +38,8 @@ function startRuntime() {
   return new Promise((resolve, reject) => {
     child.stdout.on("data", (d) => {
       out += d;
-      const m = /BEAMLINE_TELEMETRY (.*)\n/.exec(out);
-      if (m) resolve({ child, ...JSON.parse(m[1]) });
+      const endpoint = findTelemetryLine(out);
+      if (endpoint !== undefined) resolve({ child, ...endpoint });
     });
     child.on("exit", (code) => reject(new Error(`runtime exited with ${code}`)));
   });

@@ -21,6 +21,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import os from "node:os";
 import WebSocket from "ws";
+import { findTelemetryLine } from "../dist/protocol/telemetryLine.js";
 import { machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
 const reps = Number(process.argv[2] ?? 9);
@@ -52,9 +53,9 @@ function runOnce(file, telemetry, nodeFlags) {
   let ws;
   child.stdout.on("data", (d) => {
     out += d;
-    const m = /BEAMLINE_TELEMETRY (.*)\n/.exec(out);
-    if (m && ws === undefined) {
-      const { port, token } = JSON.parse(m[1]);
+    const endpoint = ws === undefined ? findTelemetryLine(out) : undefined;
+    if (endpoint !== undefined) {
+      const { port, token } = endpoint;
       ws = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`);
       ws.on("message", (data) => {
         frames++;

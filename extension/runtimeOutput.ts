@@ -1,33 +1,7 @@
-// What the runtime prints that the extension reads: the telemetry line on stdout, syntax errors
+// What the runtime prints that the extension reads on stderr: syntax errors
 // (`file:line:col: error: message`) and crashes of main (`<0.N.0> crashed: Error: ...` with
-// `at fn (file:line:col)` frames) on stderr. Pure functions: no vscode, no I/O.
-
-export interface TelemetryEndpoint {
-  port: number;
-  token: string;
-  /** The standalone visualizer page, `http://127.0.0.1:PORT/?token=T`. */
-  url: string;
-}
-
-const TELEMETRY_PREFIX = "BEAMLINE_TELEMETRY ";
-
-/** Reads one stdout line; undefined unless it is a well-formed telemetry line. */
-export function parseTelemetryLine(line: string): TelemetryEndpoint | undefined {
-  const text = line.replace(/\r?\n$/, "");
-  if (!text.startsWith(TELEMETRY_PREFIX)) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text.slice(TELEMETRY_PREFIX.length));
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.port !== "number" || !Number.isInteger(v.port) || v.port < 1 || v.port > 65535) return undefined;
-  if (typeof v.token !== "string" || v.token.length === 0) return undefined;
-  const url = typeof v.url === "string" ? v.url : `http://127.0.0.1:${v.port}/?token=${v.token}`;
-  return { port: v.port, token: v.token, url };
-}
+// `at fn (file:line:col)` frames); and the addresses a user gives to attach. The telemetry line on
+// stdout is part of the wire contract (protocol/telemetryLine.ts). Pure functions: no vscode, no I/O.
 
 /** The WebSocket address of a runtime's telemetry (the token goes separately). */
 export function webSocketUrl(port: number, host = "127.0.0.1"): string {

@@ -7,7 +7,8 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { describeExit, parseTelemetryLine, type TelemetryEndpoint } from "./runtimeOutput.js";
+import { parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
+import { describeExit } from "./runtimeOutput.js";
 
 export interface OutputSink {
   append(text: string): void;

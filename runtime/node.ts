@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PROTOCOL_VERSION } from "../protocol/frames.js";
+import { telemetryLine } from "../protocol/telemetryLine.js";
 import { loadProgram, LoadError } from "./loader.js";
 import { writeLine } from "./output.js";
 import { newCounters } from "./schedulerCounters.js";
@@ -76,7 +77,7 @@ export async function run(options: RunOptions): Promise<number> {
     );
     const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
     server = await startTelemetryServer(hub, options.telemetryPort, token);
-    writeLine(1, `BEAMLINE_TELEMETRY ${JSON.stringify({ port: server.port, token, url: `http://127.0.0.1:${server.port}/?token=${token}` })}`);
+    writeLine(1, telemetryLine(server.port, token));
   }
 
   const config: SchedulerConfig = {

@@ -11,6 +11,8 @@ const FLAGS = ["--telemetry", "--wait-for-viewer", "--keep-alive"];
 
 ensureDependencies();
 execSync("node scripts/build.mjs", { stdio: "inherit" });
+// Built just above, so imported only now.
+const { findTelemetryLine } = await import("../dist/protocol/telemetryLine.js");
 console.log(`$ beamline run ${EXAMPLE} ${FLAGS.join(" ")}\n`);
 const runtime = spawn(process.execPath, ["dist/runtime/cli.js", "run", EXAMPLE, ...FLAGS], { stdio: ["inherit", "pipe", "inherit"] });
 
@@ -19,10 +21,10 @@ runtime.stdout.on("data", (chunk) => {
   process.stdout.write(chunk);
   if (beforeUrl === null) return;
   beforeUrl += chunk;
-  const line = /BEAMLINE_TELEMETRY (.*)\n/.exec(beforeUrl);
-  if (line === null) return;
+  const endpoint = findTelemetryLine(beforeUrl);
+  if (endpoint === undefined) return;
   beforeUrl = null;
-  const { url } = JSON.parse(line[1]);
+  const { url } = endpoint;
   console.log(`\nThe visualizer: ${url}\nOpen it in a browser; the program starts when it connects. Ctrl-C stops the run.\n`);
   openBrowser(url);
 });

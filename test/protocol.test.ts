@@ -7,13 +7,16 @@ import fc from "fast-check";
 import {
   decodeFrame,
   encodeFrame,
+  findTelemetryLine,
   MAGIC,
   MAILBOX_BUCKETS,
   mailboxBucket,
   parsePid,
   parseRequest,
+  parseTelemetryLine,
   PROTOCOL_VERSION,
   ProtocolError,
+  telemetryLine,
   tokenFromSubprotocols,
   tokenSubprotocol,
   type Frame,
@@ -175,4 +178,12 @@ test("any token survives the subprotocol that carries it, and a malformed one re
   );
   assert.equal(tokenFromSubprotocols(["beamline"]), undefined);
   assert.equal(tokenFromSubprotocols(["beamline.token.%%%"]), undefined);
+});
+
+test("the telemetry line the runtime writes is the one its readers parse, and only once it is whole", () => {
+  const line = telemetryLine(40123, "abcdefghijklmnopqrstuvwx");
+  const endpoint = { port: 40123, token: "abcdefghijklmnopqrstuvwx", url: "http://127.0.0.1:40123/?token=abcdefghijklmnopqrstuvwx" };
+  assert.deepEqual(parseTelemetryLine(line), endpoint);
+  assert.equal(findTelemetryLine(`program output\n${line}`), undefined, "a line still being written");
+  assert.deepEqual(findTelemetryLine(`program output\n${line}\nmore`), endpoint);
 });

@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import WebSocket from "ws";
-import { decodeFrame, type ControlMessage, type Frame, type Hello, type ProcessInfo, type SchedulerSamplesFrame } from "../protocol/index.js";
+import { decodeFrame, findTelemetryLine, type ControlMessage, type Frame, type Hello, type ProcessInfo, type SchedulerSamplesFrame, type TelemetryEndpoint } from "../protocol/index.js";
 
 export type Received = Frame | ControlMessage;
 
@@ -34,15 +34,14 @@ export async function startRuntime(file: string, extra: string[] = []): Promise<
   let err = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (err += d));
-  const line = await new Promise<string>((resolve, reject) => {
+  const { port, token } = await new Promise<TelemetryEndpoint>((resolve, reject) => {
     const check = () => {
-      const m = /BEAMLINE_TELEMETRY (.*)\n/.exec(out);
-      if (m) resolve(m[1]!);
+      const endpoint = findTelemetryLine(out);
+      if (endpoint !== undefined) resolve(endpoint);
     };
     child.stdout!.on("data", check);
     child.on("exit", (code) => reject(new Error(`runtime exited with ${code} before listening: ${err}`)));
   });
-  const { port, token } = JSON.parse(line) as { port: number; token: string };
   return {
     child,
     port,
