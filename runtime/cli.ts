@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The command line: `beamline run prog.ts [--schedulers N | +S N] [--reductions N] [--seed S] [--keep-alive] [--telemetry ...]`.
+// Every usage error is one line on stderr and exit code 2.
 
+import { readFileSync } from "node:fs";
 import { run, type RunOptions } from "./node.js";
 
 const USAGE = `usage: beamline run <program.ts> [options]
@@ -13,7 +15,11 @@ options:
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
   --telemetry-token T    the token clients must present (default: a random one, printed)
   --sample-interval MS   telemetry sample interval (default 250)
-  --wait-for-viewer      with --telemetry: start main only once the first viewer has connected`;
+  --wait-for-viewer      with --telemetry: start main only once the first viewer has connected
+  --version              print the version`;
+
+/** A program's path, as opposed to a mistyped port after --telemetry. */
+const PROGRAM_PATTERN = /\.[cm]?[jt]sx?$/;
 
 export class UsageError extends Error {}
 
@@ -42,9 +48,15 @@ export function parseRunArgs(args: string[]): RunOptions {
     else if (arg === "--seed") options.seed = value();
     else if (arg === "--keep-alive") options.keepAlive = true;
     else if (arg === "--telemetry") {
-      // The port is optional: take the next argument only when it is a number.
+      // The port is optional: the next argument is a port when it is a number, the program when it
+      // names one, and otherwise a mistyped port.
       const next = args[i + 1];
-      options.telemetryPort = next !== undefined && /^\d+$/.test(next) ? value() : 0;
+      if (next !== undefined && /^\d+$/.test(next)) {
+        options.telemetryPort = value();
+        if (options.telemetryPort > 65535) throw new UsageError(`--telemetry takes a port from 0 to 65535, got ${options.telemetryPort}`);
+      } else if (next !== undefined && !next.startsWith("-") && !next.startsWith("+") && (options.file !== "" || !PROGRAM_PATTERN.test(next))) {
+        throw new UsageError(`--telemetry takes a port from 0 to 65535 (or none, for a free port), got ${next}`);
+      } else options.telemetryPort = 0;
     } else if (arg === "--telemetry-token") {
       const token = args[++i];
       if (token === undefined || !/^[\w.~-]{16,}$/.test(token)) throw new UsageError("--telemetry-token needs at least 16 characters of [A-Za-z0-9_.~-]");
@@ -69,23 +81,33 @@ export function parseRunArgs(args: string[]): RunOptions {
   return options;
 }
 
+/** The version in the package.json beside the built runtime (dist/runtime or dist/runtime-bundle). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+}
+
+function usageError(message: string): number {
+  console.error(`beamline: ${message} (beamline --help lists the options)`);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "--help" || command === "-h") {
     console.log(USAGE);
     return command === undefined ? 2 : 0;
   }
-  if (command !== "run") {
-    console.error(`beamline: unknown command "${command}"\n${USAGE}`);
-    return 2;
+  if (command === "--version") {
+    console.log(`beamline ${version()}`);
+    return 0;
   }
+  if (command !== "run") return usageError(`unknown command "${command}"`);
   let options: RunOptions;
   try {
     options = parseRunArgs(rest);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    console.error(`beamline: ${error.message}\n${USAGE}`);
-    return 2;
+    return usageError(error.message);
   }
   return run(options);
 }

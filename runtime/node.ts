@@ -76,7 +76,16 @@ export async function run(options: RunOptions): Promise<number> {
       options.sampleIntervalMs,
     );
     const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
-    server = await startTelemetryServer(hub, options.telemetryPort, token);
+    try {
+      server = await startTelemetryServer(hub, options.telemetryPort, token);
+    } catch (error) {
+      hub.stop();
+      program.dispose();
+      const refusal = listenRefusal(error, options.telemetryPort);
+      if (refusal === undefined) throw error;
+      writeLine(2, `beamline: ${refusal}`);
+      return 2;
+    }
     writeLine(1, telemetryLine(server.port, token));
   }
 
@@ -159,6 +168,18 @@ export async function run(options: RunOptions): Promise<number> {
     await server?.close();
     program.dispose();
     await thread.terminate();
+  }
+}
+
+/** Why the telemetry port cannot be listened on, as a usage error; undefined for other failures. */
+function listenRefusal(error: unknown, port: number): string | undefined {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case "EADDRINUSE":
+      return `--telemetry ${port}: port ${port} on 127.0.0.1 is in use; give another port, or --telemetry alone for a free one`;
+    case "EACCES":
+      return `--telemetry ${port}: this user may not listen on port ${port}; give a port above 1023, or --telemetry alone for a free one`;
+    default:
+      return undefined;
   }
 }
 

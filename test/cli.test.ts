@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -176,6 +177,42 @@ test("bad options get usage errors", () => {
     assert.equal(code, 2);
     assert.match(stderr, message);
   }
+});
+
+test("issue 13 item 15: every usage error is one clear line and exit code 2, never a stack trace", async () => {
+  const file = program("usage.ts", `export function* main() { console.log("ran"); }\n`);
+  const busy = createServer();
+  await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+  const busyPort = (busy.address() as { port: number }).port;
+  try {
+    for (const [args, message] of [
+      [["run", file, "--telemetry", String(busyPort)], new RegExp(`^beamline: --telemetry ${busyPort}: port ${busyPort} on 127\\.0\\.0\\.1 is in use`)],
+      [["run", file, "--telemetry", "99999"], /^beamline: --telemetry takes a port from 0 to 65535, got 99999/],
+      [["run", file, "--telemetry", "abc"], /^beamline: --telemetry takes a port from 0 to 65535 \(or none, for a free port\), got abc/],
+      [["run", "--telemetry", "abc", file], /^beamline: --telemetry takes a port from 0 to 65535 \(or none, for a free port\), got abc/],
+      [["run", file, "--bogus"], /^beamline: unknown option --bogus/],
+      [["fly"], /^beamline: unknown command "fly"/],
+    ] as const) {
+      const { code, stdout, stderr } = beamline(...args);
+      assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+      assert.equal(stdout, "", args.join(" "));
+      assert.equal(stderr.trimEnd().split("\n").length, 1, `${args.join(" ")} printed more than one line:\n${stderr}`);
+      assert.match(stderr, message);
+    }
+  } finally {
+    busy.close();
+  }
+  // A program path after --telemetry is still the program, with a free port.
+  const ok = beamline("run", "--telemetry", file);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^BEAMLINE_TELEMETRY .*\nran\n$/);
+});
+
+test("issue 13 item 15: --version prints the package's version", () => {
+  const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+  const { code, stdout, stderr } = beamline("--version");
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, `beamline ${version}\n`);
 });
 
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
