@@ -1,6 +1,7 @@
 // One run of a program: the runtime as a child process of the extension host. Started with the
-// bundled runtime (process.execPath with ELECTRON_RUN_AS_NODE=1), `--telemetry 0 --telemetry-token
-// <random> --keep-alive --wait-for-viewer`; stdout and stderr go to an output sink; the telemetry
+// bundled runtime (process.execPath with ELECTRON_RUN_AS_NODE=1), `--telemetry 0 --keep-alive
+// --wait-for-viewer` and a random token in BEAMLINE_TELEMETRY_TOKEN (an environment is readable by
+// its owner only, a command line by every user); stdout and stderr go to an output sink; the telemetry
 // line gives the port.
 // Stopping kills the child's whole process group; a guard preloaded into the child ends it when
 // the extension host goes away without a goodbye. No vscode import: the extension wires it up.
@@ -19,8 +20,10 @@ export interface SessionOptions {
   cli: string;
   /** Preloaded into the child (`--require`): ends it when its parent is gone. */
   guard?: string;
-  /** The arguments after cli.js (see settings.ts runtimeArgs); `token` is put in by the caller. */
+  /** The arguments after cli.js (see settings.ts runtimeArgs). */
   args: string[];
+  /** The telemetry token, passed in the environment. */
+  token: string;
   cwd: string;
   env?: NodeJS.ProcessEnv;
   output: OutputSink;
@@ -71,12 +74,12 @@ export class RuntimeSession {
 
   /** Starts the runtime; resolves when it serves telemetry, rejects when it ends first. */
   start(): Promise<TelemetryEndpoint> {
-    const { cli, guard, args, cwd, env, output } = this.options;
+    const { cli, guard, args, token, cwd, env, output } = this.options;
     const nodeArgs = guard ? ["--require", guard] : [];
-    output.append(`$ beamline ${args.map((a) => (/^[\w./:=+-]+$/.test(a) ? a : JSON.stringify(a))).join(" ").replace(/(--telemetry-token )\S+/, "$1***")}\n`);
+    output.append(`$ beamline ${args.map((a) => (/^[\w./:=+-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}\n`);
     const child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
       cwd,
-      env: { ...process.env, ...env, ELECTRON_RUN_AS_NODE: "1", FORCE_COLOR: "0", NO_COLOR: "1" },
+      env: { ...process.env, ...env, BEAMLINE_TELEMETRY_TOKEN: token, ELECTRON_RUN_AS_NODE: "1", FORCE_COLOR: "0", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so that stopping it ends everything it started.
       detached: true,

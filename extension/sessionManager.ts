@@ -76,7 +76,8 @@ export class SessionManager implements vscode.Disposable {
     const session = new RuntimeSession({
       cli: this.runtimeCli(),
       guard: existsSync(guard) ? guard : undefined,
-      args: runtimeArgs(path.relative(cwd, file) || file, options, token),
+      args: runtimeArgs(path.relative(cwd, file) || file, options),
+      token,
       cwd,
       output: {
         append: (text) => {

@@ -70,13 +70,13 @@ export function parseRunOptions(text: string, defaults: RunOptions): RunOptions 
 }
 
 /**
- * The arguments after the runtime's cli.js: `run FILE ... --telemetry 0 --telemetry-token T
- * --keep-alive --wait-for-viewer`. The program starts once the extension has connected, so that the
+ * The arguments after the runtime's cli.js: `run FILE ... --telemetry 0 --keep-alive
+ * --wait-for-viewer` (the token goes in the environment: runtimeSession.ts). The program starts once the extension has connected, so that the
  * panels and lenses see a short program's whole run, not only what is left of it.
  */
-export function runtimeArgs(file: string, options: RunOptions, token: string): string[] {
+export function runtimeArgs(file: string, options: RunOptions): string[] {
   const args = ["run", file, "--schedulers", String(options.schedulers), "--reductions", String(options.reductions)];
   if (options.seed !== undefined) args.push("--seed", String(options.seed));
-  args.push("--sample-interval", String(options.sampleIntervalMs), "--telemetry", "0", "--telemetry-token", token, "--keep-alive", "--wait-for-viewer");
+  args.push("--sample-interval", String(options.sampleIntervalMs), "--telemetry", "0", "--keep-alive", "--wait-for-viewer");
   return args;
 }

@@ -13,17 +13,24 @@ options:
   --seed S               repeatable run: seeds slice budgets and Math.random (with one scheduler)
   --keep-alive           keep running after main returns, until stopped (Ctrl-C)
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
-  --telemetry-token T    the token clients must present (default: a random one, printed)
   --sample-interval MS   telemetry sample interval (default 250)
   --wait-for-viewer      with --telemetry: start main only once the first viewer has connected
-  --version              print the version`;
+  --version              print the version
 
+environment:
+  BEAMLINE_TELEMETRY_TOKEN  with --telemetry: the token clients must present (default: a random one,
+                            printed); an environment variable, because a command line is visible to every user`;
+
+/** The variable that carries the telemetry token: /proc/PID/environ is readable by its owner only. */
+export const TOKEN_VARIABLE = "BEAMLINE_TELEMETRY_TOKEN";
+const TOKEN_PATTERN = /^[\w.~-]{16,}$/;
 /** A program's path, as opposed to a mistyped port after --telemetry. */
 const PROGRAM_PATTERN = /\.[cm]?[jt]sx?$/;
 
 export class UsageError extends Error {}
 
-export function parseRunArgs(args: string[]): RunOptions {
+/** Reads `beamline run` arguments; `env` supplies the telemetry token. */
+export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOptions {
   const options: RunOptions = {
     file: "",
     schedulers: 1,
@@ -58,9 +65,7 @@ export function parseRunArgs(args: string[]): RunOptions {
         throw new UsageError(`--telemetry takes a port from 0 to 65535 (or none, for a free port), got ${next}`);
       } else options.telemetryPort = 0;
     } else if (arg === "--telemetry-token") {
-      const token = args[++i];
-      if (token === undefined || !/^[\w.~-]{16,}$/.test(token)) throw new UsageError("--telemetry-token needs at least 16 characters of [A-Za-z0-9_.~-]");
-      options.telemetryToken = token;
+      throw new UsageError(`--telemetry-token is refused: a command line is visible to every user (ps); set the environment variable ${TOKEN_VARIABLE} instead`);
     } else if (arg === "--sample-interval") options.sampleIntervalMs = value();
     else if (arg === "--wait-for-viewer") options.waitForViewer = true;
     else if (arg.startsWith("-") || arg.startsWith("+")) throw new UsageError(`unknown option ${arg}`);
@@ -71,8 +76,13 @@ export function parseRunArgs(args: string[]): RunOptions {
   if (options.schedulers !== 1) {
     throw new UsageError(`--schedulers ${options.schedulers}: this version runs one scheduler thread; m:n scheduling is the next step`);
   }
-  if (options.telemetryPort === undefined && (args.includes("--telemetry-token") || args.includes("--sample-interval") || options.waitForViewer)) {
-    throw new UsageError("--telemetry-token, --sample-interval and --wait-for-viewer need --telemetry");
+  if (options.telemetryPort === undefined && (args.includes("--sample-interval") || options.waitForViewer)) {
+    throw new UsageError("--sample-interval and --wait-for-viewer need --telemetry");
+  }
+  const token = env[TOKEN_VARIABLE];
+  if (options.telemetryPort !== undefined && token !== undefined && token !== "") {
+    if (!TOKEN_PATTERN.test(token)) throw new UsageError(`${TOKEN_VARIABLE} needs at least 16 characters of [A-Za-z0-9_.~-]`);
+    options.telemetryToken = token;
   }
   if (options.sampleIntervalMs < 50 || options.sampleIntervalMs > 10_000) {
     throw new UsageError(`--sample-interval must be from 50 to 10000 ms, got ${options.sampleIntervalMs}`);
@@ -104,11 +114,13 @@ async function main(argv: string[]): Promise<number> {
   if (command !== "run") return usageError(`unknown command "${command}"`);
   let options: RunOptions;
   try {
-    options = parseRunArgs(rest);
+    options = parseRunArgs(rest, process.env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     return usageError(error.message);
   }
+  // Read once: the program and anything it starts need not see the token.
+  delete process.env[TOKEN_VARIABLE];
   return run(options);
 }
 

@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
 
 const cli = path.resolve("dist/runtime/cli.js");
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-cli-test-"));
@@ -213,6 +214,40 @@ test("issue 13 item 15: --version prints the package's version", () => {
   const { code, stdout, stderr } = beamline("--version");
   assert.equal(code, 0, stderr);
   assert.equal(stdout, `beamline ${version}\n`);
+});
+
+test("issue 13 item 4: the telemetry token comes from BEAMLINE_TELEMETRY_TOKEN, never the command line", async () => {
+  const token = `secret-${process.pid}-${Date.now()}-token`;
+  const file = program("token.ts", `export function* main() { console.log("program sees the token:", process.env.BEAMLINE_TELEMETRY_TOKEN !== undefined); }\n`);
+  const child = spawn(process.execPath, [cli, "run", file, "--telemetry", "--keep-alive"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, BEAMLINE_TELEMETRY_TOKEN: token },
+  });
+  try {
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+    const endpoint = await new Promise<TelemetryEndpoint>((resolve, reject) => {
+      child.on("exit", () => reject(new Error(`the run ended early: ${out}`)));
+      child.stdout.on("data", () => {
+        const found = out.split("\n").map(parseTelemetryLine).find((e) => e !== undefined);
+        if (found !== undefined && out.includes("program sees the token")) resolve(found);
+      });
+    });
+    assert.equal(endpoint.token, token);
+    assert.ok(!readFileSync(`/proc/${child.pid}/cmdline`, "utf8").includes(token), "the token is in the command line");
+    assert.match(out, /program sees the token: false/);
+    assert.equal((await fetch(`http://127.0.0.1:${endpoint.port}/?token=${token}`)).status, 200);
+    assert.equal((await fetch(`http://127.0.0.1:${endpoint.port}/?token=${token}x`)).status, 401);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const refused = beamline("run", file, "--telemetry", "--telemetry-token", "T".repeat(20));
+  assert.equal(refused.code, 2);
+  assert.equal(refused.stderr.trimEnd().split("\n").length, 1);
+  assert.match(refused.stderr, /--telemetry-token is refused: .*set the environment variable BEAMLINE_TELEMETRY_TOKEN instead/);
+  const short = spawnSync(process.execPath, [cli, "run", file, "--telemetry"], { encoding: "utf8", env: { ...process.env, BEAMLINE_TELEMETRY_TOKEN: "short" } });
+  assert.equal(short.status, 2);
+  assert.match(short.stderr, /BEAMLINE_TELEMETRY_TOKEN needs at least 16 characters/);
 });
 
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
