@@ -10,6 +10,14 @@ export type Channel = (typeof CHANNELS)[number];
 /** Client requests over this many bytes are refused (the server closes the connection with 1009). */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
+/**
+ * A `send` request's message may nest arrays and objects at most this deep (`[1]` is 1 level).
+ * It is the runtime's own limit for a term (runtime/copy.ts treats deeper as a cycle); a deeper
+ * message is refused here, before it reaches the scheduler thread, whose structured clone of a
+ * few thousand levels overflows the stack (docs/protocol.md, section 9).
+ */
+export const MAX_MESSAGE_DEPTH = 1000;
+
 /** The WebSocket subprotocol the runtime answers with. */
 export const SUBPROTOCOL = "beamline";
 const TOKEN_SUBPROTOCOL_PREFIX = "beamline.token.";
@@ -189,10 +197,13 @@ export function parseRequest(text: string): Request {
       }
       return { id: r.id, type: "inspect", pid: pidField("pid"), ...(limit !== undefined ? { mailboxLimit: limit } : {}) };
     }
-    case "send":
+    case "send": {
       if (typeof r.to !== "string" || r.to.length === 0) throw new ProtocolError(`request.to must be a pid like "<0.84.0>" or a registered name`);
       if (!("message" in r)) throw new ProtocolError("request.message is missing");
+      const depth = nestingDepth(r.message);
+      if (depth > MAX_MESSAGE_DEPTH) throw new ProtocolError(`request.message is nested ${depth} levels deep; the limit is ${MAX_MESSAGE_DEPTH} levels of arrays and objects`);
       return { id: r.id, type: "send", to: r.to, message: r.message };
+    }
     case "kill":
       if (r.reason !== undefined && typeof r.reason !== "string") throw new ProtocolError("request.reason must be a string");
       return { id: r.id, type: "kill", pid: pidField("pid"), ...(r.reason !== undefined ? { reason: r.reason as string } : {}) };
@@ -205,4 +216,17 @@ export function parseRequest(text: string): Request {
     default:
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
   }
+}
+
+/** How deep arrays and objects nest in a parsed JSON value (`1` is 0, `[1]` is 1), without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [v, depth] = top;
+    if (typeof v !== "object" || v === null) continue;
+    deepest = Math.max(deepest, depth + 1);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === "object" && child !== null) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

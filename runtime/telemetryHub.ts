@@ -183,12 +183,19 @@ export class TelemetryHub {
         client.channels.delete(request.channel);
         this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
         return;
-      case "set-interval":
-        this.setInterval(request.ms);
-        this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
+      case "set-interval": {
+        const failed = this.setInterval(request.ms);
+        if (failed !== undefined) this.reply(client, { type: "response", id: request.id, ok: false, error: `the interval could not be passed to scheduler 1: ${failed}` });
+        else this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
         return;
+      }
       default: {
         const internal = this.nextRequest++;
+        const failed = this.toScheduler({ type: "request", id: internal, request });
+        if (failed !== undefined) {
+          this.reply(client, { type: "response", id: request.id, ok: false, error: `the request could not be passed to scheduler 1: ${failed}` });
+          return;
+        }
         const timer = setTimeout(() => {
           this.pending.delete(internal);
           this.reply(client, {
@@ -199,7 +206,6 @@ export class TelemetryHub {
           });
         }, REQUEST_TIMEOUT_MS);
         this.pending.set(internal, { client, id: request.id, timer });
-        this.toScheduler({ type: "request", id: internal, request });
       }
     }
   }
@@ -215,21 +221,35 @@ export class TelemetryHub {
     for (const p of this.pending.values()) clearTimeout(p.timer);
   }
 
-  private setInterval(ms: number): void {
+  /** Returns why the scheduler could not be told, or undefined. */
+  private setInterval(ms: number): string | undefined {
     this.intervalMs = ms;
     clearInterval(this.timer);
     this.timer = setInterval(() => this.sample(), ms);
     this.timer.unref();
-    this.toScheduler({ type: "set-interval", ms });
+    return this.toScheduler({ type: "set-interval", ms });
   }
 
-  private toScheduler(message: ToScheduler): void {
-    for (const s of this.schedulers) s.post(message);
+  /**
+   * Posts to every scheduler thread; returns why a post failed, or undefined. A post can throw
+   * (a structured clone that overflows the stack, a value it cannot clone), and what a client
+   * sent must never end the runtime, so the caller answers with the reason instead.
+   */
+  private toScheduler(message: ToScheduler): string | undefined {
+    for (const s of this.schedulers) {
+      try {
+        s.post(message);
+      } catch (error) {
+        return error instanceof Error ? error.message : String(error);
+      }
+    }
+    return undefined;
   }
 
   private requestKeyframe(client: Client): void {
     client.snapshot = this.nextSnapshot++;
-    this.toScheduler({ type: "keyframe", snapshot: client.snapshot, pageSize: KEYFRAME_PAGE_SIZE });
+    // A keyframe that was never asked for would hold this client's deltas back for good.
+    if (this.toScheduler({ type: "keyframe", snapshot: client.snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) client.snapshot = null;
   }
 
   /** Milliseconds since the run started (hello.startedAt), the time base of samples, events and warnings. */

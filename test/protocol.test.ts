@@ -10,6 +10,7 @@ import {
   findTelemetryLine,
   MAGIC,
   MAILBOX_BUCKETS,
+  MAX_MESSAGE_DEPTH,
   mailboxBucket,
   parsePid,
   parseRequest,
@@ -160,6 +161,24 @@ test("requests are validated field by field", () => {
     [`{"id":1,"type":"send","to":"x","message":"${"a".repeat(70_000)}"}`, /the limit is 65536 bytes/],
   ];
   for (const [text, message] of refusals) assert.throws(() => parseRequest(text), message);
+});
+
+test("issue 13 item 1: a send whose message nests deeper than the limit is refused with the limit named, at any depth", () => {
+  const send = (message: string) => `{"id":9,"type":"send","to":"<0.5.0>","message":${message}}`;
+  const arrays = (depth: number) => "[".repeat(depth) + "1" + "]".repeat(depth);
+  const objects = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
+  const mixed = (depth: number) => '[{"k":'.repeat(depth / 2) + "1" + "}]".repeat(depth / 2);
+  // At the limit a message parses: the runtime's copy takes terms this deep.
+  for (const make of [arrays, objects, mixed]) assert.equal(parseRequest(send(make(MAX_MESSAGE_DEPTH))).type, "send");
+  // Past it, up to the depth that ended the runtime (3,250) and about the deepest that fits in a 64 KiB request.
+  for (const depth of [MAX_MESSAGE_DEPTH + 2, 3250, 10_000]) {
+    for (const make of [arrays, objects, mixed]) {
+      assert.throws(() => parseRequest(send(make(depth))), {
+        name: "ProtocolError",
+        message: `request.message is nested ${depth} levels deep; the limit is ${MAX_MESSAGE_DEPTH} levels of arrays and objects`,
+      });
+    }
+  }
 });
 
 test("pids parse and mailbox buckets are powers of two", () => {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
-import { PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
+import { MAX_MESSAGE_DEPTH, PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
 import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
@@ -226,5 +226,54 @@ export function* main() {
     client.close();
   } finally {
     await waiting.stop();
+  }
+});
+
+test("issue 13 item 1: a send nested thousands of levels deep is refused and the program runs on", async () => {
+  const file = path.join(dir, "ticks.ts");
+  writeFileSync(
+    file,
+    `import { spawn, sleep, register, receive } from "beamline";
+function* sink() {
+  for (;;) {
+    const m = yield* receive();
+    console.log("sink got " + JSON.stringify(m).length);
+  }
+}
+export function* main() {
+  register("sink", spawn(sink));
+  for (let i = 0; ; i++) {
+    console.log("tick " + i);
+    yield* sleep(50);
+  }
+}
+`,
+  );
+  const ticking = await startRuntime(file);
+  try {
+    const ticks = () => ticking.stdout().match(/tick \d+/g)?.length ?? 0;
+    const client = await TestClient.connect(ticking, "&channels=schedulers");
+    // The server listens before the program runs: wait until main has registered the sink.
+    await client.waitFor((m) => m.type === "schedulers" && ticks() > 0, "the program's first tick");
+    const deep = (depth: number) => "[".repeat(depth) + "1" + "]".repeat(depth);
+    // 3,250 levels (6.5 KB) ended the runtime at Worker.postMessage, to a pid or a name alike.
+    for (const to of ['"<0.999.0>"', '"sink"']) {
+      client.ws.send(`{"id":${to.length},"type":"send","to":${to},"message":${deep(3250)}}`);
+      const refused = await client.waitFor((m) => m.type === "response" && m.id === to.length, "the refusal");
+      assert.deepEqual(refused, { type: "response", id: to.length, ok: false, error: `request.message is nested 3250 levels deep; the limit is ${MAX_MESSAGE_DEPTH} levels of arrays and objects` });
+    }
+    // A message at the limit is delivered whole.
+    client.ws.send(`{"id":100,"type":"send","to":"sink","message":${deep(MAX_MESSAGE_DEPTH)}}`);
+    const delivered = await client.waitFor((m) => m.type === "response" && m.id === 100, "the delivery");
+    assert.deepEqual(delivered, { type: "response", id: 100, ok: true, result: { delivered: "<0.2.0>" } });
+    const seen = ticks();
+    await client.waitFor((m) => m.type === "schedulers" && ticks() > seen + 2, "the program ticking on");
+    assert.equal(ticking.child.exitCode, null);
+    assert.match(ticking.stdout(), new RegExp(`sink got ${2 * MAX_MESSAGE_DEPTH + 1}\\n`));
+    const lines = ticking.stdout().match(/tick \d+/g)!;
+    assert.deepEqual(lines, lines.map((_, i) => `tick ${i}`), "every tick printed, in order");
+    client.close();
+  } finally {
+    await ticking.stop();
   }
 });

@@ -105,3 +105,31 @@ test("a keyframe that lists processes no delta listed goes to every viewer, each
   assert.equal(small(second), 1);
   h.stop();
 });
+
+test("issue 13 item 1: a request the scheduler cannot be posted is answered with the reason, and the hub goes on", () => {
+  // Worker.postMessage throws on a message whose structured clone overflows the stack; that
+  // exception escaped the hub's request path and ended the runtime.
+  let failing = true;
+  const posted: ToScheduler[] = [];
+  const post = (m: ToScheduler) => {
+    if (failing && m.type === "request") throw new RangeError("Maximum call stack size exceeded");
+    posted.push(m);
+  };
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
+  const h = new TelemetryHub([{ post, counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) }], hello, [], 60_000);
+  const client = new FakeConnection();
+  h.connect(client, []);
+  h.request(client, '{"id":7,"type":"send","to":"<0.1.0>","message":[[1]]}');
+  assert.deepEqual(client.texts("response"), [
+    { type: "response", id: 7, ok: false, error: "the request could not be passed to scheduler 1: Maximum call stack size exceeded" },
+  ]);
+  // No timeout answers it a second time, and the next request goes through.
+  failing = false;
+  h.request(client, '{"id":8,"type":"inspect","pid":"<0.1.0>"}');
+  const request = posted.find((m) => m.type === "request");
+  assert.ok(request?.type === "request" && request.request.id === 8);
+  h.fromScheduler({ type: "response", id: request.id, ok: true, result: { pid: "<0.1.0>" } });
+  assert.deepEqual(client.texts("response").at(-1), { type: "response", id: 8, ok: true, result: { pid: "<0.1.0>" } });
+  assert.equal(client.texts("response").length, 2);
+  h.stop();
+});
