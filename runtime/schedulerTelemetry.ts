@@ -7,8 +7,8 @@ import { inspect as inspectValue } from "node:util";
 import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
 import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
-import { Guard, _ } from "./pattern.js";
-import { After, On, type Clause } from "./receive.js";
+import { Guard, _, matches } from "./pattern.js";
+import { After, AwaitReply, On, type Clause } from "./receive.js";
 import { copyTerm } from "./copy.js";
 import { Process } from "./process.js";
 import { serverStates } from "./server.js";
@@ -35,8 +35,8 @@ const FEEDBACK_CALLS = 32;
 /** The probe's function; it never runs. */
 function* probeBody(): Generator<never, void, unknown> {}
 
-/** A bottleneck check looks at this many queued messages at most. */
-const CALL_SCAN_LIMIT = 1000;
+/** The watch list's look at a mailbox (callers, unmatched messages) covers this many messages at most. */
+const MAILBOX_SCAN_LIMIT = 1000;
 
 /** What the main thread needs to judge a long mailbox (see warnings.ts). */
 export interface WatchedProcess {
@@ -47,6 +47,13 @@ export interface WatchedProcess {
   waiting: boolean;
   /** `call` requests queued in the mailbox: callers blocked on this process. */
   pendingCalls: number;
+  /**
+   * Queued messages that match none of the clauses of the receive the process is in, or last ran
+   * when it is between receives: whether it waits or is busy scanning past them, they stay.
+   */
+  unmatched: number;
+  /** How many of the oldest messages the two counts above looked at (all of them, up to a limit). */
+  scanned: number;
   waitSite: number;
   spawnSite: number;
 }
@@ -261,13 +268,16 @@ export class SchedulerTelemetry {
         s.watched.delete(p);
         continue;
       }
+      const scan = scanMailbox(p);
       watch.push({
         pid: p.id,
         fn: functionOf(p),
         name: this.nameOf(p),
         mailbox: p.mailboxLength,
         waiting: p.status === "waiting",
-        pendingCalls: countCalls(p),
+        pendingCalls: scan.calls,
+        unmatched: scan.unmatched,
+        scanned: scan.scanned,
         waitSite: p.waitSite,
         spawnSite: p.spawnSite,
       });
@@ -386,14 +396,47 @@ export class SchedulerTelemetry {
   }
 }
 
-function countCalls(p: Process): number {
-  let n = 0;
-  let seen = 0;
-  for (let node = p.head; node !== null && seen < CALL_SCAN_LIMIT; node = node.next, seen++) {
+/**
+ * One walk over a watched process's oldest messages: the `call` requests among them, and those
+ * that no clause of its (last) receive matches. The telemetry never runs the program's guards: a
+ * `where(...)` counts as matching, so a guarded clause is never said to leave a message behind.
+ */
+function scanMailbox(p: Process): { calls: number; unmatched: number; scanned: number } {
+  const patterns = receivePatterns(p.clauses);
+  let calls = 0;
+  let unmatched = 0;
+  let scanned = 0;
+  for (let node = p.head; node !== null && scanned < MAILBOX_SCAN_LIMIT; node = node.next, scanned++) {
     const m = node.msg;
-    if (Array.isArray(m) && m[0] === "$call") n++;
+    if (Array.isArray(m) && m[0] === "$call") calls++;
+    if (patterns !== null && !patterns.some((pattern) => matches(pattern, m))) unmatched++;
   }
-  return n;
+  return { calls, unmatched, scanned };
+}
+
+/**
+ * The patterns a receive takes messages with, guards replaced by `_`; null when it takes any
+ * message, or when it is a call's wait for its reply (the rest of the mailbox waits for later
+ * receives, by design).
+ */
+function receivePatterns(clauses: Clause | readonly Clause[] | null): unknown[] | null {
+  if (clauses === null) return null;
+  const list = clauses instanceof On || clauses instanceof After ? [clauses] : clauses;
+  const patterns: unknown[] = [];
+  for (const c of list) {
+    if (c instanceof AwaitReply) return null;
+    if (c instanceof On) patterns.push(withoutGuards(c.pattern));
+  }
+  return patterns;
+}
+
+function withoutGuards(pattern: unknown): unknown {
+  if (pattern instanceof Guard) return _;
+  if (Array.isArray(pattern)) return pattern.map(withoutGuards);
+  if (typeof pattern === "object" && pattern !== null && Object.getPrototypeOf(pattern) === Object.prototype) {
+    return Object.fromEntries(Object.entries(pattern).map(([k, v]) => [k, withoutGuards(v)]));
+  }
+  return pattern;
 }
 
 /** A receive's clauses as source-like text: `on(["add", Number])`, `after(5000)`. */

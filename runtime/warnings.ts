@@ -19,8 +19,13 @@ const STUCK_WARNING_MS = 500;
 
 const SPLIT_WORK = "Move long work into a generator loop (it yields at loop heads) or split it into steps.";
 
+/** Samples in a row with unmatched messages before they count as piling up (not a passing scan). */
+const UNMATCHED_SAMPLES = 2;
+
 interface History {
   lengths: number[];
+  /** Samples in a row in which at least UNMATCHED_MIN messages matched none of the receive's clauses. */
+  unmatchedSamples: number;
 }
 
 export interface StuckScheduler {
@@ -61,8 +66,9 @@ export class WarningRules {
     for (const w of watch) {
       seen.add(w.pid);
       let h = this.history.get(w.pid);
-      if (h === undefined) this.history.set(w.pid, (h = { lengths: [] }));
+      if (h === undefined) this.history.set(w.pid, (h = { lengths: [], unmatchedSamples: 0 }));
       h.lengths.push(w.mailbox);
+      h.unmatchedSamples = w.unmatched >= UNMATCHED_MIN ? h.unmatchedSamples + 1 : 0;
       if (h.lengths.length > GROWTH_SAMPLES + 1) h.lengths.shift();
     }
     for (const pid of this.history.keys()) if (!seen.has(pid)) this.history.delete(pid);
@@ -93,10 +99,13 @@ export class WarningRules {
           }),
         );
       }
-      if (w.waiting && w.mailbox >= UNMATCHED_MIN && this.isReceiveSite(w.waitSite)) {
+      // Whether the process waits or is busy scanning past them (a server that other messages keep
+      // waking), the messages its receive rejects stay: counted in the mailbox, not inferred from waiting.
+      if (h.unmatchedSamples >= UNMATCHED_SAMPLES && this.isReceiveSite(w.waitSite)) {
+        const count = w.scanned < w.mailbox ? `at least ${w.unmatched}` : String(w.unmatched);
         warnings.push(
           this.make("unmatched-messages", pid, this.siteName(w.waitSite), now, {
-            message: `${who} waits in a receive while ${w.mailbox} messages in its mailbox match none of its clauses.`,
+            message: `${who} ${w.waiting ? "waits in a receive" : "keeps receiving"} while ${count} messages in its mailbox match none of its clauses.`,
             advice: "Unmatched messages stay forever: add a catch-all clause, on(_, ...), or stop sending them.",
           }),
         );

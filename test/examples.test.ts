@@ -5,7 +5,10 @@
 
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import type { Warning, Warnings } from "../protocol/index.js";
+import { startRuntime, TestClient, type Received } from "./telemetryClient.js";
 
 const cli = "dist/runtime/cli.js";
 
@@ -16,6 +19,32 @@ function run(example: string, ...args: string[]): Promise<{ stdout: string; stde
       else resolve({ stdout, stderr });
     });
   });
+}
+
+/** The line of `examples/<example>.ts` that contains `text`, looked up so that an edit of the example does not break the test. */
+function lineOf(example: string, text: string): number {
+  const index = readFileSync(`examples/${example}.ts`, "utf8").split("\n").findIndex((line) => line.includes(text));
+  assert.ok(index >= 0, `examples/${example}.ts has no line with ${text}`);
+  return index + 1;
+}
+
+/**
+ * Runs an example with telemetry, its main started once the client is connected, and resolves
+ * with the first warning of `kind` (the guide's "What to watch" promises one for the example).
+ */
+async function warningOf(example: string, kind: Warning["kind"], ...args: string[]): Promise<Warning> {
+  const runtime = await startRuntime(`examples/${example}.ts`, ["--wait-for-viewer", ...args]);
+  try {
+    const client = await TestClient.connect(runtime);
+    const hasKind = (m: Received): m is Warnings => m.type === "warnings" && m.warnings.some((w) => w.kind === kind);
+    // The run's end is the latest moment the warning can come: waiting longer would only time out.
+    const seen = await client.waitFor((m) => hasKind(m) || m.type === "main-exited", `a ${kind} warning or the end of ${example}`, 120_000);
+    client.close();
+    assert.ok(hasKind(seen), `${example} ran to its end without a ${kind} warning`);
+    return seen.warnings.find((w) => w.kind === kind)!;
+  } finally {
+    await runtime.stop();
+  }
 }
 
 /** The number a pattern's first group captures, e.g. the seconds of "took 1.02 s". */
@@ -97,4 +126,27 @@ test("million_processes: a million processes start, wait, answer and end", async
   assert.match(stdout, /spawned 1,000,000 processes/);
   assert.match(stdout, /1,000,000 of 1,000,000 replied/);
   assert.match(stdout, /processes still alive: 0/);
+});
+
+// Issue 13 item 10: docs/guide.md ("Watching the examples") promises a warning for each of these
+// examples; the unbounded_mailbox one was never sent, because the rule only looked at a process
+// parked in its receive, and the strict server is always busy scanning past its stuck messages.
+test("bottleneck with telemetry: a bottleneck warning names the server and its spawn line", async () => {
+  const w = await warningOf("bottleneck", "bottleneck");
+  assert.match(w.message, /\(server\) has \d+ callers blocked in call on it/);
+  assert.equal(w.site, `examples/bottleneck.ts:${lineOf("bottleneck", "yield* runLoad([spawn(server)])")}`);
+});
+
+test("unbounded_mailbox with telemetry: an unmatched-messages warning points at the strict server's receive", async () => {
+  const w = await warningOf("unbounded_mailbox", "unmatched-messages");
+  assert.match(w.message, /\(strictServer\) .*\d+ messages in its mailbox match none of its clauses/);
+  assert.equal(w.site, `examples/unbounded_mailbox.ts:${lineOf("unbounded_mailbox", "yield* receive(")}`);
+  assert.match(w.advice, /catch-all/);
+});
+
+test("preemption with telemetry: the plain-function step is a non-preemptible warning with its line", async () => {
+  const w = await warningOf("preemption", "non-preemptible", "--schedulers", "1");
+  const spin = lineOf("preemption", "function spin(");
+  const line = Number(/^examples\/preemption\.ts:(\d+)$/.exec(w.site ?? "")?.[1]);
+  assert.ok(line > spin && line < spin + 6, `the warning's site ${w.site} is in spin(), which starts at line ${spin}`);
 });

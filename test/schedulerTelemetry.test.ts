@@ -7,11 +7,11 @@ import assert from "node:assert/strict";
 import { MessageChannel, type TransferListItem } from "node:worker_threads";
 import { test } from "node:test";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
-import { on, receive, register, send, spawn, unregister } from "../runtime/api.js";
+import { _, on, receive, register, send, spawn, unregister, where } from "../runtime/api.js";
 import type { Process } from "../runtime/process.js";
 import { scheduler } from "../runtime/scheduler.js";
 import type { KeyframePage } from "../runtime/schedulerMessages.js";
-import { LIST_WHEN_BUSY, SchedulerTelemetry, type TelemetryTick } from "../runtime/schedulerTelemetry.js";
+import { LIST_WHEN_BUSY, SchedulerTelemetry, type TelemetryTick, type WatchedProcess } from "../runtime/schedulerTelemetry.js";
 import { runProcess, yieldSlice } from "./harness.js";
 
 function* idle() {
@@ -26,16 +26,18 @@ const updatedOf = (f: ProcessFrameView) => Array.from({ length: f.updateCount },
 function recorded() {
   const deltas: ProcessFrameView[] = [];
   const watches: number[][] = [];
+  const watched: WatchedProcess[][] = [];
   const pages: { listsNew: boolean }[] = [];
   const telemetry = new SchedulerTelemetry(scheduler, [""], {
     postMessage(message) {
       if (message.type === "telemetry") {
         deltas.push(readProcessFrame(message.delta)!);
         watches.push(message.watch.map((w) => w.pid));
+        watched.push(message.watch);
       } else pages.push(message);
     },
   });
-  return { telemetry, deltas, watches, pages };
+  return { telemetry, deltas, watches, watched, pages };
 }
 
 test("a spawn storm is listed oldest first, a bounded number per delta, and every live process once", async () => {
@@ -92,6 +94,38 @@ test("a long mailbox is watched for warnings even while its process is not liste
     assert.ok(newest.id > scheduler.announcedMaxId, "the newest process is not listed yet");
     assert.deepEqual(watches.at(-1), [newest.id]);
     for (const p of pids) scheduler.kill(p);
+  });
+});
+
+// Issue 13 item 10: the unmatched-messages rule only looked at a parked process, and a server that
+// other messages keep waking (examples/unbounded_mailbox.ts) was never warned about. The watch list
+// now counts the messages its receive rejects, whatever the process is doing.
+test("the watch list counts the messages no clause matches, also while the process is runnable", async () => {
+  const { telemetry, watched } = recorded();
+  await runProcess(function* () {
+    telemetry.start(60_000);
+    const strict = spawn(function* () {
+      for (;;) yield* receive(on(["msg", Number]), on(["job", where((n: number) => n > 100)]));
+    }) as Process;
+    for (let i = 0; i < 60; i++) send(strict, ["hello", i]);
+    // Guarded clauses are never run by the telemetry: a message they might take is not "unmatched".
+    for (let i = 0; i < 5; i++) send(strict, ["job", i]);
+    while (strict.status !== "waiting") yield* yieldSlice();
+    send(strict, ["msg", 1]);
+    assert.equal(strict.status, "runnable", "woken by a message its receive will take");
+    telemetry.tick();
+    const w = watched.at(-1)!.find((w) => w.pid === strict.id)!;
+    assert.deepEqual({ waiting: w.waiting, mailbox: w.mailbox, unmatched: w.unmatched, scanned: w.scanned }, { waiting: false, mailbox: 66, unmatched: 60, scanned: 66 });
+    scheduler.kill(strict);
+
+    // A receive that takes any message leaves none behind.
+    const tolerant = spawn(function* () {
+      for (;;) yield* receive(on(["msg", Number]), on(_));
+    }) as Process;
+    for (let i = 0; i < 60; i++) send(tolerant, ["hello", i]);
+    telemetry.tick();
+    assert.equal(watched.at(-1)!.find((w) => w.pid === tolerant.id)?.unmatched, 0);
+    scheduler.kill(tolerant);
   });
 });
 
