@@ -67,7 +67,13 @@ function copyObject(value: object, depth: number): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
-    for (const key in value) out[key] = copyValue((value as Record<string, unknown>)[key], next);
+    for (const key in value) {
+      const copied = copyValue((value as Record<string, unknown>)[key], next);
+      // An own "__proto__" key (JSON.parse makes them) stays an own key: assigning it would set
+      // the copy's prototype instead, and the receiver would see inherited keys.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+      else out[key] = copied;
+    }
     return out;
   }
   if (value instanceof Pid || value instanceof Ref) return value;

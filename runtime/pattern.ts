@@ -65,7 +65,8 @@ export function matches(pattern: unknown, value: unknown): boolean {
   if (typeof pattern === "object" && Object.getPrototypeOf(pattern) === Object.prototype) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
     for (const key in pattern) {
-      if (!(key in value)) return false;
+      // Own keys only: an inherited key (toString, or a prototype a message smuggled in) is not part of the message.
+      if (!Object.hasOwn(value, key)) return false;
       if (!matches((pattern as Record<string, unknown>)[key], (value as Record<string, unknown>)[key])) return false;
     }
     return true;

@@ -111,3 +111,34 @@ test("spawn refuses unsendable arguments and functions that are not generators",
   assert.match(value[1]!, /spawn: expected a generator function \(function\*\), got a plain function/);
   assert.match(value[2]!, /got an async function/);
 });
+
+test("issue 13 item 6: an own __proto__ key (as JSON.parse makes) stays an own key of the copy, not its prototype", async () => {
+  const parsed = JSON.parse('{"user": "ann", "__proto__": {"admin": true}, "nested": [{"__proto__": 7}]}');
+  const copy = copyTerm(parsed);
+  assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+  assert.deepEqual(Object.keys(copy), ["user", "__proto__", "nested"]);
+  assert.equal("admin" in copy, false);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(copy, "__proto__")?.value, { admin: true });
+  assert.deepEqual(Object.getOwnPropertyDescriptor(copy.nested[0], "__proto__")?.value, 7);
+  assert.deepStrictEqual(copy, parsed);
+
+  const { value } = await runProcess(function* () {
+    send(self(), parsed);
+    spawn(function* (_msg: Record<string, unknown>) {}, parsed);
+    const got = (yield* receive()) as Record<string, unknown>;
+    return { got, admin: got.admin, proto: Object.getPrototypeOf(got) === Object.prototype };
+  });
+  assert.equal(value.admin, undefined);
+  assert.equal(value.proto, true);
+  assert.deepStrictEqual(value.got, parsed);
+});
+
+test("a null-prototype object keeps an own __proto__ key as an own key too (the other branch of issue 13 item 6)", () => {
+  const bare = Object.create(null) as Record<string, unknown>;
+  Object.defineProperty(bare, "__proto__", { value: { admin: true }, enumerable: true, writable: true, configurable: true });
+  bare.n = 1;
+  const copy = copyTerm(bare);
+  assert.equal(Object.getPrototypeOf(copy), null);
+  assert.deepEqual(Object.keys(copy), ["__proto__", "n"]);
+  assert.deepStrictEqual(copy, bare);
+});

@@ -1,11 +1,14 @@
 // Properties checked with fast-check over random interleavings: the mailbox loses nothing,
 // duplicates nothing, keeps per-sender order, and selective receive takes the oldest match;
-// the registry gives a name to exactly one process when many race for it.
+// the registry gives a name to exactly one process when many race for it; a copy keeps every
+// own key (even `__proto__`) as an own key, and object patterns see own keys only.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { on, Pid, receive, register, self, send, spawn, sleep, whereis, after } from "../runtime/api.js";
+import { _, on, Pid, receive, register, self, send, spawn, sleep, whereis, after } from "../runtime/api.js";
+import { copyTerm } from "../runtime/copy.js";
+import { matches } from "../runtime/pattern.js";
 import { runProcess } from "./harness.js";
 
 /** Each sender: how many messages it sends, and after which of them it gives up its slice. */
@@ -116,5 +119,35 @@ test("when many processes race to register one name, exactly one gets it", async
       assert.equal(value.freed, undefined);
     }),
     { numRuns: 100 },
+  );
+});
+
+/** Keys that name something every plain object inherits, or that an assignment would turn into a prototype. */
+const trickyKey = fc.oneof(fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"), fc.string({ maxLength: 4 }));
+
+/** JSON text with tricky keys: JSON.parse makes each key an own key, `__proto__` included. */
+const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string; object: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small" },
+    fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(null)).map((v) => JSON.stringify(v)),
+    tie("object"),
+    fc.array(tie("value"), { maxLength: 3 }).map((items) => `[${items.join(",")}]`),
+  ),
+  object: fc
+    .array(fc.tuple(trickyKey, tie("value")), { maxLength: 4 })
+    .map((entries) => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(",")}}`),
+})).object;
+
+test("issue 13 item 6: a copy of any parsed JSON object has the same own keys and prototypes, and patterns match own keys only", () => {
+  fc.assert(
+    fc.property(jsonText, trickyKey, (text, key) => {
+      const original = JSON.parse(text) as Record<string, unknown>;
+      const copy = copyTerm(original);
+      // Strict deep equality compares prototypes and own keys at every level.
+      assert.deepStrictEqual(copy, original);
+      assert.deepEqual(Object.keys(copy), Object.keys(original));
+      assert.equal(matches({ [key]: _ }, copy), Object.hasOwn(original, key));
+    }),
+    { numRuns: 500 },
   );
 });

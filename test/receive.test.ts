@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { _, after, call, CallTimeoutError, From, makeRef, on, Pid, receive, reply, self, send, sleep, spawn, where } from "../runtime/api.js";
+import { matches } from "../runtime/pattern.js";
 import { scheduler } from "../runtime/scheduler.js";
 import type { Process } from "../runtime/process.js";
 import { runProcess } from "./harness.js";
@@ -271,4 +272,24 @@ test("generator handlers nest: a handler may receive, and its own handler may to
     );
   });
   assert.equal(value, "outer+inner+innermost");
+});
+
+test("issue 13 item 6: an object pattern matches own keys only, never inherited ones", async () => {
+  const { value } = await runProcess(function* () {
+    send(self(), {});
+    send(self(), JSON.parse('{"__proto__": {"admin": true}, "user": "ann"}'));
+    send(self(), { constructor: "own" });
+    // Every plain object inherits constructor and toString; only the message that has its own matches.
+    const own = yield* receive(on({ constructor: _ }), after(0, () => "no match"));
+    const admin = yield* receive(on({ admin: true }), after(0, () => "no match"));
+    const proto = yield* receive(
+      on({ ["__proto__"]: { admin: true } }, (m) => (m as unknown as { user: string }).user),
+      after(0, () => "no match"),
+    );
+    const inherited = yield* receive(on({ toString: _ }), after(0, () => "no match"));
+    return { own, admin, proto, inherited };
+  });
+  assert.deepEqual(value, { own: { constructor: "own" }, admin: "no match", proto: "ann", inherited: "no match" });
+  assert.equal(matches({ admin: true }, Object.create({ admin: true })), false);
+  assert.equal(matches({ a: 1 }, Object.assign(Object.create(null), { a: 1 })), true);
 });
