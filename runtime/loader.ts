@@ -1,8 +1,11 @@
 // Loads a user program: esbuild strips types and bundles the program's own files, the AST pass
 // inserts reduction checks, and the two source maps are composed so that stacks and sites
 // point at the user's own file and line.
+// The compiled program lives in a temp folder named after the run's OS pid
+// (`beamline-<pid>-XXXXXX`): the run removes it when it ends, also when it crashes or calls
+// process.exit, and a folder whose run was killed outright (SIGKILL) is removed by the next run.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -33,7 +36,11 @@ export interface LoadedProgram {
  */
 export async function loadProgram(entry: string, apiUrl: string): Promise<LoadedProgram> {
   const absolute = path.resolve(entry);
-  const outDir = mkdtempSync(path.join(tmpdir(), "beamline-"));
+  removeStaleFolders();
+  const outDir = mkdtempSync(path.join(tmpdir(), `beamline-${process.pid}-`));
+  // The 'exit' event comes also after an uncaught exception and after process.exit.
+  const removeOnExit = () => rmSync(outDir, { recursive: true, force: true });
+  process.on("exit", removeOnExit);
   const outfile = path.join(outDir, path.basename(absolute).replace(/\.[cm]?[jt]sx?$/, "") + ".mjs");
   let result: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
   try {
@@ -59,7 +66,8 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
       ],
     });
   } catch (error) {
-    rmSync(outDir, { recursive: true, force: true });
+    removeOnExit();
+    process.off("exit", removeOnExit);
     throw new LoadError(formatBuildFailure(error));
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".mjs"))!.text;
@@ -82,8 +90,45 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
     url: pathToFileURL(outfile).href,
     processGenerators,
     sites,
-    dispose: () => rmSync(outDir, { recursive: true, force: true }),
+    dispose: () => {
+      removeOnExit();
+      process.off("exit", removeOnExit);
+    },
   };
+}
+
+const RUN_FOLDER = /^beamline-(\d+)-[A-Za-z0-9]{6}$/;
+
+/** Removes this user's temp folders whose run is gone: it was killed before it could remove them. */
+function removeStaleFolders(): void {
+  const dir = tmpdir();
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const owner = RUN_FOLDER.exec(name)?.[1];
+    if (owner === undefined || Number(owner) === process.pid || isRunning(Number(owner))) continue;
+    const folder = path.join(dir, name);
+    try {
+      if (statSync(folder).uid !== process.getuid?.()) continue;
+      rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Another run removed it first, or it is not ours to remove.
+    }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** `file:line:col: error: message`, with the offending line, for each error esbuild found. */

@@ -3,6 +3,7 @@
 // exit code.
 
 import { randomBytes } from "node:crypto";
+import { constants } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { PROTOCOL_VERSION } from "../protocol/frames.js";
@@ -34,9 +35,19 @@ const REPORT_SLICE_MS = 100;
 /** A scheduler stuck this long in one slice is reported while it is stuck. */
 const STUCK_MS = 1000;
 const WATCHDOG_MS = 50;
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Runs a program to its end; resolves with the process exit code. */
 export async function run(options: RunOptions): Promise<number> {
+  const stop = catchStopSignals(options.keepAlive);
+  try {
+    return await runProgram(options, stop);
+  } finally {
+    stop.release();
+  }
+}
+
+async function runProgram(options: RunOptions, stop: StopSignals): Promise<number> {
   const programName = path.relative(process.cwd(), path.resolve(options.file)) || options.file;
   let program;
   try {
@@ -47,6 +58,10 @@ export async function run(options: RunOptions): Promise<number> {
       return 1;
     }
     throw error;
+  }
+  if (stop.code !== undefined) {
+    program.dispose();
+    return stop.code;
   }
 
   const heartbeat = new SharedArrayBuffer(8);
@@ -158,9 +173,7 @@ export async function run(options: RunOptions): Promise<number> {
           resolve(1);
         } else resolve(0);
       });
-      if (options.keepAlive) {
-        for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => resolve(0));
-      }
+      stop.onStop(resolve);
     });
   } finally {
     watchdog.stop();
@@ -169,6 +182,42 @@ export async function run(options: RunOptions): Promise<number> {
     program.dispose();
     await thread.terminate();
   }
+}
+
+interface StopSignals {
+  /** The exit code a stop signal asked for; undefined until one came. */
+  readonly code: number | undefined;
+  onStop(listener: (code: number) => void): void;
+  release(): void;
+}
+
+/**
+ * SIGINT, SIGTERM and SIGHUP end the run through its cleanup (the default action would leave the
+ * compiled program's temp folder behind). With --keep-alive a signal is the expected way to stop
+ * (exit code 0); otherwise the exit code is the shell's for that signal (130 for SIGINT). A second
+ * signal exits at once.
+ */
+function catchStopSignals(keepAlive: boolean): StopSignals {
+  let code: number | undefined;
+  let listener: ((code: number) => void) | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    if (code !== undefined) process.exit(code);
+    code = keepAlive ? 0 : 128 + constants.signals[signal];
+    listener?.(code);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
+  return {
+    get code() {
+      return code;
+    },
+    onStop(l) {
+      listener = l;
+      if (code !== undefined) l(code);
+    },
+    release() {
+      for (const signal of STOP_SIGNALS) process.off(signal, handler);
+    },
+  };
 }
 
 /** Why the telemetry port cannot be listened on, as a usage error; undefined for other failures. */

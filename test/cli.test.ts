@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
 
 const cli = path.resolve("dist/runtime/cli.js");
@@ -248,6 +248,76 @@ test("issue 13 item 4: the telemetry token comes from BEAMLINE_TELEMETRY_TOKEN, 
   const short = spawnSync(process.execPath, [cli, "run", file, "--telemetry"], { encoding: "utf8", env: { ...process.env, BEAMLINE_TELEMETRY_TOKEN: "short" } });
   assert.equal(short.status, 2);
   assert.match(short.stderr, /BEAMLINE_TELEMETRY_TOKEN needs at least 16 characters/);
+});
+
+const backgroundRuns = new Set<import("node:child_process").ChildProcess>();
+// A failed test leaves no run behind to hold the test process open.
+after(() => {
+  for (const child of backgroundRuns) child.kill("SIGKILL");
+});
+
+/** A run in the background, with its output so far and a way to wait for a line of it. */
+function startRun(args: string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: string[] } = {}) {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...options.env },
+  });
+  backgroundRuns.add(child);
+  child.on("exit", () => backgroundRuns.delete(child));
+  const output = { stdout: "", stderr: "" };
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (output.stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (output.stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (stream: "stdout" | "stderr", pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (pattern.test(output[stream])) resolve();
+      };
+      child[stream].on("data", check);
+      check();
+      void exited.then(() => reject(new Error(`the run ended before ${pattern} on ${stream}:\n${output.stdout}\n${output.stderr}`)));
+    });
+  return { child, output, exited, waitFor };
+}
+
+const runsUntilStopped = path.resolve("test/fixtures/runs_until_stopped.ts");
+
+/** The compiled programs' folders in a temp folder of the test's own. */
+const runFolders = (tmp: string) => readdirSync(tmp).filter((name) => name.startsWith("beamline-"));
+
+for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+  test(`issue 13 item 3: ${signal} ends a run with exit code ${code} and removes its temp folder`, async () => {
+    const tmp = mkdtempSync(path.join(dir, "tmp-"));
+    const run = startRun(["run", runsUntilStopped], { env: { TMPDIR: tmp } });
+    await run.waitFor("stdout", /running/);
+    assert.deepEqual(runFolders(tmp).map((name) => name.split("-")[1]), [String(run.child.pid)]);
+    run.child.kill(signal);
+    assert.deepEqual(await run.exited, { code, signal: null });
+    assert.deepEqual(runFolders(tmp), []);
+  });
+}
+
+test("issue 13 item 3: a run killed with SIGKILL leaves its temp folder, and the next run removes it", async () => {
+  const tmp = mkdtempSync(path.join(dir, "tmp-"));
+  const killed = startRun(["run", runsUntilStopped], { env: { TMPDIR: tmp } });
+  await killed.waitFor("stdout", /running/);
+  killed.child.kill("SIGKILL");
+  await killed.exited;
+  assert.equal(runFolders(tmp).length, 1);
+  const next = spawnSync(process.execPath, [cli, "run", program("quick.ts", `export function* main() {}\n`)], { encoding: "utf8", env: { ...process.env, TMPDIR: tmp } });
+  assert.equal(next.status, 0, next.stderr);
+  assert.deepEqual(runFolders(tmp), []);
+});
+
+test("issue 13 item 3: a crash of the main thread removes the temp folder", async () => {
+  const tmp = mkdtempSync(path.join(dir, "tmp-"));
+  const run = startRun(["run", runsUntilStopped], { env: { TMPDIR: tmp }, nodeArgs: ["--import", path.resolve("test/fixtures/crash_main_thread.mjs")] });
+  const { code } = await run.exited;
+  assert.match(run.output.stderr, /a simulated crash of the main thread/);
+  assert.equal(code, 1);
+  assert.deepEqual(runFolders(tmp), []);
 });
 
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
