@@ -9,7 +9,7 @@ import { parseCrashes, parseLoadErrors, userFrame, webSocketUrl } from "./runtim
 import { newToken, RuntimeSession, type SessionExit } from "./runtimeSession.js";
 import { runtimeArgs, type RunOptions } from "./settings.js";
 import { TelemetryConnection } from "./telemetryConnection.js";
-import { startRelay, type Relay } from "./webviewRelay.js";
+import { reportedWebviewOrigin, startRelay, type Relay } from "./webviewRelay.js";
 
 export interface LiveRuntime {
   /** Increases with every run or attach, so that webviews know a new runtime from the old one. */
@@ -19,9 +19,10 @@ export interface LiveRuntime {
   token: string;
   /** The telemetry WebSocket, `ws://host:port/ws`. */
   url: string;
-  /** The relay the webviews connect to (see webviewRelay.ts): `ws://127.0.0.1:relayPort/ws`, same token. */
+  /** The relay the webviews connect to (see webviewRelay.ts): `ws://127.0.0.1:relayPort/ws`, with the relay's own secret. */
   relayPort: number;
   relayUrl: string;
+  relaySecret: string;
   /** The program, when started here. */
   file?: string;
   /** The runtime's working directory: site files are relative to it. */
@@ -45,6 +46,8 @@ export class SessionManager implements vscode.Disposable {
   private crashTimer: NodeJS.Timeout | undefined;
   private relay: Relay | undefined;
   private mainCrashPending = false;
+  /** The browser origins this window's webviews reported as theirs: the only ones, besides VS Code's webview scheme, the relay admits. */
+  private readonly webviewOrigins = new Set<string>();
 
   constructor(private readonly context: vscode.ExtensionContext) {}
 
@@ -130,7 +133,7 @@ export class SessionManager implements vscode.Disposable {
     }
     let relay: Relay;
     try {
-      relay = await startRelay(url, token);
+      relay = await startRelay({ upstreamUrl: url, upstreamToken: token, isWebviewOrigin: (origin) => this.webviewOrigins.has(origin) });
     } catch (error) {
       connection.close();
       void this.reportFailure(`Beamline: could not start the webview relay: ${(error as Error).message}`);
@@ -138,7 +141,7 @@ export class SessionManager implements vscode.Disposable {
     }
     this.relay = relay;
     this.connection = connection;
-    this.live = { generation: ++this.generation, host, port, token, url, file, cwd, attached, relayPort: relay.port, relayUrl: webSocketUrl(relay.port) };
+    this.live = { generation: ++this.generation, host, port, token, url, file, cwd, attached, relayPort: relay.port, relayUrl: webSocketUrl(relay.port), relaySecret: relay.secret };
     connection.onClose.on(() => {
       if (this.connection !== connection) return;
       if (attached) {
@@ -155,6 +158,12 @@ export class SessionManager implements vscode.Disposable {
     this.changed.fire();
     // Learn which functions the processes run (for the lenses above process functions).
     setTimeout(() => void connection.fetchProcesses().catch(() => undefined), 300);
+  }
+
+  /** A webview of this window says which origin it has (see webviewRelay.ts): the relay admits it from now on. */
+  addWebviewOrigin(reported: unknown): void {
+    const origin = reportedWebviewOrigin(reported);
+    if (origin !== undefined) this.webviewOrigins.add(origin);
   }
 
   async stop(): Promise<void> {

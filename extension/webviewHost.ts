@@ -1,6 +1,6 @@
 // One visualizer webview (the side panel's or the editor panel's): sets its HTML for the current
-// runtime (CSP connect-src and portMapping follow the runtime's port), hands it the runtime's URL
-// and token when it says "ready", queues messages until then, and handles what it asks for.
+// runtime (CSP connect-src and portMapping follow the relay's port), hands it the relay's URL and
+// secret when it says "ready", queues messages until then, and handles what it asks for.
 
 import * as vscode from "vscode";
 import type { FromWebview, ToWebview, VisualizerLayout } from "../protocol/webviewMessages.js";
@@ -74,8 +74,11 @@ export class WebviewHost implements vscode.Disposable {
     switch (message.type) {
       case "ready": {
         this.ready = true;
+        // Before it is told where to connect: the relay admits the webview's origin from then on.
+        this.manager.addWebviewOrigin(message.origin);
         const live = this.manager.live;
-        if (live) void this.webview.postMessage({ type: "connect", url: live.relayUrl, token: live.token } satisfies ToWebview);
+        // The relay's secret, not the run's token: the webview connects only to the relay.
+        if (live) void this.webview.postMessage({ type: "connect", url: live.relayUrl, token: live.relaySecret } satisfies ToWebview);
         else if (this.manager.lastExitReason) void this.webview.postMessage({ type: "runtime-stopped", reason: this.manager.lastExitReason } satisfies ToWebview);
         for (const m of this.queue.splice(0)) void this.webview.postMessage(m);
         break;

@@ -4,4 +4,5 @@ export * from "./binaryCursor.js";
 export * from "./control.js";
 export * from "./frames.js";
 export * from "./telemetryLine.js";
+export * from "./upgrade.js";
 export * from "./webviewMessages.js";

@@ -9,7 +9,7 @@ export type VisualizerTab = "overview" | "schedulers" | "processes" | "inspector
 
 /** From the extension to the webview. */
 export type ToWebview =
-  /** Connect (or reconnect) to a runtime's telemetry WebSocket. */
+  /** Connect (or reconnect) to a runtime's telemetry WebSocket, presenting `token` (in VS Code, the relay's secret). */
   | { type: "connect"; url: string; token: string }
   /** The runtime stopped or crashed: keep the last state on screen and say so. */
   | { type: "runtime-stopped"; reason: string }
@@ -21,7 +21,8 @@ export type ToWebview =
 
 /** From the webview to the extension. */
 export type FromWebview =
-  | { type: "ready" }
+  /** The webview has loaded; `origin` is its `location.origin`, the Origin its WebSocket sends. */
+  | { type: "ready"; origin: string }
   /** Open a source line, e.g. a site or a warning's line (`file` relative to the runtime's working directory). */
   | { type: "open-source"; file: string; line: number }
   /** The side panel's "open the full visualizer" action, optionally on a process. */

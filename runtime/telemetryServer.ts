@@ -10,7 +10,8 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
-import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, tokenFromSubprotocols, type Channel } from "../protocol/control.js";
+import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, type Channel } from "../protocol/control.js";
+import { presentedCredential, refusalResponse, refuseUpgrade } from "../protocol/upgrade.js";
 import type { TelemetryHub } from "./telemetryHub.js";
 
 export interface TelemetryServer {
@@ -33,17 +34,18 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
   const server = createServer((req, res) => serveHttp(req, res, authorized(req, expected)));
   let actualPort = port;
 
-  const allowedOrigin = (origin: string | undefined): boolean => {
-    if (origin === undefined || origin === "") return true; // not a browser: the token is the check
+  const allowedOrigin = (origin: string): boolean => {
     if (origin.startsWith("vscode-webview://")) return true;
     return origin === `http://127.0.0.1:${actualPort}` || origin === `http://localhost:${actualPort}`;
   };
 
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = refuseUpgrade(req, { credential: (given) => sameToken(given, expected), origin: allowedOrigin });
+    if (refusal !== undefined) {
+      socket.end(refusalResponse(refusal));
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname !== "/ws") return refuse(socket, 404, "Not Found", "the telemetry WebSocket is at /ws");
-    if (!authorized(req, expected)) return refuse(socket, 401, "Unauthorized", "a valid token is required (?token=, Authorization: Bearer, or the token subprotocol)");
-    if (!allowedOrigin(req.headers.origin)) return refuse(socket, 403, "Forbidden", `origin ${req.headers.origin} may not connect`);
     const requested = url.searchParams.get("channels");
     const channels = requested === null ? [...CHANNELS] : requested.split(",").filter((c): c is Channel => CHANNELS.includes(c as Channel));
     sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -86,17 +88,13 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
 }
 
 function authorized(req: IncomingMessage, expected: Buffer): boolean {
-  const url = new URL(req.url ?? "/", "http://127.0.0.1");
-  const header = req.headers.authorization;
-  const offered = req.headers["sec-websocket-protocol"]?.split(",").map((p) => p.trim()) ?? [];
-  const given = url.searchParams.get("token") ?? (header?.startsWith("Bearer ") ? header.slice(7) : undefined) ?? tokenFromSubprotocols(offered);
-  if (given === undefined) return false;
-  const buffer = Buffer.from(given);
-  return buffer.length === expected.length && timingSafeEqual(buffer, expected);
+  const given = presentedCredential(req);
+  return given !== undefined && sameToken(given, expected);
 }
 
-function refuse(socket: Duplex, status: number, text: string, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+function sameToken(given: string, expected: Buffer): boolean {
+  const buffer = Buffer.from(given);
+  return buffer.length === expected.length && timingSafeEqual(buffer, expected);
 }
 
 const CONTENT_TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".html": "text/html; charset=utf-8", ".map": "application/json" };

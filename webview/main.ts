@@ -30,7 +30,7 @@ function start(): void {
     if (target === undefined) app.connection.stop("no token in the page's URL: open the URL that `beamline run --telemetry` printed");
     else app.connection.connect(target.url, target.token);
   } else {
-    host.post({ type: "ready" });
+    host.post({ type: "ready", origin: location.origin });
   }
 }
 
