@@ -6,6 +6,11 @@ export function count(n: number): string {
   return grouped.format(Math.round(n));
 }
 
+/** "1 process", "2 processes": a count with its noun, in the plural unless the count is one. */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+  return `${count(n)} ${Math.round(n) === 1 ? singular : plural}`;
+}
+
 /** Short form for narrow places: 1.2k, 3.4M. */
 export function compact(n: number): string {
   const a = Math.abs(n);

@@ -56,6 +56,8 @@ export class ProcessFeed {
       const { frame, at } = next;
       const entries = frame.count + frame.updateCount;
       this.waitingRecords -= entries;
+      // Room first, a column per slice: the frame's records then never grow the store in one go.
+      yield* this.store.reserveInSteps(this.store.roomFor(frame));
       this.store.begin(frame);
       for (let i = 0; ; i += RECORDS_STEP) {
         const last = i + RECORDS_STEP >= entries;

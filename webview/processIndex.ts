@@ -45,6 +45,8 @@ export class ProcessIndex {
   private lastBuiltAt = 0;
   /** The order was started while a keyframe was half applied. */
   private builtWhileLoading = false;
+  /** The store's removal count that the order has no ended rows from. */
+  private droppedEndedAt = 0;
 
   constructor(
     private readonly store: ProcessStore,
@@ -69,6 +71,7 @@ export class ProcessIndex {
    * costs a tenth of a core, for an order nobody sees.
    */
   tick(now: number, shown = true): void {
+    this.dropEnded();
     if (this.job !== null) return;
     const stale = this.store.version !== this.builtFrom;
     if (!stale && !this.queryChanged) return;
@@ -81,25 +84,42 @@ export class ProcessIndex {
     this.start(now);
   }
 
+  /**
+   * Drops the rows of processes that ended since the order was built, keeping the others in their
+   * order: ended rows stayed until the next rebuild, which for a million processes came seconds
+   * later, and a filtered list showed a column of "exited" rows at its top and counted more rows
+   * than there were processes (issue 13 item 11). One pass over the order, only after removals.
+   */
+  private dropEnded(): void {
+    const removals = this.store.removals;
+    if (removals === this.droppedEndedAt) return;
+    this.droppedEndedAt = removals;
+    if (this.query.status === "exited") return;
+    const order = this.order;
+    const status = this.store.status;
+    let kept = 0;
+    for (let i = 0; i < this.length; i++) {
+      const slot = order[i]!;
+      if (status[slot] !== EXITED) order[kept++] = slot;
+    }
+    this.length = kept;
+  }
+
   private start(startedAt: number): void {
     this.queryChanged = false;
     this.builtWhileLoading = this.store.loading;
     const version = this.store.version;
+    const removals = this.store.removals;
     const freed = this.store.takePendingFree();
     const n = this.store.size;
-    if (this.keys.length < n) {
-      const size = Math.max(n, 1024) * 1.25;
-      this.keys = new Uint32Array(size);
-      this.slots = new Uint32Array(size);
-      this.keyScratch = new Uint32Array(size);
-      this.slotScratch = new Uint32Array(size);
-    }
     const finish = (order: Uint32Array, count: number) => {
       // The new order was written into the spare buffer while the old one stayed on screen.
       this.spare = this.order;
       this.order = order;
       this.length = count;
       this.builtFrom = version;
+      // Processes that ended while it was built are dropped at the next tick.
+      this.droppedEndedAt = removals;
       this.store.releaseSlots(freed);
       const end = performance.now();
       this.lastBuildMs = end - startedAt;
@@ -121,6 +141,18 @@ export class ProcessIndex {
   }
 
   private *build(n: number, counted: (count: number) => void): Generator<void, Uint32Array, void> {
+    if (this.keys.length < n) {
+      // A buffer per step: four of a million rows at once are a long task of their own.
+      const size = Math.max(n, 1024) * 1.25;
+      this.keys = new Uint32Array(size);
+      yield;
+      this.slots = new Uint32Array(size);
+      yield;
+      this.keyScratch = new Uint32Array(size);
+      yield;
+      this.slotScratch = new Uint32Array(size);
+      yield;
+    }
     const s = this.store;
     const q = this.query;
     const keys = this.keys;
@@ -129,12 +161,13 @@ export class ProcessIndex {
     const status = q.status === "" ? -1 : STATUS_NAMES.indexOf(q.status as (typeof STATUS_NAMES)[number]);
     const site = q.site;
     const slots = this.slots;
-    const statuses = s.status;
     let min = KEY_MAX;
     let max = 0;
     let count = 0;
     for (let start = 0; start < n; start += SCAN_STEP) {
       const end = Math.min(n, start + SCAN_STEP);
+      // Read again after every yield: the store may have grown into new arrays.
+      const statuses = s.status;
       for (let slot = start; slot < end; slot++) {
         const st = statuses[slot]!;
         if (st === FREE || (st === EXITED && status !== EXITED)) continue;
@@ -162,7 +195,10 @@ export class ProcessIndex {
     }
     const sorted = yield* slicedRadixSort(keys, slots, this.keyScratch, this.slotScratch, count, count === 0 ? 0 : max - min);
     // Into the spare buffer: the order on screen stays intact until the swap.
-    if (this.spare.length < count) this.spare = new Uint32Array(Math.max(count, 1024) * 1.25);
+    if (this.spare.length < count) {
+      this.spare = new Uint32Array(Math.max(count, 1024) * 1.25);
+      yield;
+    }
     const order = this.spare;
     order.set(sorted.subarray(0, count));
     return order;

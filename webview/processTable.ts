@@ -26,7 +26,7 @@ const COLUMNS: Column[] = [
   { key: "pid", label: "Pid", tooltip: "The process identifier, <0.N.0>.", width: "minmax(82px,0.8fr)", numeric: false, minWidth: 0 },
   { key: "name", label: "Name", tooltip: "The registered name, if the process has one (register(name, pid)).", width: "minmax(60px,1fr)", numeric: false, minWidth: 420 },
   { key: "fn", label: "Function", tooltip: "The function the process was spawned with.", width: "minmax(70px,1.2fr)", numeric: false, minWidth: 0 },
-  { key: "status", label: "Status", tooltip: "running: on a scheduler now; runnable: in a run queue; waiting: blocked in receive or sleep; exited: ended (row kept until the next resort).", width: "72px", numeric: false, minWidth: 340 },
+  { key: "status", label: "Status", tooltip: "running: on a scheduler now; runnable: in a run queue; waiting: blocked in receive or sleep; exited: ended lately (shown only when filtering by this status; other lists drop ended rows at once).", width: "72px", numeric: false, minWidth: 340 },
   { key: "mailbox", label: "Mailbox", tooltip: "Messages in the mailbox, not yet received.", width: "70px", numeric: true, minWidth: 0 },
   { key: "rate", label: "Red./s", tooltip: "Reductions per second over the process's last telemetry interval (a reduction is one resume, runtime call or loop iteration); 0 when it did not run lately.", width: "72px", numeric: true, minWidth: 260 },
   { key: "reductions", label: "Reductions", tooltip: "Reductions since the process started.", width: "88px", numeric: true, minWidth: 560 },
@@ -198,16 +198,24 @@ export class ProcessTable implements View {
       this.visibleColumns.forEach((c, i) => setText(cells[i] as HTMLElement, this.cell(c.key, slot, now)));
     }
     setAttr(this.viewport, "aria-rowcount", String(n));
-    const live = store.live;
+    setText(this.countLabel, `${this.countText(n)} · by ${COLUMNS.find((c) => c.key === this.index.query.sort)!.label.toLowerCase()} ${this.index.query.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`);
+    setAttr(this.countLabel, "title", store.unlisted === 0 ? "" : "A busy scheduler lists a thousand new processes per update, so that describing a spawn storm does not slow it down; the rest follow once it has time. The total is exact, and agrees with the overview's.");
+  }
+
+  /**
+   * The rows shown, the processes listed and the total, all from the store after the same frame:
+   * the total is what the runtime counted when it sent that frame (listed plus not listed yet), as
+   * the overview's count is (issue 13 item 11: the table had said "13,808 of 1,001 processes").
+   */
+  private countText(rows: number): string {
+    const store = this.ui.model.store;
     const q = this.index.query;
+    const listed = store.live;
+    const total = listed + store.unlisted;
     const filtered = q.text !== "" || q.status !== "" || q.site !== null;
-    const sortName = COLUMNS.find((c) => c.key === q.sort)!.label.toLowerCase();
-    const unlisted = store.unlisted > 0 ? ` · ${fmt.count(store.unlisted)} more not listed yet` : "";
-    setText(
-      this.countLabel,
-      `${filtered ? `${fmt.count(n)} of ` : ""}${fmt.count(live)} processes${unlisted} · by ${sortName} ${q.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`,
-    );
-    setAttr(this.countLabel, "title", unlisted === "" ? "" : "A busy scheduler lists a few thousand new processes per update, so that describing a spawn storm does not slow it down; the rest follow once it has time. The process count in the overview is exact.");
+    if (!filtered) return store.unlisted === 0 ? fmt.counted(total, "process", "processes") : `${fmt.counted(total, "process", "processes")} · ${fmt.count(listed)} listed so far`;
+    if (store.unlisted === 0) return `${fmt.count(rows)} of ${fmt.counted(total, "process", "processes")}`;
+    return `${fmt.count(rows)} of ${fmt.count(listed)} listed · ${fmt.counted(total, "process", "processes")} in all`;
   }
 
   private cell(key: SortColumn, slot: number, now: number): string {

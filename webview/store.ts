@@ -1,7 +1,8 @@
 // The process table, struct-of-arrays: one typed array per column, one slot per process, so a
 // million processes cost a few dozen megabytes and a scan is a tight loop. Keyframe pages and
-// deltas are applied in place; ended processes stay visible (as "exited") until the next index
-// rebuild, so that the rows on screen never change identity under the user.
+// deltas are applied in place; an ended process keeps its slot (as "exited") until the next index
+// rebuild, so that a slot in an order on screen never changes identity, but the index drops its
+// row at once.
 
 import { PROCESS_STATUSES, type ProcessFrameView, type ProcessInfo } from "../protocol/frames.js";
 
@@ -53,6 +54,8 @@ export class ProcessStore {
   unlisted = 0;
   /** What ran in the last delta. */
   readonly ran = new Ran();
+  /** Processes removed so far (a counter): the index drops ended rows from its order when it moves. */
+  removals = 0;
 
   pid = new Uint32Array(0);
   status = new Uint8Array(0);
@@ -85,7 +88,7 @@ export class ProcessStore {
   private frameStrings = new Uint32Array(0);
 
   constructor() {
-    this.grow(1024);
+    this.reserve(1024);
   }
 
   clear(): void {
@@ -244,7 +247,25 @@ export class ProcessStore {
 
   /** Makes room for `n` processes in one step instead of doubling page by page. */
   reserve(n: number): void {
-    if (n > this.capacity) this.grow(Math.min(MAX_SLOTS, Math.max(n, this.capacity * 2)));
+    const steps = this.reserveInSteps(n);
+    while (!steps.next().done);
+  }
+
+  /**
+   * Makes room for `n` processes one column per step: growing all the columns of a million slots
+   * at once copied 60 MB in one task and blocked the page for hundreds of milliseconds (issue 13
+   * item 11). Between steps some columns are bigger than `capacity`, which changes only at the end.
+   */
+  *reserveInSteps(n: number): Generator<void, void, void> {
+    if (n <= this.capacity) return;
+    const capacity = Math.min(MAX_SLOTS, Math.max(n, this.capacity * 2));
+    if (n > MAX_SLOTS) throw new Error(`the visualizer holds at most ${MAX_SLOTS} processes`);
+    yield* this.grow(capacity);
+  }
+
+  /** Room for the new processes a frame may list, so that applying it never grows the columns in one go. */
+  roomFor(frame: ProcessFrameView): number {
+    return frame.type === "process-page" ? frame.total : this.size + Math.max(0, frame.count - this.free.length);
   }
 
   /** Index rebuild finished: slots that ended before it started are no longer on screen. */
@@ -294,6 +315,7 @@ export class ProcessStore {
   }
 
   private remove(slot: number): void {
+    this.removals++;
     this.status[slot] = EXITED;
     this.mailbox[slot] = 0;
     this.live--;
@@ -303,7 +325,7 @@ export class ProcessStore {
   private allocate(pid: number): number {
     let slot = this.free.pop();
     if (slot === undefined) {
-      if (this.size === this.capacity) this.grow(this.capacity * 2);
+      if (this.size === this.capacity) this.reserve(this.capacity + 1);
       slot = this.size++;
     }
     if (pid >= this.slotOfPid.length) {
@@ -317,30 +339,44 @@ export class ProcessStore {
     return slot;
   }
 
-  private grow(capacity: number): void {
-    if (capacity > MAX_SLOTS) throw new Error(`the visualizer holds at most ${MAX_SLOTS} processes`);
+  /** Grows each column to `capacity`, one per step; a column already that big (a step that ran) is kept. */
+  private *grow(capacity: number): Generator<void, void, void> {
     const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(old: T, make: new (n: number) => T): T => {
+      if (old.length >= capacity) return old;
       const next = new make(capacity);
       next.set(old as unknown as ArrayLike<number>);
       return next;
     };
     this.pid = g(this.pid, Uint32Array);
-    this.status = g(this.status, Uint8Array);
-    this.status.fill(FREE, this.capacity);
+    yield;
+    if (this.status.length < capacity) {
+      const before = this.status.length;
+      this.status = g(this.status, Uint8Array);
+      this.status.fill(FREE, before);
+    }
+    yield;
     this.scheduler = g(this.scheduler, Uint16Array);
     this.mailbox = g(this.mailbox, Uint32Array);
+    yield;
     this.reductions = g(this.reductions, Float64Array);
+    yield;
     this.rateValue = g(this.rateValue, Float32Array);
+    yield;
     this.changedAt = g(this.changedAt, Float64Array);
+    yield;
     this.memory = g(this.memory, Uint32Array);
     this.spawnSite = g(this.spawnSite, Uint32Array);
+    yield;
     this.waitSite = g(this.waitSite, Uint32Array);
     this.fn = g(this.fn, Uint32Array);
+    yield;
     this.name = g(this.name, Uint32Array);
     this.links = g(this.links, Uint16Array);
     this.monitors = g(this.monitors, Uint16Array);
+    yield;
     this.seen = g(this.seen, Uint32Array);
     if (this.slotOfPid.length === 0) this.slotOfPid = new Int32Array(capacity).fill(-1);
-    this.capacity = capacity;
+    this.capacity = Math.max(this.capacity, capacity);
   }
+
 }
