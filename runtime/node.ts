@@ -30,6 +30,8 @@ export interface RunOptions {
   waitForViewer: boolean;
 }
 
+/** The exit code of a run whose main was killed from outside, as a shell reports a killed process (128 + SIGKILL). */
+export const MAIN_KILLED_EXIT_CODE = 137;
 /** A slice that ran this long past its budget is reported on stderr when it ends. */
 const REPORT_SLICE_MS = 100;
 /** A scheduler stuck this long in one slice is reported while it is stuck. */
@@ -129,6 +131,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   try {
     return await new Promise<number>((settle) => {
       let mainEnded = false;
+      let exitCall: { pid: string | undefined; site: string } | undefined;
       let settled = false;
       const resolve = (code: number) => {
         settled = true;
@@ -144,7 +147,17 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
           case "main-exited":
             mainEnded = true;
             hub?.mainExited(message.crashed);
-            if (!options.keepAlive) resolve(message.crashed ? 1 : 0);
+            if (message.killed !== undefined) {
+              writeLine(
+                2,
+                `beamline: main ${message.pid} was killed by ${message.killed.by} (reason: ${message.killed.reason}); ` +
+                  (options.keepAlive ? "--keep-alive keeps the run going" : `the run ends with exit code ${MAIN_KILLED_EXIT_CODE}`),
+              );
+            }
+            if (!options.keepAlive) resolve(message.killed !== undefined ? MAIN_KILLED_EXIT_CODE : message.crashed ? 1 : 0);
+            break;
+          case "exit-called":
+            exitCall = message;
             break;
           case "overran":
             watchdog.overran(message.slice, message.site);
@@ -164,11 +177,14 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
         writeLine(2, `beamline: scheduler 1 failed: ${error.stack ?? error}`);
         resolve(1);
       });
-      thread.on("exit", () => {
-        // The thread ends by itself only when no process can ever run again (after the run was
-        // settled, it is our own terminate()).
+      thread.on("exit", (code) => {
+        // The thread ends by itself when the program called process.exit, or when no process can
+        // ever run again (after the run was settled, it is our own terminate()).
         if (settled) return;
-        if (!mainEnded) {
+        if (exitCall !== undefined) {
+          writeLine(2, `beamline: ${exitCall.pid ?? "the program"} called process.exit(${code}) at ${exitCall.site}; the run ends with exit code ${code}`);
+          resolve(code);
+        } else if (!mainEnded) {
           writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
           resolve(1);
         } else resolve(0);

@@ -41,7 +41,10 @@ export interface KeyframePage {
 
 export type FromScheduler =
   | { type: "load-error"; message: string }
-  | { type: "main-exited"; crashed: boolean }
+  /** `killed` says who stopped main from outside (another process or a client) and with which reason. */
+  | { type: "main-exited"; pid: string; crashed: boolean; killed?: { by: string; reason: string } }
+  /** A process (or the program while loading: pid undefined) called process.exit; the thread ends next. */
+  | { type: "exit-called"; pid: string | undefined; site: string }
   /** `slice` is the heartbeat's slice number, so the watchdog can tell which slice overran. */
   | { type: "overran"; pid: string; site: string; slice: number }
   | { type: "non-preemptible"; pid: string; site: string; ms: number }

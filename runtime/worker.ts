@@ -2,7 +2,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { spawn } from "./api.js";
-import { formatReason } from "./crashReport.js";
+import { formatReason, userFrame } from "./crashReport.js";
 import { useSynchronousConsole } from "./output.js";
 import { seededRandom } from "./random.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
@@ -30,10 +30,20 @@ if (config.seed !== undefined) {
 }
 
 let mainPid: Pid | undefined;
+/** True while a client's request runs: a process that ends now was killed by that client. */
+let answeringRequest = false;
+/** Main's end when a request killed it: told after the request's response, so that the client gets it. */
+let mainEndedByRequest: FromScheduler | undefined;
 scheduler.listener = {
   exited(p, reason, crashed) {
     if (crashed) console.error(`${p} crashed: ${formatReason(reason)}`);
-    if (p === mainPid) post({ type: "main-exited", crashed });
+    if (p !== mainPid) return;
+    // A process that neither returned nor threw was stopped from outside (scheduler.kill).
+    const killer = answeringRequest ? "a telemetry client's kill request" : scheduler.current !== null ? String(scheduler.current) : "the runtime";
+    const killed = crashed || reason === "normal" ? undefined : { by: killer, reason: formatReason(reason) };
+    const message: FromScheduler = { type: "main-exited", pid: String(p), crashed, ...(killed !== undefined ? { killed } : {}) };
+    if (answeringRequest) mainEndedByRequest = message;
+    else post(message);
   },
   overran(p, site) {
     post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[0]! });
@@ -42,6 +52,15 @@ scheduler.listener = {
     post({ type: "non-preemptible", pid: String(p), site, ms });
   },
 };
+
+// process.exit in a program ends this thread only; the main thread ends the run with its code once
+// told who called it and where (messages posted before the thread ends arrive before its exit event).
+const exitThread = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => {
+  const site = userFrame(new Error().stack ?? "") ?? "an unknown line";
+  post({ type: "exit-called", pid: scheduler.current !== null ? String(scheduler.current) : undefined, site });
+  exitThread(code);
+}) as typeof process.exit;
 
 const telemetry = new SchedulerTelemetry(scheduler, ["", ...config.sites.map((s) => `${s.file}:${s.line}`)], parentPort!);
 if (config.telemetryIntervalMs > 0) telemetry.start(config.telemetryIntervalMs);
@@ -58,10 +77,17 @@ parentPort!.on("message", (message: ToScheduler) => {
       void startProgram();
       break;
     case "request":
+      answeringRequest = true;
       try {
         post({ type: "response", id: message.id, ok: true, result: telemetry.handle(message.request) });
       } catch (error) {
         post({ type: "response", id: message.id, ok: false, error: (error as Error).message });
+      } finally {
+        answeringRequest = false;
+      }
+      if (mainEndedByRequest !== undefined) {
+        post(mainEndedByRequest);
+        mainEndedByRequest = undefined;
       }
       break;
   }

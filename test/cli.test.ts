@@ -9,7 +9,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
+import WebSocket from "ws";
+import { findTelemetryLine, parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
 
 const cli = path.resolve("dist/runtime/cli.js");
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-cli-test-"));
@@ -318,6 +319,58 @@ test("issue 13 item 3: a crash of the main thread removes the temp folder", asyn
   assert.match(run.output.stderr, /a simulated crash of the main thread/);
   assert.equal(code, 1);
   assert.deepEqual(runFolders(tmp), []);
+});
+
+test("issue 13 item 7: a client's kill of main is answered, and the run says who killed main and ends with exit code 137", async () => {
+  const run = startRun(["run", runsUntilStopped, "--telemetry"]);
+  await run.waitFor("stdout", /running <0\.\d+\.0>/);
+  const endpoint = findTelemetryLine(run.output.stdout)!;
+  const main = /running (<0\.\d+\.0>)/.exec(run.output.stdout)![1]!;
+  const ws = new WebSocket(`ws://127.0.0.1:${endpoint.port}/ws?token=${endpoint.token}&channels=`);
+  const response = new Promise<unknown>((resolve, reject) => {
+    ws.on("message", (data, isBinary) => {
+      const message = isBinary ? undefined : (JSON.parse(data.toString()) as { type: string; id?: number });
+      if (message?.type === "response" && message.id === 1) resolve(message);
+    });
+    ws.on("close", () => reject(new Error("the connection closed without the kill's response")));
+  });
+  ws.on("open", () => ws.send(JSON.stringify({ id: 1, type: "kill", pid: main })));
+  assert.deepEqual(await response, { type: "response", id: 1, ok: true, result: { killed: main } });
+  assert.deepEqual(await run.exited, { code: 137, signal: null });
+  assert.match(run.output.stderr, new RegExp(`beamline: main ${main} was killed by a telemetry client's kill request \\(reason: 'killed'\\); the run ends with exit code 137`));
+});
+
+test("issue 13 item 7: main killed by another process says so and ends the run with exit code 137", () => {
+  const file = program(
+    "killed_main.ts",
+    `import { spawn, sleep, self, exit, Pid } from "beamline";
+function* assassin(target: Pid) { yield* sleep(5); exit(target, "enough"); }
+export function* main() { spawn(assassin, self()); yield* sleep(60_000); }
+`,
+  );
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 137);
+  assert.match(stderr, /^beamline: main <0\.\d+\.0> was killed by <0\.\d+\.0> \(reason: 'enough'\); the run ends with exit code 137\n$/);
+});
+
+test("issue 13 item 7: process.exit(n) in a process is reported with its pid and line, and the run ends with exit code n", () => {
+  const file = program(
+    "exits.ts",
+    `import { spawn, sleep } from "beamline";
+function* quitter() {
+  yield* sleep(5);
+  process.exit(3);
+}
+export function* main() { spawn(quitter); yield* sleep(60_000); }
+`,
+  );
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 3);
+  assert.match(stderr, /^beamline: <0\.\d+\.0> called process\.exit\(3\) at .*exits\.ts:4:\d+; the run ends with exit code 3\n$/);
+  const zero = beamline("run", program("exits_zero.ts", `export function* main() { console.log("bye"); process.exit(0); }\n`));
+  assert.equal(zero.code, 0);
+  assert.equal(zero.stdout, "bye\n");
+  assert.match(zero.stderr, /called process\.exit\(0\) at .*exits_zero\.ts:1:\d+; the run ends with exit code 0/);
 });
 
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
