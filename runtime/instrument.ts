@@ -33,7 +33,8 @@ export interface Instrumented {
 
 type AnyNode = Node & Record<string, any>;
 
-const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor)\d*$/;
+// startServer spawns its server process: its line is the server's spawn site.
+const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor|startServer)\d*$/;
 const WAIT_NAME = /^(receive|call|sleep)\d*$/;
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);

@@ -5,6 +5,7 @@
 
 import { inspect as inspectValue } from "node:util";
 import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
+import { parseRef } from "../protocol/termSyntax.js";
 import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
 import { Guard, _, matches } from "./pattern.js";
@@ -375,14 +376,18 @@ export class SchedulerTelemetry {
     const mailbox: string[] = [];
     for (let node = p.head; node !== null && mailbox.length < limit; node = node.next) mailbox.push(render(node.msg));
     const info = this.info(p);
+    const waiting = p.status === "waiting";
+    // A startServer process waits in its loop's receive, in runtime code that has no site: it
+    // waits at its startServer line, for any message, which the loop hands to the spec's handlers.
+    const inServerLoop = waiting && p.waitSite === 0 && serverStates.has(p);
     return {
       pid: String(p),
       name: info.name,
       status: info.status,
       function: info.fn,
       spawnSite: this.siteNames[p.spawnSite] ?? "",
-      waitSite: p.status === "waiting" ? (this.siteNames[p.waitSite] ?? "") : "",
-      waitingFor: p.status === "waiting" ? describeClauses(p.clauses) : [],
+      waitSite: !waiting ? "" : (this.siteNames[inServerLoop ? p.spawnSite : p.waitSite] ?? ""),
+      waitingFor: !waiting ? [] : inServerLoop ? [SERVER_LOOP_CLAUSES] : describeClauses(p.clauses),
       mailboxLength: p.mailboxLength,
       mailbox,
       links: [],
@@ -395,6 +400,9 @@ export class SchedulerTelemetry {
     };
   }
 }
+
+/** What a server waiting in its loop takes, as the inspector lists a receive's clauses. */
+const SERVER_LOOP_CLAUSES = "any message: a call goes to handleCall, a cast to handleCast, anything else to handleInfo (startServer)";
 
 /**
  * One walk over a watched process's oldest messages: the `call` requests among them, and those
@@ -462,7 +470,7 @@ export function describePattern(pattern: unknown): string {
   return typeof pattern === "string" ? JSON.stringify(pattern) : inspectValue(pattern);
 }
 
-/** JSON from a client becomes a term; `{"$pid": "<0.84.0>"}` becomes that pid. */
+/** JSON from a client becomes a term; `{"$pid": "<0.84.0>"}` becomes that pid, `{"$ref": "#Ref<0.0.0.7>"}` that ref. */
 function fromJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(fromJson);
   if (typeof value === "object" && value !== null) {
@@ -470,6 +478,10 @@ function fromJson(value: unknown): unknown {
     if (keys.length === 1 && keys[0] === "$pid" && typeof (value as { $pid: unknown }).$pid === "string") {
       const id = parsePid((value as { $pid: string }).$pid);
       if (id !== undefined) return new Pid(id);
+    }
+    if (keys.length === 1 && keys[0] === "$ref" && typeof (value as { $ref: unknown }).$ref === "string") {
+      const ref = parseRef((value as { $ref: string }).$ref);
+      if (ref !== undefined) return new Ref(ref.scheduler, ref.id);
     }
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromJson(v)]));
   }

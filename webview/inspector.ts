@@ -1,25 +1,36 @@
 // The process inspector: polls `inspect` for one process while shown (so the mailbox is live) and
-// offers send (a JSON editor that validates as you type), kill and trace.
+// offers send (a term editor that validates as you type), kill and trace. When the runtime cannot
+// answer (a stuck scheduler), it says so and keeps what it last knew, marked stale.
 
 import type { InspectResult } from "../protocol/control.js";
 import { parsePid } from "../protocol/control.js";
+import { parseTerm, TermSyntaxError } from "../protocol/termSyntax.js";
 import { Sparkline } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { button, checkbox, textArea, textField } from "./toolkit.js";
+import { button, checkbox, setChecked, textArea, textField } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
 const POLL_MS = 1000;
 const MAILBOX_LIMIT = 20;
 const SPARK_POINTS = 60;
+/** An inspection unanswered this long says how long it has waited. */
+const SLOW_ANSWER_MS = 1000;
+
+/** The runtime's refusal for a pid that is not alive (docs/protocol.md, section 9). */
+const NOT_ALIVE = /^no process <0\.\d+\.0> is alive/;
 
 export class Inspector implements View {
   readonly element: HTMLElement;
   pid: number | null = null;
   private result: InspectResult | null = null;
   private error = "";
+  /** performance.now() of the last answer, to say how old a stale result is. */
+  private answeredAt = 0;
   private polledAt = 0;
   private inFlight = false;
+  /** The action status says the process was killed, which explains the errors that follow. */
+  private killed = false;
   private drawn: unknown = null;
   private readonly pidField: HTMLElement & { value: string };
   private readonly body: HTMLElement;
@@ -42,11 +53,11 @@ export class Inspector implements View {
     });
     this.body = h("div", { class: "inspector-body", "data-testid": "inspector-body" });
     this.actionStatus = h("div", { class: "action-status", role: "status", "aria-live": "polite", "data-testid": "action-status" });
-    this.sendEditor = textArea("Message to send, as JSON", 3, () => this.validate());
+    this.sendEditor = textArea("Message to send, as a term", 3, () => this.validate());
     this.sendEditor.setAttribute("data-testid", "send-editor");
-    this.sendEditor.value = '"ping"';
+    this.sendEditor.value = "ping";
     this.sendError = h("div", { class: "field-error", "aria-live": "polite", "data-testid": "send-error" });
-    this.sendButton = button("Send", () => void this.send(), "primary", "Send this JSON value as a message (arrays are tuples, objects are plain objects)");
+    this.sendButton = button("Send", () => void this.send(), "primary", "Send this term as a message: ping is the string \"ping\", [add, 1, 2] a tuple, <0.84.0> a pid, #Ref<0.0.0.7> a ref");
     this.sendButton.setAttribute("data-testid", "send-button");
     this.traceBox = checkbox("Trace (events appear in Messages)", (on) => void this.trace(on));
     this.traceBox.setAttribute("data-testid", "trace-toggle");
@@ -62,7 +73,7 @@ export class Inspector implements View {
         "div",
         "actions",
         h("h3", {}, "Actions"),
-        h("label", { class: "field-label" }, "Send a message (JSON)"),
+        h("label", { class: "field-label", title: "JSON, plus bare atoms (sent as strings), bare pids and refs, and unquoted object keys" }, "Send a message: ping, \"text\", 42, [add, 1, 2], {to: <0.84.0>}, #Ref<0.0.0.7>"),
         this.sendEditor,
         this.sendError,
         h("div", "action-row", this.sendButton, kill, this.traceBox),
@@ -81,10 +92,11 @@ export class Inspector implements View {
       this.pid = pid;
       this.result = null;
       this.error = "";
+      this.answeredAt = 0;
       this.rates.length = 0;
       this.mailboxes.length = 0;
       this.last = null;
-      setText(this.actionStatus, "");
+      this.setActionStatus("");
     }
     this.pidField.value = fmt.pid(pid);
     this.polledAt = 0;
@@ -96,7 +108,10 @@ export class Inspector implements View {
       this.polledAt = now;
       void this.poll(this.pid);
     }
-    const key = [this.result, this.error, this.pid];
+    // The seconds shown for a slow answer or a stale result tick in the key too.
+    const waited = this.inFlight && now - this.polledAt >= SLOW_ANSWER_MS ? Math.floor((now - this.polledAt) / 1000) : -1;
+    const age = this.error && this.result !== null ? Math.floor((now - this.answeredAt) / 1000) : -1;
+    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings];
     if (key.every((v, i) => v === (this.drawn as unknown[] | null)?.[i])) return;
     this.drawn = key;
     this.renderBody();
@@ -119,7 +134,10 @@ export class Inspector implements View {
     this.inFlight = false;
     if (pid !== this.pid) return;
     if (!response.ok) {
-      // Keep the last result on screen: an exited process is still worth reading.
+      // Keep the last result on screen, marked stale: an exited process is still worth reading,
+      // and so is a process whose scheduler cannot answer. A status line about an earlier action
+      // would read as if it were about this error; a kill is what the error reports, so it stays.
+      if (response.error !== this.error && !this.killed) this.setActionStatus("");
       this.error = response.error;
       return;
     }
@@ -130,7 +148,8 @@ export class Inspector implements View {
     this.push(this.mailboxes, r.mailboxLength);
     this.result = r;
     this.error = "";
-    this.traceBox.checked = r.traced;
+    this.answeredAt = now;
+    setChecked(this.traceBox, r.traced);
   }
 
   private push(values: number[], v: number): void {
@@ -144,17 +163,30 @@ export class Inspector implements View {
       return;
     }
     const r = this.result;
+    const now = performance.now();
+    const gone = NOT_ALIVE.test(this.error);
     const parts: Node[] = [];
-    if (this.error) parts.push(h("p", { class: "inspect-error", role: "alert" }, this.error));
+    if (this.error) {
+      parts.push(h("p", { class: "inspect-error", role: "alert", "data-testid": "inspect-error" }, this.error));
+      const stuck = gone ? undefined : this.stuckWarning();
+      if (stuck !== undefined) parts.push(stuck);
+    }
     if (r === null) {
-      if (!this.error) parts.push(h("p", "empty", `Inspecting ${fmt.pid(this.pid)}…`));
+      const waited = now - this.polledAt;
+      if (this.error) parts.push(h("p", "empty", `Nothing is known of ${fmt.pid(this.pid)} yet: the runtime has not answered an inspection of it.`));
+      else parts.push(h("p", "empty", `Inspecting ${fmt.pid(this.pid)}…${this.inFlight && waited >= SLOW_ANSWER_MS ? ` no answer for ${Math.floor(waited / 1000)} s` : ""}`));
       this.body.replaceChildren(...parts);
       return;
+    }
+    const stale = this.error !== "" && !gone;
+    if (this.error) {
+      const ago = `${fmt.count(Math.floor((now - this.answeredAt) / 1000))} s ago`;
+      parts.push(h("p", { class: "stale-note", "data-testid": "inspect-stale" }, stale ? `Stale: what the runtime last said about ${r.pid}, ${ago}.` : `What the runtime last said about ${r.pid}, ${ago}, before it exited.`));
     }
     const field = (label: string, tooltip: string, ...value: (Node | string)[]) => h("div", { class: "field", title: tooltip }, h("span", "field-name", label), h("span", "field-value", ...value));
     const links = (pids: string[]) => (pids.length === 0 ? ["none"] : pids.flatMap((p, i) => [i > 0 ? ", " : "", pidLink(this.ui, parsePid(p) ?? 0, p)]));
     parts.push(
-      h("div", "inspect-title", h("strong", { "data-testid": "inspect-title" }, r.pid), r.name ? h("span", "inspect-name", ` ${r.name}`) : "", h("span", { class: `status-pill ${this.error ? "exited" : r.status}`, "data-testid": "inspect-status" }, this.error ? "exited" : r.status)),
+      h("div", "inspect-title", h("strong", { "data-testid": "inspect-title" }, r.pid), r.name ? h("span", "inspect-name", ` ${r.name}`) : "", h("span", { class: `status-pill ${gone ? "exited" : r.status}${stale ? " stale" : ""}`, "data-testid": "inspect-status" }, gone ? "exited" : stale ? `${r.status} (stale)` : r.status)),
       h(
         "div",
         "fields",
@@ -180,39 +212,62 @@ export class Inspector implements View {
     this.mailboxSpark.draw(this.mailboxes);
   }
 
+  /** The non-preemptible warning of a stuck scheduler, which says which process is stuck where. */
+  private stuckWarning(): HTMLElement | undefined {
+    const w = this.ui.model.warnings.find((w) => w.kind === "non-preemptible" && / stuck /.test(w.message));
+    if (w === undefined) return undefined;
+    return h("p", { class: "stuck-note", "data-testid": "inspect-stuck" }, w.message, w.site ? " " : "", w.site ? sourceLink(this.ui, w.site) : "");
+  }
+
+  /** The editor's term in the wire's JSON form, or undefined after showing where it is wrong. */
   private validate(): unknown {
-    const text = this.sendEditor.value.trim();
+    const text = this.sendEditor.value;
     try {
-      const value: unknown = JSON.parse(text);
+      const value = parseTerm(text);
       setText(this.sendError, "");
       this.sendButton.removeAttribute("disabled");
       return value;
     } catch (error) {
-      setText(this.sendError, text === "" ? "Write a JSON value, like \"ping\" or [\"job\", 1]." : `Not valid JSON: ${(error as Error).message}`);
+      if (!(error instanceof TermSyntaxError)) throw error;
+      setText(this.sendError, `Not a term: ${error.message}`);
       this.sendButton.setAttribute("disabled", "");
+      this.setActionStatus("");
       return undefined;
     }
+  }
+
+  private setActionStatus(text: string, killed = false): void {
+    setText(this.actionStatus, text);
+    this.killed = killed;
   }
 
   private async send(): Promise<void> {
     if (this.pid === null) return;
     const message = this.validate();
     if (message === undefined) return;
-    const r = await this.ui.connection.request({ type: "send", to: fmt.pid(this.pid), message });
-    setText(this.actionStatus, r.ok ? `Sent to ${fmt.pid(this.pid)}.` : `Not sent: ${r.error}`);
+    const to = fmt.pid(this.pid);
+    this.setActionStatus(`Sending to ${to}…`);
+    const r = await this.ui.connection.request({ type: "send", to, message });
+    this.setActionStatus(r.ok ? `Sent to ${to}.` : `Not sent: ${r.error}`);
     this.polledAt = 0;
   }
 
   private async kill(): Promise<void> {
     if (this.pid === null) return;
-    const r = await this.ui.connection.request({ type: "kill", pid: fmt.pid(this.pid), reason: "killed" });
-    setText(this.actionStatus, r.ok ? `Killed ${fmt.pid(this.pid)}.` : `Not killed: ${r.error}`);
+    const pid = fmt.pid(this.pid);
+    this.setActionStatus(`Killing ${pid}…`);
+    const r = await this.ui.connection.request({ type: "kill", pid, reason: "killed" });
+    this.setActionStatus(r.ok ? `Killed ${pid}.` : `Not killed: ${r.error}`, r.ok);
     this.polledAt = 0;
   }
 
   private async trace(enabled: boolean): Promise<void> {
     if (this.pid === null) return;
-    const r = await this.ui.connection.request({ type: "trace", pid: fmt.pid(this.pid), enabled });
-    setText(this.actionStatus, r.ok ? (enabled ? `Tracing ${fmt.pid(this.pid)}: its events appear in Messages.` : `Stopped tracing ${fmt.pid(this.pid)}.`) : `Trace failed: ${r.error}`);
+    const pid = fmt.pid(this.pid);
+    this.setActionStatus(enabled ? `Turning tracing on for ${pid}…` : `Turning tracing off for ${pid}…`);
+    const r = await this.ui.connection.request({ type: "trace", pid, enabled });
+    // A refused trace leaves the box as it was: ticked only while the runtime traces the process.
+    if (!r.ok) setChecked(this.traceBox, !enabled);
+    this.setActionStatus(r.ok ? (enabled ? `Tracing ${pid}: its events appear in Messages.` : `Stopped tracing ${pid}.`) : `Trace failed: ${r.error}`);
   }
 }

@@ -60,11 +60,32 @@ export function textArea(label: string, rows: number, onInput: (value: string) =
   return a;
 }
 
+/** Checkboxes whose state the program is setting: the "change" event they emit is not the user's. */
+const settingChecked = new WeakSet<HTMLElement>();
+
+/** A checkbox; `onChange` runs for the user's clicks only (set its state with setChecked). */
 export function checkbox(label: string, onChange: (checked: boolean) => void): HTMLElement & { checked: boolean } {
   const c = document.createElement(Tag.checkbox) as HTMLElement & { checked: boolean };
   c.textContent = label;
-  c.addEventListener("change", () => onChange(c.checked));
+  c.addEventListener("change", () => {
+    if (!settingChecked.has(c)) onChange(c.checked);
+  });
   return c;
+}
+
+/**
+ * Sets a checkbox's state from the program. The toolkit emits "change" for any change of
+ * `checked`, so a plain assignment would run the user's handler (the inspector's Trace box sent
+ * a trace request each time an inspection reported the state).
+ */
+export function setChecked(c: HTMLElement & { checked: boolean }, checked: boolean): void {
+  if (c.checked === checked) return;
+  settingChecked.add(c);
+  try {
+    c.checked = checked;
+  } finally {
+    settingChecked.delete(c);
+  }
 }
 
 export function dropdown(label: string, options: readonly { value: string; text: string }[], onChange: (value: string) => void): HTMLElement & { value: string } {

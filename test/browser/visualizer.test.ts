@@ -72,7 +72,7 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="inspect-mailbox-length"]')!.textContent!.replace(/\D/g, "")) > n, length1, { timeout: 5000 });
     await screenshot(page, "inspector-hoarder");
 
-    // Trace echo, send it a message from the JSON editor, see the receive in Messages.
+    // Trace echo, send it a message from the term editor, see the receive in Messages.
     const echoPid = await findProcess(client, (p) => p.name === "echo", "echo");
     const pidField = page.locator('[data-testid="inspect-pid"]').locator("input");
     await pidField.fill(`<0.${echoPid}.0>`);
@@ -82,14 +82,27 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await page.waitForSelector('[data-testid="action-status"]:has-text("Tracing")');
     const editor = page.locator('[data-testid="send-editor"]').locator("textarea");
     await editor.fill('["hello", ');
-    await page.waitForSelector('[data-testid="send-error"]:has-text("Not valid JSON")');
+    // Issue 13 item 13: a parse error says where and what.
+    await page.waitForSelector('[data-testid="send-error"]:text("Not a term: column 11: expected a term, found the end of the message")');
     assert.equal(await page.locator('[data-testid="send-button"]').getAttribute("disabled"), "");
-    await screenshot(page, "inspector-invalid-json");
+    await screenshot(page, "inspector-invalid-term");
     await editor.fill('["hello", {"from": "the visualizer"}]');
     await page.waitForSelector('[data-testid="send-error"]:empty');
     await page.locator('[data-testid="send-button"]').click();
     await page.waitForSelector(`[data-testid="action-status"]:has-text("Sent to <0.${echoPid}.0>")`);
     await client.waitFor((m) => m.type === "events" && m.events.some((e) => e.kind === "receive" && e.pid === echoPid), "echo's receive traced");
+    // Issue 13 item 13: a pid typed bare in the box arrives as a pid, not as the string "<0.1.0>".
+    await editor.fill(`[reply_to, <0.${echoPid}.0>]`);
+    await page.waitForSelector('[data-testid="send-error"]:empty');
+    await page.locator('[data-testid="send-button"]').click();
+    const received = await client.waitFor((m) => m.type === "events" && m.events.some((e) => e.kind === "receive" && e.pid === echoPid && e.text.includes("reply_to")), "echo's receive of the pid");
+    const pidEvent = (received as { events: { kind: string; pid: number; text: string }[] }).events.find((e) => e.kind === "receive" && e.text.includes("reply_to"))!;
+    assert.match(pidEvent.text, new RegExp(`\\[ 'reply_to', <0\\.${echoPid}\\.0> \\]`), "the pid is rendered as a pid, without quotes");
+    // Issue 13 item 13: a status about an earlier action does not stay beside a new error.
+    await page.waitForSelector(`[data-testid="action-status"]:has-text("Sent to <0.${echoPid}.0>")`);
+    await editor.fill("[1 2]");
+    await page.waitForSelector('[data-testid="send-error"]:has-text("column 4")');
+    assert.equal(await text(page, "action-status"), "", "the earlier \"Sent to\" is gone");
     await showTab(page, "messages");
     await page.waitForSelector('[data-testid="messages-summary"]:has-text("traced events")');
     await screenshot(page, "messages");
@@ -107,6 +120,11 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await client.waitFor((m) => m.type === "process-delta" && m.removed.includes(spinnerPid), "spinner removed");
     await page.waitForSelector('[data-testid="inspect-status"]:text("exited")');
     await screenshot(page, "inspector-killed");
+    // Issue 13 item 13: a refused trace leaves the box unticked, and later inspections do not tick it.
+    await page.locator('[data-testid="trace-toggle"]').click();
+    await page.waitForSelector('[data-testid="action-status"]:has-text("Trace failed: no process")');
+    assert.equal(await page.locator('[data-testid="trace-toggle"]').getAttribute("aria-checked"), "false");
+    await screenshot(page, "inspector-trace-failed");
     await showTab(page, "overview");
     await eventually("process count after the kill", async () => Number(await page.evaluate(() => document.querySelector('[data-testid="overview-processes"]')?.textContent ?? "")), () => 4);
 
@@ -200,3 +218,39 @@ for (const example of ["bottleneck", "unbounded_mailbox"]) {
     }
   });
 }
+
+// Issue 13 item 9 (the inspector's part): with the scheduler stuck in a plain function, the
+// inspector said "Inspecting <0.3.0>…" and nothing else, though the runtime answers with an error.
+test("stuck scheduler: the inspector shows the runtime's error, which process is stuck where, and what it last knew, marked stale", async () => {
+  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts");
+  const client = await TestClient.connect(runtime);
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    const waiter = await findProcess(client, (p) => p.fn === "waiter", "waiter");
+    await showTab(page, "inspector");
+    const pidField = page.locator('[data-testid="inspect-pid"]').locator("input");
+    await pidField.fill(`<0.${waiter}.0>`);
+    await pidField.press("Enter");
+    await page.waitForSelector('[data-testid="inspect-status"]:text("waiting")');
+
+    assert.equal((await client.request({ type: "send", to: "stuck", message: "now" })).ok, true);
+    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid="inspect-stale"]:has-text("Stale: what the runtime last said")');
+    assert.equal(await text(page, "inspect-status"), "waiting (stale)", "not \"exited\": the process is alive, its scheduler is stuck");
+    assert.match(await text(page, "inspect-stuck"), /Scheduler 1 has been stuck for \d+ ms in <0\.\d+\.0>/);
+    await screenshot(page, "inspector-stuck-stale");
+
+    // A process inspected for the first time while stuck: the wait is counted, then the error shown.
+    await pidField.fill("<0.1.0>");
+    await pidField.press("Enter");
+    await page.waitForSelector('[data-testid="inspector-body"]:has-text("no answer for")');
+    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")', { timeout: 20_000 });
+    assert.match(await text(page, "inspector-body"), /Nothing is known of <0\.1\.0> yet/);
+    await screenshot(page, "inspector-stuck-unknown");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
