@@ -2,7 +2,7 @@
 // runtime serves. The same two files are loaded by the VS Code extension's webview HTML.
 
 import { build } from "esbuild";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -26,6 +26,34 @@ const INDEX_HTML = `<!doctype html>
 </html>
 `;
 
+/**
+ * The toolkit's FAST library tests for :focus-visible by adding an empty <style> element to the
+ * page, which a strict CSP (style-src 'self', no nonce) refuses with a console error on every load.
+ * The same test on a constructable stylesheet touches no element, so no CSP applies to it and none
+ * needs loosening. The build fails if the library's code changes, rather than let the error back.
+ */
+const focusVisibleProbe = {
+  name: "focus-visible-probe",
+  setup(b) {
+    b.onLoad({ filter: /fast-web-utilities[\\/]dist[\\/]dom\.js$/ }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      const probe = /const styleElement = document\.createElement\("style"\);[\s\S]*?document\.head\.removeChild\(styleElement\);\s*\}/;
+      if (!probe.test(source)) throw new Error(`${args.path}: the :focus-visible probe changed; see focusVisibleProbe in webview/build.mjs`);
+      const contents = source.replace(
+        probe,
+        `try {
+        new CSSStyleSheet().insertRule("foo:focus-visible {color:inherit}", 0);
+        _canUseFocusVisible = true;
+    }
+    catch (e) {
+        _canUseFocusVisible = false;
+    }`,
+      );
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 export async function buildWebview() {
   mkdirSync(outdir, { recursive: true });
   await build({
@@ -41,6 +69,7 @@ export async function buildWebview() {
     sourcemap: "linked",
     legalComments: "none",
     logLevel: "warning",
+    plugins: [focusVisibleProbe],
   });
   writeFileSync(path.join(outdir, "index.html"), INDEX_HTML);
 }

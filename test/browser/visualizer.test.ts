@@ -254,3 +254,30 @@ test("stuck scheduler: the inspector shows the runtime's error, which process is
     await runtime.stop();
   }
 });
+
+// Issue 13 item 14: every load logged "Applying inline style violates … style-src 'self'": the
+// toolkit's :focus-visible probe added a <style> element. The CSP stays as strict; the page logs nothing.
+test("the standalone page loads with no console error or warning under its strict CSP", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  try {
+    const page = await context.newPage();
+    const logged: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") logged.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => logged.push(`pageerror: ${e.message}`));
+    const response = await page.goto(`http://127.0.0.1:${runtime.port}/?token=${runtime.token}`);
+    assert.match(response!.headers()["content-security-policy"] ?? "", /style-src 'self';/, "the CSP is not loosened");
+    await page.waitForSelector('[data-testid="connection-status"]:text("live")');
+    // Every toolkit component the page uses is on screen once: the inspector has them all.
+    await showTab(page, "inspector");
+    await page.waitForSelector('[data-testid="send-editor"]');
+    assert.ok(await page.evaluate(() => (document.querySelector('[data-testid="send-button"]')!.shadowRoot?.adoptedStyleSheets.length ?? 0) > 0), "the toolkit's styles apply");
+    await showTab(page, "processes");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("5 processes")');
+    assert.deepEqual(logged, []);
+    await page.close();
+  } finally {
+    await runtime.stop();
+  }
+});
