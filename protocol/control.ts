@@ -61,6 +61,11 @@ export interface Hello {
   startedAt: number;
   /** The runtime's OS process id. */
   osPid: number;
+  /**
+   * When main started, in milliseconds since startedAt (the samples' clock); absent while
+   * `--wait-for-viewer` holds it back, and then sent as `main-started`. Uptime counts from here.
+   */
+  mainStartedAt?: number;
   sampleIntervalMs: number;
   /** The channels this connection is subscribed to. */
   channels: Channel[];
@@ -104,6 +109,11 @@ export interface Warning {
 
 export interface Warnings {
   type: "warnings";
+  /**
+   * The seq of the process delta of the tick they were judged at (0 before the first): they are
+   * sent before that delta, so that a viewer can show them with the processes of the same moment.
+   */
+  seq: number;
   warnings: Warning[];
 }
 
@@ -111,6 +121,13 @@ export interface Warnings {
 export interface Lagging {
   type: "lagging";
   droppedFrames: number;
+}
+
+/** The program's main process started (`--wait-for-viewer` holds it back until a viewer connects). */
+export interface MainStarted {
+  type: "main-started";
+  /** Milliseconds since the run started (hello.startedAt), on the samples' clock. */
+  at: number;
 }
 
 /** The program's main process ended; with --keep-alive the runtime goes on. */
@@ -152,7 +169,7 @@ export type Request =
 
 export type Response = { type: "response"; id: number; ok: true; result: unknown } | { type: "response"; id: number; ok: false; error: string };
 
-export type ControlMessage = Hello | Sites | Warnings | Lagging | MainExited | Response;
+export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response;
 
 const PID_TEXT = /^<0\.(\d+)\.0>$/;
 

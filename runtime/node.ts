@@ -125,7 +125,12 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   const thread = worker;
   if (config.waitForStart) {
     writeLine(2, `beamline: waiting for a viewer; ${programName} starts when one connects`);
-    void hub!.firstViewer.then(() => thread.postMessage({ type: "start" } satisfies ToScheduler));
+    void hub!.firstViewer.then(() => {
+      hub!.mainStarted();
+      thread.postMessage({ type: "start" } satisfies ToScheduler);
+    });
+  } else {
+    hub?.mainStarted();
   }
 
   try {

@@ -64,6 +64,8 @@ export class TelemetryHub {
   private readonly rules: WarningRules;
   private warnings: Warning[] = [];
   private warningsText = "[]";
+  /** The sequence number of the last delta a scheduler sent: warnings say which tick they are of. */
+  private deltaSeq = 0;
   private previous: Float64Array[];
   private lastSampleAt = performance.now();
   private intervalMs: number;
@@ -71,6 +73,8 @@ export class TelemetryHub {
   private nextSnapshot = 1;
   private nextRequest = 1;
   private readonly pending = new Map<number, { client: Client; id: number; timer: NodeJS.Timeout }>();
+  /** When main started, on the samples' clock (see mainStarted). */
+  private mainStartedAt: number | undefined;
   private viewerConnected!: () => void;
   /** Settles when the first client connects (`--wait-for-viewer` starts the program then). */
   readonly firstViewer = new Promise<void>((resolve) => (this.viewerConnected = resolve));
@@ -97,13 +101,16 @@ export class TelemetryHub {
   fromScheduler(message: FromScheduler): void {
     switch (message.type) {
       case "telemetry": {
+        // The tick's warnings go out before its delta, marked with its seq: a viewer has them by
+        // the time it has applied the delta, and shows the two together (docs/protocol.md).
+        this.deltaSeq = new DataView(message.delta).getUint32(3, true);
+        this.rules.observe(message.watch);
+        this.judgeWarnings();
         for (const client of this.clients) {
           if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
           this.sendBulk(client, "sites", message.sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
         }
-        this.rules.observe(message.watch);
-        this.judgeWarnings();
         break;
       }
       case "keyframe-page":
@@ -142,9 +149,9 @@ export class TelemetryHub {
   connect(connection: ClientConnection, channels: readonly Channel[] = CHANNELS): () => void {
     const client = new Client(connection, channels);
     this.clients.add(client);
-    connection.send(JSON.stringify({ ...this.hello, sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
+    connection.send(JSON.stringify({ ...this.hello, ...(this.mainStartedAt !== undefined ? { mainStartedAt: this.mainStartedAt } : {}), sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
-    if (client.channels.has("warnings")) connection.send(JSON.stringify({ type: "warnings", warnings: this.warnings }));
+    if (client.channels.has("warnings")) connection.send(this.warningsMessage());
     if (client.channels.has("processes")) this.requestKeyframe(client);
     this.viewerConnected();
     return () => {
@@ -175,7 +182,7 @@ export class TelemetryHub {
         if (!client.channels.has(request.channel)) {
           client.channels.add(request.channel);
           if (request.channel === "processes") this.requestKeyframe(client);
-          if (request.channel === "warnings") client.connection.send(JSON.stringify({ type: "warnings", warnings: this.warnings }));
+          if (request.channel === "warnings") client.connection.send(this.warningsMessage());
         }
         this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
         return;
@@ -208,6 +215,13 @@ export class TelemetryHub {
         this.pending.set(internal, { client, id: request.id, timer });
       }
     }
+  }
+
+  /** Main starts now: uptime counts from here, not from the wait for a viewer (issue 13 item 12). */
+  mainStarted(): void {
+    this.mainStartedAt = this.now();
+    const text = JSON.stringify({ type: "main-started", at: this.mainStartedAt });
+    for (const client of this.clients) client.connection.send(text);
   }
 
   /** Tells clients that main ended (with --keep-alive the run goes on). */
@@ -311,8 +325,12 @@ export class TelemetryHub {
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     if (text === this.warningsText) return;
     this.warningsText = text;
-    const message = JSON.stringify({ type: "warnings", warnings });
+    const message = this.warningsMessage();
     for (const client of this.clients) if (client.channels.has("warnings")) client.connection.send(message);
+  }
+
+  private warningsMessage(): string {
+    return JSON.stringify({ type: "warnings", seq: this.deltaSeq, warnings: this.warnings });
   }
 
   private sendBulk(client: Client, channel: Channel, frame: ArrayBuffer): void {

@@ -41,7 +41,7 @@ export class MessagesView implements View {
       this.seen = m.versions.events;
       this.dirty = true;
       const capped = m.eventsSeen > m.events.length ? ` Showing the newest ${fmt.count(m.events.length)} of ${fmt.count(m.eventsSeen)} (capped at ${fmt.count(EVENT_CAP)}).` : "";
-      const dropped = m.eventsDropped > 0 ? ` The runtime's trace ring dropped ${fmt.count(m.eventsDropped)} events (it is bounded).` : "";
+      const dropped = m.eventsDropped > 0 ? ` The runtime's trace ring dropped ${fmt.counted(m.eventsDropped, "event")} (it is bounded).` : "";
       setText(
         this.summary,
         m.events.length === 0
@@ -154,7 +154,7 @@ export class MessagesView implements View {
     const i = Math.floor((offsetY - HEAD + this.scroller.scrollTop) / ROW);
     const e = events[i];
     if (e === undefined || offsetY < HEAD) return;
-    const text = `${fmt.duration(e.time)}: ${fmt.pid(e.pid)} ${e.kind}${e.other !== 0 ? ` ${fmt.pid(e.other)}` : ""} ${e.text}`;
+    const text = `${fmt.duration(this.ui.model.programTime(e.time))}: ${fmt.pid(e.pid)} ${e.kind}${e.other !== 0 ? ` ${fmt.pid(e.other)}` : ""} ${e.text}`;
     setText(this.detail, text);
     this.canvas.title = text;
   }

@@ -26,7 +26,7 @@ export class Model {
   hello: Hello | null = null;
   readonly sites = new Map<number, Site>();
   readonly store = new ProcessStore();
-  private readonly feed = new ProcessFeed(this.store, (frame) => this.processFrameApplied(frame));
+  private readonly feed = new ProcessFeed(this.store, (frame, at) => this.processFrameApplied(frame, at));
   schedulers: SchedulerHistory[] = [];
   readonly time = new Ring(HISTORY);
   readonly processes = new Ring(HISTORY);
@@ -37,7 +37,16 @@ export class Model {
   /** Milliseconds since the run started, at the last sample, and when that sample arrived here. */
   runTime = 0;
   runTimeAt = 0;
+  /** The warnings shown: those of the last delta the store has applied (see control). */
   warnings: Warning[] = [];
+  /** Warnings received ahead of the delta of their tick (see control), held until the store has applied it. */
+  private pendingWarnings: { warnings: Warning[]; seq: number } | null = null;
+  /** The seq of the last delta the store applied; -1 before the first, when warnings wait for none. */
+  private appliedSeq = -1;
+  /** When main started, in run time (the samples' clock); null while it waits for a viewer. */
+  mainStartedAt: number | null = null;
+  /** The run time of the last delta the store applied: the moment the top lists and warnings describe. */
+  processesTime = 0;
   readonly events: TraceEvent[] = [];
   eventsSeen = 0;
   eventsDropped = 0;
@@ -58,9 +67,13 @@ export class Model {
       this.events.length = 0;
       this.eventsSeen = 0;
       this.warnings = [];
+      this.pendingWarnings = null;
+      this.appliedSeq = -1;
       this.summary = null;
       this.mainExited = null;
+      this.mainStartedAt = null;
     }
+    if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
     this.store.intervalMs = hello.sampleIntervalMs;
     this.versions.hello++;
   }
@@ -76,8 +89,14 @@ export class Model {
         this.versions.hello++;
         break;
       case "warnings":
-        this.warnings = message.warnings;
-        this.versions.warnings++;
+        // The runtime sends a tick's warnings, then its delta: they are shown once the store has
+        // applied that delta, so that their numbers and the store's are of one moment.
+        this.pendingWarnings = { warnings: message.warnings, seq: message.seq ?? 0 };
+        this.showPendingWarnings();
+        break;
+      case "main-started":
+        this.mainStartedAt = message.at;
+        this.versions.hello++;
         break;
       case "lagging":
         this.laggedFrames += message.droppedFrames;
@@ -119,9 +138,23 @@ export class Model {
   }
 
   /** A process frame is in the store whole. */
-  private processFrameApplied(frame: ProcessFrameView): void {
-    if (frame.type === "process-delta") this.timeline(this.store.ran);
+  private processFrameApplied(frame: ProcessFrameView, at: number): void {
+    this.processesTime = this.runTimeAt === 0 ? this.runTime : this.runTime + (at - this.runTimeAt);
+    if (frame.type === "process-delta") {
+      this.appliedSeq = frame.seq;
+      this.timeline(this.store.ran);
+    }
     this.versions.processes++;
+    this.showPendingWarnings();
+  }
+
+  private showPendingWarnings(): void {
+    const pending = this.pendingWarnings;
+    // A viewer that gets no deltas (not subscribed to processes) shows them as they come.
+    if (pending === null || (this.appliedSeq >= 0 && this.appliedSeq < pending.seq)) return;
+    this.pendingWarnings = null;
+    this.warnings = pending.warnings;
+    this.versions.warnings++;
   }
 
   siteText(id: number): string {
@@ -130,8 +163,18 @@ export class Model {
   }
 
   /** The run's time now, extrapolated from the last sample. */
-  uptime(now: number): number {
+  runTimeNow(now: number): number {
     return this.runTime + (this.runTimeAt === 0 ? 0 : now - this.runTimeAt);
+  }
+
+  /** How long main has run, now: not the time the runtime waited for a viewer; null before main started. */
+  uptime(now: number): number | null {
+    return this.mainStartedAt === null ? null : Math.max(0, this.runTimeNow(now) - this.mainStartedAt);
+  }
+
+  /** A run time (samples, warnings, events) as the time since main started, which the views show. */
+  programTime(runTime: number): number {
+    return Math.max(0, runTime - (this.mainStartedAt ?? 0));
   }
 
   private sample(time: number, intervalMs: number, samples: SchedulerSample[], summary: NodeSummary, now: number): void {

@@ -14,6 +14,8 @@ import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 const TOP = 5;
 /** Scanning a million processes for the top lists costs 10–20 ms (in slices): at most twice a second. */
 const TOP_EVERY_MS = 500;
+/** Up to this many slots the top lists are rebuilt at once, for every update, as the warnings are. */
+const TOP_SYNC_SLOTS = 50_000;
 /** Rows scanned between clock reads: under a millisecond even when the page shares a busy CPU. */
 const TOP_STEP = 1 << 13;
 
@@ -37,6 +39,10 @@ export class Overview implements View {
   private topAt = 0;
   private topJob: SlicedJob<TopSlots> | null = null;
   private topKey = "";
+  /** The store version the top lists were scanned from. */
+  private topVersion = -1;
+  private readonly samplesTime: HTMLElement;
+  private readonly processesTime: HTMLElement;
 
   constructor(private readonly ui: Ui) {
     const stats = h("div", "stats");
@@ -48,7 +54,7 @@ export class Overview implements View {
     add("messages", "Messages/s", "Messages sent per second over the last sample interval, all schedulers.");
     add("reductions", "Reductions/s", "Work done per second: a reduction is one resume, one runtime call or one loop iteration.");
     add("memory", "Heap", "V8 heap used by the scheduler threads (one heap per thread; there is no per-process heap in V8).");
-    add("uptime", "Uptime", "Time since the runtime started this program.");
+    add("uptime", "Uptime", "Time since main started (with --wait-for-viewer, not counting the wait for a viewer).");
 
     this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
     this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 70, ariaLabel: "Scheduler utilization over the last minutes" }, "Utilization of each scheduler over the last minutes: busy time divided by the sample interval.");
@@ -56,6 +62,10 @@ export class Overview implements View {
     this.topMailbox = h("ol", { class: "top-list", "data-testid": "top-mailbox" });
     this.topReductions = h("ol", { class: "top-list", "data-testid": "top-reductions" });
     this.warningList = h("ul", { class: "warning-summary", "data-testid": "overview-warnings" });
+    // Each group of numbers says which moment it describes: the counts come from the main thread's
+    // sample, the top lists and the warnings from the scheduler's last update (issue 13 item 12).
+    this.samplesTime = h("p", { class: "as-of", "data-testid": "overview-samples-time", title: "The counts, rates and charts come from the latest sample of the schedulers' counters, taken by the runtime's main thread." });
+    this.processesTime = h("p", { class: "as-of", "data-testid": "overview-processes-time", title: "The top lists and the warnings come from the scheduler's latest update, the same one: their numbers agree with each other. They may differ from the counts above by what changed between the two moments." });
 
     const openButton = ui.layout === "overview" ? button("Open visualizer", () => ui.openVisualizer(), "primary", "Open the full visualizer in an editor tab") : null;
     this.element = h(
@@ -63,6 +73,7 @@ export class Overview implements View {
       { class: "view overview", "aria-label": "Overview" },
       openButton,
       stats,
+      this.samplesTime,
       h("h3", { title: "Busy time divided by the sample interval, and the run-queue length (processes ready to run)." }, "Schedulers"),
       this.schedulerRows,
       this.utilizationChart.element,
@@ -72,6 +83,7 @@ export class Overview implements View {
         h("div", {}, h("h3", { title: "The processes with the longest mailboxes: messages waiting to be received." }, "Top mailboxes"), this.topMailbox),
         h("div", {}, h("h3", { title: "The processes that did the most work per second lately (reductions per second)." }, "Top reductions/s"), this.topReductions),
       ),
+      this.processesTime,
       h("h3", { title: "Problems the runtime sees now: each explains what it means and what to do." }, "Warnings"),
       this.warningList,
     );
@@ -83,18 +95,40 @@ export class Overview implements View {
       this.seenSamples = m.versions.samples;
       this.renderSamples(m);
     }
-    setText(this.values.uptime!, m.hello === null ? "—" : fmt.duration(m.uptime(now)));
-    if (now - this.topAt > TOP_EVERY_MS && this.topJob === null) {
-      this.topAt = now;
-      this.topJob = new SlicedJob(topMailboxAndRate(m, now, TOP), (top) => {
-        this.topJob = null;
-        this.renderTop(m, top, now);
-      });
-    }
+    const uptime = m.uptime(now);
+    setText(this.values.uptime!, m.hello === null ? "—" : uptime === null ? "waiting for a viewer" : fmt.duration(uptime));
+    this.renderTopWhenDue(m, now);
     if (m.versions.warnings !== this.seenWarnings) {
       this.seenWarnings = m.versions.warnings;
       this.renderWarnings(m);
     }
+  }
+
+  /**
+   * The top lists follow the store: rebuilt for every update, in the same frame as the warnings of
+   * that update, so that a warning's mailbox and the list's agree. A store too big to scan in one
+   * go is scanned in slices, at most every TOP_EVERY_MS, and its time says how old it is.
+   */
+  private renderTopWhenDue(m: Model, now: number): void {
+    const store = m.store;
+    if (store.version === this.topVersion || this.topJob !== null) return;
+    const version = store.version;
+    const scan = topMailboxAndRate(m, now, TOP);
+    if (store.size <= TOP_SYNC_SLOTS) {
+      let r = scan.next();
+      while (!r.done) r = scan.next();
+      this.topVersion = version;
+      this.renderTop(m, r.value, now);
+      return;
+    }
+    if (now - this.topAt < TOP_EVERY_MS) return;
+    this.topAt = now;
+    const time = m.processesTime;
+    this.topJob = new SlicedJob(scan, (top) => {
+      this.topJob = null;
+      this.topVersion = version;
+      this.renderTop(m, top, now, time);
+    });
   }
 
   private renderSamples(m: Model): void {
@@ -107,6 +141,7 @@ export class Overview implements View {
     setText(v.messages!, fmt.rate(m.messagesPerSecond.last()));
     setText(v.reductions!, fmt.rate(m.reductionsPerSecond.last()));
     setText(v.memory!, fmt.bytes(m.heap.last()));
+    setText(this.samplesTime, s ? `Counts: the sample at ${fmt.duration(m.programTime(m.runTime))}` : "");
     while (this.schedulerRows.children.length < m.schedulers.length) {
       const i = this.schedulerRows.children.length + 1;
       const fill = h("div", "bar-fill");
@@ -131,21 +166,22 @@ export class Overview implements View {
       setText(row.querySelector<HTMLElement>(".bar-value")!, fmt.percent(last.utilization));
       setText(row.querySelector<HTMLElement>(".bar-queue")!, `rq ${fmt.compact(last.runQueue)}`);
       const stuck = last.stuckMs > 0 ? ` It has been stuck for ${fmt.duration(last.stuckMs)} in ${fmt.pid(last.stuckPid)}, a slice that cannot be preempted.` : "";
-      row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.count(last.runQueue)} processes in its run queue (ready, waiting for their turn).${stuck}`;
+      row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.counted(last.runQueue, "process", "processes")} in its run queue (ready, waiting for their turn).${stuck}`;
     });
     this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), chartWindow(m));
     this.messagesChart.draw([m.messagesPerSecond], chartWindow(m));
   }
 
-  private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number): void {
+  private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number, time = m.processesTime): void {
     const s = m.store;
+    setText(this.processesTime, m.store.version === 0 ? "" : `Top lists and warnings: the update at ${fmt.duration(m.programTime(time))}`);
     const label = (slot: number) => s.strings[s.name[slot]!] || s.strings[s.fn[slot]!] || "";
     const mailbox: TopEntry[] = bySlotMailbox.map((slot) => ({ pid: s.pid[slot]!, value: s.mailbox[slot]!, label: label(slot) }));
     const rate: TopEntry[] = bySlotRate.map((slot) => ({ pid: s.pid[slot]!, value: s.rate(slot, now), label: label(slot) }));
     const key = JSON.stringify([mailbox, rate.map((r) => [r.pid, Math.round(r.value)])]);
     if (key === this.topKey) return;
     this.topKey = key;
-    this.fillTop(this.topMailbox, mailbox, (v) => `${fmt.count(v)} msgs`, "No process has messages waiting.");
+    this.fillTop(this.topMailbox, mailbox, (v) => fmt.counted(v, "msg"), "No process has messages waiting.");
     this.fillTop(this.topReductions, rate, (v) => fmt.rate(v), "No process ran lately.");
   }
 

@@ -19,8 +19,8 @@ export class ProcessFeed {
 
   constructor(
     private readonly store: ProcessStore,
-    /** Called after each frame is applied whole. */
-    private readonly applied: (frame: ProcessFrameView) => void,
+    /** Called after each frame is applied whole, with the time it arrived. */
+    private readonly applied: (frame: ProcessFrameView, at: number) => void,
   ) {}
 
   /** Queues a frame that arrived at `at` (performance.now()); rates are computed from that time. */
@@ -68,7 +68,7 @@ export class ProcessFeed {
         yield;
       }
       this.store.end(frame);
-      this.applied(frame);
+      this.applied(frame, at);
       yield;
     }
   }

@@ -30,7 +30,14 @@ const COLUMNS: Column[] = [
   { key: "mailbox", label: "Mailbox", tooltip: "Messages in the mailbox, not yet received.", width: "70px", numeric: true, minWidth: 0 },
   { key: "rate", label: "Red./s", tooltip: "Reductions per second over the process's last telemetry interval (a reduction is one resume, runtime call or loop iteration); 0 when it did not run lately.", width: "72px", numeric: true, minWidth: 260 },
   { key: "reductions", label: "Reductions", tooltip: "Reductions since the process started.", width: "88px", numeric: true, minWidth: 560 },
-  { key: "memory", label: "Memory", tooltip: "Estimated bytes: the process, its generator and its queued messages (V8 has no per-process heap).", width: "74px", numeric: true, minWidth: 640 },
+  {
+    key: "memory",
+    label: "Memory (est.)",
+    tooltip: "An estimate, not a measurement: V8 has no per-process heap, so the runtime counts 380 B for every process (a parked process's measured size) plus 64 B per queued message. Processes with empty mailboxes all read ≈380 B.",
+    width: "96px",
+    numeric: true,
+    minWidth: 640,
+  },
   { key: "scheduler", label: "Sched", tooltip: "The scheduler thread the process lives on.", width: "50px", numeric: true, minWidth: 700 },
   { key: "spawnSite", label: "Spawn site", tooltip: "The source line that spawned the process.", width: "minmax(90px,1.4fr)", numeric: false, minWidth: 760 },
 ];
@@ -174,7 +181,7 @@ export class ProcessTable implements View {
     const offset = scaled ? scrollTop : first * ROW;
     this.rowsBox.style.transform = `translateY(${offset}px)`;
     while (this.rows.length < visibleCount) {
-      const row = h("div", { class: "table-row", role: "row" }, ...this.visibleColumns.map((c) => h("span", { class: `td col-${c.key}${c.numeric ? " num" : ""}`, role: "gridcell" })));
+      const row = h("div", { class: "table-row", role: "row" }, ...this.visibleColumns.map((c) => h("span", { class: `td col-${c.key}${c.numeric ? " num" : ""}`, role: "gridcell", ...(c.key === "memory" ? { title: c.tooltip } : {}) })));
       this.rows.push(row);
       this.rowsBox.append(row);
     }
@@ -236,7 +243,7 @@ export class ProcessTable implements View {
       case "reductions":
         return fmt.compact(s.reductions[slot]!);
       case "memory":
-        return fmt.bytes(s.memory[slot]!);
+        return `≈${fmt.bytes(s.memory[slot]!)}`;
       case "scheduler":
         return String(s.scheduler[slot]!);
       case "spawnSite":

@@ -136,8 +136,8 @@ export class SchedulersView implements View {
     }
     const text =
       slot.stuckMs > 0
-        ? `S${lane + 1} at ${fmt.duration(slot.time)}: stuck ${fmt.duration(slot.stuckMs)} in ${fmt.pid(slot.stuckPid)} (non-preemptible)`
-        : `S${lane + 1} at ${fmt.duration(slot.time)}: ${fmt.count(slot.total)} reductions; ${slot.top.map((t) => `${fmt.pid(t.pid)} ${fmt.compact(t.reductions)}`).join(", ") || "nothing ran"}`;
+        ? `S${lane + 1} at ${fmt.duration(m.programTime(slot.time))}: stuck ${fmt.duration(slot.stuckMs)} in ${fmt.pid(slot.stuckPid)} (non-preemptible)`
+        : `S${lane + 1} at ${fmt.duration(m.programTime(slot.time))}: ${fmt.counted(slot.total, "reduction")}; ${slot.top.map((t) => `${fmt.pid(t.pid)} ${fmt.compact(t.reductions)}`).join(", ") || "nothing ran"}`;
     setText(this.hover, text);
     this.canvas.title = text;
   }

@@ -39,7 +39,7 @@ export class WarningsView implements View {
         return h(
           "article",
           { class: `warning-card ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}: ${w.message}` },
-          h("header", {}, h("strong", { title: kind.explain }, kind.title), h("span", { class: "since", title: "When the runtime first saw this, in run time." }, `since ${fmt.duration(w.since)}`)),
+          h("header", {}, h("strong", { title: kind.explain }, kind.title), h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, `since ${fmt.duration(m.programTime(w.since))}`)),
           h("p", "warning-message", w.message),
           h("p", "warning-advice", h("span", "advice-label", "What to do: "), w.advice),
           h(

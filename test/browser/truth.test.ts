@@ -4,6 +4,9 @@
 // and a stuck scheduler is shown as stale data with the process and line that hold it.
 
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { isSample, startRuntime, TestClient } from "../telemetryClient.js";
@@ -107,3 +110,102 @@ test("issue 13 item 11: a spawn storm: the table's total keeps up with the runti
   }
 });
 
+/** Reads a duration as the visualizer writes it: "850 ms", "2.3 s", "1m 05s", "1h 02m". */
+function parseDuration(text: string): number {
+  const ms = /([\d.]+) ms/.exec(text);
+  if (ms) return Number(ms[1]);
+  const s = /([\d.]+) s\b/.exec(text);
+  if (s) return Number(s[1]) * 1000;
+  const m = /(\d+)m (\d+)s/.exec(text);
+  if (m) return (Number(m[1]) * 60 + Number(m[2])) * 1000;
+  const h = /(\d+)h (\d+)m/.exec(text);
+  if (h) return (Number(h[1]) * 60 + Number(h[2])) * 60_000;
+  return NaN;
+}
+
+test("issue 13 item 12: the numbers shown together are of one moment, and each group says which; memory says it is an estimate", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    await page.waitForSelector('[data-testid="top-mailbox"] li:has-text("hoarder")');
+    await page.waitForSelector('[data-testid="overview-warnings"] li.warning:has-text("hoarder")');
+    // The hoarder's mailbox grows by about five messages per update: the top list and its warnings
+    // must show the same number whenever they are on screen together.
+    let together = 0;
+    for (let i = 0; i < 30; i++) {
+      const seen = await page.evaluate(() => {
+        const top = Array.from(document.querySelectorAll('[data-testid="top-mailbox"] li')).find((li) => li.textContent?.includes("hoarder"));
+        const warnings = Array.from(document.querySelectorAll('[data-testid="overview-warnings"] li.warning')).filter((li) => li.textContent?.includes("hoarder"));
+        return { top: top?.querySelector(".top-value")?.textContent ?? "", warnings: warnings.map((w) => w.querySelector(".warning-message")?.textContent ?? "") };
+      });
+      const top = parseCount(seen.top);
+      for (const w of seen.warnings) {
+        const numbers = [...w.matchAll(/(\d[\d,]*) messages/g)].map((m) => parseCount(m[1]!));
+        for (const n of numbers) {
+          together++;
+          assert.equal(n, top, `the top list says the hoarder has ${top} messages, its warning says ${n}: "${w}"`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(together > 0, "the hoarder's warning and its top-list entry were on screen together");
+    assert.match((await page.textContent('[data-testid="overview-samples-time"]')) ?? "", /sample at [\d.]+ (ms|s)/);
+    assert.match((await page.textContent('[data-testid="overview-processes-time"]')) ?? "", /update at [\d.]+ (ms|s)/);
+    await screenshot(page, "truth-overview-one-moment");
+
+    await showTab(page, "processes");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("5 processes")');
+    const memory = page.locator('.th[data-sort="memory"]');
+    assert.match((await memory.textContent()) ?? "", /est\./, "the memory column says it is an estimate");
+    assert.match((await memory.getAttribute("title")) ?? "", /estimate/);
+    const cell = page.locator(".table-row:not([hidden]) .col-memory").first();
+    assert.match((await cell.textContent()) ?? "", /^≈\d/, "a memory cell reads as an estimate");
+    assert.match((await cell.getAttribute("title")) ?? "", /estimate/);
+    await screenshot(page, "truth-processes-memory-estimate");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await runtime.stop();
+  }
+});
+
+test("issue 13 item 12: with --wait-for-viewer, uptime and a warning's since count from main's start, not from the wait", async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts", ["--wait-for-viewer"]);
+  try {
+    // The user opens the viewer some time after starting the runtime: the wait is the scenario.
+    await new Promise((r) => setTimeout(r, 3000));
+    const connectedAt = Date.now();
+    const { page, errors } = await openVisualizer(context, runtime);
+    await page.waitForSelector('[data-testid="overview-warnings"] li.warning:has-text("hoarder")');
+    const uptime = parseDuration((await page.textContent('[data-testid="overview-uptime"]')) ?? "");
+    let elapsed = Date.now() - connectedAt;
+    // main cannot have run longer than the viewer has been connected.
+    assert.ok(uptime <= elapsed + 250, `uptime ${uptime} ms, but main started when the viewer connected ${elapsed} ms ago`);
+    await showTab(page, "warnings");
+    const since = parseDuration((await page.locator('[data-testid="warnings-list"] .warning-card .since').first().textContent()) ?? "");
+    elapsed = Date.now() - connectedAt;
+    assert.ok(since <= elapsed + 250, `a warning since ${since} ms, but main started ${elapsed} ms ago`);
+    await screenshot(page, "truth-wait-for-viewer-warnings");
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await runtime.stop();
+  }
+});
+
+test("issue 13 item 12: one process is \"1 process\"", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "beamline-truth-"));
+  const file = path.join(dir, "alone.ts");
+  writeFileSync(file, `import { receive, on } from "beamline";\nexport function* main() {\n  yield* receive(on("stop"));\n}\n`);
+  const runtime = await startRuntime(file);
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    await showTab(page, "processes");
+    await page.waitForSelector('[data-testid="process-count"]:has-text("1 process")');
+    assert.match((await page.textContent('[data-testid="process-count"]')) ?? "", /^1 process ·/);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    await runtime.stop();
+  }
+});
