@@ -417,9 +417,14 @@ function scanMailbox(p: Process): { calls: number; unmatched: number; scanned: n
   for (let node = p.head; node !== null && scanned < MAILBOX_SCAN_LIMIT; node = node.next, scanned++) {
     const m = node.msg;
     if (Array.isArray(m) && m[0] === "$call") calls++;
-    if (patterns !== null && !patterns.some((pattern) => matches(pattern, m))) unmatched++;
+    if (patterns !== null && !matchesOne(patterns, m)) unmatched++;
   }
   return { calls, unmatched, scanned };
+}
+
+function matchesOne(patterns: readonly unknown[], msg: unknown): boolean {
+  for (let i = 0; i < patterns.length; i++) if (matches(patterns[i], msg)) return true;
+  return false;
 }
 
 /**
