@@ -34,8 +34,13 @@ export interface RunOptions {
 export const MAIN_KILLED_EXIT_CODE = 137;
 /** A slice that ran this long past its budget is reported on stderr when it ends. */
 const REPORT_SLICE_MS = 100;
-/** A scheduler stuck this long in one slice is reported while it is stuck. */
+/**
+ * A scheduler stuck this long in one slice is reported while it is stuck, and again at growing
+ * intervals (each gap as long as the time stuck so far, at most MAX_STUCK_GAP_MS), so that a run
+ * that hangs keeps saying why without flooding the terminal.
+ */
 const STUCK_MS = 1000;
+const MAX_STUCK_GAP_MS = 60_000;
 const WATCHDOG_MS = 50;
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
@@ -257,7 +262,8 @@ function listenRefusal(error: unknown, port: number): string | undefined {
 function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
   let lastSlice = -1;
   let sliceSeenAt = performance.now();
-  let reported = false;
+  /** How long the slice must have been stuck for its next report. */
+  let nextReportMs = STUCK_MS;
   let overrun = { slice: -1, site: "" };
   const state = {
     pid: 0,
@@ -278,7 +284,7 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
     if (pid === 0 || slice !== lastSlice) {
       lastSlice = slice;
       sliceSeenAt = now;
-      reported = false;
+      nextReportMs = STUCK_MS;
       state.pid = 0;
       state.stuckMs = 0;
       return;
@@ -286,10 +292,16 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
     state.pid = pid;
     // Counted only after the watchdog saw the same slice twice: shorter slices are normal.
     state.stuckMs = now - sliceSeenAt >= 2 * WATCHDOG_MS ? now - sliceSeenAt : 0;
-    if (state.stuckMs >= STUCK_MS && !reported) {
-      reported = true;
-      const site = state.site;
-      writeLine(2, `beamline: scheduler ${schedulerNumber} has been stuck for ${Math.round(state.stuckMs)} ms in <0.${pid}.0>${site ? ` at ${site}` : ""}`);
+    if (state.stuckMs >= nextReportMs) {
+      const where = `<0.${pid}.0>${state.site ? ` at ${state.site}` : ""}`;
+      writeLine(
+        2,
+        nextReportMs === STUCK_MS
+          ? `beamline: scheduler ${schedulerNumber} has been stuck for ${Math.round(state.stuckMs)} ms in ${where}: ` +
+              "a plain function cannot be preempted, so the other processes on this scheduler wait"
+          : `beamline: scheduler ${schedulerNumber} is still stuck in ${where}, for ${Math.round(state.stuckMs / 1000)} s now`,
+      );
+      nextReportMs += Math.min(nextReportMs, MAX_STUCK_GAP_MS);
     }
   }, WATCHDOG_MS);
   timer.unref();

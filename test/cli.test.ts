@@ -373,6 +373,17 @@ export function* main() { spawn(quitter); yield* sleep(60_000); }
   assert.match(zero.stderr, /called process\.exit\(0\) at .*exits_zero\.ts:1:\d+; the run ends with exit code 0/);
 });
 
+test("issue 13 item 9: a scheduler stuck in a plain function is reported again at growing intervals, with the process and line", async () => {
+  const run = startRun(["run", "test/fixtures/stuck_forever.ts"]);
+  await run.waitFor("stderr", /still stuck/);
+  const reports = run.output.stderr.trimEnd().split("\n");
+  assert.match(reports[0]!, /^beamline: scheduler 1 has been stuck for \d+ ms in <0\.\d+\.0> at test\/fixtures\/stuck_forever\.ts:6: a plain function cannot be preempted/);
+  assert.match(reports[1]!, /^beamline: scheduler 1 is still stuck in <0\.\d+\.0> at test\/fixtures\/stuck_forever\.ts:6, for [2-9] s now$/);
+  // A stuck scheduler does not keep the run from stopping.
+  run.child.kill("SIGTERM");
+  assert.deepEqual(await run.exited, { code: 143, signal: null });
+});
+
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
   const file = program("keep.ts", `export function* main() { console.log("main done"); }\n`);
   const child = spawn(process.execPath, [cli, "run", file, "--keep-alive"], { stdio: ["ignore", "pipe", "pipe"] });
