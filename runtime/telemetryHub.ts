@@ -2,9 +2,11 @@
 // timer (so it answers and reports even while a scheduler is stuck), forwards the deltas and
 // keyframe pages the scheduler threads encode, judges warnings, answers client requests, and
 // fans everything out to clients by channel. A client that falls behind gets frames dropped and
-// counted, then a fresh keyframe: latest state wins, nothing queues without bound.
+// counted, then a fresh keyframe: latest state wins. Every byte queued for a client is bounded,
+// responses included: a client's requests are read only while it reads what it was sent
+// (docs/protocol.md, section 6).
 
-import { formatPid, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Site, type Warning } from "../protocol/control.js";
+import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Site, type Warning } from "../protocol/control.js";
 import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../protocol/frames.js";
 import { ProtocolError } from "../protocol/binaryCursor.js";
 import { Counter } from "./schedulerCounters.js";
@@ -14,8 +16,17 @@ import { WarningRules } from "./warnings.js";
 /** The transport side of one client (a WebSocket in telemetryServer.ts). */
 export interface ClientConnection {
   send(data: string | ArrayBuffer): void;
+  /** Bytes given to `send` and not yet written out. */
   readonly bufferedAmount: number;
+  /** Stop reading the client's messages (a few already read may still arrive), and go on. */
+  pause(): void;
+  resume(): void;
+  /** Close with a WebSocket close code and a reason of at most 123 bytes. */
+  close(code: number, reason: string): void;
 }
+
+/** The WebSocket close code and reason for a client that went on sending while it was paused. */
+export const FLOODING_CLOSE_CODE = 1008;
 
 /**
  * Above this many unsent bytes (besides a keyframe) a client is behind: bulk frames are dropped
@@ -29,6 +40,24 @@ const HIGH_WATER_BYTES = 8 * 1024 * 1024;
 const LOW_WATER_BYTES = 1024 * 1024;
 const KEYFRAME_PAGE_SIZE = 10_000;
 const REQUEST_TIMEOUT_MS = 5_000;
+/**
+ * Requests of one client that may wait for the scheduler at once; more are read once these are
+ * answered. It bounds the answers on their way to a client that does not read them (an inspect
+ * answer is up to about a megabyte).
+ */
+const MAX_REQUESTS_IN_FLIGHT = 8;
+/**
+ * Messages of a paused client that may wait to be handled: what the transport had read before it
+ * paused (a socket read, at most 64 KiB, and one message). A client past this is closed with
+ * FLOODING_CLOSE_CODE, for a transport that does not pause.
+ */
+const MAX_HELD_BYTES = 4 * MAX_REQUEST_BYTES;
+/** What a held message counts besides its text, so that empty or binary messages count too. */
+const HELD_MESSAGE_OVERHEAD = 64;
+
+/** A message from a client: a request's text, or BINARY for a binary message (refused). */
+const BINARY = Symbol("binary message");
+type ClientMessage = string | typeof BINARY;
 
 class Client {
   readonly channels: Set<Channel>;
@@ -44,6 +73,15 @@ class Client {
   keyframeBytes = 0;
   /** The size of the last keyframe sent to this client, all pages. */
   keyframeSize = 0;
+  /** Its requests sent to the scheduler and not answered yet. */
+  inFlight = 0;
+  /** Messages read from it and not handled yet, oldest first, and their bytes. */
+  readonly held: ClientMessage[] = [];
+  heldBytes = 0;
+  /** Whether the transport was told to stop reading its messages. */
+  paused = false;
+  /** The warnings changed while it was behind; it gets the current list once it is not. */
+  warningsStale = false;
   constructor(
     readonly connection: ClientConnection,
     channels: readonly Channel[],
@@ -60,7 +98,7 @@ export interface SchedulerHandle {
 }
 
 export class TelemetryHub {
-  private readonly clients = new Set<Client>();
+  private readonly clients = new Map<ClientConnection, Client>();
   private readonly rules: WarningRules;
   private warnings: Warning[] = [];
   private warningsText = "[]";
@@ -106,7 +144,7 @@ export class TelemetryHub {
         this.deltaSeq = new DataView(message.delta).getUint32(3, true);
         this.rules.observe(message.watch);
         this.judgeWarnings();
-        for (const client of this.clients) {
+        for (const client of this.clients.values()) {
           if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
           this.sendBulk(client, "sites", message.sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
@@ -118,10 +156,17 @@ export class TelemetryHub {
         // known from now on. The others start over from its first page, their deltas held back
         // until its last, like the viewer that asked.
         if (message.listsNew && isFirstPage(message.frame)) {
-          for (const client of this.clients) if (client.channels.has("processes")) client.snapshot = message.snapshot;
+          for (const client of this.clients.values()) if (client.channels.has("processes")) client.snapshot = message.snapshot;
         }
-        for (const client of this.clients) {
+        for (const client of this.clients.values()) {
           if (client.snapshot !== message.snapshot) continue;
+          if (isFirstPage(message.frame) && client.channels.has("processes") && !this.mayStartKeyframe(client)) {
+            // Sent whole or not at all: it waits for a fresh keyframe once it has caught up.
+            client.snapshot = null;
+            client.behind = true;
+            client.dropped += pagesOf(message.frame);
+            continue;
+          }
           if (client.channels.has("processes")) {
             client.keyframeSize = (isFirstPage(message.frame) ? 0 : client.keyframeSize) + message.frame.byteLength;
             client.connection.send(message.frame);
@@ -137,6 +182,8 @@ export class TelemetryHub {
         clearTimeout(pending.timer);
         this.pending.delete(message.id);
         this.reply(pending.client, message.ok ? { type: "response", id: pending.id, ok: true, result: message.result } : { type: "response", id: pending.id, ok: false, error: message.error });
+        pending.client.inFlight--;
+        this.serve(pending.client);
         break;
       }
       case "non-preemptible":
@@ -148,33 +195,81 @@ export class TelemetryHub {
   /** A new client: hello, the site table, current warnings, then a paged keyframe and deltas. */
   connect(connection: ClientConnection, channels: readonly Channel[] = CHANNELS): () => void {
     const client = new Client(connection, channels);
-    this.clients.add(client);
+    this.clients.set(connection, client);
     connection.send(JSON.stringify({ ...this.hello, ...(this.mainStartedAt !== undefined ? { mainStartedAt: this.mainStartedAt } : {}), sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
     if (client.channels.has("warnings")) connection.send(this.warningsMessage());
     if (client.channels.has("processes")) this.requestKeyframe(client);
     this.viewerConnected();
-    return () => {
-      this.clients.delete(client);
-      for (const [id, p] of this.pending) {
-        if (p.client === client) {
-          clearTimeout(p.timer);
-          this.pending.delete(id);
-        }
+    return () => this.disconnect(client);
+  }
+
+  private disconnect(client: Client): void {
+    this.clients.delete(client.connection);
+    client.held.length = 0;
+    for (const [id, p] of this.pending) {
+      if (p.client === client) {
+        clearTimeout(p.timer);
+        this.pending.delete(id);
       }
-    };
+    }
   }
 
   /** A text message from a client: a request, answered or refused with a reason. */
   request(connection: ClientConnection, text: string): void {
-    const client = [...this.clients].find((c) => c.connection === connection);
+    this.receive(connection, text);
+  }
+
+  /** A binary message from a client: refused, in its turn. */
+  binaryMessage(connection: ClientConnection): void {
+    this.receive(connection, BINARY);
+  }
+
+  private receive(connection: ClientConnection, message: ClientMessage): void {
+    const client = this.clients.get(connection);
     if (client === undefined) return;
+    client.held.push(message);
+    client.heldBytes += heldSize(message);
+    if (client.heldBytes > MAX_HELD_BYTES) {
+      connection.close(FLOODING_CLOSE_CODE, `sent over ${MAX_HELD_BYTES} bytes of requests while its reading was paused`);
+      this.disconnect(client);
+      return;
+    }
+    this.serve(client);
+  }
+
+  /**
+   * Handles a client's held messages while it may ask (it reads what it is sent and has few
+   * requests in flight), and has its transport read more only then: a client that does not read
+   * cannot make the runtime queue answers for it.
+   */
+  private serve(client: Client): void {
+    while (client.held.length > 0 && this.mayAsk(client)) {
+      const message = client.held.shift()!;
+      client.heldBytes -= heldSize(message);
+      this.handle(client, message);
+    }
+    const pause = client.held.length > 0 || !this.mayAsk(client);
+    if (pause === client.paused || !this.clients.has(client.connection)) return;
+    client.paused = pause;
+    if (pause) client.connection.pause();
+    else client.connection.resume();
+  }
+
+  private mayAsk(client: Client): boolean {
+    return client.inFlight < MAX_REQUESTS_IN_FLIGHT && this.backlog(client) <= this.highWater(client);
+  }
+
+  private handle(client: Client, message: ClientMessage): void {
+    if (message === BINARY) {
+      this.reply(client, { type: "response", id: -1, ok: false, error: "requests are JSON text messages, not binary" });
+      return;
+    }
     let request: Request;
     try {
-      request = parseRequest(text);
+      request = parseRequest(message);
     } catch (error) {
-      const id = idOf(text);
-      this.reply(client, { type: "response", id, ok: false, error: (error as ProtocolError).message });
+      this.reply(client, { type: "response", id: idOf(message), ok: false, error: (error as ProtocolError).message });
       return;
     }
     switch (request.type) {
@@ -211,8 +306,11 @@ export class TelemetryHub {
             ok: false,
             error: `scheduler 1 did not answer within ${REQUEST_TIMEOUT_MS} ms; it may be stuck in a plain function`,
           });
+          client.inFlight--;
+          this.serve(client);
         }, REQUEST_TIMEOUT_MS);
         this.pending.set(internal, { client, id: request.id, timer });
+        client.inFlight++;
       }
     }
   }
@@ -221,13 +319,13 @@ export class TelemetryHub {
   mainStarted(): void {
     this.mainStartedAt = this.now();
     const text = JSON.stringify({ type: "main-started", at: this.mainStartedAt });
-    for (const client of this.clients) client.connection.send(text);
+    for (const client of this.clients.values()) client.connection.send(text);
   }
 
   /** Tells clients that main ended (with --keep-alive the run goes on). */
   mainExited(crashed: boolean): void {
     const text = JSON.stringify({ type: "main-exited", crashed });
-    for (const client of this.clients) client.connection.send(text);
+    for (const client of this.clients.values()) client.connection.send(text);
   }
 
   stop(): void {
@@ -312,9 +410,11 @@ export class TelemetryHub {
     this.rules.stuckNow(stuckNow);
     this.judgeWarnings();
     const frame = encodeFrame({ type: "schedulers", time: this.now(), intervalMs: elapsed, schedulers: samples, summary });
-    for (const client of this.clients) {
+    for (const client of this.clients.values()) {
       this.catchUp(client);
       this.sendBulk(client, "schedulers", frame);
+      if (client.warningsStale && this.backlog(client) <= this.highWater(client)) this.sendWarnings(client);
+      this.serve(client);
     }
   }
 
@@ -325,8 +425,37 @@ export class TelemetryHub {
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     if (text === this.warningsText) return;
     this.warningsText = text;
-    const message = this.warningsMessage();
-    for (const client of this.clients) if (client.channels.has("warnings")) client.connection.send(message);
+    for (const client of this.clients.values()) {
+      // Latest wins: a client that is behind gets the list it missed once it has drained.
+      if (this.backlog(client) > this.highWater(client)) client.warningsStale = client.channels.has("warnings");
+      else this.sendWarnings(client);
+    }
+  }
+
+  private sendWarnings(client: Client): void {
+    client.warningsStale = false;
+    if (client.channels.has("warnings")) client.connection.send(this.warningsMessage());
+  }
+
+  /** Unsent bytes besides the keyframe being sent; the keyframe's part shrinks as the socket drains. */
+  private backlog(client: Client): number {
+    const buffered = client.connection.bufferedAmount;
+    client.keyframeBytes = Math.min(client.keyframeBytes, buffered);
+    return buffered - client.keyframeBytes;
+  }
+
+  /** The mark for a client's backlog: HIGH_WATER_BYTES, or its last keyframe's size if bigger. */
+  private highWater(client: Client): number {
+    return Math.max(HIGH_WATER_BYTES, client.keyframeSize);
+  }
+
+  /**
+   * A keyframe goes out whole (it may be tens of megabytes), so one starts only for a client with
+   * at most HIGH_WATER_BYTES unsent in all: a viewer that does not read is not sent keyframe
+   * after keyframe as other viewers connect.
+   */
+  private mayStartKeyframe(client: Client): boolean {
+    return !client.behind && client.connection.bufferedAmount <= HIGH_WATER_BYTES;
   }
 
   private warningsMessage(): string {
@@ -335,9 +464,7 @@ export class TelemetryHub {
 
   private sendBulk(client: Client, channel: Channel, frame: ArrayBuffer): void {
     if (!client.channels.has(channel)) return;
-    const buffered = client.connection.bufferedAmount;
-    client.keyframeBytes = Math.min(client.keyframeBytes, buffered);
-    if (client.behind || buffered - client.keyframeBytes > Math.max(HIGH_WATER_BYTES, client.keyframeSize)) {
+    if (client.behind || this.backlog(client) > this.highWater(client)) {
       client.behind = true;
       client.dropped++;
       return;
@@ -347,7 +474,8 @@ export class TelemetryHub {
 
   /** A client that was behind and has drained gets told what it missed and a fresh keyframe. */
   private catchUp(client: Client): void {
-    if (!client.behind || client.connection.bufferedAmount - client.keyframeBytes > LOW_WATER_BYTES) return;
+    // All of it, keyframes included: a fresh keyframe behind one still unread would be refused.
+    if (!client.behind || client.connection.bufferedAmount > LOW_WATER_BYTES) return;
     client.behind = false;
     client.connection.send(JSON.stringify({ type: "lagging", droppedFrames: client.dropped }));
     client.dropped = 0;
@@ -361,6 +489,14 @@ export class TelemetryHub {
 
 function isFirstPage(frame: ArrayBuffer): boolean {
   return new DataView(frame).getUint32(7, true) === 0;
+}
+
+function heldSize(message: ClientMessage): number {
+  return HELD_MESSAGE_OVERHEAD + (message === BINARY ? 0 : message.length);
+}
+
+function pagesOf(frame: ArrayBuffer): number {
+  return new DataView(frame).getUint32(11, true);
 }
 
 function isLastPage(frame: ArrayBuffer): boolean {

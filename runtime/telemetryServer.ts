@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
 import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, type Channel } from "../protocol/control.js";
 import { presentedCredential, refusalResponse, refuseUpgrade } from "../protocol/upgrade.js";
-import type { TelemetryHub } from "./telemetryHub.js";
+import type { ClientConnection, TelemetryHub } from "./telemetryHub.js";
 
 export interface TelemetryServer {
   port: number;
@@ -49,21 +49,21 @@ export async function startTelemetryServer(hub: TelemetryHub, port: number, toke
     const requested = url.searchParams.get("channels");
     const channels = requested === null ? [...CHANNELS] : requested.split(",").filter((c): c is Channel => CHANNELS.includes(c as Channel));
     sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const connection = {
+      const connection: ClientConnection = {
         send: (data: string | ArrayBuffer) => {
           if (ws.readyState === ws.OPEN) ws.send(data);
         },
         get bufferedAmount() {
           return ws.bufferedAmount;
         },
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        close: (code: number, reason: string) => ws.close(code, reason),
       };
       const disconnect = hub.connect(connection, channels);
       ws.on("message", (data, isBinary) => {
-        if (isBinary) {
-          connection.send(JSON.stringify({ type: "response", id: -1, ok: false, error: "requests are JSON text messages, not binary" }));
-          return;
-        }
-        hub.request(connection, data.toString());
+        if (isBinary) hub.binaryMessage(connection);
+        else hub.request(connection, data.toString());
       });
       ws.on("close", disconnect);
       ws.on("error", disconnect);

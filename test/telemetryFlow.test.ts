@@ -7,7 +7,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import type { Lagging } from "../protocol/index.js";
+import WebSocket from "ws";
+import { PROTOCOL_VERSION, type Lagging } from "../protocol/index.js";
+import { newCounters } from "../runtime/schedulerCounters.js";
+import type { ToScheduler } from "../runtime/schedulerMessages.js";
+import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js";
+import { startTelemetryServer } from "../runtime/telemetryServer.js";
 import { startRuntime, TestClient } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-flow-test-"));
@@ -115,5 +120,77 @@ export function* main() {
     client.close();
   } finally {
     await runtime.stop();
+  }
+});
+
+test("issue 13 item 2: over a real WebSocket, a client that sends 10,000 inspects and never reads cannot make the server queue more than the mark; another viewer keeps its samples", async () => {
+  // The real server and hub, with a scheduler that answers every inspect at once with 20 KB: the
+  // hub's answers, not the scheduler's speed, are what is bounded.
+  const answerBytes = 20_000;
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
+  const scheduler = {
+    post: (m: ToScheduler) => {
+      if (m.type === "request") setImmediate(() => hub.fromScheduler({ type: "response", id: m.id, ok: true, result: { mailbox: ["x".repeat(answerBytes)] } }));
+    },
+    counters: newCounters(),
+    stuck: () => ({ ms: 0, pid: 0, site: "" }),
+  };
+  const hub = new TelemetryHub([scheduler], hello, [], 50);
+  const connections: ClientConnection[] = [];
+  const connect = hub.connect.bind(hub);
+  hub.connect = (connection, channels) => {
+    connections.push(connection);
+    return connect(connection, channels);
+  };
+  const token = "a-token-for-this-test-only";
+  const server = await startTelemetryServer(hub, 0, token);
+  const url = (channels: string) => `ws://127.0.0.1:${server.port}/ws?token=${token}&channels=${channels}`;
+  try {
+    const flooder = new WebSocket(url(""));
+    await new Promise((resolve) => flooder.once("open", resolve));
+    const socket = (flooder as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+    const queued = connections.at(-1)!;
+    const responses: number[] = [];
+    flooder.on("message", (data, isBinary) => {
+      if (!isBinary) {
+        const m = JSON.parse(data.toString()) as { type: string; id: number };
+        if (m.type === "response") responses.push(m.id);
+      }
+    });
+    const viewer = await new Promise<WebSocket>((resolve) => {
+      const ws = new WebSocket(url("schedulers"));
+      ws.once("open", () => resolve(ws));
+    });
+    for (let id = 0; id < 10_000; id++) flooder.send(JSON.stringify({ id, type: "inspect", pid: "<0.5.0>" }));
+    // Every sample the viewer gets, the bytes queued for the flooder are checked against the bound:
+    // the 8 MiB mark plus the answers to the 8 requests that may be in flight.
+    let most = 0;
+    await new Promise<void>((resolve) => {
+      let samples = 0;
+      viewer.on("message", (_data, isBinary) => {
+        if (!isBinary) return;
+        most = Math.max(most, queued.bufferedAmount);
+        if (++samples === 40) resolve();
+      });
+    });
+    assert.ok(most > 0, "the flooder was answered until the mark");
+    assert.ok(most <= 8 * 1024 * 1024 + 8 * (answerBytes + 100), `${most} bytes were queued for a client that does not read`);
+    // Once it reads, every request is answered, in order: nothing was lost.
+    socket.resume();
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (responses.length === 10_000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    assert.deepEqual(responses, Array.from({ length: 10_000 }, (_, i) => i));
+    flooder.close();
+    viewer.close();
+  } finally {
+    hub.stop();
+    await server.close();
   }
 });

@@ -15,9 +15,20 @@ import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js"
 class FakeConnection implements ClientConnection {
   readonly sent: (string | ArrayBuffer)[] = [];
   bufferedAmount = 0;
+  paused = false;
+  closed: { code: number; reason: string } | undefined;
   send(data: string | ArrayBuffer): void {
     this.sent.push(data);
     this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  close(code: number, reason: string): void {
+    this.closed = { code, reason };
   }
   texts(type: string): unknown[] {
     return this.sent.filter((d): d is string => typeof d === "string").map((d) => JSON.parse(d) as { type: string }).filter((m) => m.type === type);
@@ -131,5 +142,108 @@ test("issue 13 item 1: a request the scheduler cannot be posted is answered with
   h.fromScheduler({ type: "response", id: request.id, ok: true, result: { pid: "<0.1.0>" } });
   assert.deepEqual(client.texts("response").at(-1), { type: "response", id: 8, ok: true, result: { pid: "<0.1.0>" } });
   assert.equal(client.texts("response").length, 2);
+  h.stop();
+});
+
+/** The 8 MiB high-water mark of docs/protocol.md, section 6. */
+const HIGH_WATER = 8 * 1024 * 1024;
+
+/** Answers every request posted so far as the scheduler would, each with a result of about `bytes`. */
+function answer(h: TelemetryHub, posted: ToScheduler[], bytes: number): number {
+  let answered = 0;
+  for (const m of posted.splice(0)) {
+    if (m.type !== "request") continue;
+    h.fromScheduler({ type: "response", id: m.id, ok: true, result: { pid: "<0.5.0>", mailbox: ["x".repeat(bytes)] } });
+    answered++;
+  }
+  return answered;
+}
+
+test("issue 13 item 2: a client that sends requests and never reads cannot queue answers beyond the mark; its requests wait, none is lost", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const flooder = new FakeConnection();
+  h.connect(flooder, []);
+  const viewer = new FakeConnection();
+  h.connect(viewer, ["schedulers"]);
+  const answerBytes = 100_000;
+  let sent = 0;
+  let answered = 0;
+  // 10,000 small inspect requests, read as a transport reads: only while it is not paused.
+  for (let round = 0; sent < 10_000 && round < 20_000; round++) {
+    while (!flooder.paused && sent < 10_000) h.request(flooder, JSON.stringify({ id: sent++, type: "inspect", pid: "<0.5.0>" }));
+    answered += answer(h, posted, answerBytes);
+    if (flooder.paused && posted.length === 0) break;
+  }
+  assert.ok(flooder.paused, "reading stopped");
+  assert.ok(answered < 200, `answered ${answered} of ${sent}`);
+  // Bounded: the mark, plus the answers to the 8 requests that may be in flight.
+  assert.ok(flooder.bufferedAmount <= HIGH_WATER + 8 * (answerBytes + 200), `${flooder.bufferedAmount} bytes queued`);
+  // The other viewer gets every sample meanwhile.
+  for (let i = 0; i < 3; i++) {
+    viewer.bufferedAmount = 0;
+    const before = viewer.sent.length;
+    h.sample();
+    assert.equal(viewer.sent.length, before + 1);
+  }
+  // The flooder reads everything: the requests it sent are all answered, in order.
+  for (let round = 0; (sent < 10_000 || answered < sent) && round < 10_000; round++) {
+    flooder.bufferedAmount = 0;
+    h.sample();
+    answered += answer(h, posted, 10);
+    while (!flooder.paused && sent < 10_000) h.request(flooder, JSON.stringify({ id: sent++, type: "inspect", pid: "<0.5.0>" }));
+  }
+  const ids = flooder.texts("response").map((r) => (r as { id: number }).id);
+  assert.deepEqual(ids, Array.from({ length: 10_000 }, (_, i) => i));
+  assert.equal(flooder.closed, undefined);
+  h.stop();
+});
+
+test("issue 13 item 2: a client that goes on sending while paused is closed with 1008 and a reason, with nothing more queued", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const flooder = new FakeConnection();
+  h.connect(flooder, []);
+  let sent = 0;
+  for (; flooder.closed === undefined && sent < 100_000; sent++) h.request(flooder, JSON.stringify({ id: sent, type: "inspect", pid: "<0.5.0>" }));
+  assert.deepEqual(flooder.closed, { code: 1008, reason: "sent over 262144 bytes of requests while its reading was paused" });
+  assert.equal(posted.filter((m) => m.type === "request").length, 8, "8 requests in flight, the rest held");
+  const queued = flooder.sent.length;
+  answer(h, posted, 10);
+  h.request(flooder, '{"id":1,"type":"inspect","pid":"<0.5.0>"}');
+  h.sample();
+  assert.equal(flooder.sent.length, queued, "nothing is sent to a closed client");
+  h.stop();
+});
+
+test("issue 13 item 2: keyframes that list new processes, asked for by reconnecting viewers, are not queued for a client that does not read", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const stalled = new FakeConnection();
+  h.connect(stalled, ["processes"]);
+  const pages = 4;
+  let keyframesSent = 0;
+  for (let viewer = 0; viewer < 20; viewer++) {
+    // Each viewer that connects asks for a keyframe; made during a spawn storm, it lists new processes.
+    const reading = new FakeConnection();
+    const disconnect = h.connect(reading, ["processes"]);
+    const request = posted.filter((m) => m.type === "keyframe").at(-1);
+    assert.ok(request?.type === "keyframe");
+    const before = stalled.sent.length;
+    for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, i, pages, 30_000), listsNew: true });
+    if (stalled.sent.length > before) keyframesSent++;
+    assert.equal(reading.sent.filter((d) => d instanceof ArrayBuffer).length, pages, "the reading viewer gets its keyframe");
+    h.fromScheduler(telemetry(1_000_000));
+    h.sample();
+    disconnect();
+  }
+  // One keyframe of about 5 MB went out before the mark was passed; the rest were counted.
+  assert.equal(keyframesSent, 2);
+  assert.ok(stalled.bufferedAmount <= HIGH_WATER + 2 * pages * 1.3e6, `${stalled.bufferedAmount} bytes queued`);
+  stalled.bufferedAmount = 0;
+  h.sample();
+  const lagging = stalled.texts("lagging") as { droppedFrames: number }[];
+  assert.equal(lagging.length, 1);
+  assert.ok(lagging[0]!.droppedFrames >= 18 * pages, `dropped ${lagging[0]!.droppedFrames}`);
   h.stop();
 });
