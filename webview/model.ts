@@ -15,6 +15,15 @@ const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
 
+/** A scheduler held by one slice it cannot preempt, from its latest sample and the warning that names the line. */
+export interface StuckScheduler {
+  scheduler: number;
+  pid: number;
+  ms: number;
+  /** `file:line` of the plain function it is stuck in, when the runtime's warning names it; else "". */
+  site: string;
+}
+
 export class SchedulerHistory {
   readonly utilization = new Ring(HISTORY);
   readonly runQueue = new Ring(HISTORY);
@@ -45,8 +54,10 @@ export class Model {
   private appliedSeq = -1;
   /** When main started, in run time (the samples' clock); null while it waits for a viewer. */
   mainStartedAt: number | null = null;
-  /** The run time of the last delta the store applied: the moment the top lists and warnings describe. */
+  /** The run time of the last frame the store applied: the moment the top lists and warnings describe. */
   processesTime = 0;
+  /** Whether any process frame has been applied in this run (a stuck scheduler may never send one). */
+  processesKnown = false;
   readonly events: TraceEvent[] = [];
   eventsSeen = 0;
   eventsDropped = 0;
@@ -72,6 +83,7 @@ export class Model {
       this.summary = null;
       this.mainExited = null;
       this.mainStartedAt = null;
+      this.processesKnown = false;
     }
     if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
     this.store.intervalMs = hello.sampleIntervalMs;
@@ -140,6 +152,7 @@ export class Model {
   /** A process frame is in the store whole. */
   private processFrameApplied(frame: ProcessFrameView, at: number): void {
     this.processesTime = this.runTimeAt === 0 ? this.runTime : this.runTime + (at - this.runTimeAt);
+    this.processesKnown = true;
     if (frame.type === "process-delta") {
       this.appliedSeq = frame.seq;
       this.timeline(this.store.ran);
@@ -155,6 +168,22 @@ export class Model {
     this.pendingWarnings = null;
     this.warnings = pending.warnings;
     this.versions.warnings++;
+  }
+
+  /**
+   * The schedulers stuck now: a stuck scheduler sends no deltas, so the store (the processes table,
+   * the top lists) shows what it last reported while the samples go on (issue 13 item 9).
+   */
+  stuckSchedulers(): StuckScheduler[] {
+    const stuck: StuckScheduler[] = [];
+    for (const h of this.schedulers) {
+      const s = h.last;
+      if (s === null || s.stuckMs <= 0) continue;
+      const pid = `<0.${s.stuckPid}.0>`;
+      const warning = this.warnings.find((w) => w.kind === "non-preemptible" && w.pid === pid && w.site !== undefined);
+      stuck.push({ scheduler: s.scheduler, pid: s.stuckPid, ms: s.stuckMs, site: warning?.site ?? "" });
+    }
+    return stuck;
   }
 
   siteText(id: number): string {

@@ -43,6 +43,8 @@ export class Overview implements View {
   private topVersion = -1;
   private readonly samplesTime: HTMLElement;
   private readonly processesTime: HTMLElement;
+  /** The run time of the update the top lists on screen were scanned from. */
+  private topTime = 0;
 
   constructor(private readonly ui: Ui) {
     const stats = h("div", "stats");
@@ -98,6 +100,7 @@ export class Overview implements View {
     const uptime = m.uptime(now);
     setText(this.values.uptime!, m.hello === null ? "—" : uptime === null ? "waiting for a viewer" : fmt.duration(uptime));
     this.renderTopWhenDue(m, now);
+    this.renderProcessesTime(m);
     if (m.versions.warnings !== this.seenWarnings) {
       this.seenWarnings = m.versions.warnings;
       this.renderWarnings(m);
@@ -174,7 +177,7 @@ export class Overview implements View {
 
   private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number, time = m.processesTime): void {
     const s = m.store;
-    setText(this.processesTime, m.store.version === 0 ? "" : `Top lists and warnings: the update at ${fmt.duration(m.programTime(time))}`);
+    this.topTime = time;
     const label = (slot: number) => s.strings[s.name[slot]!] || s.strings[s.fn[slot]!] || "";
     const mailbox: TopEntry[] = bySlotMailbox.map((slot) => ({ pid: s.pid[slot]!, value: s.mailbox[slot]!, label: label(slot) }));
     const rate: TopEntry[] = bySlotRate.map((slot) => ({ pid: s.pid[slot]!, value: s.rate(slot, now), label: label(slot) }));
@@ -183,6 +186,17 @@ export class Overview implements View {
     this.topKey = key;
     this.fillTop(this.topMailbox, mailbox, (v) => fmt.counted(v, "msg"), "No process has messages waiting.");
     this.fillTop(this.topReductions, rate, (v) => fmt.rate(v), "No process ran lately.");
+  }
+
+  /** When the top lists are from, and that they are stale while a scheduler is stuck (issue 13 item 9). */
+  private renderProcessesTime(m: Model): void {
+    if (!m.processesKnown) {
+      setText(this.processesTime, "");
+      return;
+    }
+    const stuck = m.stuckSchedulers()[0];
+    const stale = stuck === undefined ? "" : ` · the top lists are stale while scheduler ${stuck.scheduler} is stuck in ${fmt.pid(stuck.pid)}`;
+    setText(this.processesTime, `Top lists and warnings: the update at ${fmt.duration(m.programTime(this.topTime))}${stale}`);
   }
 
   private fillTop(list: HTMLElement, entries: TopEntry[], value: (v: number) => string, empty: string): void {

@@ -6,7 +6,8 @@ import * as fmt from "./format.js";
 import { ProcessIndex, type IndexQuery, type SortColumn } from "./processIndex.js";
 import { EXITED, STATUS_NAMES } from "./store.js";
 import { button, dropdown, textField } from "./toolkit.js";
-import type { Ui, View } from "./ui.js";
+import type { StuckScheduler } from "./model.js";
+import { sourceLink, type Ui, type View } from "./ui.js";
 
 const ROW = 22;
 /** Browsers cap element heights (~33M px in Chromium): past this, scrolling is scaled. */
@@ -58,6 +59,10 @@ export class ProcessTable implements View {
   private readonly header: HTMLElement;
   private readonly countLabel: HTMLElement;
   private readonly siteChip: HTMLElement;
+  /** Says that the list is stale, and why, while a scheduler is stuck. */
+  private readonly staleNote: HTMLElement;
+  private readonly tableBox: HTMLElement;
+  private staleText = "";
   private rows: HTMLElement[] = [];
   private visibleColumns: Column[] = COLUMNS;
   private columnsKey = "";
@@ -95,12 +100,9 @@ export class ProcessTable implements View {
       const pid = row?.dataset.pid;
       if (pid !== undefined && pid !== "") ui.inspect(Number(pid));
     });
-    this.element = h(
-      "section",
-      { class: "view processes", "aria-label": "Processes" },
-      h("div", "toolbar", filter, status, this.siteChip, this.countLabel),
-      h("div", "table", this.header, this.viewport),
-    );
+    this.staleNote = h("p", { class: "stale-note process-stale", role: "status", "data-testid": "process-stale", hidden: "" });
+    this.tableBox = h("div", "table", this.header, this.viewport);
+    this.element = h("section", { class: "view processes", "aria-label": "Processes" }, h("div", "toolbar", filter, status, this.siteChip, this.countLabel), this.staleNote, this.tableBox);
     new ResizeObserver(() => {
       this.width = this.viewport.clientWidth;
       this.height = this.viewport.clientHeight;
@@ -135,12 +137,43 @@ export class ProcessTable implements View {
 
   render(now: number): void {
     this.index.tick(now);
-    const store = this.ui.model.store;
-    const key = `${store.version}/${this.index.builtFrom}/${this.index.length}/${this.selected}/${this.index.building}`;
+    const m = this.ui.model;
+    const store = m.store;
+    const stuck = m.stuckSchedulers();
+    this.renderStale(stuck, now);
+    const staleKey = stuck.length === 0 ? "" : `${stuck.map((s) => s.pid).join()}/${m.summary?.processes}`;
+    const key = `${store.version}/${this.index.builtFrom}/${this.index.length}/${this.selected}/${this.index.building}/${staleKey}`;
     if (!this.scrollDirty && key === this.drawnKey) return;
     this.drawnKey = key;
     this.scrollDirty = false;
     this.drawRows(now);
+  }
+
+  /**
+   * While a scheduler is stuck in a plain function it sends no updates: the rows are what it last
+   * reported, dimmed, and the note says which process holds which scheduler, at which line, and
+   * how old the list is; a viewer that connected meanwhile has no list yet and says why.
+   */
+  private renderStale(stuck: readonly StuckScheduler[], now: number): void {
+    const m = this.ui.model;
+    const store = m.store;
+    const who = stuck.map((s) => {
+      const slot = store.slotOf(s.pid);
+      const fn = slot >= 0 ? store.strings[store.fn[slot]!]! : "";
+      return `scheduler ${s.scheduler} has been stuck for ${fmt.duration(s.ms)} in ${fmt.pid(s.pid)}${fn ? ` (${fn})` : ""}${s.site ? ` at ${s.site}` : ""}, in a plain function that cannot be preempted`;
+    });
+    const text =
+      stuck.length === 0
+        ? ""
+        : m.processesKnown
+          ? `Stale: ${who.join("; ")}. The list is what it last reported, ${fmt.duration(Math.max(0, m.runTimeNow(now) - m.processesTime))} ago; it moves again once that function returns.`
+          : `No process list yet: ${who.join("; ")}. The runtime counts ${fmt.counted(m.summary?.processes ?? 0, "process", "processes")}; their list comes once that function returns.`;
+    this.tableBox.classList.toggle("stale", stuck.length > 0);
+    if (text === this.staleText) return;
+    this.staleText = text;
+    this.staleNote.hidden = text === "";
+    const site = this.ui.canOpenSource ? stuck.find((s) => s.site !== "")?.site : undefined;
+    this.staleNote.replaceChildren(text, site ? " " : "", site ? sourceLink(this.ui, site, "Open the line") : "");
   }
 
   private layoutColumns(): void {
@@ -205,7 +238,7 @@ export class ProcessTable implements View {
       this.visibleColumns.forEach((c, i) => setText(cells[i] as HTMLElement, this.cell(c.key, slot, now)));
     }
     setAttr(this.viewport, "aria-rowcount", String(n));
-    setText(this.countLabel, `${this.countText(n)} · by ${COLUMNS.find((c) => c.key === this.index.query.sort)!.label.toLowerCase()} ${this.index.query.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`);
+    setText(this.countLabel, `${this.countText(n, this.ui.model.stuckSchedulers().length > 0)} · by ${COLUMNS.find((c) => c.key === this.index.query.sort)!.label.toLowerCase()} ${this.index.query.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`);
     setAttr(this.countLabel, "title", store.unlisted === 0 ? "" : "A busy scheduler lists a thousand new processes per update, so that describing a spawn storm does not slow it down; the rest follow once it has time. The total is exact, and agrees with the overview's.");
   }
 
@@ -214,12 +247,17 @@ export class ProcessTable implements View {
    * the total is what the runtime counted when it sent that frame (listed plus not listed yet), as
    * the overview's count is (issue 13 item 11: the table had said "13,808 of 1,001 processes").
    */
-  private countText(rows: number): string {
+  private countText(rows: number, stale: boolean): string {
     const store = this.ui.model.store;
     const q = this.index.query;
     const listed = store.live;
     const total = listed + store.unlisted;
     const filtered = q.text !== "" || q.status !== "" || q.site !== null;
+    if (stale) {
+      // The store stopped with the stuck scheduler; the samples' count goes on (issue 13 item 9).
+      const counted = fmt.counted(this.ui.model.summary?.processes ?? total, "process", "processes");
+      return `${filtered ? `${fmt.count(rows)} of ` : ""}${fmt.count(listed)} listed · ${counted} by the counters · stale`;
+    }
     if (!filtered) return store.unlisted === 0 ? fmt.counted(total, "process", "processes") : `${fmt.counted(total, "process", "processes")} · ${fmt.count(listed)} listed so far`;
     if (store.unlisted === 0) return `${fmt.count(rows)} of ${fmt.counted(total, "process", "processes")}`;
     return `${fmt.count(rows)} of ${fmt.count(listed)} listed · ${fmt.counted(total, "process", "processes")} in all`;

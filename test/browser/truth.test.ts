@@ -209,3 +209,38 @@ test("issue 13 item 12: one process is \"1 process\"", async () => {
     await runtime.stop();
   }
 });
+
+test("issue 13 item 9: while a scheduler is stuck, the Processes view keeps what it last knew, marked stale, and says which process is stuck where", { timeout: 120_000 }, async () => {
+  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts");
+  const client = await TestClient.connect(runtime, "&channels=schedulers");
+  try {
+    // A viewer that was there before: three processes listed.
+    const before = await openVisualizer(context, runtime);
+    await showTab(before.page, "processes");
+    await before.page.waitForSelector('[data-testid="process-count"]:has-text("3 processes")');
+    const sent = await client.request({ type: "send", to: "stuck", message: "now" });
+    assert.ok(sent.ok, sent.error);
+    const stuck = await client.waitFor((m) => isSample(m) && m.schedulers[0]!.stuckMs > 800, "the scheduler stuck", 30_000);
+    assert.ok(isSample(stuck));
+    const stuckPid = `<0.${stuck.schedulers[0]!.stuckPid}.0>`;
+    const note = '[data-testid="process-stale"]';
+    // The warning names the line; the note says who and where once the page has both.
+    await before.page.waitForSelector(`${note}:has-text("Stale"):has-text("${stuckPid}"):has-text("stuck_scheduler.ts:")`, { timeout: 20_000 });
+    assert.equal(await before.page.locator(".table-row:not([hidden])").count(), 3, "the rows it last knew stay");
+    assert.match((await before.page.textContent('[data-testid="process-count"]')) ?? "", /stale/);
+    await screenshot(before.page, "truth-stuck-processes-stale");
+
+    // A viewer that connects while the scheduler is stuck gets no list: it says so, and why.
+    const late = await openVisualizer(context, runtime);
+    await showTab(late.page, "processes");
+    await late.page.waitForSelector(`${note}:has-text("No process list yet"):has-text("${stuckPid}"):has-text("3 processes")`, { timeout: 20_000 });
+    assert.doesNotMatch((await late.page.textContent('[data-testid="process-count"]')) ?? "", /^0 processes/);
+    await screenshot(late.page, "truth-stuck-processes-late-viewer");
+    assert.deepEqual([...before.errors, ...late.errors], []);
+    await before.page.close();
+    await late.page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
