@@ -2,12 +2,14 @@
 // requests it may make, and the security and flow-control rules of the server.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { MAX_MESSAGE_DEPTH, PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
+import { newCounters } from "../runtime/schedulerCounters.js";
+import { TelemetryHub } from "../runtime/telemetryHub.js";
 import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
@@ -276,4 +278,82 @@ export function* main() {
   } finally {
     await ticking.stop();
   }
+});
+
+test("issue 13 item 18: the refusal bodies and close codes that docs/protocol.md lists are what the server sends", async () => {
+  const doc = readFileSync(path.resolve("docs/protocol.md"), "utf8").split("\n");
+  /** The cells after the first of the table row that starts with `first`. */
+  const row = (first: string): string[] => {
+    const line = doc.find((l) => l.startsWith(`| ${first} |`));
+    assert.ok(line !== undefined, `docs/protocol.md has a row for ${first}`);
+    return line.slice(first.length + 4, -2).split(" | ");
+  };
+  /** The first code span of a cell (``a `b` c`` spans too). */
+  const span = (cell: string, after = ""): string => {
+    const at = cell.slice(cell.indexOf(after) + after.length);
+    const m = /``\s?(.+?)\s?``|`([^`]+)`/.exec(at);
+    assert.ok(m, `a code span in ${cell}`);
+    return m[1] ?? m[2]!;
+  };
+  const upgrade = (url: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; body: string }>((resolve) => {
+      const ws = new WebSocket(url, { headers });
+      ws.on("unexpected-response", (_req, res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, body }));
+      });
+      ws.on("error", () => {});
+    });
+  const base = `ws://127.0.0.1:${runtime.port}/ws`;
+  const refusals = [
+    { doc: row("Upgrade on a path other than `/ws`")[0]!, status: 404, url: `ws://127.0.0.1:${runtime.port}/elsewhere?token=${runtime.token}` },
+    { doc: row("Missing or wrong token")[0]!, status: 401, url: base },
+    { doc: row("Missing or wrong token")[0]!, status: 401, url: `${base}?token=wrong` },
+    { doc: row("Origin not allowed")[0]!.replace("<origin>", "http://evil.example"), status: 403, url: `${base}?token=${runtime.token}`, headers: { Origin: "http://evil.example" } },
+  ];
+  for (const r of refusals) {
+    assert.match(r.doc, new RegExp(`HTTP \`${r.status} `));
+    assert.deepEqual(await upgrade(r.url, r.headers), { status: r.status, body: span(r.doc, "body") });
+  }
+  const http = async (pathname: string, method = "GET") => {
+    const res = await fetch(`http://127.0.0.1:${runtime.port}${pathname}`, { method });
+    return { status: res.status, body: await res.text() };
+  };
+  const page = row("`GET /` without a valid token")[1]!;
+  assert.deepEqual(await http("/"), { status: Number(span(page)), body: span(page, "text:") });
+  const method = row("Any method other than GET")[1]!;
+  assert.deepEqual(await http("/", "POST"), { status: Number(span(method)), body: span(method, ",") });
+  const missing = /`404 ([^`]+)`/.exec(row("`GET /<file>`")[1]!)!;
+  assert.deepEqual(await http("/no-such-file.js"), { status: 404, body: missing[1] });
+
+  // Close codes: each row's trigger, then the code and reason the row gives.
+  const closeRow = (code: number) => {
+    const line = doc.find((l) => l.startsWith(`| **${code}** `));
+    assert.ok(line !== undefined, `docs/protocol.md lists close code ${code}`);
+    const [, when, reason] = line.slice(2, -2).split(" | ");
+    return { when: when!, reason: reason === "none" ? "" : span(reason!) };
+  };
+  const closedBy = async (trigger: (ws: WebSocket) => void) => {
+    const client = await TestClient.connect(runtime, "&channels=");
+    trigger(client.ws);
+    return client.closed;
+  };
+  const raw = (ws: WebSocket) => (ws as unknown as { _socket: { write(b: Buffer): void } })._socket;
+  assert.match(closeRow(1002).when, /reserved opcode/);
+  assert.deepEqual(await closedBy((ws) => raw(ws).write(Buffer.from([0x83, 0x80, 0, 0, 0, 0]))), { code: 1002, reason: closeRow(1002).reason });
+  assert.deepEqual(await closedBy((ws) => raw(ws).write(Buffer.from([0x81, 0x01, 0x41]))), { code: 1002, reason: closeRow(1002).reason }, "an unmasked frame");
+  assert.match(closeRow(1007).when, /not valid UTF-8/);
+  assert.deepEqual(await closedBy((ws) => ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false })), { code: 1007, reason: closeRow(1007).reason });
+  assert.match(closeRow(1009).when, /over 65536 bytes/);
+  assert.deepEqual(await closedBy((ws) => ws.send("x".repeat(65_537))), { code: 1009, reason: closeRow(1009).reason });
+  // 1008 needs a transport that reads on while paused, which ws is not: the hub is given one.
+  const flooded = { closed: undefined as { code: number; reason: string } | undefined };
+  const hub = new TelemetryHub([{ post: () => {}, counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) }], { type: "hello", version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid }, [], 60_000);
+  const connection = { send: () => {}, bufferedAmount: 0, pause: () => {}, resume: () => {}, close: (code: number, reason: string) => (flooded.closed = { code, reason }) };
+  hub.connect(connection, []);
+  for (let id = 0; flooded.closed === undefined && id < 100_000; id++) hub.request(connection, JSON.stringify({ id, type: "inspect", pid: "<0.1.0>" }));
+  hub.stop();
+  assert.match(closeRow(1008).when, /stopped reading/);
+  assert.deepEqual(flooded.closed, { code: 1008, reason: closeRow(1008).reason });
 });
