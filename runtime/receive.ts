@@ -5,6 +5,8 @@
 // rejected, and `call` starts after a marker, since a reply cannot be older than its request.
 // Naive rescanning is O(n²) (DESIGN.md).
 
+import path from "node:path";
+import type { InstrumentedSite } from "./instrument.js";
 import { matches, type Match } from "./pattern.js";
 import { Ref, sameRef } from "./terms.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
@@ -119,7 +121,24 @@ export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses:
   // The instrumented call site set budget.s just before this call (0 when it was not instrumented).
   p.waitSite = budget.s < scheduler.sites.size ? budget.s : 0;
   budget.s = 0;
+  scheduler.unsteppedReceive = p;
   return p;
+}
+
+/**
+ * The crash reason of a process that wrote `yield receive(...)` instead of `yield* receive(...)`:
+ * the scheduler got the receive as a yielded value, and the process would have got undefined back.
+ * The stack names the call's line from the loader's sites, since the process's own frame is gone.
+ */
+export function yieldedReceiveError(p: Process, sites: readonly InstrumentedSite[]): Error {
+  const site = p.waitSite > 0 ? sites[p.waitSite - 1] : undefined;
+  const name = site?.name ?? (p.clauses instanceof AwaitReply ? "call" : "receive");
+  const error = new Error(`use yield* ${name}(...): without the star, yield ${name}(...) does not wait and gives undefined`);
+  error.stack =
+    site === undefined || site.line === 0
+      ? `Error: ${error.message} (at a line the loader did not mark)`
+      : `Error: ${error.message}\n    at ${path.resolve(site.file)}:${site.line}:${site.column}`;
+  return error;
 }
 
 /** Yield* reads a result at once, so the two shapes it can see are shared, not allocated per step. */
@@ -132,6 +151,7 @@ const PREEMPTED: IteratorYieldResult<unknown> = { done: false, value: PREEMPT };
  * inner receive is the one step that reaches the scan below, since only one receive scans at a time.
  */
 export function stepReceive(p: Process, input: unknown): IteratorResult<unknown, unknown> {
+  scheduler.unsteppedReceive = null;
   const stack = p.handlers;
   if (stack !== null && stack.depth < stack.running.length) return stepHandler(stack, input);
 

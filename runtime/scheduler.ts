@@ -6,7 +6,9 @@
 
 import { mailboxBucket } from "../protocol/frames.js";
 import { EventRing } from "./eventRing.js";
+import type { InstrumentedSite } from "./instrument.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
+import { yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
@@ -60,6 +62,13 @@ export class Scheduler {
   /** Always-on totals (see schedulerCounters.ts), shared with the main thread. */
   counters: Float64Array = newCounters();
   sites = new SiteCounters(1);
+  /** The loader's sites by id - 1, where the program's source positions are: for errors that name the user's line. */
+  sourceSites: readonly InstrumentedSite[] = [];
+  /**
+   * The process whose receive (or call, or sleep) began and was not stepped into yet: a process
+   * that yields while it is here wrote `yield receive(...)` instead of `yield* receive(...)`.
+   */
+  unsteppedReceive: Process | null = null;
   current: Process | null = null;
   listener: SchedulerListener = { exited() {}, overran() {}, nonPreemptible() {} };
   /**
@@ -350,6 +359,11 @@ export class Scheduler {
     this.endSlice(p, granted);
     if (result.done) this.exit(p, "normal", false);
     else if (result.value !== WAIT) {
+      if (result.value === p && this.unsteppedReceive === p) {
+        // A receive the process yielded instead of delegating to: it would get undefined back.
+        this.exit(p, yieldedReceiveError(p, this.sourceSites), true);
+        return false;
+      }
       // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.
       p.status = "runnable";
       this.runQueue.push(p);

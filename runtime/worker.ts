@@ -22,6 +22,7 @@ scheduler.reductionBudget = config.reductions;
 scheduler.heartbeat = new Int32Array(config.heartbeat);
 scheduler.counters = new Float64Array(config.counters);
 scheduler.sites = new SiteCounters(config.sites.length + 1);
+scheduler.sourceSites = config.sites;
 scheduler.events.startedAt = config.startedAt;
 if (config.seed !== undefined) {
   // One stream picks slice budgets, another serves Math.random: a seed fixes both.

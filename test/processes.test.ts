@@ -1,8 +1,12 @@
 // Process lifecycle: crash isolation, kills, and calls made outside a process.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { test } from "node:test";
-import { exit, isAlive, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
+import { _, after, exit, isAlive, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
 import { scheduler } from "../runtime/scheduler.js";
 import { runProcess } from "./harness.js";
 
@@ -67,4 +71,79 @@ test("pids print like Erlang's", async () => {
     return String(self());
   });
   assert.match(value, /^<0\.\d+\.0>$/);
+});
+
+/** Runs a program through the CLI (loader, instrumentation, source maps), as a user does. */
+function runCli(name: string, source: string): { code: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), "beamline-processes-test-"));
+  const file = path.join(dir, name);
+  writeFileSync(file, source);
+  const result = spawnSync(process.execPath, [path.resolve("dist/runtime/cli.js"), "run", file], { encoding: "utf8", timeout: 60_000 });
+  rmSync(dir, { recursive: true, force: true });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test("issue 13 item 16: yield receive/call/sleep without the star crashes that process with 'use yield*' and the user's line", () => {
+  const { code, stdout, stderr } = runCli(
+    "no_star.ts",
+    `import { call, on, receive, reply, self, send, sleep, spawn, From } from "beamline";
+function* forgetsStar() {
+  const msg = yield receive(on("ping"));
+  console.log("never: receive gave", msg);
+}
+function* callsWithoutStar(server: ReturnType<typeof self>) {
+  const answer = yield call(server, "question");
+  console.log("never: call gave", answer);
+}
+function* sleepsWithoutStar() {
+  yield sleep(10);
+  console.log("never: slept");
+}
+function* server() {
+  for (;;) yield* receive(on(["$call", From, "question"], ([, from]) => reply(from, 42)));
+}
+export function* main() {
+  send(spawn(forgetsStar), "ping");
+  spawn(callsWithoutStar, spawn(server));
+  spawn(sleepsWithoutStar);
+  yield* sleep(50);
+  console.log("main goes on");
+}
+`,
+  );
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "main goes on\n");
+  const crashes = stderr.split(/\n(?=<0\.)/);
+  assert.equal(crashes.length, 3, stderr);
+  for (const [name, line, column] of [
+    ["receive", 3, 21],
+    ["call", 7, 24],
+    ["sleep", 11, 9],
+  ] as const) {
+    const report = crashes.find((c) => c.includes(`use yield* ${name}(...)`));
+    assert.ok(report, `no crash names yield* ${name}:\n${stderr}`);
+    assert.match(report, new RegExp(`^<0\\.\\d+\\.0> crashed: Error: use yield\\* ${name}\\(\\.\\.\\.\\): `));
+    assert.match(report.trimEnd(), new RegExp(`\\n {4}at .*no_star\\.ts:${line}:${column}$`), report);
+  }
+});
+
+test("issue 13 item 16: without instrumentation too, yielding a receive crashes the process instead of returning undefined", async () => {
+  const { value, crashes } = await runProcess(function* () {
+    spawn(function* (parent: Pid) {
+      send(parent, ["got", yield receive(after(0))]);
+    }, self());
+    return yield* receive(on(["got", _]), after(20, () => "nothing arrived"));
+  });
+  assert.equal(value, "nothing arrived");
+  assert.equal(crashes.length, 1);
+  assert.match(String(crashes[0]!.reason), /^Error: use yield\* receive\(\.\.\.\): /);
+});
+
+test("a bare yield of the process's own pid is still only a yield", async () => {
+  const { value, crashes } = await runProcess(function* () {
+    const got = yield self();
+    return got;
+  });
+  assert.equal(value, undefined);
+  assert.equal(crashes.length, 0);
 });
