@@ -10,7 +10,7 @@ const USAGE = `usage: beamline run <program.ts> [options]
 options:
   --schedulers N, +S N   scheduler threads (this version runs 1)
   --reductions N         reductions per slice before a process is preempted (default 2000)
-  --seed S               repeatable run: seeds slice budgets and Math.random (with one scheduler)
+  --seed S               repeatable run: seeded slice budgets and Math.random, virtual time for timers and clocks (docs/api.md)
   --keep-alive           keep running after main returns, until stopped (Ctrl-C)
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
   --sample-interval MS   telemetry sample interval (default 250)

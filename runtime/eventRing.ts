@@ -3,6 +3,9 @@
 import { inspect } from "node:util";
 import type { EventKind, TraceEvent } from "../protocol/frames.js";
 
+/** The real clock: trace times stay on real time when a seeded run makes performance.now() virtual. */
+const realNow = performance.now.bind(performance);
+
 /** Messages and reasons are rendered to at most this many characters. */
 const TEXT_LIMIT = 200;
 
@@ -11,7 +14,7 @@ export class EventRing {
   /** Events refused because the buffer was full, since the run started. */
   dropped = 0;
   /** Wall-clock start of the run (epoch ms), set by the scheduler thread from its config. */
-  startedAt = performance.timeOrigin + performance.now();
+  startedAt = performance.timeOrigin + realNow();
 
   constructor(readonly capacity: number) {}
 
@@ -20,7 +23,7 @@ export class EventRing {
       this.dropped++;
       return;
     }
-    this.buffer.push({ time: performance.timeOrigin + performance.now() - this.startedAt, kind, pid, other, text: render(detail) });
+    this.buffer.push({ time: performance.timeOrigin + realNow() - this.startedAt, kind, pid, other, text: render(detail) });
   }
 
   /** Takes the buffered events, oldest first. */

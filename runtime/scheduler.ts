@@ -48,12 +48,29 @@ export const WATCH_MAILBOX = 50;
 /** Run this long at most before letting the thread's event loop handle control messages. */
 const MAX_RUN_MS = 20;
 
+/** Virtual milliseconds a reduction takes under --seed: 0.1 µs, so a 2,000-reduction slice is 0.2 ms. */
+export const VIRTUAL_MS_PER_REDUCTION = 0.0001;
+
+/**
+ * The thread's real clock, taken before a seeded run makes `performance.now` read the virtual
+ * clock (virtualClock.ts): slices, timeouts on real time and overrun reports stay on real time.
+ */
+const realNow = performance.now.bind(performance);
+
 export class Scheduler {
   index = 0;
   count = 1;
   reductionBudget = 2000;
   /** With `--seed`, each slice gets a seeded random budget, so a seed picks one repeatable interleaving. */
   random: (() => number) | undefined = undefined;
+  /**
+   * With `--seed`, time is virtual (docs/api.md, "Repeatable runs"): it advances by the reductions
+   * processes spend, and when no process can run it jumps to the next timer's deadline, so which
+   * `after` fires first depends on the seed only, never on the machine's speed.
+   */
+  virtualTime = false;
+  /** The virtual clock in milliseconds, as of the start of the running slice (or between slices). */
+  virtualNow = 0;
   readonly runQueue = new RunQueue();
   readonly timers = new TimerHeap();
   readonly registry = new Registry();
@@ -108,13 +125,15 @@ export class Scheduler {
   private scheduled = false;
   private nodeTimer: NodeJS.Timeout | undefined = undefined;
   private overrunAt = 0;
-  /** performance.now() at the start of the current batch of slices. */
-  private clock = performance.now();
+  /** The real clock at the start of the current batch of slices. */
+  private clock = realNow();
+  /** The budget the running slice was granted, so that the virtual clock can count what it used so far. */
+  private granted = 0;
 
   constructor() {
     budget.onOverrun = (site) => {
       if (this.current === null) return;
-      this.overrunAt = performance.now();
+      this.overrunAt = realNow();
       this.listener.overran(this.current, site);
     };
   }
@@ -220,10 +239,23 @@ export class Scheduler {
     return undefined;
   }
 
+  /** The clock processes see: the virtual clock under --seed (counting the running slice's reductions so far), else the real one. */
+  now(): number {
+    if (!this.virtualTime) return realNow();
+    return this.current === null ? this.virtualNow : this.virtualNow + (this.granted - budget.r) * VIRTUAL_MS_PER_REDUCTION;
+  }
+
+  /** Starts (or restarts at 0) the virtual clock of a seeded run. */
+  useVirtualTime(on: boolean): void {
+    this.virtualTime = on;
+    this.virtualNow = 0;
+  }
+
   armTimer(p: Process, ms: number): void {
-    // Long timeouts (a call's 5 s) use the run loop's clock, read once per batch, plus a margin
-    // larger than its staleness, so they never fire early; short ones read the clock.
-    const deadline = ms >= 100 ? this.clock + ms + Math.max(2, ms / 100) : performance.now() + ms;
+    // Virtual time is exact. On real time, long timeouts (a call's 5 s) use the run loop's clock,
+    // read once per batch, plus a margin larger than its staleness, so they never fire early;
+    // short ones read the clock.
+    const deadline = this.virtualTime ? this.now() + ms : ms >= 100 ? this.clock + ms + Math.max(2, ms / 100) : realNow() + ms;
     const timer = new Timer(deadline, p);
     p.timer = timer;
     this.timers.add(timer);
@@ -305,24 +337,29 @@ export class Scheduler {
   private readonly runLoop = (): void => {
     this.scheduled = false;
     this.running = true;
-    const started = performance.now();
+    const started = realNow();
     let now = started;
     for (;;) {
       this.clock = now;
-      this.fireTimers(now);
-      if (this.runQueue.length === 0) break;
+      this.fireTimers(this.virtualTime ? this.virtualNow : now);
+      if (this.runQueue.length === 0) {
+        if (!this.virtualTime || this.timers.size === 0) break;
+        // Virtual time: nothing can run, so the clock jumps to the next deadline at once.
+        this.virtualNow = Math.max(this.virtualNow, this.timers.nextDeadline);
+        continue;
+      }
       // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
       // or after any slice that spent its whole budget (such a slice may have been long).
       for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
         if (this.runSlice(this.runQueue.shift()!)) break;
       }
-      now = performance.now();
+      now = realNow();
       if (now - started > MAX_RUN_MS) break;
     }
     this.running = false;
     this.counters[Counter.busyMs] += now - started;
     this.counters[Counter.runQueue] = this.runQueue.length;
-    if (this.runQueue.length > 0) {
+    if (this.runQueue.length > 0 || (this.virtualTime && this.timers.size > 0)) {
       this.scheduled = true;
       setImmediate(this.runLoop);
     } else {
@@ -340,6 +377,7 @@ export class Scheduler {
     heartbeat[1] = p.id;
     const granted = this.random === undefined ? this.reductionBudget : 1 + Math.floor(this.random() * this.reductionBudget);
     budget.r = granted;
+    this.granted = granted;
     budget.lim = -this.reductionBudget;
     budget.overSite = undefined;
     let result: IteratorResult<unknown, unknown>;
@@ -374,6 +412,7 @@ export class Scheduler {
 
   private endSlice(p: Process, granted: number): void {
     const used = granted - budget.r;
+    if (this.virtualTime) this.virtualNow += used * VIRTUAL_MS_PER_REDUCTION;
     p.reductions += used;
     const c = this.counters;
     c[Counter.reductions] += used;
@@ -384,7 +423,7 @@ export class Scheduler {
     this.current = null;
     if (budget.overSite !== undefined) {
       c[Counter.nonPreemptible]++;
-      this.listener.nonPreemptible(p, budget.overSite, performance.now() - this.overrunAt);
+      this.listener.nonPreemptible(p, budget.overSite, realNow() - this.overrunAt);
     }
   }
 
@@ -406,7 +445,7 @@ export class Scheduler {
     this.nodeTimer = setTimeout(() => {
       this.nodeTimer = undefined;
       this.wake();
-    }, Math.max(0, Math.ceil(deadline - performance.now())));
+    }, Math.max(0, Math.ceil(deadline - realNow())));
   }
 }
 

@@ -9,6 +9,7 @@ import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMes
 import { scheduler, SiteCounters } from "./scheduler.js";
 import { SchedulerTelemetry } from "./schedulerTelemetry.js";
 import type { Pid } from "./terms.js";
+import { installVirtualClock } from "./virtualClock.js";
 
 const config = workerData as SchedulerConfig;
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
@@ -25,9 +26,11 @@ scheduler.sites = new SiteCounters(config.sites.length + 1);
 scheduler.sourceSites = config.sites;
 scheduler.events.startedAt = config.startedAt;
 if (config.seed !== undefined) {
-  // One stream picks slice budgets, another serves Math.random: a seed fixes both.
+  // One stream picks slice budgets, another serves Math.random, and time is virtual: a seed fixes all three.
   scheduler.random = seededRandom(config.seed);
   Math.random = seededRandom(config.seed ^ 0x5eed);
+  scheduler.useVirtualTime(true);
+  installVirtualClock(() => scheduler.now());
 }
 
 let mainPid: Pid | undefined;

@@ -13,9 +13,14 @@ export interface RunResult<T> {
   crashes: { pid: string; reason: unknown }[];
 }
 
-/** Runs `body` as a process and resolves when it returns (or rejects with its crash reason). */
+/**
+ * Runs `body` as a process and resolves when it returns (or rejects with its crash reason). With a
+ * seed, like `--seed`: seeded slice budgets and virtual time (the thread's Date and performance.now
+ * stay real here; the CLI's scheduler thread makes them virtual too).
+ */
 export function runProcess<T>(body: () => Generator<unknown, T, unknown>, options: { seed?: number } = {}): Promise<RunResult<T>> {
   scheduler.random = options.seed === undefined ? undefined : seededRandom(options.seed);
+  scheduler.useVirtualTime(options.seed !== undefined);
   const crashes: RunResult<T>["crashes"] = [];
   return new Promise((resolve, reject) => {
     let value: T;

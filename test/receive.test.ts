@@ -101,26 +101,34 @@ test("after(ms) fires once no match arrived in time, and a matching message wins
   assert.equal(value.matched, "in time");
 });
 
-test("a message that does not match wakes the receiver but does not end its after timer", async () => {
-  const { value } = await runProcess(function* () {
-    const me = self();
-    spawn(function* (to: Pid) {
-      for (let i = 0; i < 5; i++) {
-        send(to, ["noise", i]);
-        yield* sleep(2);
+test("a message that does not match wakes the receiver but does not end or restart its after timer", async () => {
+  // On virtual time (a seed), so that a loaded machine cannot make the noise arrive late.
+  const { value } = await runProcess(
+    function* () {
+      const me = self();
+      spawn(function* (to: Pid) {
+        for (let i = 0; i < 5; i++) {
+          send(to, ["noise", i]);
+          yield* sleep(2);
+        }
+      }, me);
+      const started = scheduler.now();
+      const result = yield* receive(on("never"), after(40, () => "timeout"));
+      const waited = scheduler.now() - started;
+      const noise = [];
+      for (;;) {
+        const m = yield* receive(on(["noise", Number]), after(0, () => undefined));
+        if (m === undefined) break;
+        noise.push(m[1]);
       }
-    }, me);
-    const result = yield* receive(on("never"), after(40, () => "timeout"));
-    const noise = [];
-    for (;;) {
-      const m = yield* receive(on(["noise", Number]), after(0, () => undefined));
-      if (m === undefined) break;
-      noise.push(m[1]);
-    }
-    return { result, noise };
-  });
+      return { result, noise, waited };
+    },
+    { seed: 1 },
+  );
   assert.equal(value.result, "timeout");
   assert.deepEqual(value.noise, [0, 1, 2, 3, 4]);
+  // The last noise came at about 8 ms: a timer restarted by it would have fired at 48 ms.
+  assert.ok(value.waited >= 40 && value.waited < 41, `after(40) fired after ${value.waited} virtual ms`);
 });
 
 test("a blocked receive never rescans messages it already rejected (save pointer)", async () => {
