@@ -2,13 +2,16 @@
 // scripts/ensureCodeServer.mjs into .cache/code-server) with the packaged extension installed
 // into a fresh, private extensions folder, driven by playwright-core and Debian's Chromium.
 // Everything lives in one temporary run folder; stop() kills code-server's whole process group.
+// No wait here has a fixed limit: every wait (Playwright's, webviewText, eventually) gives up at
+// the deadline the current test step set with waitsEndBy, so a slow machine makes a step slower,
+// never red, until the step's own limit.
 
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium, type BrowserContext, type FrameLocator, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from "playwright-core";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const ENTRY = path.join(ROOT, ".cache/code-server/node_modules/code-server/out/node/entry.js");
@@ -16,6 +19,29 @@ export const SHOTS = path.join(ROOT, "test-results/vscode");
 export const EXTENSION_ID = "beamline.beamline";
 
 let packaged: string | undefined;
+
+/** When the current step's waits give up (ms since the epoch). */
+let waitDeadline = Number.POSITIVE_INFINITY;
+/** Told when the deadline moves: the open editors' Playwright contexts. */
+const deadlineFollowers = new Set<() => void>();
+
+/**
+ * Every wait from now on gives up at `deadline` (ms since the epoch) with a message that says what
+ * it waited for: a test step sets its own deadline a little before node's timeout for the step, so
+ * that its waits share the step's time and the failure names the condition, not just the step.
+ */
+export function waitsEndBy(deadline: number): void {
+  waitDeadline = deadline;
+  for (const follow of deadlineFollowers) follow();
+}
+
+/** The time left until the deadline, as Playwright takes a timeout (0: none). */
+function timeLeft(): number {
+  return waitDeadline === Number.POSITIVE_INFINITY ? 0 : Math.max(1, waitDeadline - Date.now());
+}
+
+/** Whether the waits' deadline has passed. */
+const pastDeadline = () => Date.now() > waitDeadline;
 
 /** Builds the vsix once per test process (`npm run package`). */
 export async function packageVsix(): Promise<string> {
@@ -50,8 +76,19 @@ export interface VsCode {
   editorPanel(): FrameLocator;
   /** Every extension host's log of this run, oldest first (a reload starts a new host). */
   extensionHostLog(): string;
+  /** Copies the extension hosts' and code-server's logs into test-results/vscode/, for a failed step. */
+  saveLogs(): void;
+  /**
+   * Clicks a code lens until its command has run, which `done` shows. VS Code drops a click on a
+   * lens whose list it has just replaced with a fresh one (it says "Actual command not found" in
+   * the extension host's log): it does so when a focus change makes it ask for lenses again while
+   * the old ones are still drawn, a window that a loaded machine stretches to seconds.
+   */
+  clickLens(lens: Locator, done: Locator): Promise<void>;
+  /** Focuses the text of the editor showing `name`, where VS Code asks for code lenses (it drops a pending request when the text loses focus). */
+  focusEditor(name: string): Promise<void>;
   /** Waits until the text of a visualizer webview (by its layout: "overview" = side panel, "full" = editor panel) matches. */
-  webviewText(layout: "overview" | "full", pattern: RegExp, timeoutMs?: number): Promise<string>;
+  webviewText(layout: "overview" | "full", pattern: RegExp): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +96,8 @@ export interface VsCode {
 export async function startVsCode(vsix: string, files: Record<string, string>, prefix: string): Promise<VsCode> {
   if (!existsSync(ENTRY)) throw new Error(`code-server is not installed at ${ENTRY}; run: node scripts/ensureCodeServer.mjs`);
   mkdirSync(SHOTS, { recursive: true });
+  // This run's screenshots only: a stale one from an earlier run would mislead.
+  for (const f of readdirSync(SHOTS)) if (f.startsWith(`${prefix}-`)) rmSync(path.join(SHOTS, f));
   const run = mkdtempSync(path.join(tmpdir(), "beamline-vscode-"));
   const workspace = path.join(run, "workspace");
   mkdirSync(workspace, { recursive: true });
@@ -105,13 +144,14 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     }
   };
   process.once("exit", killServer);
-  for (let i = 0; ; i++) {
+  for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
     } catch {
       // not yet
     }
-    if (i > 400) throw new Error(`code-server did not start; see ${run}/code-server.log`);
+    if (server.exitCode !== null) throw new Error(`code-server exited with ${server.exitCode}; see ${run}/code-server.log`);
+    if (pastDeadline()) throw new Error(`code-server did not answer /healthz; see ${run}/code-server.log`);
     await new Promise((r) => setTimeout(r, 100));
   }
   const context: BrowserContext = await chromium.launchPersistentContext(mkdtempSync(path.join(run, "chrome-")), {
@@ -120,7 +160,13 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1500, height: 900 },
   });
-  context.setDefaultTimeout(30000);
+  // Playwright reads its default timeout when a wait starts: keep it at the time left, at once
+  // when a step sets its deadline and every half second as the time runs out.
+  const followDeadline = () => context.setDefaultTimeout(timeLeft());
+  followDeadline();
+  deadlineFollowers.add(followDeadline);
+  const following = setInterval(followDeadline, 500);
+  following.unref();
   const page = context.pages()[0] ?? (await context.newPage());
   // The browser console (webviews included), for when a step fails.
   const consoleLog = path.join(SHOTS, `${prefix}-console.log`);
@@ -146,23 +192,26 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     await page.keyboard.press("Escape");
   };
 
-  /** Opens the palette or quick open with its shortcut; tries again when the keys went elsewhere. */
+  /**
+   * Opens the palette or quick open with its shortcut. Keys go to whatever has the focus when they
+   * arrive: when a webview took it meanwhile (its frame is the active element), the keys are lost
+   * and are pressed again; otherwise the workbench has them and the quick input opens, however late.
+   */
   const openQuickInput = async (keys: string) => {
-    const input = page.locator(".quick-input-widget:visible input");
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       await focusWorkbench();
       await page.keyboard.press(keys);
-      try {
-        await input.waitFor({ timeout: 3000 });
-        return input;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-      }
+      const outcome = await page.waitForFunction(() => {
+        const widget = document.querySelector(".quick-input-widget");
+        if (widget instanceof HTMLElement && getComputedStyle(widget).display !== "none" && widget.querySelector("input") !== null) return "open";
+        return document.activeElement instanceof HTMLIFrameElement ? "keys lost" : false;
+      });
+      if ((await outcome.jsonValue()) === "open") return page.locator(".quick-input-widget:visible input");
     }
   };
 
   let shotNumber = 0;
-  return {
+  const editor: VsCode = {
     page,
     run,
     workspace,
@@ -187,10 +236,26 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       await page.locator(".monaco-editor .view-lines").first().waitFor();
     },
     toast: (text) => page.locator(".notifications-toasts .notification-list-item", { hasText: text }),
+    async clickLens(lens, done) {
+      const dropped = () => editor.extensionHostLog().split("Actual command not found").length;
+      for (;;) {
+        const before = dropped();
+        await lens.click();
+        for (;;) {
+          if (await done.first().isVisible()) return;
+          if (dropped() > before) break;
+          if (pastDeadline()) throw new Error(`after a click on ${lens}, ${done} never showed`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    },
+    async focusEditor(name) {
+      await page.locator(".part.editor .editor-group-container", { has: page.locator(".tab.active", { hasText: name }) }).locator(".monaco-editor .view-lines").first().click({ position: { x: 5, y: 5 } });
+      await page.locator(".part.editor .editor-group-container", { has: page.locator(".tab.active", { hasText: name }) }).locator(".monaco-editor.focused").first().waitFor();
+    },
     sidePanel: () => frameOf("view"),
     editorPanel: () => frameOf("panel"),
-    async webviewText(layout, pattern, timeoutMs = 30000) {
-      const until = Date.now() + timeoutMs;
+    async webviewText(layout, pattern) {
       let last = "";
       for (;;) {
         for (const frame of page.frames()) {
@@ -201,7 +266,7 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
           last = text;
           if (pattern.test(text)) return text;
         }
-        if (Date.now() > until) throw new Error(`the ${layout} webview never showed ${pattern}; last text: ${last.slice(0, 300)}`);
+        if (pastDeadline()) throw new Error(`the ${layout} webview never showed ${pattern}; last text: ${last.slice(0, 300)}`);
         await page.waitForTimeout(250);
       }
     },
@@ -221,11 +286,18 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       }
       return out.join("\n");
     },
+    saveLogs() {
+      writeFileSync(path.join(SHOTS, `${prefix}-exthost.log`), editor.extensionHostLog());
+      cpSync(path.join(run, "code-server.log"), path.join(SHOTS, `${prefix}-code-server.log`));
+    },
     async stop() {
+      clearInterval(following);
+      deadlineFollowers.delete(followDeadline);
       await context.close().catch(() => undefined);
       killServer();
     },
   };
+  return editor;
 }
 
 /** Copies of the examples (and extra files), as the test workspace's contents. */
@@ -244,12 +316,12 @@ export function processesMatching(needle: string): string[] {
     .map((l) => l.trim());
 }
 
-export async function eventually<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
-  const until = Date.now() + timeoutMs;
+/** Polls `fn` until it returns a value, or fails at the waits' deadline saying what it waited for. */
+export async function eventually<T>(what: string, fn: () => T | undefined | false): Promise<T> {
   for (;;) {
     const v = fn();
     if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out: ${what}`);
+    if (pastDeadline()) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -1,11 +1,12 @@
 // The extension end to end, in a real VS Code (code-server 4.100.3 driven by Chromium): the
 // packaged vsix installed into a fresh editor, a workspace with copies of the examples. Each step
-// saves a screenshot into test-results/vscode/.
+// saves a screenshot into test-results/vscode/. Steps wait for the conditions they need, each
+// within its own generous limit (issue 13 item 17: fixed 30 s waits failed on a loaded machine).
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { eventually, exampleFiles, packageVsix, processesMatching, startVsCode, type VsCode } from "./codeServer.js";
+import { eventually, exampleFiles, packageVsix, processesMatching, startVsCode, waitsEndBy, type VsCode } from "./codeServer.js";
 
 const SYNTAX_ERROR = `import { spawn } from "beamline";
 
@@ -29,37 +30,60 @@ export function* main() {
 
 let vscode: VsCode;
 
+/**
+ * Node's limit for one step, the setup or the teardown: about ten times what the slowest takes on
+ * an idle machine. Its waits give up REPORT_MS earlier, so that a failure names the condition it
+ * waited for and leaves a screenshot, before node cancels the step.
+ */
+const STEP_TIMEOUT_MS = 5 * 60_000;
+const REPORT_MS = 20_000;
+
+/** Runs `fn` with its waits ending before node's limit for it; on failure, a screenshot. */
+async function withinStep(name: string, fn: () => Promise<void>): Promise<void> {
+  waitsEndBy(Date.now() + STEP_TIMEOUT_MS - REPORT_MS);
+  try {
+    await fn();
+  } catch (error) {
+    waitsEndBy(Date.now() + REPORT_MS / 2);
+    await vscode?.shot(`FAIL-${name.replace(/\W+/g, "-").slice(0, 40)}`).catch(() => undefined);
+    vscode?.saveLogs();
+    throw error;
+  }
+}
+
 /** A test step that leaves a screenshot when it fails. */
 function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (error) {
-      await vscode?.shot(`FAIL-${name.replace(/\W+/g, "-").slice(0, 40)}`).catch(() => undefined);
-      throw error;
-    }
-  });
+  test(name, { timeout: STEP_TIMEOUT_MS }, () => withinStep(name, fn));
 }
 /** The runtime children of this editor: their command line names this run's extensions folder. */
 const runtimes = () => processesMatching(`${vscode.exts}/`).filter((l) => l.includes("runtime-bundle/cli.js"));
 
-describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
-  before(async () => {
-    const vsix = await packageVsix();
-    vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH }), "ext");
-    await vscode.shot("workbench");
-  });
+// No limit for the whole suite: each step has its own.
+describe("the Beamline extension in VS Code", () => {
+  before(
+    () =>
+      withinStep("setup", async () => {
+        const vsix = await packageVsix();
+        vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH }), "ext");
+        await vscode.shot("workbench");
+      }),
+    { timeout: STEP_TIMEOUT_MS },
+  );
 
-  after(async () => {
-    const leftBefore = vscode ? runtimes() : [];
-    await vscode?.stop();
-    if (vscode) {
-      // Even with the editor killed without a goodbye, the runtime's guard ends it.
-      await eventually("no runtime left after the editor is gone", () => runtimes().length === 0 || undefined, 10000).catch((e) => {
-        throw new Error(`${e.message}: ${runtimes().join("; ")} (before: ${leftBefore.length})`);
-      });
-    }
-  });
+  after(
+    async () => {
+      waitsEndBy(Date.now() + STEP_TIMEOUT_MS - REPORT_MS);
+      const leftBefore = vscode ? runtimes() : [];
+      await vscode?.stop();
+      if (vscode) {
+        // Even with the editor killed without a goodbye, the runtime's guard ends it.
+        await eventually("no runtime left after the editor is gone", () => runtimes().length === 0 || undefined).catch((e) => {
+          throw new Error(`${e.message}: ${runtimes().join("; ")} (before: ${leftBefore.length})`);
+        });
+      }
+    },
+    { timeout: STEP_TIMEOUT_MS },
+  );
 
   step("Run Current File starts the runtime; the side panel shows its schedulers and processes", async () => {
     const { page } = vscode;
@@ -78,12 +102,13 @@ describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
   step("the code lens above a spawn site shows the live count and opens the inspector for that process", async () => {
     const { page } = vscode;
     const lens = page.locator(".monaco-editor .codelens-decoration a", { hasText: "1 process · 0 queued · Inspect" });
-    // VS Code stretches its code-lens debounce when the machine is loaded: the first lens can take a while.
-    await lens.first().waitFor({ timeout: 90_000 });
+    // VS Code asks for lenses after a delay that grows with the machine's load, and drops that
+    // request when the editor's text loses focus (the side panel took it above): look at the editor.
+    await vscode.focusEditor("calculator.ts");
+    await lens.first().waitFor();
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: /waiting here/ }).first().waitFor();
     await vscode.shot("code-lenses");
-    await lens.first().click();
-    await page.locator(".tab", { hasText: "Beamline" }).waitFor();
+    await vscode.clickLens(lens.first(), page.locator(".tab", { hasText: "Beamline" }));
     const text = await vscode.webviewText("full", /<0\.2\.0>[\s\S]*Function\s+loop/);
     // The server waits in its loop's receive; found in the example, so that editing its comments moves nothing.
     const receiveLine = exampleFiles(["calculator.ts"])["calculator.ts"]!.split("\n").findIndex((l) => l.includes("const msg = yield* receive(")) + 1;
@@ -113,6 +138,7 @@ describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
     await page.locator(".quick-input-widget:visible input").fill("<0.2.0>");
     await page.keyboard.press("Enter");
     await vscode.toast("killed <0.2.0>").waitFor();
+    await vscode.focusEditor("calculator.ts");
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: "0 processes · 0 queued · Inspect" }).first().waitFor();
     await vscode.shot("kill-process");
   });
@@ -157,6 +183,7 @@ describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
     await vscode.openFile("database_pool.ts");
     await vscode.command("Beamline: Run Current File");
     await page.locator(".statusbar-item", { hasText: /10[01] processes/ }).waitFor();
+    await vscode.focusEditor("database_pool.ts");
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 processes · 0 queued · Inspect" }).first().waitFor();
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 waiting here" }).first().waitFor();
     await vscode.shot("pool-running");
@@ -171,33 +198,32 @@ describe("the Beamline extension in VS Code", { timeout: 600_000 }, () => {
     await eventually("a new runtime runs", () => (runtimes().length === 1 && !runtimes()[0]!.startsWith(`${pid} `)) || undefined);
     await vscode.webviewText("overview", /\blive\b[\s\S]*Processes\s+10[01]\b/);
     await vscode.webviewText("full", /\blive\b/);
+    await vscode.focusEditor("database_pool.ts");
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 processes · 0 queued · Inspect" }).first().waitFor();
     await vscode.shot("restarted");
   });
 
-  step("after a window reload the runtime is gone and both webviews are restored", async () => {
+  step("after a window reload the runtime is gone, the editor panel is restored and the side panel shows again", async () => {
     const { page } = vscode;
     await vscode.command("Developer: Reload Window");
     await page.locator(".monaco-workbench").waitFor();
-    await eventually("the runtime ended with its window", () => runtimes().length === 0 || undefined, 20000);
+    await eventually("the runtime ended with its window", () => runtimes().length === 0 || undefined);
     await page.locator(".tab", { hasText: "Beamline" }).waitFor();
+    // Our serializer restored the editor panel: the new extension host is up.
     await vscode.webviewText("full", /Overview[\s\S]*Schedulers/);
+    // code-server now and then restores the side panel's frame without ever loading its webview
+    // until the view is focused (VS Code resolves a webview view when it shows it; the extension
+    // only answers). A user looks at the panel next; so does the test, rather than guess how long
+    // a restore may take on a loaded machine.
+    await vscode.command("Focus on Overview View");
     try {
-      await vscode.webviewText("overview", /Open visualizer/i, 30_000);
-    } catch {
-      // Seen in some runs: code-server restored the side panel's frame but never loaded its
-      // webview. Focusing the view loads it; the editor panel above was restored by our
-      // serializer either way. (Left for investigation; see the issue note.)
-      await vscode.command("Focus on Overview View");
-      try {
-        await vscode.webviewText("overview", /Open visualizer/i);
-      } catch (error) {
-        // What the page and the extension host had, so that the next failure says why.
-        const frames = page.frames().map((f) => f.url()).filter((url) => url.includes("webview"));
-        throw new Error(
-          `${(error as Error).message}\nwebview frames:\n  ${frames.join("\n  ")}\nthe extension host's log, last 3,000 characters:\n${vscode.extensionHostLog().slice(-3000)}`,
-        );
-      }
+      await vscode.webviewText("overview", /Open visualizer/i);
+    } catch (error) {
+      // What the page and the extension host had, so that a failure says why.
+      const frames = page.frames().map((f) => f.url()).filter((url) => url.includes("webview"));
+      throw new Error(
+        `${(error as Error).message}\nwebview frames:\n  ${frames.join("\n  ")}\nthe extension host's log, last 3,000 characters:\n${vscode.extensionHostLog().slice(-3000)}`,
+      );
     }
     await vscode.shot("reloaded");
   });
