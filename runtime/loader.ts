@@ -6,6 +6,7 @@
 // process.exit, and a folder whose run was killed outright (SIGKILL) is removed by the next run.
 
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isBuiltin } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -54,16 +55,11 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
       target: "node20",
       sourcemap: "external",
       sourcesContent: false,
-      packages: "external",
+      // Packages resolve as Node resolves them from the program's folder (see packagesAsNodeFinds).
+      mainFields: ["main"],
+      conditions: [],
       logLevel: "silent",
-      plugins: [
-        {
-          name: "beamline-api",
-          setup(build: esbuild.PluginBuild) {
-            build.onResolve({ filter: /^beamline$/ }, () => ({ path: apiUrl, external: true }));
-          },
-        },
-      ],
+      plugins: [beamlineApi(apiUrl, Object.keys(await import(apiUrl))), packagesAsNodeFinds()],
     });
   } catch (error) {
     removeOnExit();
@@ -131,11 +127,63 @@ function isRunning(pid: number): boolean {
   }
 }
 
+const API_NAMESPACE = "beamline-api";
+
+/**
+ * `import ... from "beamline"` reads a module that re-exports the runtime API's own exports, so that
+ * esbuild checks each imported name against them and reports a missing one at the user's line; the
+ * program imports the API module itself, external, so that it shares the scheduler's state.
+ */
+function beamlineApi(apiUrl: string, exports: string[]): esbuild.Plugin {
+  return {
+    name: "beamline-api",
+    setup(build) {
+      build.onResolve({ filter: /^beamline$/ }, () => ({ path: "beamline", namespace: API_NAMESPACE }));
+      build.onLoad({ filter: /.*/, namespace: API_NAMESPACE }, () => ({
+        contents: `export { ${exports.join(", ")} } from ${JSON.stringify(apiUrl)};`,
+        loader: "js",
+      }));
+      build.onResolve({ filter: /.*/, namespace: API_NAMESPACE }, () => ({ path: apiUrl, external: true }));
+    },
+  };
+}
+
+const RESOLVING = Symbol("resolving");
+
+/**
+ * npm packages stay outside the bundle (they are neither instrumented nor copied), imported by their
+ * absolute file URL: the compiled program runs from a temp folder, where Node would look for them in
+ * vain. Resolving them while compiling also reports a missing package at the user's line.
+ */
+function packagesAsNodeFinds(): esbuild.Plugin {
+  return {
+    name: "packages-as-node-finds",
+    setup(build) {
+      build.onResolve({ filter: /^[^./#]/ }, async (args) => {
+        if (args.pluginData === RESOLVING || isBuiltin(args.path) || args.namespace !== "file") return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: RESOLVING });
+        if (found.errors.length > 0) {
+          const name = /^(@[^/]+\/)?[^/]+/.exec(args.path)![0];
+          return { errors: [{ text: `cannot find package "${name}" from ${path.relative(process.cwd(), args.resolveDir) || "."}: is it installed (npm install ${name})?` }] };
+        }
+        return { path: pathToFileURL(found.path).href, external: true };
+      });
+    },
+  };
+}
+
+/** What esbuild says, in the words of a user who imports from "beamline". */
+function errorText(text: string): string {
+  const missing = new RegExp(`^No matching export in "${API_NAMESPACE}:beamline" for import "(.+)"$`).exec(text);
+  return missing !== null ? `beamline does not export ${missing[1]}` : text;
+}
+
 /** `file:line:col: error: message`, with the offending line, for each error esbuild found. */
 function formatBuildFailure(error: unknown): string {
   const errors = (error as { errors?: esbuild.Message[] }).errors;
   if (!errors || errors.length === 0) return String(error);
   return errors
+    .map((error) => ({ ...error, text: errorText(error.text) }))
     .map((e) => {
       const loc = e.location;
       if (!loc) return `error: ${e.text}`;

@@ -384,6 +384,27 @@ test("issue 13 item 9: a scheduler stuck in a plain function is reported again a
   assert.deepEqual(await run.exited, { code: 143, signal: null });
 });
 
+test("issue 13 item 16: importing a name the runtime does not export says so at the user's file and line", () => {
+  const file = program("no_export.ts", `import { spawn, spawnLink } from "beamline";\nexport function* main() { spawnLink(spawn); }\n`);
+  const { code, stdout, stderr } = beamline("run", file);
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.match(stderr, /no_export\.ts:1:17: error: beamline does not export spawnLink\n\s+import \{ spawn, spawnLink \} from "beamline";\n\s+\^/);
+});
+
+test("issue 13 item 16: a missing npm package is reported at the user's file and line, and an installed one loads", () => {
+  const file = program("no_package.ts", `import { spawn } from "beamline";\nimport leftPad from "left-pad-that-is-not-installed";\nexport function* main() { console.log(leftPad, spawn); }\n`);
+  const { code, stderr } = beamline("run", file);
+  assert.equal(code, 1);
+  assert.match(stderr, /no_package\.ts:2:21: error: cannot find package "left-pad-that-is-not-installed" .*npm install left-pad-that-is-not-installed/);
+  assert.doesNotMatch(stderr, /beamline-\d+-/, "the error names the compiled temp file");
+  // The compiled program runs from a temp folder; its packages still resolve from the program's folder.
+  const installed = path.resolve("test/fixtures/imports_a_package.ts");
+  const ok = beamline("run", installed);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, "ws loaded: function\n");
+});
+
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
   const file = program("keep.ts", `export function* main() { console.log("main done"); }\n`);
   const child = spawn(process.execPath, [cli, "run", file, "--keep-alive"], { stdio: ["ignore", "pipe", "pipe"] });
