@@ -36,7 +36,12 @@ export function* main() {
     await client.waitFor((m) => m.type === "process-delta" && m.changed.length + m.updated.length > 20_000, "big deltas");
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     socket.pause();
-    await new Promise((r) => setTimeout(r, 4000));
+    // Paused until a reading viewer has seen 40 MB of deltas go by: far past the 8 MiB mark and
+    // the socket's own buffers, however slowly a loaded machine makes them.
+    const observer = await TestClient.connect(runtime, "&channels=processes");
+    let bytes = 0;
+    await observer.waitFor((m) => m.type === "process-delta" && (bytes += 25 * m.updated.length + 43 * m.changed.length) > 40e6, "40 MB of deltas", 120_000);
+    observer.close();
     const before = client.received.length;
     socket.resume();
     const lagging = (await client.waitFor((m) => m.type === "lagging" && client.received.indexOf(m) >= before, "a lagging notice", 20_000)) as Lagging;
@@ -98,13 +103,17 @@ function* ticker() { for (;;) yield* sleep(10); }
 export function* main() {
   for (let i = 0; i < 300000; i++) spawn(idle);
   spawn(ticker);
+  console.log("spawned");
   yield* receive(on("stop"));
 }
 `,
   );
   const runtime = await startRuntime(file);
   try {
-    await new Promise((r) => setTimeout(r, 3000));
+    // Connect once every process is spawned, so that the first keyframe lists them all.
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => /spawned/.test(runtime.stdout()) && (clearInterval(check), resolve()), 20);
+    });
     const client = await TestClient.connect(runtime);
     // A slow reader (a browser at 1M processes): the keyframe waits in the server's buffer a while.
     const socket = (client.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
@@ -114,7 +123,9 @@ export function* main() {
     await client.waitFor((m) => m.type === "process-page" && m.page === m.pages - 1 && m.total > 300_000, "the whole keyframe", 30_000);
     const at = client.received.length;
     await client.waitFor((m) => m.type === "process-delta" && client.received.indexOf(m) >= at && m.changed.length + m.updated.length > 0, "deltas after the keyframe", 15_000);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Ten more samples: a client wrongly counted as behind would have been told by now.
+    const samples = client.received.length;
+    await client.waitFor((m) => m.type === "schedulers" && client.received.filter((r, i) => i >= samples && r.type === "schedulers").length >= 10, "ten more samples", 30_000);
     assert.equal(client.received.filter((m) => m.type === "lagging").length, 0, "the client was told it lagged");
     assert.equal(new Set(client.received.filter((m) => m.type === "process-page").map((m) => m.type === "process-page" && m.snapshot)).size, 1);
     client.close();
