@@ -43,3 +43,17 @@ export async function showTab(page: Page, tab: string): Promise<void> {
 export function parseCount(text: string | null): number {
   return Number((text ?? "").replace(/[^\d.]/g, ""));
 }
+
+/** Records the page's long tasks (PerformanceObserver "longtask"): reported, never asserted. */
+export async function observeLongTasks(page: Page): Promise<() => Promise<string>> {
+  // A string: tsx's name helpers do not exist inside the page.
+  await page.evaluate(`(() => {
+    window.longTasks = [];
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); }).observe({ entryTypes: ["longtask"] });
+  })()`);
+  return async () => {
+    const tasks = (await page.evaluate("window.longTasks")) as number[];
+    const over = (ms: number) => tasks.filter((d) => d > ms).length;
+    return `${tasks.length} long tasks (over 50 ms), ${over(100)} over 100 ms, ${over(250)} over 250 ms, longest ${Math.round(Math.max(0, ...tasks))} ms`;
+  };
+}

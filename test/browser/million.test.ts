@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext } from "playwright-core";
 import { isSample, startRuntime, TestClient } from "../telemetryClient.js";
-import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+import { launch, observeLongTasks, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
@@ -23,6 +23,7 @@ test("1M processes: the table counts, scrolls, sorts and filters them while they
   try {
     await client.waitFor((m) => isSample(m) && m.summary.processes > 1_000_000, "a million processes", 120_000);
     const { page, errors } = await openVisualizer(context, runtime);
+    const longTasks = await observeLongTasks(page);
     await showTab(page, "processes");
     const total = () => client.received.filter(isSample).at(-1)!.summary.processes;
     // main, the driver and 1,000,000 others: stable once they are spawned.
@@ -32,8 +33,12 @@ test("1M processes: the table counts, scrolls, sorts and filters them while they
     // Sorted by mailbox, the keepers (every 1000th process keeps its pings) come first. Rows show
     // live values in the order of the last sort: a waiter sorted by the ping it had then may show
     // 0 at the top until the next resort, a second or so later.
+    // Issue 13 item 11: the resort was throttled on wall time, which a busy machine stretched to
+    // over ten seconds; it waits for the order, not for a fixed time.
     const firstMailbox = () => page.locator(".table-row:not([hidden]) .col-mailbox").first().textContent();
-    for (const until = Date.now() + 10_000; parseCount(await firstMailbox()) === 0 && Date.now() < until; ) await page.waitForTimeout(250);
+    await page
+      .waitForFunction(() => Number(document.querySelector(".table-row:not([hidden]) .col-mailbox")?.textContent?.replace(/\D/g, "") || 0) > 0, undefined, { timeout: 60_000 })
+      .catch(() => undefined);
     const topMailbox = parseCount(await firstMailbox());
     assert.ok(topMailbox > 0, `the first row has the longest mailbox, got ${topMailbox}`);
     await screenshot(page, "million-processes-by-mailbox");
@@ -85,6 +90,8 @@ test("1M processes: the table counts, scrolls, sorts and filters them while they
     await showTab(page, "schedulers");
     await page.waitForTimeout(600);
     await screenshot(page, "million-schedulers");
+    // Issue 13 item 11: the page once blocked for 1.2 s; long tasks are reported, not asserted.
+    console.log(`# 1M processes, from the keyframe to the last view: ${await longTasks()}`);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
@@ -98,6 +105,7 @@ test("examples/million_processes.ts: the page follows a million spawns and stops
   const client = await TestClient.connect(runtime, "&channels=schedulers");
   try {
     const { page, errors } = await openVisualizer(context, runtime);
+    const longTasks = await observeLongTasks(page);
     let peak = 0;
     const watch = setInterval(async () => {
       const t = await page.textContent('[data-testid="overview-processes"]').catch(() => "");
@@ -114,6 +122,7 @@ test("examples/million_processes.ts: the page follows a million spawns and stops
     await page.waitForFunction((n) => document.querySelector('[data-testid="overview-processes"]')?.textContent === n, last().toLocaleString("en-US"), { timeout: 20_000 });
     assert.ok(peak > 100_000, `the overview showed the processes while they lived (peak ${peak})`);
     await screenshot(page, "million-example-overview");
+    console.log(`# a million spawns and stops: ${await longTasks()}`);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {

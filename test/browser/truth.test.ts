@@ -10,7 +10,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { isSample, startRuntime, TestClient } from "../telemetryClient.js";
-import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+import { launch, observeLongTasks, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
@@ -19,20 +19,6 @@ before(async () => {
 after(async () => {
   await context.close();
 });
-
-/** Records the page's long tasks (PerformanceObserver "longtask"): reported, never asserted. */
-async function observeLongTasks(page: Page): Promise<() => Promise<string>> {
-  // A string: tsx's name helpers do not exist inside the page.
-  await page.evaluate(`(() => {
-    window.longTasks = [];
-    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.longTasks.push(e.duration); }).observe({ entryTypes: ["longtask"] });
-  })()`);
-  return async () => {
-    const tasks = (await page.evaluate("window.longTasks")) as number[];
-    const over = (ms: number) => tasks.filter((d) => d > ms).length;
-    return `${tasks.length} long tasks (over 50 ms), ${over(100)} over 100 ms, ${over(250)} over 250 ms, longest ${Math.round(Math.max(0, ...tasks))} ms`;
-  };
-}
 
 interface TableCount {
   /** Rows shown (the filtered count), or the total when not filtered. */
