@@ -15,6 +15,9 @@ const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
 
+/** A slice this long makes a scheduler stuck for the views, as for the runtime's warning; shorter ones are only slow. */
+const STUCK_AFTER_MS = 500;
+
 /** A scheduler held by one slice it cannot preempt, from its latest sample and the warning that names the line. */
 export interface StuckScheduler {
   scheduler: number;
@@ -178,7 +181,7 @@ export class Model {
     const stuck: StuckScheduler[] = [];
     for (const h of this.schedulers) {
       const s = h.last;
-      if (s === null || s.stuckMs <= 0) continue;
+      if (s === null || s.stuckMs < STUCK_AFTER_MS) continue;
       const pid = `<0.${s.stuckPid}.0>`;
       const warning = this.warnings.find((w) => w.kind === "non-preemptible" && w.pid === pid && w.site !== undefined);
       stuck.push({ scheduler: s.scheduler, pid: s.stuckPid, ms: s.stuckMs, site: warning?.site ?? "" });
