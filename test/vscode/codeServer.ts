@@ -1,7 +1,8 @@
 // A real VS Code for the end-to-end tests: code-server 4.100.3 (installed by
 // scripts/ensureCodeServer.mjs into .cache/code-server) with the packaged extension installed
 // into a fresh, private extensions folder, driven by playwright-core and Debian's Chromium.
-// Everything lives in one temporary run folder; stop() kills code-server's whole process group.
+// Everything lives in one temporary run folder; stop() kills code-server's whole process group and
+// removes the folder.
 // No wait here has a fixed limit: every wait (Playwright's, webviewText, eventually) gives up at
 // the deadline the current test step set with waitsEndBy, so a slow machine makes a step slower,
 // never red, until the step's own limit.
@@ -76,7 +77,7 @@ export interface VsCode {
   editorPanel(): FrameLocator;
   /** Every extension host's log of this run, oldest first (a reload starts a new host). */
   extensionHostLog(): string;
-  /** Copies the extension hosts' and code-server's logs into test-results/vscode/, for a failed step. */
+  /** Copies the extension hosts' and code-server's logs into test-results/vscode/, for a failed step (stop() removes the run folder). */
   saveLogs(): void;
   /**
    * Clicks a code lens until its command has run, which `done` shows. VS Code drops a click on a
@@ -144,6 +145,7 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     }
   };
   process.once("exit", killServer);
+  const serverExited = new Promise((resolve) => server.once("exit", resolve));
   for (;;) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break;
@@ -295,6 +297,9 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       deadlineFollowers.delete(followDeadline);
       await context.close().catch(() => undefined);
       killServer();
+      await serverExited;
+      // A failed step has copied the logs it needs (saveLogs); the rest is 40 MB of editor state.
+      rmSync(run, { recursive: true, force: true, maxRetries: 5 });
     },
   };
   return editor;
