@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { encodeFrame, readProcessFrame, type ProcessInfo } from "../../protocol/index.js";
-import { ProcessStore, STATUS_NAMES } from "../../webview/store.js";
+import { ProcessIndex } from "../../webview/processIndex.js";
+import { FREE, ProcessStore, STATUS_NAMES } from "../../webview/store.js";
 
 const proc = (pid: number, fields: Partial<ProcessInfo> = {}): ProcessInfo => ({
   pid,
@@ -69,4 +70,34 @@ test("a delta's update records change what runs and keep what a process was star
   assert.equal(store.strings[store.fn[store.slotOf(3)]!], "client");
   assert.equal(store.slotOf(99), -1);
   assert.equal(store.live, 2, "1 and 3 live, 2 ended");
+});
+
+test("issue 13 item 11: a process that ends leaves the table's order at the next tick, the others keeping their order", () => {
+  const store = new ProcessStore();
+  applyWhole(store, encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 6, processes: [1, 2, 3, 4, 5, 6].map((pid) => proc(pid, { mailbox: 10 * pid })) }), 1000);
+  const index = new ProcessIndex(store, { sort: "mailbox", descending: true, text: "", status: "", site: null }, () => undefined);
+  index.tick(1000);
+  const pids = () => Array.from(index.order.subarray(0, index.length), (slot) => store.pid[slot]!);
+  assert.deepEqual(pids(), [6, 5, 4, 3, 2, 1]);
+  applyWhole(store, encodeFrame({ type: "process-delta", seq: 1, unlisted: 0, changed: [], updated: [], removed: [6, 3] }), 1100);
+  // Too soon for a resort (it is throttled): the ended rows go anyway, none shown as "exited".
+  index.tick(1100);
+  assert.deepEqual(pids(), [5, 4, 2, 1]);
+  assert.ok(index.length <= store.live, "never more rows than live processes");
+});
+
+test("issue 13 item 11: the store grows a column per step, and applying after it keeps every value", () => {
+  const store = new ProcessStore();
+  applyWhole(store, encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 3, processes: [proc(1, { mailbox: 7 }), proc(2), proc(3)] }), 1000);
+  const before = store.capacity;
+  const steps = store.reserveInSteps(before * 4);
+  let yields = 0;
+  for (let r = steps.next(); !r.done; r = steps.next()) {
+    yields++;
+    assert.equal(store.capacity, before, "the capacity changes only once every column has grown");
+  }
+  assert.ok(yields >= 8, `one step per column or two, got ${yields}`);
+  assert.equal(store.capacity, before * 4);
+  assert.equal(store.mailbox[store.slotOf(1)], 7);
+  assert.equal(store.status[before * 4 - 1], FREE, "new slots are free");
 });
