@@ -132,6 +132,11 @@ export function exit(pid: Pid, reason: unknown = "killed"): void {
   scheduler.kill(local("exit", pid), reason);
 }
 
+/** The reductions a slice may run before its process is preempted (`--reductions`, default 2000); with `--seed` each slice gets a random budget up to it. */
+export function reductionBudget(): number {
+  return scheduler.reductionBudget;
+}
+
 function current(what: string): Process {
   const p = scheduler.current;
   if (p === null) throw new Error(`${what}() was called outside a process; call it from a process function (function*) started by spawn or main`);

@@ -405,6 +405,22 @@ test("issue 13 item 16: a missing npm package is reported at the user's file and
   assert.equal(ok.stdout, "ws loaded: function\n");
 });
 
+test("issue 13 item 18: examples/preemption.ts prints the budget the run has, not the default's", () => {
+  const { code, stdout, stderr } = beamline("run", "examples/preemption.ts", "--schedulers", "1", "--reductions", "200000");
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /every 200,000 iterations \(one reduction each, at the budget --reductions gave\): about [\d,]+ times/);
+  assert.doesNotMatch(stdout, /2000 iterations|default budget/);
+});
+
+test("issue 13 item 18: the README names every option of beamline run and says where beamline runs", () => {
+  const readme = readFileSync("README.md", "utf8");
+  const help = beamline("--help").stdout;
+  const options = [...help.matchAll(/^\s+(--[\w-]+)/gm)].map((m) => m[1]!);
+  assert.ok(options.length >= 8, help);
+  for (const option of options) assert.match(readme, new RegExp(`[\\s\`]${option}(?![\\w-])`), `the README does not name ${option}`);
+  assert.match(readme, /not published to npm: `npx beamline …` works inside this\s+clone/);
+});
+
 test("--keep-alive keeps the run going after main returns, until it is stopped", async () => {
   const file = program("keep.ts", `export function* main() { console.log("main done"); }\n`);
   const child = spawn(process.execPath, [cli, "run", file, "--keep-alive"], { stdio: ["ignore", "pipe", "pipe"] });
