@@ -167,7 +167,20 @@ export type Request =
   | { id: number; type: "trace"; pid: string; enabled: boolean }
   | { id: number; type: "set-interval"; ms: number };
 
-export type Response = { type: "response"; id: number; ok: true; result: unknown } | { type: "response"; id: number; ok: false; error: string };
+/** What each request's response carries as `result` when it succeeds (docs/protocol.md, section 9). */
+export interface RequestResults {
+  subscribe: { channels: Channel[] };
+  unsubscribe: { channels: Channel[] };
+  "set-interval": { intervalMs: number };
+  inspect: InspectResult;
+  send: { delivered: string };
+  kill: { killed: string };
+  trace: { traced: boolean };
+}
+
+export type RequestResult = RequestResults[Request["type"]];
+
+export type Response = { type: "response"; id: number; ok: true; result: RequestResult } | { type: "response"; id: number; ok: false; error: string };
 
 export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response;
 

@@ -1,6 +1,6 @@
 // Messages between the main thread and the scheduler threads.
 
-import type { Request } from "../protocol/control.js";
+import type { Request, RequestResult } from "../protocol/control.js";
 import type { InstrumentedSite } from "./instrument.js";
 import type { TelemetryTick } from "./schedulerTelemetry.js";
 
@@ -50,7 +50,7 @@ export type FromScheduler =
   | { type: "non-preemptible"; pid: string; site: string; ms: number }
   | TelemetryTick
   | KeyframePage
-  | { type: "response"; id: number; ok: true; result: unknown }
+  | { type: "response"; id: number; ok: true; result: RequestResult }
   | { type: "response"; id: number; ok: false; error: string };
 
 export type ToScheduler =

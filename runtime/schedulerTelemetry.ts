@@ -4,7 +4,7 @@
 // answers inspect, send, kill and trace.
 
 import { inspect as inspectValue } from "node:util";
-import { formatPid, parsePid, type InspectResult, type Request } from "../protocol/control.js";
+import { formatPid, parsePid, type InspectResult, type Request, type RequestResult } from "../protocol/control.js";
 import { parseRef } from "../protocol/termSyntax.js";
 import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../protocol/frames.js";
 import { render } from "./eventRing.js";
@@ -338,7 +338,7 @@ export class SchedulerTelemetry {
   }
 
   /** Answers a request that needs the processes; throws an Error whose message is the refusal. */
-  handle(request: Request): unknown {
+  handle(request: Request): RequestResult {
     const s = this.scheduler;
     switch (request.type) {
       case "inspect":

@@ -6,7 +6,7 @@
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Site, type Warning } from "../protocol/control.js";
+import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Response, type Site, type Warning } from "../protocol/control.js";
 import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../protocol/frames.js";
 import { ProtocolError } from "../protocol/binaryCursor.js";
 import { Counter } from "./schedulerCounters.js";
@@ -482,7 +482,7 @@ export class TelemetryHub {
     if (client.channels.has("processes")) this.requestKeyframe(client);
   }
 
-  private reply(client: Client, response: object): void {
+  private reply(client: Client, response: Response): void {
     client.connection.send(JSON.stringify(response));
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import WebSocket from "ws";
-import { PROTOCOL_VERSION, type Lagging } from "../protocol/index.js";
+import { PROTOCOL_VERSION, type InspectResult, type Lagging } from "../protocol/index.js";
 import { newCounters } from "../runtime/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/schedulerMessages.js";
 import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js";
@@ -138,10 +138,12 @@ test("issue 13 item 2: over a real WebSocket, a client that sends 10,000 inspect
   // The real server and hub, with a scheduler that answers every inspect at once with 20 KB: the
   // hub's answers, not the scheduler's speed, are what is bounded.
   const answerBytes = 20_000;
+  const mailbox = ["x".repeat(answerBytes)];
+  const answer: InspectResult = { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: 1, mailbox, links: [], monitors: [], reductions: 0, scheduler: 1, memory: 0, traced: false };
   const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
   const scheduler = {
     post: (m: ToScheduler) => {
-      if (m.type === "request") setImmediate(() => hub.fromScheduler({ type: "response", id: m.id, ok: true, result: { mailbox: ["x".repeat(answerBytes)] } }));
+      if (m.type === "request") setImmediate(() => hub.fromScheduler({ type: "response", id: m.id, ok: true, result: answer }));
     },
     counters: newCounters(),
     stuck: () => ({ ms: 0, pid: 0, site: "" }),

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { InspectResult } from "../protocol/control.js";
 import { ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
 import { newCounters } from "../runtime/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/schedulerMessages.js";
@@ -139,11 +140,16 @@ test("issue 13 item 1: a request the scheduler cannot be posted is answered with
   h.request(client, '{"id":8,"type":"inspect","pid":"<0.1.0>"}');
   const request = posted.find((m) => m.type === "request");
   assert.ok(request?.type === "request" && request.request.id === 8);
-  h.fromScheduler({ type: "response", id: request.id, ok: true, result: { pid: "<0.1.0>" } });
-  assert.deepEqual(client.texts("response").at(-1), { type: "response", id: 8, ok: true, result: { pid: "<0.1.0>" } });
+  h.fromScheduler({ type: "response", id: request.id, ok: true, result: { delivered: "<0.1.0>" } });
+  assert.deepEqual(client.texts("response").at(-1), { type: "response", id: 8, ok: true, result: { delivered: "<0.1.0>" } });
   assert.equal(client.texts("response").length, 2);
   h.stop();
 });
+
+/** An inspect answer with this mailbox. */
+function inspected(mailbox: string[]): InspectResult {
+  return { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: mailbox.length, mailbox, links: [], monitors: [], reductions: 0, scheduler: 1, memory: 0, traced: false };
+}
 
 /** The 8 MiB high-water mark of docs/protocol.md, section 6. */
 const HIGH_WATER = 8 * 1024 * 1024;
@@ -153,7 +159,7 @@ function answer(h: TelemetryHub, posted: ToScheduler[], bytes: number): number {
   let answered = 0;
   for (const m of posted.splice(0)) {
     if (m.type !== "request") continue;
-    h.fromScheduler({ type: "response", id: m.id, ok: true, result: { pid: "<0.5.0>", mailbox: ["x".repeat(bytes)] } });
+    h.fromScheduler({ type: "response", id: m.id, ok: true, result: inspected(["x".repeat(bytes)]) });
     answered++;
   }
   return answered;
