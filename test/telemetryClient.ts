@@ -26,6 +26,12 @@ export interface RunningRuntime {
 
 const cli = path.resolve("dist/runtime/cli.js");
 
+/**
+ * How long a test waits for a condition before it fails and says what it waited for. A deadline for
+ * a clear failure, not a duration: a loaded machine (issue 13 item 17) makes a test slower, never red.
+ */
+export const WAIT_DEADLINE_MS = 120_000;
+
 export async function startRuntime(file: string, extra: string[] = []): Promise<RunningRuntime> {
   const child = spawn(process.execPath, [cli, "run", file, "--telemetry", "--keep-alive", "--sample-interval", "100", ...extra], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -109,7 +115,7 @@ export class TestClient {
   /** Resolves with the first received message (from now or earlier) that satisfies `test`. */
   waitFor<T extends Received>(test: (m: Received) => m is T, what: string, timeoutMs?: number): Promise<T>;
   waitFor(test: (m: Received) => boolean, what: string, timeoutMs?: number): Promise<Received>;
-  waitFor(test: (m: Received) => boolean, what: string, timeoutMs = 8000): Promise<Received> {
+  waitFor(test: (m: Received) => boolean, what: string, timeoutMs = WAIT_DEADLINE_MS): Promise<Received> {
     return new Promise((resolve, reject) => {
       let seen = 0;
       const check = () => {

@@ -5,18 +5,21 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import type { RunningRuntime } from "../telemetryClient.js";
+import { WAIT_DEADLINE_MS, type RunningRuntime } from "../telemetryClient.js";
 
 export const SCREENSHOTS = path.resolve("test-results/screenshots");
 
 export async function launch(): Promise<BrowserContext> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "beamline-chromium-")), {
+  const context = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "beamline-chromium-")), {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 860 },
   });
+  // Playwright's own 30 s default failed waits on a loaded machine; the tests' waits share one deadline.
+  context.setDefaultTimeout(WAIT_DEADLINE_MS);
+  return context;
 }
 
 /** Opens the runtime's standalone page; page errors fail the test through `errors`. */

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { isSample, processesOf, startRuntime, TestClient } from "../telemetryClient.js";
+import { isSample, processesOf, startRuntime, TestClient, WAIT_DEADLINE_MS } from "../telemetryClient.js";
 import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
@@ -26,7 +26,7 @@ async function findProcess(client: TestClient, test: (p: { pid: number; name: st
 const text = async (page: Page, testId: string) => (await page.textContent(`[data-testid="${testId}"]`)) ?? "";
 
 /** Waits until the page shows `expected` (read by `read`), or fails with the last value seen. */
-async function eventually(what: string, read: () => Promise<number>, expected: () => number, tolerance = 0, timeoutMs = 10_000): Promise<void> {
+async function eventually(what: string, read: () => Promise<number>, expected: () => number, tolerance = 0, timeoutMs = WAIT_DEADLINE_MS): Promise<void> {
   const end = Date.now() + timeoutMs;
   let seen = NaN;
   let want = NaN;
@@ -69,7 +69,7 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await page.waitForSelector('[data-testid="inspect-mailbox"] li:has-text("[ \'job\', 0 ]")');
     assert.match(await text(page, "inspect-clauses"), /on\("never-sent"\)/);
     const length1 = parseCount(await text(page, "inspect-mailbox-length"));
-    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="inspect-mailbox-length"]')!.textContent!.replace(/\D/g, "")) > n, length1, { timeout: 5000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-testid="inspect-mailbox-length"]')!.textContent!.replace(/\D/g, "")) > n, length1);
     await screenshot(page, "inspector-hoarder");
 
     // Trace echo, send it a message from the term editor, see the receive in Messages.
@@ -129,8 +129,7 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await eventually("process count after the kill", async () => Number(await page.evaluate(() => document.querySelector('[data-testid="overview-processes"]')?.textContent ?? "")), () => 4);
 
     await showTab(page, "schedulers");
-    await page.waitForTimeout(500);
-    assert.match(await text(page, "timeline-note"), /Sampled/);
+    await page.waitForSelector('[data-testid="timeline-note"]:has-text("Sampled")');
     await screenshot(page, "schedulers");
     await showTab(page, "warnings");
     await page.waitForSelector('[data-testid="warnings-list"] .warning-card');
@@ -201,7 +200,7 @@ for (const example of ["bottleneck", "unbounded_mailbox"]) {
       const { page, errors } = await openVisualizer(context, runtime);
       await page.waitForTimeout(700);
       await screenshot(page, `${example}-running-overview`);
-      await client.waitFor((m) => m.type === "main-exited", "main to end", 60_000);
+      await client.waitFor((m) => m.type === "main-exited", "main to end");
       await page.waitForSelector('[data-testid="program"]:has-text("main ended")');
       await eventually("process count", async () => parseCount(await text(page, "overview-processes")), () => latestSample(client).summary.processes);
       await eventually("queued messages", async () => parseCount(await text(page, "overview-queued")), () => latestSample(client).summary.queued);
@@ -234,7 +233,7 @@ test("stuck scheduler: the inspector shows the runtime's error, which process is
     await page.waitForSelector('[data-testid="inspect-status"]:text("waiting")');
 
     assert.equal((await client.request({ type: "send", to: "stuck", message: "now" })).ok, true);
-    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")');
     await page.waitForSelector('[data-testid="inspect-stale"]:has-text("Stale: what the runtime last said")');
     assert.equal(await text(page, "inspect-status"), "waiting (stale)", "not \"exited\": the process is alive, its scheduler is stuck");
     assert.match(await text(page, "inspect-stuck"), /Scheduler 1 has been stuck for \d+ ms in <0\.\d+\.0>/);
@@ -244,7 +243,7 @@ test("stuck scheduler: the inspector shows the runtime's error, which process is
     await pidField.fill("<0.1.0>");
     await pidField.press("Enter");
     await page.waitForSelector('[data-testid="inspector-body"]:has-text("no answer for")');
-    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")', { timeout: 20_000 });
+    await page.waitForSelector('[data-testid="inspect-error"]:has-text("did not answer within")');
     assert.match(await text(page, "inspector-body"), /Nothing is known of <0\.1\.0> yet/);
     await screenshot(page, "inspector-stuck-unknown");
     assert.deepEqual(errors, []);
