@@ -83,5 +83,16 @@ export function userFrame(crash: Crash, isUserFile: (file: string) => boolean): 
 /** A short, human reason for an exit: "exited with code 1", "killed by SIGKILL". */
 export function describeExit(code: number | null, signal: string | null): string {
   if (signal) return `killed by ${signal}`;
-  return code === 0 ? "exited normally" : `exited with code ${code}`;
+  if (code === 0) return "exited normally";
+  const meaning = EXIT_MEANINGS[code ?? -1];
+  return meaning === undefined ? `exited with code ${code}` : `${meaning} (exit code ${code})`;
 }
+
+/** The runtime's exit codes that say more than a number, read after "the runtime" (docs/api.md, "How a run ends"). */
+const EXIT_MEANINGS: Record<number, string> = {
+  2: "refused its command line",
+  129: "was stopped by SIGHUP",
+  130: "was stopped by SIGINT",
+  137: "ended because main was killed",
+  143: "was stopped by SIGTERM",
+};

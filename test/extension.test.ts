@@ -37,6 +37,10 @@ describe("the telemetry line", () => {
     assert.equal(describeExit(0, null), "exited normally");
     assert.equal(describeExit(1, null), "exited with code 1");
     assert.equal(describeExit(null, "SIGKILL"), "killed by SIGKILL");
+    // The runtime's own codes say what happened (issue 13 item 7), not only a number.
+    assert.equal(describeExit(137, null), "ended because main was killed (exit code 137)");
+    assert.equal(describeExit(143, null), "was stopped by SIGTERM (exit code 143)");
+    assert.equal(describeExit(3, null), "exited with code 3");
   });
 });
 
