@@ -7,6 +7,7 @@
 
 import type { Site } from "../protocol/control.js";
 import type { SiteAggregate } from "../protocol/frames.js";
+import { counted } from "./countText.js";
 
 export interface LensSpec {
   /** The sites the lens counts (several spawn sites can start the same process function). */
@@ -63,12 +64,11 @@ export function countsOf(siteIds: readonly number[], aggregates: ReadonlyMap<num
   return total;
 }
 
-const plural = (n: number, one: string, many: string) => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 
 /** The lens text for a spec, given the current counts. */
 export function lensTitle(spec: Pick<LensSpec, "kind">, counts: SiteCounts): string {
   if (spec.kind === "receive") return `${counts.waiting.toLocaleString("en-US")} waiting here`;
-  return `${plural(counts.live, "process", "processes")} · ${counts.queued.toLocaleString("en-US")} queued · Inspect`;
+  return `${counted(counts.live, "process", "processes")} · ${counts.queued.toLocaleString("en-US")} queued · Inspect`;
 }
 
 /** Learns which spawn sites start which process functions, from process records (`fn`, `spawnSite`). */

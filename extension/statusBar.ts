@@ -2,6 +2,7 @@
 // last exit when it ended. A click opens the visualizer.
 
 import * as vscode from "vscode";
+import { counted } from "./countText.js";
 import type { SessionManager } from "./sessionManager.js";
 
 export class StatusBar implements vscode.Disposable {
@@ -48,10 +49,10 @@ export class StatusBar implements vscode.Disposable {
       const busy = s ? s.schedulers.filter((x) => x.utilization >= 0.5).length : 0;
       const total = s?.schedulers.length ?? c.hello?.schedulers ?? 0;
       const warnings = c.warnings.length;
-      this.item.text = `$(pulse) ${processes.toLocaleString("en-US")} ${processes === 1 ? "process" : "processes"} · ${busy}/${total} busy${warnings ? ` · $(warning) ${warnings}` : ""}`;
+      this.item.text = `$(pulse) ${counted(processes, "process", "processes")} · ${busy}/${total} busy${warnings ? ` · $(warning) ${warnings}` : ""}`;
       const md = new vscode.MarkdownString(
         `**Beamline** ${m.live.attached ? "attached to" : "running"} \`${m.live.file ? vscode.workspace.asRelativePath(m.live.file) : `${m.live.host}:${m.live.port}`}\`\n\n` +
-          `${processes} processes, ${s?.summary.waiting ?? 0} waiting, ${s?.summary.queued ?? 0} messages queued\n\n` +
+          `${counted(processes, "process", "processes")}, ${(s?.summary.waiting ?? 0).toLocaleString("en-US")} waiting, ${counted(s?.summary.queued ?? 0, "message")} queued\n\n` +
           (s ? s.schedulers.map((x) => `scheduler ${x.scheduler}: ${Math.round(x.utilization * 100)}% busy, run queue ${x.runQueue}`).join("\n\n") : "") +
           (warnings ? `\n\n$(warning) ${c.warnings.map((w) => w.message).join("\n\n")}` : "") +
           "\n\nClick to open the visualizer.",

@@ -196,7 +196,7 @@ export class Inspector implements View {
         field("Scheduler", "The scheduler thread it lives on.", String(r.scheduler)),
         field("Reductions", "Reductions since it started; the sparkline is reductions per second, one point per second.", h("span", { "data-testid": "inspect-reductions" }, fmt.count(r.reductions)), this.reductionSpark.element),
         field("Mailbox", "Messages waiting in the mailbox; the sparkline is its length, one point per second.", h("span", { "data-testid": "inspect-mailbox-length" }, fmt.count(r.mailboxLength)), this.mailboxSpark.element),
-        field("Memory", "Estimated bytes: the process, its generator and its queued messages.", fmt.bytes(r.memory)),
+        field("Memory (est.)", "An estimate, not a measurement: V8 has no per-process heap, so the runtime counts a parked process's measured size plus 64 B per queued message.", `≈${fmt.bytes(r.memory)}`),
         field("Links", "Linked processes: a crash of one exits the other (unless it traps exits).", ...links(r.links)),
         field("Monitors", "Processes this one monitors.", ...links(r.monitors)),
       ),

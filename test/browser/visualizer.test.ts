@@ -68,6 +68,8 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await page.locator(".table-row:not([hidden])", { hasText: "hoarder" }).click();
     await page.waitForSelector('[data-testid="inspect-mailbox"] li:has-text("[ \'job\', 0 ]")');
     assert.match(await text(page, "inspect-clauses"), /on\("never-sent"\)/);
+    // Memory is an estimate, and the inspector says so as the table does (issue 13 item 12).
+    assert.match(await text(page, "inspector-body"), /Memory \(est\.\)\s*≈\d/);
     const length1 = parseCount(await text(page, "inspect-mailbox-length"));
     await page.waitForFunction((n) => Number(document.querySelector('[data-testid="inspect-mailbox-length"]')!.textContent!.replace(/\D/g, "")) > n, length1);
     await screenshot(page, "inspector-hoarder");
