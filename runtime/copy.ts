@@ -2,6 +2,7 @@
 // A hand-written copier is 8–35x faster than structuredClone for small terms (DESIGN.md), and
 // primitives, pids and refs are immutable, so they are passed through without copying.
 
+import { MAX_MESSAGE_DEPTH } from "../protocol/control.js";
 import { Pid, Ref } from "./terms.js";
 
 /** Thrown when a value cannot be sent; `path` names where inside the message it sits. */
@@ -15,8 +16,11 @@ export class UnsendableError extends TypeError {
   }
 }
 
-/** Deeper than this is treated as a cycle, which a term cannot contain. */
-const MAX_DEPTH = 1000;
+/**
+ * Deeper than this is treated as a cycle, which a term cannot contain. The protocol refuses a
+ * client's message deeper than the same limit, so one number says how deep a term may be.
+ */
+const MAX_DEPTH = MAX_MESSAGE_DEPTH;
 
 /** Copies a term; throws UnsendableError naming the path of the first value that is not a term. */
 export function copyTerm<T>(value: T, root = "msg"): T {
