@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import WebSocket from "ws";
 import { findTelemetryLine, parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
+import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
 
 const cli = path.resolve("dist/runtime/cli.js");
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-cli-test-"));
@@ -22,7 +23,7 @@ function program(name: string, source: string): string {
 }
 
 function beamline(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: WAIT_DEADLINE_MS });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { _, after, exit, isAlive, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
 import { scheduler } from "../runtime/scheduler.js";
 import { runProcess } from "./harness.js";
+import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
 
 test("a crashing process does not disturb the others", async () => {
   const { value, crashes } = await runProcess(function* () {
@@ -78,7 +79,7 @@ function runCli(name: string, source: string): { code: number | null; stdout: st
   const dir = mkdtempSync(path.join(tmpdir(), "beamline-processes-test-"));
   const file = path.join(dir, name);
   writeFileSync(file, source);
-  const result = spawnSync(process.execPath, [path.resolve("dist/runtime/cli.js"), "run", file], { encoding: "utf8", timeout: 60_000 });
+  const result = spawnSync(process.execPath, [path.resolve("dist/runtime/cli.js"), "run", file], { encoding: "utf8", timeout: WAIT_DEADLINE_MS });
   rmSync(dir, { recursive: true, force: true });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }

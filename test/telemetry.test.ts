@@ -10,7 +10,7 @@ import WebSocket from "ws";
 import { MAX_MESSAGE_DEPTH, PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
 import { newCounters } from "../runtime/schedulerCounters.js";
 import { TelemetryHub } from "../runtime/telemetryHub.js";
-import { processesOf, startRuntime, TestClient, type Received, type RunningRuntime } from "./telemetryClient.js";
+import { processesOf, startRuntime, TestClient, WAIT_DEADLINE_MS, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));
 const program = path.join(dir, "live.ts");
@@ -223,7 +223,8 @@ export function* main() {
     assert.equal(waiting.child.exitCode, null);
     const client = await TestClient.connect(waiting);
     await client.waitFor((m) => processesOf(m).some((p) => p.fn === "idle"), "the program's process");
-    for (let i = 0; i < 50 && !/main ran/.test(waiting.stdout()); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    const deadline = Date.now() + WAIT_DEADLINE_MS;
+    while (!/main ran/.test(waiting.stdout()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.match(waiting.stdout(), /main ran/);
     client.close();
   } finally {
