@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
+import { formatPid } from "../protocol/control.js";
 import { PROTOCOL_VERSION } from "../protocol/frames.js";
 import { telemetryLine } from "../protocol/telemetryLine.js";
 import { loadProgram, LoadError } from "./loader.js";
@@ -293,7 +294,7 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
     // Counted only after the watchdog saw the same slice twice: shorter slices are normal.
     state.stuckMs = now - sliceSeenAt >= 2 * WATCHDOG_MS ? now - sliceSeenAt : 0;
     if (state.stuckMs >= nextReportMs) {
-      const where = `<0.${pid}.0>${state.site ? ` at ${state.site}` : ""}`;
+      const where = `${formatPid(pid)}${state.site ? ` at ${state.site}` : ""}`;
       writeLine(
         2,
         nextReportMs === STUCK_MS

@@ -1,6 +1,8 @@
 // Identifiers that processes exchange: process ids and unique references.
 // Both are immutable, so the message copier shares them instead of copying them.
 
+import { formatPid } from "../protocol/control.js";
+
 const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 
 /** A process identifier, printed like Erlang's `<0.84.0>`. */
@@ -8,7 +10,7 @@ export class Pid {
   constructor(readonly id: number) {}
 
   toString(): string {
-    return `<0.${this.id}.0>`;
+    return formatPid(this.id);
   }
 
   toJSON(): string {

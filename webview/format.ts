@@ -1,5 +1,7 @@
 // How numbers, sizes, durations and pids are written on screen.
 
+import { formatPid } from "../protocol/control.js";
+
 const grouped = new Intl.NumberFormat("en-US");
 
 export function count(n: number): string {
@@ -44,6 +46,5 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
 }
 
-export function pid(n: number): string {
-  return `<0.${n}.0>`;
-}
+/** A pid as the protocol writes it (one formatter for every part of Beamline). */
+export const pid = formatPid;

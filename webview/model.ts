@@ -1,7 +1,7 @@
 // Everything the visualizer knows about the runtime, fed by the connection and read by the views.
 // Views never talk to the socket themselves; they read this model and call its actions.
 
-import type { ControlMessage, Hello, Site, Warning } from "../protocol/control.js";
+import { formatPid, type ControlMessage, type Hello, type Site, type Warning } from "../protocol/control.js";
 import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
 import { Ring, type TimelineSlot } from "./history.js";
 import { ProcessFeed } from "./processFeed.js";
@@ -182,7 +182,7 @@ export class Model {
     for (const h of this.schedulers) {
       const s = h.last;
       if (s === null || s.stuckMs < STUCK_AFTER_MS) continue;
-      const pid = `<0.${s.stuckPid}.0>`;
+      const pid = formatPid(s.stuckPid);
       const warning = this.warnings.find((w) => w.kind === "non-preemptible" && w.pid === pid && w.site !== undefined);
       stuck.push({ scheduler: s.scheduler, pid: s.stuckPid, ms: s.stuckMs, site: warning?.site ?? "" });
     }

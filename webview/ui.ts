@@ -1,5 +1,6 @@
 // What the views may use: the model to read, and the app's actions. Views import only this type.
 
+import { formatPid } from "../protocol/control.js";
 import type { VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import type { Connection } from "./connection.js";
 import type { Model } from "./model.js";
@@ -49,7 +50,7 @@ export function pidLink(ui: Ui, pid: number, label: string): HTMLButtonElement {
   const b = document.createElement("button");
   b.className = "link pid";
   b.textContent = label;
-  b.title = `Inspect <0.${pid}.0>`;
+  b.title = `Inspect ${formatPid(pid)}`;
   b.addEventListener("click", () => (ui.layout === "overview" ? ui.openVisualizer(pid) : ui.inspect(pid)));
   return b;
 }
