@@ -1,7 +1,7 @@
 // Chromium for the visualizer tests: Debian's chromium driven by playwright-core, a fresh profile
 // per launch, and screenshots saved under test-results/screenshots/ to be looked at.
 
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
@@ -11,7 +11,8 @@ export const SCREENSHOTS = path.resolve("test-results/screenshots");
 
 export async function launch(): Promise<BrowserContext> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const context = await chromium.launchPersistentContext(mkdtempSync(path.join(tmpdir(), "beamline-chromium-")), {
+  const profile = mkdtempSync(path.join(tmpdir(), "beamline-chromium-"));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -19,7 +20,18 @@ export async function launch(): Promise<BrowserContext> {
   });
   // Playwright's own 30 s default failed waits on a loaded machine; the tests' waits share one deadline.
   context.setDefaultTimeout(WAIT_DEADLINE_MS);
+  profiles.set(context, profile);
   return context;
+}
+
+const profiles = new WeakMap<BrowserContext, string>();
+
+/** Closes a launched browser and removes its profile: every test run left its profiles (a few megabytes each) in the temp folder. */
+export async function close(context: BrowserContext): Promise<void> {
+  await context.close();
+  // Chromium has exited once close() resolves, so nothing writes into the profile any more.
+  const profile = profiles.get(context);
+  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
 }
 
 /** Opens the runtime's standalone page; page errors fail the test through `errors`. */

@@ -10,14 +10,14 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { isSample, startRuntime, TestClient } from "../telemetryClient.js";
-import { launch, observeLongTasks, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+import { close, launch, observeLongTasks, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
   context = await launch();
 });
 after(async () => {
-  await context.close();
+  await close(context);
 });
 
 interface TableCount {

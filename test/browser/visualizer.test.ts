@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { isSample, processesOf, startRuntime, TestClient, WAIT_DEADLINE_MS } from "../telemetryClient.js";
-import { launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+import { close, launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
   context = await launch();
 });
 after(async () => {
-  await context.close();
+  await close(context);
 });
 
 const latestSample = (client: TestClient) => client.received.filter(isSample).at(-1)!;
