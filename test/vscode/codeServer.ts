@@ -185,11 +185,15 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       .frameLocator(`iframe.webview.ready[src*="extensionId=${EXTENSION_ID}"]${purpose === "view" ? '[src*="purpose=webviewView"]' : ':not([src*="purpose=webviewView"])'}`)
       .frameLocator("iframe#active-frame");
 
+  // A text editor's active tab: a click on it focuses that editor. Not the editor's text, whose
+  // corner can be scrolled away under the side bar (a click there never landed, for 280 s).
+  const editorTab = (name: string | RegExp) => page.locator(".part.editor .tab.active", { hasText: name }).first();
+
   // Keys typed while a webview has focus go to the webview: give the focus back to the workbench
-  // (a click on the window title, which does nothing else) before a shortcut.
+  // before a shortcut.
   const focusWorkbench = async () => {
-    const editor = page.locator(".part.editor .monaco-editor .view-lines").first();
-    if (await editor.isVisible()) await editor.click({ position: { x: 5, y: 5 } });
+    const tab = editorTab(/\.[cm]?[jt]s\b/);
+    if (await tab.isVisible()) await tab.click({ position: { x: 10, y: 10 } });
     else await page.locator(".part.statusbar").click({ position: { x: 700, y: 10 } });
     await page.keyboard.press("Escape");
   };
@@ -252,7 +256,7 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       }
     },
     async focusEditor(name) {
-      await page.locator(".part.editor .editor-group-container", { has: page.locator(".tab.active", { hasText: name }) }).locator(".monaco-editor .view-lines").first().click({ position: { x: 5, y: 5 } });
+      await editorTab(name).click({ position: { x: 10, y: 10 } });
       await page.locator(".part.editor .editor-group-container", { has: page.locator(".tab.active", { hasText: name }) }).locator(".monaco-editor.focused").first().waitFor();
     },
     sidePanel: () => frameOf("view"),
