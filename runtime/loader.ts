@@ -42,6 +42,10 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
   // The 'exit' event comes also after an uncaught exception and after process.exit.
   const removeOnExit = () => rmSync(outDir, { recursive: true, force: true });
   process.on("exit", removeOnExit);
+  const dispose = () => {
+    removeOnExit();
+    process.off("exit", removeOnExit);
+  };
   const outfile = path.join(outDir, path.basename(absolute).replace(/\.[cm]?[jt]sx?$/, "") + ".mjs");
   let result: esbuild.BuildResult<{ write: false; sourcemap: "external" }>;
   try {
@@ -62,8 +66,7 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
       plugins: [beamlineApi(apiUrl, Object.keys(await import(apiUrl))), packagesAsNodeFinds()],
     });
   } catch (error) {
-    removeOnExit();
-    process.off("exit", removeOnExit);
+    dispose();
     throw new LoadError(formatBuildFailure(error));
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".mjs"))!.text;
@@ -86,10 +89,7 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
     url: pathToFileURL(outfile).href,
     processGenerators,
     sites,
-    dispose: () => {
-      removeOnExit();
-      process.off("exit", removeOnExit);
-    },
+    dispose,
   };
 }
 
