@@ -20,7 +20,12 @@ export class TermSyntaxError extends Error {
 
 const REF_TEXT = /^#Ref<0\.(\d+)\.(\d+)\.(\d+)>$/;
 
-/** A ref's scheduler and id from `#Ref<0.S.H.L>` (as runtime/terms.ts prints one), or undefined. */
+/** A ref as Beamline prints one, `#Ref<0.S.H.L>`: its scheduler, then its id's high and low 32 bits. */
+export function formatRef(scheduler: number, id: number): string {
+  return `#Ref<0.${scheduler}.${Math.floor(id / 0x100000000)}.${id % 0x100000000}>`;
+}
+
+/** A ref's scheduler and id from `#Ref<0.S.H.L>` (as formatRef writes one), or undefined. */
 export function parseRef(text: string): { scheduler: number; id: number } | undefined {
   const m = REF_TEXT.exec(text);
   if (!m) return undefined;

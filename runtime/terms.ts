@@ -2,6 +2,7 @@
 // Both are immutable, so the message copier shares them instead of copying them.
 
 import { formatPid } from "../protocol/control.js";
+import { formatRef } from "../protocol/termSyntax.js";
 
 const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 
@@ -30,7 +31,7 @@ export class Ref {
   ) {}
 
   toString(): string {
-    return `#Ref<0.${this.scheduler}.${Math.floor(this.id / 0x100000000)}.${this.id % 0x100000000}>`;
+    return formatRef(this.scheduler, this.id);
   }
 
   toJSON(): string {
