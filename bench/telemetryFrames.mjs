@@ -6,8 +6,8 @@
 // Run: npm run build && node --expose-gc bench/telemetryFrames.mjs
 
 import { receive, spawn } from "../dist/runtime/api.js";
-import { scheduler } from "../dist/runtime/scheduler.js";
-import { SchedulerTelemetry } from "../dist/runtime/schedulerTelemetry.js";
+import { scheduler } from "../dist/runtime/core/scheduler.js";
+import { SchedulerTelemetry } from "../dist/runtime/telemetry/schedulerTelemetry.js";
 
 const TOTAL = Number(process.env.BENCH_N ?? 1_000_000);
 const CHANGED = Math.min(10_000, TOTAL);

@@ -65,7 +65,7 @@ export async function buildExtension({ production = false } = {}) {
       outdir: runtimeOut,
       format: "esm",
       splitting: true,
-      // Chunks next to the entries: node.ts finds worker.js and api.js with new URL("./…", import.meta.url).
+      // Chunks next to the entries: runtime/layout.ts finds worker.js and api.js with new URL("./…", import.meta.url).
       chunkNames: "chunk-[hash]",
       external: OPTIONAL,
       banner: { js: RUNTIME_BANNER },

@@ -12,7 +12,7 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 
 /**
  * A `send` request's message may nest arrays and objects at most this deep (`[1]` is 1 level).
- * It is the runtime's own limit for a term (runtime/copy.ts treats deeper as a cycle); a deeper
+ * It is the runtime's own limit for a term (runtime/core/copy.ts treats deeper as a cycle); a deeper
  * message is refused here, before it reaches the scheduler thread, whose structured clone of a
  * few thousand levels overflows the stack (docs/protocol.md, section 9).
  */

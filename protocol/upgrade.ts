@@ -1,5 +1,5 @@
 // The checks on a telemetry WebSocket upgrade and the answers that refuse one, shared by the
-// runtime's server (runtime/telemetryServer.ts) and the extension's webview relay
+// runtime's server (runtime/telemetry/telemetryServer.ts) and the extension's webview relay
 // (extension/webviewRelay.ts), so that a client gets the same answer from both: the path first,
 // then the credential, then the Origin (docs/protocol.md, section 3). No Node imports: each server
 // compares the credential itself, in constant time.

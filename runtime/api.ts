@@ -1,21 +1,21 @@
 // The public API of Beamline: what user programs import from "beamline".
 // It reads like Erlang for TypeScript users: spawn, send, receive, self, register, whereis.
 
-import { copyArgs, copyTerm } from "./copy.js";
-import { Process, type ProcessGenerator } from "./process.js";
-import { after, AwaitReply, beginReceive, preview, type Clause, type ClauseResult, type Receive } from "./receive.js";
-import { budget } from "./reductions.js";
-import { scheduler } from "./scheduler.js";
-import { Pid, Ref } from "./terms.js";
+import { copyArgs, copyTerm } from "./core/copy.js";
+import { Process, type ProcessGenerator } from "./core/process.js";
+import { after, AwaitReply, beginReceive, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
+import { budget } from "./core/reductions.js";
+import { scheduler } from "./core/scheduler.js";
+import { Pid, Ref } from "./core/terms.js";
 
-export { Pid, Ref } from "./terms.js";
-export { _, where, Guard, type Match } from "./pattern.js";
-export { on, after, CallTimeoutError, type Clause, type Receive } from "./receive.js";
-export { UnsendableError } from "./copy.js";
-export { RegistryError } from "./registry.js";
-export { startServer, cast, type ServerSpec } from "./server.js";
+export { Pid, Ref } from "./core/terms.js";
+export { _, where, Guard, type Match } from "./core/pattern.js";
+export { on, after, CallTimeoutError, type Clause, type Receive } from "./core/receive.js";
+export { UnsendableError } from "./core/copy.js";
+export { RegistryError } from "./core/registry.js";
+export { startServer, cast, type ServerSpec } from "./behaviours/server.js";
 /** Used by the code the loader instruments; not part of the public API. */
-export { budget as __beamline } from "./reductions.js";
+export { budget as __beamline } from "./core/reductions.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 

@@ -3,7 +3,7 @@
 // Every usage error is one line on stderr and exit code 2.
 
 import { readFileSync } from "node:fs";
-import { run, type RunOptions } from "./node.js";
+import { run, type RunOptions } from "./host/node.js";
 
 const USAGE = `usage: beamline run <program.ts> [options]
 

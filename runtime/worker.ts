@@ -2,14 +2,14 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { spawn } from "./api.js";
-import { formatReason, userFrame } from "./crashReport.js";
-import { useSynchronousConsole } from "./output.js";
-import { seededRandom } from "./random.js";
-import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
-import { scheduler, SiteCounters } from "./scheduler.js";
-import { SchedulerTelemetry } from "./schedulerTelemetry.js";
-import type { Pid } from "./terms.js";
-import { installVirtualClock } from "./virtualClock.js";
+import { formatReason, userFrame } from "./host/crashReport.js";
+import { useSynchronousConsole } from "./host/output.js";
+import { seededRandom } from "./core/random.js";
+import type { FromScheduler, SchedulerConfig, ToScheduler } from "./host/schedulerMessages.js";
+import { scheduler, SiteCounters } from "./core/scheduler.js";
+import { SchedulerTelemetry } from "./telemetry/schedulerTelemetry.js";
+import type { Pid } from "./core/terms.js";
+import { installVirtualClock } from "./core/virtualClock.js";
 
 const config = workerData as SchedulerConfig;
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
@@ -38,7 +38,7 @@ let mainPid: Pid | undefined;
 let answeringRequest = false;
 /** Main's end when a request killed it: told after the request's response, so that the client gets it. */
 let mainEndedByRequest: FromScheduler | undefined;
-scheduler.listener = {
+scheduler.observe({
   exited(p, reason, crashed) {
     if (crashed) console.error(`${p} crashed: ${formatReason(reason)}`);
     if (p !== mainPid) return;
@@ -55,7 +55,7 @@ scheduler.listener = {
   nonPreemptible(p, site, ms) {
     post({ type: "non-preemptible", pid: String(p), site, ms });
   },
-};
+});
 
 // process.exit in a program ends this thread only; the main thread ends the run with its code once
 // told who called it and where (messages posted before the thread ends arrive before its exit event).
@@ -96,13 +96,13 @@ parentPort!.on("message", (message: ToScheduler) => {
       break;
   }
 });
-// With --wait-for-viewer the main thread says when to start; the listener keeps the thread alive
+// With --wait-for-viewer the main thread says when to start; the port's listener keeps the thread alive
 // until then.
 if (!config.waitForStart) await startProgram();
 
 /** Loads the program and spawns its main process. */
 async function startProgram(): Promise<void> {
-  // The listener above would keep an idle thread alive; without --keep-alive the run ends with main.
+  // The port's listener above would keep an idle thread alive; without --keep-alive the run ends with main.
   if (!config.keepAlive) parentPort!.unref();
   let program: Record<string, unknown>;
   try {

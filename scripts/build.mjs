@@ -9,8 +9,9 @@
 import { build } from "esbuild";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 
+// runtime/ has rooms (core/, host/, ...), so the listing is recursive.
 const sources = ["runtime", "protocol"].flatMap((dir) =>
-  readdirSync(dir)
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".ts"))
     .map((f) => `${dir}/${f}`),
 );

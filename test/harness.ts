@@ -3,9 +3,9 @@
 // preemption and the loader are tested through the CLI (cli.test.ts).
 
 import { spawn } from "../runtime/api.js";
-import type { Process } from "../runtime/process.js";
-import { seededRandom } from "../runtime/random.js";
-import { scheduler } from "../runtime/scheduler.js";
+import type { Process } from "../runtime/core/process.js";
+import { seededRandom } from "../runtime/core/random.js";
+import { scheduler } from "../runtime/core/scheduler.js";
 
 export interface RunResult<T> {
   value: T;
@@ -25,16 +25,15 @@ export function runProcess<T>(body: () => Generator<unknown, T, unknown>, option
   return new Promise((resolve, reject) => {
     let value: T;
     let root: Process | undefined;
-    scheduler.listener = {
+    const stop = scheduler.observe({
       exited(p, reason, crashed) {
         if (crashed) crashes.push({ pid: String(p), reason });
         if (p !== root) return;
+        stop();
         if (crashed) reject(reason);
         else resolve({ value, crashes });
       },
-      overran() {},
-      nonPreemptible() {},
-    };
+    });
     root = spawn(function* () {
       value = yield* body();
     }) as Process;

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { instrument } from "../runtime/instrument.js";
+import { instrument } from "../runtime/loader/instrument.js";
 
 const run = (source: string) => {
   const { code, processGenerators, sites } = instrument(source, (line, column) => ({ file: "prog.ts", line, column }), "beamline-api");

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { makeRef, Pid, receive, self, send, spawn, UnsendableError } from "../runtime/api.js";
-import { copyTerm } from "../runtime/copy.js";
+import { copyTerm } from "../runtime/core/copy.js";
 import { runProcess } from "./harness.js";
 
 test("a sent message is a deep copy: the sender's later changes do not reach the receiver", async () => {

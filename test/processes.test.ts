@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { _, after, exit, isAlive, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
-import { scheduler } from "../runtime/scheduler.js";
+import { scheduler } from "../runtime/core/scheduler.js";
 import { runProcess } from "./harness.js";
 import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
 

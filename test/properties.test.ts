@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { _, on, Pid, receive, register, self, send, spawn, sleep, whereis, after } from "../runtime/api.js";
-import { copyTerm } from "../runtime/copy.js";
-import { matches } from "../runtime/pattern.js";
+import { copyTerm } from "../runtime/core/copy.js";
+import { matches } from "../runtime/core/pattern.js";
 import { runProcess } from "./harness.js";
 
 /** Each sender: how many messages it sends, and after which of them it gives up its slice. */

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { _, after, call, CallTimeoutError, From, makeRef, on, Pid, receive, reply, self, send, sleep, spawn, where } from "../runtime/api.js";
-import { matches } from "../runtime/pattern.js";
-import { scheduler } from "../runtime/scheduler.js";
-import type { Process } from "../runtime/process.js";
+import { matches } from "../runtime/core/pattern.js";
+import { scheduler } from "../runtime/core/scheduler.js";
+import type { Process } from "../runtime/core/process.js";
 import { runProcess } from "./harness.js";
 
 test("receive with no clause takes the oldest message", async () => {

@@ -8,10 +8,10 @@ import { MessageChannel, type TransferListItem } from "node:worker_threads";
 import { test } from "node:test";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
 import { _, on, receive, register, send, spawn, unregister, where } from "../runtime/api.js";
-import type { Process } from "../runtime/process.js";
-import { scheduler } from "../runtime/scheduler.js";
-import type { KeyframePage } from "../runtime/schedulerMessages.js";
-import { LIST_WHEN_BUSY, SchedulerTelemetry, type TelemetryTick, type WatchedProcess } from "../runtime/schedulerTelemetry.js";
+import type { Process } from "../runtime/core/process.js";
+import { scheduler } from "../runtime/core/scheduler.js";
+import type { KeyframePage } from "../runtime/host/schedulerMessages.js";
+import { LIST_WHEN_BUSY, SchedulerTelemetry, type TelemetryTick, type WatchedProcess } from "../runtime/telemetry/schedulerTelemetry.js";
 import { runProcess, yieldSlice } from "./harness.js";
 
 function* idle() {

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { after, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
-import { seededRandom } from "../runtime/random.js";
+import { seededRandom } from "../runtime/core/random.js";
 import { runProcess } from "./harness.js";
 
 const cli = path.resolve("dist/runtime/cli.js");

@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { call, cast, send, sleep, startServer, type From } from "../runtime/api.js";
-import type { Process } from "../runtime/process.js";
-import { serverStates } from "../runtime/server.js";
+import type { Process } from "../runtime/core/process.js";
+import { serverStates } from "../runtime/behaviours/server.js";
 import { runProcess } from "./harness.js";
 
 type Stack = { items: number[]; infos: number };

@@ -8,8 +8,8 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import WebSocket from "ws";
 import { MAX_MESSAGE_DEPTH, PROTOCOL_VERSION, SUBPROTOCOL, tokenSubprotocol, type InspectResult, type Sites, type Warnings } from "../protocol/index.js";
-import { newCounters } from "../runtime/schedulerCounters.js";
-import { TelemetryHub } from "../runtime/telemetryHub.js";
+import { newCounters } from "../runtime/core/schedulerCounters.js";
+import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
 import { processesOf, startRuntime, TestClient, WAIT_DEADLINE_MS, type Received, type RunningRuntime } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-telemetry-test-"));

@@ -9,10 +9,10 @@ import path from "node:path";
 import { test } from "node:test";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION, type InspectResult, type Lagging } from "../protocol/index.js";
-import { newCounters } from "../runtime/schedulerCounters.js";
-import type { ToScheduler } from "../runtime/schedulerMessages.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js";
-import { startTelemetryServer } from "../runtime/telemetryServer.js";
+import { newCounters } from "../runtime/core/schedulerCounters.js";
+import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
+import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { startTelemetryServer } from "../runtime/telemetry/telemetryServer.js";
 import { startRuntime, TestClient } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-flow-test-"));

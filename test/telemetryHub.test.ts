@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { InspectResult } from "../protocol/control.js";
 import { ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
-import { newCounters } from "../runtime/schedulerCounters.js";
-import type { ToScheduler } from "../runtime/schedulerMessages.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetryHub.js";
+import { newCounters } from "../runtime/core/schedulerCounters.js";
+import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
+import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
 
 /** A connection that records what was sent and reports whatever unsent bytes the test says. */
 class FakeConnection implements ClientConnection {

@@ -1,8 +1,8 @@
 // Messages between the main thread and the scheduler threads.
 
-import type { Request, RequestResult } from "../protocol/control.js";
-import type { InstrumentedSite } from "./instrument.js";
-import type { TelemetryTick } from "./schedulerTelemetry.js";
+import type { Request, RequestResult } from "../../protocol/control.js";
+import type { InstrumentedSite } from "../loader/instrument.js";
+import type { TelemetryTick } from "../telemetry/schedulerTelemetry.js";
 
 export interface SchedulerConfig {
   index: number;

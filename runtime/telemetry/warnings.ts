@@ -2,8 +2,8 @@
 // samples and the slices that could not be preempted. Each warning says what is happening and
 // what to do, in one sentence each, and names the process and the source line.
 
-import type { Warning } from "../protocol/control.js";
-import { formatPid } from "../protocol/control.js";
+import type { Warning } from "../../protocol/control.js";
+import { formatPid } from "../../protocol/control.js";
 import type { WatchedProcess } from "./schedulerTelemetry.js";
 
 /** Samples of growth in a row before a mailbox counts as "keeps growing". */

@@ -1,7 +1,7 @@
 // Trace events of the processes a user chose, in a bounded buffer that counts what it drops.
 
 import { inspect } from "node:util";
-import type { EventKind, TraceEvent } from "../protocol/frames.js";
+import type { EventKind, TraceEvent } from "../../protocol/frames.js";
 
 /** The real clock: trace times stay on real time when a seeded run makes performance.now() virtual. */
 const realNow = performance.now.bind(performance);

@@ -1,8 +1,8 @@
 // Identifiers that processes exchange: process ids and unique references.
 // Both are immutable, so the message copier shares them instead of copying them.
 
-import { formatPid } from "../protocol/control.js";
-import { formatRef } from "../protocol/termSyntax.js";
+import { formatPid } from "../../protocol/control.js";
+import { formatRef } from "../../protocol/termSyntax.js";
 
 const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 

@@ -6,11 +6,11 @@
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Response, type Site, type Warning } from "../protocol/control.js";
-import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../protocol/frames.js";
-import { ProtocolError } from "../protocol/binaryCursor.js";
-import { Counter } from "./schedulerCounters.js";
-import type { FromScheduler, ToScheduler } from "./schedulerMessages.js";
+import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Response, type Site, type Warning } from "../../protocol/control.js";
+import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../../protocol/frames.js";
+import { ProtocolError } from "../../protocol/binaryCursor.js";
+import { Counter } from "../core/schedulerCounters.js";
+import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
 import { WarningRules } from "./warnings.js";
 
 /** The transport side of one client (a WebSocket in telemetryServer.ts). */

@@ -3,10 +3,10 @@
 // waiting process costs no generator of its own. The scan keeps its place between wake-ups
 // (`scanAfter`, the last message it rejected): a blocked receive never rescans what it already
 // rejected, and `call` starts after a marker, since a reply cannot be older than its request.
-// Naive rescanning is O(n²) (DESIGN.md).
+// Naive rescanning is O(n²) (docs/architecture.md).
 
 import path from "node:path";
-import type { InstrumentedSite } from "./instrument.js";
+import type { InstrumentedSite } from "../loader/instrument.js";
 import { matches, type Match } from "./pattern.js";
 import { Ref, sameRef } from "./terms.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";

@@ -6,15 +6,16 @@ import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import path from "node:path";
 import { Worker } from "node:worker_threads";
-import { formatPid } from "../protocol/control.js";
-import { PROTOCOL_VERSION } from "../protocol/frames.js";
-import { telemetryLine } from "../protocol/telemetryLine.js";
-import { loadProgram, LoadError } from "./loader.js";
+import { formatPid } from "../../protocol/control.js";
+import { PROTOCOL_VERSION } from "../../protocol/frames.js";
+import { telemetryLine } from "../../protocol/telemetryLine.js";
+import { apiModuleUrl, workerModuleUrl } from "../layout.js";
+import { loadProgram, LoadError } from "../loader/loader.js";
 import { writeLine } from "./output.js";
-import { newCounters } from "./schedulerCounters.js";
+import { newCounters } from "../core/schedulerCounters.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
-import { TelemetryHub } from "./telemetryHub.js";
-import { startTelemetryServer, type TelemetryServer } from "./telemetryServer.js";
+import { TelemetryHub } from "../telemetry/telemetryHub.js";
+import { startTelemetryServer, type TelemetryServer } from "../telemetry/telemetryServer.js";
 
 export interface RunOptions {
   file: string;
@@ -59,7 +60,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   const programName = path.relative(process.cwd(), path.resolve(options.file)) || options.file;
   let program;
   try {
-    program = await loadProgram(options.file, new URL("./api.js", import.meta.url).href);
+    program = await loadProgram(options.file, apiModuleUrl.href);
   } catch (error) {
     if (error instanceof LoadError) {
       writeLine(2, error.message);
@@ -127,7 +128,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
     waitForStart: hub !== undefined && options.waitForViewer,
   };
-  worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: config, stdout: false, stderr: false });
+  worker = new Worker(workerModuleUrl, { workerData: config, stdout: false, stderr: false });
   const thread = worker;
   if (config.waitForStart) {
     writeLine(2, `beamline: waiting for a viewer; ${programName} starts when one connects`);

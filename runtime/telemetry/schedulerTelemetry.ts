@@ -4,20 +4,20 @@
 // answers inspect, send, kill and trace.
 
 import { inspect as inspectValue } from "node:util";
-import { formatPid, parsePid, type InspectResult, type Request, type RequestResult } from "../protocol/control.js";
-import { parseRef } from "../protocol/termSyntax.js";
-import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../protocol/frames.js";
+import { formatPid, parsePid, type InspectResult, type Request, type RequestResult } from "../../protocol/control.js";
+import { parseRef } from "../../protocol/termSyntax.js";
+import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../../protocol/frames.js";
 import { render } from "./eventRing.js";
-import { Guard, _, matches } from "./pattern.js";
-import { After, AwaitReply, On, type Clause } from "./receive.js";
-import { copyTerm } from "./copy.js";
-import { Process } from "./process.js";
-import { serverStates } from "./server.js";
-import { WATCH_MAILBOX, type Scheduler } from "./scheduler.js";
-import type { KeyframePage } from "./schedulerMessages.js";
-import { Pid, Ref } from "./terms.js";
+import { Guard, _, matches } from "../core/pattern.js";
+import { After, AwaitReply, On, type Clause } from "../core/receive.js";
+import { copyTerm } from "../core/copy.js";
+import { Process } from "../core/process.js";
+import { serverStates } from "../behaviours/server.js";
+import { WATCH_MAILBOX, type Scheduler } from "../core/scheduler.js";
+import type { KeyframePage } from "../host/schedulerMessages.js";
+import { Pid, Ref } from "../core/terms.js";
 import { getHeapStatistics } from "node:v8";
-import { Counter } from "./schedulerCounters.js";
+import { Counter } from "../core/schedulerCounters.js";
 
 /**
  * An empty list whose elements are already of the kind that holds objects. An empty array literal

@@ -2,10 +2,10 @@
 // calls, casts and other messages, one at a time. The state of each running server is kept
 // where the inspector can show it.
 
-import { receive, reply, self, send, spawn, type From } from "./api.js";
-import type { Process } from "./process.js";
-import { budget, PREEMPT } from "./reductions.js";
-import type { Pid } from "./terms.js";
+import { receive, reply, self, send, spawn, type From } from "../api.js";
+import type { Process } from "../core/process.js";
+import { budget, PREEMPT } from "../core/reductions.js";
+import type { Pid } from "../core/terms.js";
 
 /** What a handler may return: a value, or a generator (it may wait with yield*) that returns it. */
 export type MaybeWaiting<T> = T | Generator<unknown, T, unknown>;

@@ -1,6 +1,6 @@
 // The loader's AST pass: inserts reduction checks so that a long-running process gives up its
 // scheduler. Process generators yield at loop heads; everything else only counts, because a plain
-// function cannot yield and a generator used as an iterator must not see our PREEMPT values (DESIGN.md §7).
+// function cannot yield and a generator used as an iterator must not see our PREEMPT values (docs/architecture.md).
 
 import { parse, type Node } from "acorn";
 import MagicString from "magic-string";

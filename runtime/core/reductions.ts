@@ -1,6 +1,6 @@
 // The reduction budget shared between the scheduler and the code the loader instruments.
 // Instrumented loops in process generators run `if (--__bl.r <= 0) yield __bl.P;`; plain functions
-// only count, `if (--__bl.r < __bl.lim) __bl.over(site)`, because they cannot yield (DESIGN.md).
+// only count, `if (--__bl.r < __bl.lim) __bl.over(site)`, because they cannot yield (docs/architecture.md).
 
 /** Yielded by an instrumented loop when the slice's budget is spent: the process goes to the back of the run queue. */
 export const PREEMPT = Symbol("beamline.preempt");

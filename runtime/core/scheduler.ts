@@ -1,12 +1,12 @@
 // One scheduler: a run queue, a timer heap and the processes it runs, in one thread.
 // It runs each runnable process for one slice (a reduction budget), then the next, FIFO.
-// Several schedulers (m:n) each run one of these in their own worker thread; pids encode
-// their scheduler (`id % count`), so a message can be routed without asking anyone.
+// Today one scheduler thread runs one of these; pids already encode their scheduler
+// (`id % count`), so that a message could be routed without asking anyone (docs/architecture.md).
 // The counters it keeps for telemetry are incremental (never a scan over all processes).
 
-import { mailboxBucket } from "../protocol/frames.js";
-import { EventRing } from "./eventRing.js";
-import type { InstrumentedSite } from "./instrument.js";
+import { mailboxBucket } from "../../protocol/frames.js";
+import { EventRing } from "../telemetry/eventRing.js";
+import type { InstrumentedSite } from "../loader/instrument.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
@@ -19,7 +19,8 @@ import { Timer, TimerHeap } from "./timers.js";
 /** What a process ended with: "normal", or the value it threw (or was killed with). */
 export type ExitReason = unknown;
 
-export interface SchedulerListener {
+/** Who hears of exits and overruns: the scheduler thread's host, the test harness, telemetry. */
+export interface SchedulerObserver {
   /** A process ended; `crashed` says whether it threw. */
   exited(p: Process, reason: ExitReason, crashed: boolean): void;
   /** A slice ran past its budget inside a plain function, which cannot be preempted; it still runs. */
@@ -87,7 +88,8 @@ export class Scheduler {
    */
   unsteppedReceive: Process | null = null;
   current: Process | null = null;
-  listener: SchedulerListener = { exited() {}, overran() {}, nonPreemptible() {} };
+  /** See observe(); a list, so that the host and a test harness never overwrite each other. */
+  private observers: readonly Partial<SchedulerObserver>[] = [];
   /**
    * Read by the main thread's watchdog while this thread may be stuck: [0] counts slices,
    * [1] is the running process's id (0 between slices). Plain stores, no locks.
@@ -134,7 +136,15 @@ export class Scheduler {
     budget.onOverrun = (site) => {
       if (this.current === null) return;
       this.overrunAt = realNow();
-      this.listener.overran(this.current, site);
+      for (const o of this.observers) o.overran?.(this.current, site);
+    };
+  }
+
+  /** Adds an observer of exits and overruns; returns the function that removes it. */
+  observe(observer: Partial<SchedulerObserver>): () => void {
+    this.observers = [...this.observers, observer];
+    return () => {
+      this.observers = this.observers.filter((o) => o !== observer);
     };
   }
 
@@ -266,7 +276,7 @@ export class Scheduler {
     p.timer = null;
   }
 
-  /** Ends a process: frees its name, mailbox and timer, and tells the listener. */
+  /** Ends a process: frees its name, mailbox and timer, and tells the observers. */
   exit(p: Process, reason: ExitReason, crashed: boolean): void {
     if (p.status === "exited") return;
     if (p.status === "waiting") this.unpark(p);
@@ -294,7 +304,7 @@ export class Scheduler {
     }
     this.unlinkLive(p);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
-    this.listener.exited(p, reason, crashed);
+    for (const o of this.observers) o.exited?.(p, reason, crashed);
   }
 
   /** Stops a process from outside; like Erlang's `exit(Pid, kill)`. */
@@ -423,7 +433,8 @@ export class Scheduler {
     this.current = null;
     if (budget.overSite !== undefined) {
       c[Counter.nonPreemptible]++;
-      this.listener.nonPreemptible(p, budget.overSite, realNow() - this.overrunAt);
+      const ms = realNow() - this.overrunAt;
+      for (const o of this.observers) o.nonPreemptible?.(p, budget.overSite, ms);
     }
   }
 

@@ -1,7 +1,7 @@
 // The process control block: everything the scheduler keeps for one process.
 // It extends Pid so that a local send reaches the mailbox without a table lookup, and it is the
 // iterator that `yield* receive(...)` delegates to, so a waiting process needs no extra objects.
-// Kept small on purpose: a parked process should cost a few hundred bytes (DESIGN.md).
+// Kept small on purpose: a parked process should cost a few hundred bytes (docs/architecture.md).
 
 import { stepReceive, type Clause } from "./receive.js";
 import { Pid } from "./terms.js";

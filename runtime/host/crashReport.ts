@@ -3,8 +3,7 @@
 import { inspect } from "node:util";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
-
-const runtimeDir = path.dirname(fileURLToPath(import.meta.url));
+import { runtimeDir } from "../layout.js";
 
 /** `file:line:col` of the innermost user frame of a stack, relative to the working directory. */
 export function userFrame(stack: string): string | undefined {

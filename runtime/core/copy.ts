@@ -1,8 +1,8 @@
 // Shared-nothing messages: every message and spawn argument is deep-copied into the receiver.
-// A hand-written copier is 8–35x faster than structuredClone for small terms (DESIGN.md), and
+// A hand-written copier is 8–35x faster than structuredClone for small terms (docs/architecture.md), and
 // primitives, pids and refs are immutable, so they are passed through without copying.
 
-import { MAX_MESSAGE_DEPTH } from "../protocol/control.js";
+import { MAX_MESSAGE_DEPTH } from "../../protocol/control.js";
 import { Pid, Ref } from "./terms.js";
 
 /** Thrown when a value cannot be sent; `path` names where inside the message it sits. */

@@ -2,7 +2,7 @@
 // them with plain stores, and the main thread reads them, even while the scheduler is stuck in a
 // slice. Totals since the start; the main thread turns them into per-interval samples.
 
-import { MAILBOX_BUCKETS } from "../protocol/frames.js";
+import { MAILBOX_BUCKETS } from "../../protocol/frames.js";
 
 export const Counter = {
   reductions: 0,

@@ -8,10 +8,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import { fileURLToPath } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
-import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, type Channel } from "../protocol/control.js";
-import { presentedCredential, refusalResponse, refuseUpgrade } from "../protocol/upgrade.js";
+import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, type Channel } from "../../protocol/control.js";
+import { presentedCredential, refusalResponse, refuseUpgrade } from "../../protocol/upgrade.js";
+import { webviewDir } from "../layout.js";
 import type { ClientConnection, TelemetryHub } from "./telemetryHub.js";
 
 export interface TelemetryServer {
@@ -20,7 +20,6 @@ export interface TelemetryServer {
 }
 
 /** The built visualizer (the webview bundle), served as the standalone page. */
-const webviewDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../webview");
 
 export async function startTelemetryServer(hub: TelemetryHub, port: number, token: string): Promise<TelemetryServer> {
   const expected = Buffer.from(token);
