@@ -8,7 +8,7 @@ import { parseTerm, TermSyntaxError } from "../protocol/termSyntax.js";
 import { Sparkline } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { button, checkbox, setChecked, textArea, textField } from "./toolkit.js";
+import { button, checkbox, drawn, setChecked, textArea, textField } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
 const POLL_MS = 1000;
@@ -267,7 +267,12 @@ export class Inspector implements View {
     this.setActionStatus(enabled ? `Turning tracing on for ${pid}…` : `Turning tracing off for ${pid}…`);
     const r = await this.ui.connection.request({ type: "trace", pid, enabled });
     // A refused trace leaves the box as it was: ticked only while the runtime traces the process.
-    if (!r.ok) setChecked(this.traceBox, !enabled);
+    // The status that says so waits until the box is drawn unticked (issue 14: it once said "Trace
+    // failed" beside a box still ticked).
+    if (!r.ok) {
+      setChecked(this.traceBox, !enabled);
+      await drawn();
+    }
     this.setActionStatus(r.ok ? (enabled ? `Tracing ${pid}: its events appear in Messages.` : `Stopped tracing ${pid}.`) : `Trace failed: ${r.error}`);
   }
 }

@@ -88,6 +88,16 @@ export function setChecked(c: HTMLElement & { checked: boolean }, checked: boole
   }
 }
 
+/**
+ * Resolves once the toolkit has drawn the states set before the call. Its components reflect a
+ * property (a checkbox's `checked` as `aria-checked` and its tick) in the next animation frame, in a
+ * callback queued when the property was set, so a frame callback asked for later runs after it. A
+ * status that reports an outcome waits for this, so that it never appears beside the old state.
+ */
+export function drawn(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
+}
+
 export function dropdown(label: string, options: readonly { value: string; text: string }[], onChange: (value: string) => void): HTMLElement & { value: string } {
   const d = document.createElement(Tag.dropdown) as HTMLElement & { value: string };
   d.setAttribute("aria-label", label);

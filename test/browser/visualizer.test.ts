@@ -123,8 +123,19 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
     await page.waitForSelector('[data-testid="inspect-status"]:text("exited")');
     await screenshot(page, "inspector-killed");
     // Issue 13 item 13: a refused trace leaves the box unticked, and later inspections do not tick it.
+    // The race that once failed here under load: the status said "Trace failed" while the box still
+    // showed ticked (the toolkit draws a checkbox's state a frame later). The box is read the moment
+    // the status changes, by an observer in the page, so the race fails every run, not under load only.
+    await page.evaluate(`(() => {
+      const status = document.querySelector('[data-testid="action-status"]');
+      window.boxWhenTraceFailed = [];
+      new MutationObserver(() => {
+        if (status.textContent.startsWith("Trace failed")) window.boxWhenTraceFailed.push(document.querySelector('[data-testid="trace-toggle"]').getAttribute("aria-checked"));
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+    })()`);
     await page.locator('[data-testid="trace-toggle"]').click();
     await page.waitForSelector('[data-testid="action-status"]:has-text("Trace failed: no process")');
+    assert.deepEqual(await page.evaluate("window.boxWhenTraceFailed"), ["false"], "when the status says the trace failed, the box is unticked");
     assert.equal(await page.locator('[data-testid="trace-toggle"]').getAttribute("aria-checked"), "false");
     await screenshot(page, "inspector-trace-failed");
     await showTab(page, "overview");
