@@ -64,6 +64,45 @@ test("spawn and wait calls record their site before the call, and process functi
   );
 });
 
+test("issue 14: startSupervisor, startDynamicSupervisor, spawnLink and spawnMonitor calls are spawn sites, where the lenses count restarts and crashes", () => {
+  const { code, sites } = run(
+    [
+      `function* main() {`,
+      `  const sup = startSupervisor({ strategy: "one_for_one", children: [] });`,
+      `  const pool = startDynamicSupervisor({ start: [worker] });`,
+      `  const a = spawnLink(worker);`,
+      `  const [b, ref] = spawnMonitor(worker);`,
+      `}`,
+      `export { main };`,
+    ].join("\n"),
+  );
+  assert.match(code, /const sup = \(__bl\.s = 2, startSupervisor\(/);
+  assert.match(code, /const pool = \(__bl\.s = 3, startDynamicSupervisor\(/);
+  assert.deepEqual(
+    sites.filter((s) => s.kind === "spawn").map(({ name, line }) => ({ name, line })),
+    [
+      { name: "startSupervisor", line: 2 },
+      { name: "startDynamicSupervisor", line: 3 },
+      { name: "spawnLink", line: 4 },
+      { name: "spawnMonitor", line: 5 },
+    ],
+  );
+});
+
+test("issue 14: a generator a child spec starts (start: [fn, ...args]) is a process, even when the spec is built apart from the supervisor", () => {
+  const { code, processGenerators } = run(
+    [
+      `function* crunch(n) { for (;;) { n++; } }`,
+      `function* pooled(n) { while (true) { n--; } }`,
+      `const children = [{ id: "crunch", start: [crunch, 1] }];`,
+      `function* main() { startSupervisor({ strategy: "one_for_all", children }); startDynamicSupervisor({ start: [pooled, 2] }); }`,
+      `export { main };`,
+    ].join("\n"),
+  );
+  assert.deepEqual(processGenerators.sort(), ["crunch", "main", "pooled"]);
+  assert.match(code, /for \(;;\) \{if \(--__bl\.r <= 0\) yield __bl\.P; n\+\+; \}/);
+});
+
 test("a clause with a constant pattern and no handler is built once, at the top of the module", () => {
   const { code } = run(
     [

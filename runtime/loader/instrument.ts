@@ -33,8 +33,9 @@ export interface Instrumented {
 
 type AnyNode = Node & Record<string, any>;
 
-// startServer spawns its server process: its line is the server's spawn site.
-const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor|startServer)\d*$/;
+// startServer and the supervisor starters spawn their process: their line is its spawn site, where
+// the code lens counts its restarts and crashes (docs/api.md, "Supervisors").
+const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor|startServer|startSupervisor|startDynamicSupervisor)\d*$/;
 const WAIT_NAME = /^(receive|call|sleep)\d*$/;
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
@@ -231,17 +232,25 @@ function forEachChild(node: AnyNode, f: (child: AnyNode) => void): void {
   }
 }
 
-/** Names (and inline function nodes) passed as the first argument of spawn, and the exported main. */
+/**
+ * Names (and inline function nodes) passed as the first argument of spawn, named first in a child
+ * spec's `start: [fn, ...args]` (a supervisor spawns fn; the spec may be built anywhere, so any
+ * object property `start` holding such an array counts), and the exported main.
+ */
 function collectSpawnedNames(ast: AnyNode): Set<string | AnyNode> {
   const found = new Set<string | AnyNode>();
+  const addFunction = (node: AnyNode | null | undefined): void => {
+    if (!node) return;
+    if (node.type === "Identifier") found.add(node.name);
+    else if (FUNCTIONS.has(node.type)) found.add(node);
+  };
   const walk = (node: AnyNode): void => {
     if (node.type === "CallExpression") {
       const name = calleeName(node);
-      const first = node.arguments[0];
-      if (name && SPAWN_NAME.test(name) && first) {
-        if (first.type === "Identifier") found.add(first.name);
-        else if (FUNCTIONS.has(first.type)) found.add(first);
-      }
+      if (name && SPAWN_NAME.test(name)) addFunction(node.arguments[0]);
+    }
+    if (node.type === "Property" && !node.computed && (node.key.name ?? node.key.value) === "start" && node.value.type === "ArrayExpression") {
+      addFunction(node.value.elements[0]);
     }
     if (node.type === "ExportSpecifier" && (node.exported?.name ?? node.exported?.value) === "main") found.add(node.local.name);
     if (node.type === "ExportNamedDeclaration" && node.declaration?.type === "FunctionDeclaration" && node.declaration.id?.name === "main") {
