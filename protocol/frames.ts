@@ -19,7 +19,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const PROCESS_STATUSES = ["runnable", "running", "waiting", "exiting"] as const;
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
-export const EVENT_KINDS = ["spawn", "exit", "crash", "link", "send", "receive"] as const;
+export const EVENT_KINDS = ["spawn", "exit", "crash", "link", "send", "receive", "unlink", "monitor", "demonitor", "exit-signal", "restart"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Mailbox-length histogram buckets: [0], [1], [2,3], [4,7], ... [2^(n-2), ∞). */

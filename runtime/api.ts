@@ -2,15 +2,18 @@
 // It reads like Erlang for TypeScript users: spawn, send, receive, self, register, whereis.
 
 import { copyArgs, copyTerm } from "./core/copy.js";
+import { ProcessExit } from "./core/exitReason.js";
 import { Process, type ProcessGenerator } from "./core/process.js";
-import { after, AwaitReply, beginReceive, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
+import { after, AwaitReply, beginReceive, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
 import { budget } from "./core/reductions.js";
 import { scheduler } from "./core/scheduler.js";
+import * as signals from "./core/signals.js";
 import { Pid, Ref } from "./core/terms.js";
 
 export { Pid, Ref } from "./core/terms.js";
 export { _, where, Guard, type Match } from "./core/pattern.js";
-export { on, after, CallTimeoutError, type Clause, type Receive } from "./core/receive.js";
+export { on, after, CallTimeoutError, CallExitError, type Clause, type Receive } from "./core/receive.js";
+export { isCrashReason, formatReason, type CrashReason } from "./core/exitReason.js";
 export { UnsendableError } from "./core/copy.js";
 export { RegistryError } from "./core/registry.js";
 export { startServer, cast, type ServerSpec } from "./behaviours/server.js";
@@ -36,6 +39,72 @@ export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): 
   const site = budget.s;
   budget.s = 0;
   return scheduler.spawn(fn as (...args: unknown[]) => ProcessGenerator, args.length === 0 ? args : copyArgs(args), site);
+}
+
+/** Spawns a process linked to the caller, atomically: the link exists before the child runs. */
+export function spawnLink<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
+  const p = current("spawnLink");
+  const child = spawn(fn, ...args) as Process;
+  signals.link(scheduler, p, child);
+  return child;
+}
+
+/** Spawns a process monitored by the caller, atomically; returns its pid and the monitor's ref. */
+export function spawnMonitor<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): [Pid, Ref] {
+  const p = current("spawnMonitor");
+  const child = spawn(fn, ...args) as Process;
+  return [child, signals.monitor(scheduler, p, child)];
+}
+
+/**
+ * Links the caller and `pid` both ways: when either exits with a reason other than "normal", the
+ * other gets an exit signal. Linking to a process that is not alive gives the caller an exit
+ * signal with reason "noproc".
+ */
+export function link(pid: Pid): true {
+  signals.link(scheduler, current("link"), local("link", pid));
+  return true;
+}
+
+/** Removes the link between the caller and `pid`, if there is one. */
+export function unlink(pid: Pid): true {
+  signals.unlink(scheduler, current("unlink"), local("unlink", pid));
+  return true;
+}
+
+/**
+ * Monitors a process (by pid or registered name): the caller gets one
+ * `["DOWN", ref, "process", pid, reason]` when it exits, at once with "noproc" if it is not alive.
+ */
+export function monitor(target: Pid | string): Ref {
+  const p = current("monitor");
+  if (typeof target === "string") return signals.monitor(scheduler, p, scheduler.registry.whereis(target) ?? target);
+  return signals.monitor(scheduler, p, local("monitor", target));
+}
+
+/** Stops a monitor; no DOWN for `ref` arrives after it. With `flush`, also removes a DOWN already in the mailbox. Returns whether the monitor was active. */
+export function demonitor(ref: Ref, options: { flush?: boolean } = {}): boolean {
+  if (!(ref instanceof Ref)) throw new TypeError(`demonitor: expected the Ref that monitor returned, got ${preview(ref)}`);
+  return signals.demonitor(scheduler, current("demonitor"), ref, options.flush === true);
+}
+
+/** The process flags a program may set. */
+export type ProcessFlag = "trapExit";
+
+/**
+ * Sets a flag of the calling process and returns its old value. `processFlag("trapExit", true)`:
+ * exit signals arrive as `["EXIT", from, reason]` messages instead of ending the process
+ * (except "kill").
+ */
+export function processFlag(flag: ProcessFlag, value: boolean): boolean {
+  const p = current("processFlag");
+  if (flag !== "trapExit") throw new TypeError(`processFlag: unknown flag ${preview(flag)}; the flag a process may set is "trapExit"`);
+  if (typeof value !== "boolean") throw new TypeError(`processFlag("trapExit", value): value must be true or false, got ${preview(value)}`);
+  const sig = signals.signalsOf(p);
+  const old = sig.trapExit;
+  sig.trapExit = value;
+  scheduler.markChanged(p);
+  return old;
 }
 
 /** The pid of the calling process. */
@@ -78,15 +147,21 @@ export function sleep(ms: number): Receive<undefined> {
  */
 export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutMs = 5000): Receive<T> {
   const p = current("call");
-  const target = resolve("call", dest);
-  if (target.status === "exited") throw new Error(`call: ${target} is not alive`);
   if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) throw new TypeError(`call: the timeout must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
+  // Like OTP's gen_server:call, a callee that is not alive (or a name nobody holds) is an exit with "noproc".
+  const target = typeof dest === "string" ? scheduler.registry.whereis(dest) : local("call", dest);
+  if (target === undefined || target.status === "exited") {
+    throw callExitError(typeof dest === "string" ? `"${dest}" (no process is registered under that name)` : dest, "noproc", request);
+  }
   const ref = scheduler.makeRef();
   // A reply can only arrive after the request, so the receive starts after today's last message.
   const marker = p.tail;
   budget.r--;
   scheduler.deliver(target, ["$call", [p, ref], copyTerm(request, "request")]);
-  return beginReceive(p, marker, [new AwaitReply(ref, timeoutMs, dest, request)]) as Receive<T>;
+  const wait = new AwaitReply(ref, timeoutMs, dest, request, p);
+  // The call watches its callee, so that the callee's exit ends the wait at once (signals.ts).
+  signals.watchCallee(wait, target);
+  return beginReceive(p, marker, [wait]) as Receive<T>;
 }
 
 /** Answers a `call`. */
@@ -127,9 +202,27 @@ export function isAlive(pid: Pid): boolean {
   return local("isAlive", pid).status !== "exited";
 }
 
-/** Stops a process with a reason, like Erlang's `exit(Pid, Reason)` from another process. */
-export function exit(pid: Pid, reason: unknown = "killed"): void {
-  scheduler.kill(local("exit", pid), reason);
+/**
+ * `exit(reason)` ends the calling process with `reason` (an exception that unwinds it, so finally
+ * blocks run). `exit(pid, reason)` sends `pid` an exit signal: a process that does not trap exits
+ * ignores "normal" and ends with any other reason; a trapping one gets `["EXIT", self(), reason]`;
+ * "kill" cannot be trapped and ends it with reason "killed".
+ */
+export function exit(reason: unknown): never;
+export function exit(pid: Pid, reason: unknown): void;
+export function exit(...args: unknown[]): void {
+  if (args.length === 1) {
+    const reason = args[0];
+    if (reason instanceof Pid) {
+      throw new TypeError(`exit(${reason}) has no reason: exit(pid, reason) signals another process (exit(pid, "kill") ends it), exit(reason) ends the caller`);
+    }
+    current("exit");
+    throw new ProcessExit(copyTerm(reason, "reason"));
+  }
+  if (args.length !== 2) throw new TypeError(`exit: expected exit(reason) or exit(pid, reason), got ${args.length} arguments`);
+  const p = current("exit");
+  const target = local("exit", args[0] as Pid);
+  signals.exitSignal(scheduler, p, target, copyTerm(args[1], "reason"), false);
 }
 
 /** The reductions a slice may run before its process is preempted (`--reductions`, default 2000); with `--seed` each slice gets a random budget up to it. */

@@ -2,7 +2,7 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { spawn } from "./api.js";
-import { formatReason, userFrame } from "./host/crashReport.js";
+import { formatReason, userFrame } from "./core/exitReason.js";
 import { useSynchronousConsole } from "./host/output.js";
 import { seededRandom } from "./core/random.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./host/schedulerMessages.js";
@@ -38,16 +38,26 @@ let mainPid: Pid | undefined;
 let answeringRequest = false;
 /** Main's end when a request killed it: told after the request's response, so that the client gets it. */
 let mainEndedByRequest: FromScheduler | undefined;
+/** Who sent main the last exit signal that could end it: the process, or a linked process's exit. */
+let mainSignalledBy: string | undefined;
 scheduler.observe({
   exited(p, reason, crashed) {
     if (crashed) console.error(`${p} crashed: ${formatReason(reason)}`);
     if (p !== mainPid) return;
-    // A process that neither returned nor threw was stopped from outside (scheduler.kill).
-    const killer = answeringRequest ? "a telemetry client's kill request" : scheduler.current !== null ? String(scheduler.current) : "the runtime";
-    const killed = crashed || reason === "normal" ? undefined : { by: killer, reason: formatReason(reason) };
-    const message: FromScheduler = { type: "main-exited", pid: String(p), crashed, ...(killed !== undefined ? { killed } : {}) };
+    let ending: Pick<Extract<FromScheduler, { type: "main-exited" }>, "killed" | "exitedWith"> = {};
+    if (!crashed && reason !== "normal") {
+      // Ended by an exit signal (from a process, a link, or a client's kill), or by its own exit(reason).
+      const by = answeringRequest ? "a telemetry client's kill request" : mainSignalledBy;
+      ending = by !== undefined ? { killed: { by, reason: formatReason(reason) } } : { exitedWith: formatReason(reason) };
+    }
+    const message: FromScheduler = { type: "main-exited", pid: String(p), crashed, ...ending };
     if (answeringRequest) mainEndedByRequest = message;
     else post(message);
+  },
+  signal(kind, from, to, reason) {
+    if (kind !== "exit-signal" || to !== mainPid || to.signals?.trapExit === true) return;
+    if (reason === "normal" && from !== to) return;
+    mainSignalledBy = from === to ? "itself (exit(self(), reason))" : String(from);
   },
   overran(p, site) {
     post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[0]! });

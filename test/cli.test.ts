@@ -386,11 +386,11 @@ test("issue 13 item 9: a scheduler stuck in a plain function is reported again a
 });
 
 test("issue 13 item 16: importing a name the runtime does not export says so at the user's file and line", () => {
-  const file = program("no_export.ts", `import { spawn, spawnLink } from "beamline";\nexport function* main() { spawnLink(spawn); }\n`);
+  const file = program("no_export.ts", `import { spawn, spawnOpt } from "beamline";\nexport function* main() { spawnOpt(spawn); }\n`);
   const { code, stdout, stderr } = beamline("run", file);
   assert.equal(code, 1);
   assert.equal(stdout, "");
-  assert.match(stderr, /no_export\.ts:1:17: error: beamline does not export spawnLink\n\s+import \{ spawn, spawnLink \} from "beamline";\n\s+\^/);
+  assert.match(stderr, /no_export\.ts:1:17: error: beamline does not export spawnOpt\n\s+import \{ spawn, spawnOpt \} from "beamline";\n\s+\^/);
 });
 
 test("issue 13 item 16: a missing npm package is reported at the user's file and line, and an installed one loads", () => {

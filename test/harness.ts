@@ -2,7 +2,7 @@
 // or the loader, so that semantic and property tests run fast. Loops here are not instrumented;
 // preemption and the loader are tested through the CLI (cli.test.ts).
 
-import { spawn } from "../runtime/api.js";
+import { formatReason, spawn } from "../runtime/api.js";
 import type { Process } from "../runtime/core/process.js";
 import { seededRandom } from "../runtime/core/random.js";
 import { scheduler } from "../runtime/core/scheduler.js";
@@ -14,7 +14,7 @@ export interface RunResult<T> {
 }
 
 /**
- * Runs `body` as a process and resolves when it returns (or rejects with its crash reason). With a
+ * Runs `body` as a process and resolves when it returns (or rejects with an Error carrying its crash `reason`). With a
  * seed, like `--seed`: seeded slice budgets and virtual time (the thread's Date and performance.now
  * stay real here; the CLI's scheduler thread makes them virtual too).
  */
@@ -30,7 +30,8 @@ export function runProcess<T>(body: () => Generator<unknown, T, unknown>, option
         if (crashed) crashes.push({ pid: String(p), reason });
         if (p !== root) return;
         stop();
-        if (crashed) reject(reason);
+        // A crash reason is a term; the test sees it as an Error whose message is the crash's stack.
+        if (crashed) reject(Object.assign(new Error(formatReason(reason)), { reason }));
         else resolve({ value, crashes });
       },
     });

@@ -4,6 +4,7 @@
 // Kept small on purpose: a parked process should cost a few hundred bytes (docs/architecture.md).
 
 import { stepReceive, type Clause } from "./receive.js";
+import type { Signals } from "./signals.js";
 import { Pid } from "./terms.js";
 import type { Timer } from "./timers.js";
 
@@ -48,6 +49,8 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   nextLive: Process | null = null;
   /** The next process in the scheduler's run queue (see runQueue.ts). */
   nextRun: Process | null = null;
+  /** Links, monitors, trapping and waiting callers (signals.ts); null until the process has any. */
+  signals: Signals | null = null;
 
   constructor(
     id: number,

@@ -9,9 +9,11 @@ import path from "node:path";
 import type { InstrumentedSite } from "../loader/instrument.js";
 import { matches, type Match } from "./pattern.js";
 import { Ref, sameRef } from "./terms.js";
+import { isCrashReason } from "./exitReason.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
+import { NOT_EXITED, unwatchCallee, type CallWatch } from "./signals.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
@@ -43,15 +45,36 @@ export class CallTimeoutError extends Error {
 }
 
 /**
- * The wait of a `call`: the reply `["$reply", ref, value]` to this call's ref, or the timeout, which
- * throws CallTimeoutError in the caller. One object per call instead of a list of clauses.
+ * Thrown in the caller when the callee of a `call` is not alive or exits before it replies; `reason`
+ * is the callee's exit reason ("noproc" when it was not alive), like OTP's `gen_server:call` exit.
  */
-export class AwaitReply extends After<unknown> {
+export class CallExitError extends Error {
+  override name = "CallExitError";
+  constructor(
+    readonly reason: unknown,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The wait of a `call`: the reply `["$reply", ref, value]` to this call's ref, the callee's exit,
+ * which throws CallExitError, or the timeout, which throws CallTimeoutError. One object per call
+ * instead of a list of clauses; it is also the call's watch on its callee (signals.ts).
+ */
+export class AwaitReply extends After<unknown> implements CallWatch {
+  callee: Process | null = null;
+  prevWatch: CallWatch | null = null;
+  nextWatch: CallWatch | null = null;
+  calleeExit: unknown = NOT_EXITED;
+
   constructor(
     readonly ref: Ref,
     ms: number,
     private readonly dest: unknown,
     private readonly request: unknown,
+    readonly caller: Process,
   ) {
     super(ms, undefined);
   }
@@ -59,6 +82,21 @@ export class AwaitReply extends After<unknown> {
   timeoutError(): CallTimeoutError {
     return new CallTimeoutError(`call to ${String(this.dest)} timed out after ${this.ms} ms with no reply to ${preview(this.request)}`);
   }
+
+  exitError(): CallExitError {
+    return callExitError(this.dest, this.calleeExit, this.request);
+  }
+}
+
+/** The error of a call whose callee `dest` exited with `reason` (or was not alive: "noproc"). */
+export function callExitError(dest: unknown, reason: unknown, request: unknown): CallExitError {
+  const why = reason === "noproc" ? "is not alive" : `exited with reason ${describeReason(reason)}`;
+  return new CallExitError(reason, `call to ${String(dest)} failed: the process ${why} before replying to ${preview(request)}`);
+}
+
+function describeReason(reason: unknown): string {
+  if (isCrashReason(reason)) return `${reason.error}: ${reason.message}${reason.at !== "" ? ` (at ${reason.at})` : ""}`;
+  return preview(reason);
 }
 
 /** A short JSON rendering of a value for error messages. */
@@ -182,6 +220,11 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
     return runHandler(p, handler, msg);
   }
   p.scanAfter = prev;
+  if (timeout instanceof AwaitReply && timeout.calleeExit !== NOT_EXITED) {
+    // The callee exited and its reply is not in the mailbox: it never will be.
+    endReceive(p);
+    throw timeout.exitError();
+  }
   if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
     endReceive(p);
     if (timeout instanceof AwaitReply) throw timeout.timeoutError();
@@ -232,6 +275,8 @@ function stepHandler(stack: HandlerStack, input: unknown): IteratorResult<unknow
 function endReceive(p: Process): void {
   if (p.timer !== null) scheduler.cancelTimer(p);
   p.scanAfter = null;
+  const clauses = p.clauses;
+  if (clauses instanceof AwaitReply) unwatchCallee(clauses);
 }
 
 function runHandler(p: Process, handler: (msg: unknown) => unknown, msg: unknown): IteratorResult<unknown, unknown> {

@@ -7,22 +7,39 @@
 import { mailboxBucket } from "../../protocol/frames.js";
 import { EventRing } from "../telemetry/eventRing.js";
 import type { InstrumentedSite } from "../loader/instrument.js";
+import { crashReason, ProcessExit } from "./exitReason.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
-import { yieldedReceiveError } from "./receive.js";
+import { AwaitReply, yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
 import { Counter, newCounters } from "./schedulerCounters.js";
+import { NOT_EXITED, propagateExit, unwatchCallee } from "./signals.js";
 import { Ref } from "./terms.js";
 import { Timer, TimerHeap } from "./timers.js";
 
-/** What a process ended with: "normal", or the value it threw (or was killed with). */
+/** What a process ended with: "normal", a CrashReason (exitReason.ts) if it threw, or any term it was given. */
 export type ExitReason = unknown;
+
+/** The kinds of signal observers hear of; they are also trace event kinds (protocol/frames.ts). */
+export type SignalKind = "link" | "unlink" | "monitor" | "demonitor" | "exit-signal";
+
+/** What supervisors report (docs/api.md, "Supervisors"): a restart, or giving up after too many. */
+export type FaultEvent =
+  | { kind: "restart"; supervisor: Process; childId: string; oldPid: number; newPid: number; reason: unknown }
+  | { kind: "gave-up"; supervisor: Process; restarts: number; periodMs: number; reason: unknown };
 
 /** Who hears of exits and overruns: the scheduler thread's host, the test harness, telemetry. */
 export interface SchedulerObserver {
-  /** A process ended; `crashed` says whether it threw. */
+  /**
+   * A process ended; `crashed` says whether it threw (a process ended by an exit signal did not,
+   * whatever its reason). Processes it took down through links end after this call.
+   */
   exited(p: Process, reason: ExitReason, crashed: boolean): void;
+  /** A link, unlink, monitor, demonitor, or an exit signal that reached a live process (`reason` only for those). */
+  signal(kind: SignalKind, from: Process, to: Process, reason: unknown): void;
+  /** A supervisor restarted a child or gave up. */
+  fault(event: FaultEvent): void;
   /** A slice ran past its budget inside a plain function, which cannot be preempted; it still runs. */
   overran(p: Process, site: string): void;
   /** That slice ended after `ms` milliseconds past the moment it overran. */
@@ -121,6 +138,9 @@ export class Scheduler {
   readonly traced = new Set<Process>();
   readonly events = new EventRing(10_000);
 
+  /** Processes that exit signals ended, waiting their turn: see exitBySignal. */
+  private readonly dying: unknown[] = [];
+  private draining = false;
   private nextSerial = 1;
   private nextRef = 1;
   private running = false;
@@ -294,6 +314,7 @@ export class Scheduler {
     p.mailboxLength = 0;
     this.cancelTimer(p);
     this.registry.release(p);
+    if (p.clauses instanceof AwaitReply) unwatchCallee(p.clauses);
     if (this.changed !== null) {
       if (p.id <= this.announcedMaxId) this.removed.push(p.id);
       else {
@@ -305,12 +326,48 @@ export class Scheduler {
     this.unlinkLive(p);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     for (const o of this.observers) o.exited?.(p, reason, crashed);
+    if (p.signals !== null) propagateExit(this, p, p.signals, reason);
   }
 
-  /** Stops a process from outside; like Erlang's `exit(Pid, kill)`. */
+  /**
+   * Ends a process that an exit signal reached. A chain of linked processes ends one after another
+   * from a queue, not by recursion, so that a long chain cannot overflow the stack.
+   */
+  exitBySignal(p: Process, reason: ExitReason): void {
+    const dying = this.dying;
+    dying.push(p, reason);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let i = 0; i < dying.length; i += 2) this.exit(dying[i] as Process, dying[i + 1], false);
+    } finally {
+      dying.length = 0;
+      this.draining = false;
+    }
+  }
+
+  /** Wakes a caller whose callee exited: its call throws CallExitError (receive.ts). */
+  wakeCaller(p: Process): void {
+    if (p.status === "waiting") this.makeRunnable(p);
+  }
+
+  /** Tells observers of a signal, and records it if either process is traced. */
+  noteSignal(kind: SignalKind, from: Process, to: Process, reason: unknown): void {
+    for (const o of this.observers) o.signal?.(kind, from, to, reason);
+    if (this.traced.size !== 0 && (this.traced.has(from) || this.traced.has(to))) this.events.record(kind, from.id, to.id, reason ?? "");
+  }
+
+  /** A supervisor's restart or surrender, for telemetry and traces. */
+  reportFault(event: FaultEvent): void {
+    for (const o of this.observers) o.fault?.(event);
+    if (event.kind === "restart" && this.traced.has(event.supervisor)) {
+      this.events.record("restart", event.supervisor.id, event.newPid, [event.childId, event.reason]);
+    }
+  }
+
+  /** Stops a process from outside the program (a telemetry client's kill), untrappable like `exit(pid, "kill")`. */
   kill(p: Process, reason: ExitReason = "killed"): void {
-    if (p === this.current) throw new Error("a process cannot kill itself this way; throw or return instead");
-    this.exit(p, reason, false);
+    this.exitBySignal(p, reason);
   }
 
   private traceSend(to: Process, msg: unknown): void {
@@ -401,15 +458,22 @@ export class Scheduler {
       result = body.next();
     } catch (error) {
       this.endSlice(p, granted);
-      this.exit(p, error, true);
+      if (error instanceof ProcessExit) this.exit(p, error.reason, false);
+      else this.exit(p, crashReason(error), true);
       return false;
     }
     this.endSlice(p, granted);
+    const pending = p.signals === null ? NOT_EXITED : p.signals.pendingExit;
+    if (pending !== NOT_EXITED) {
+      // An exit signal reached the process while it ran; it ends now that its slice is over.
+      this.exitBySignal(p, pending);
+      return false;
+    }
     if (result.done) this.exit(p, "normal", false);
     else if (result.value !== WAIT) {
       if (result.value === p && this.unsteppedReceive === p) {
         // A receive the process yielded instead of delegating to: it would get undefined back.
-        this.exit(p, yieldedReceiveError(p, this.sourceSites), true);
+        this.exit(p, crashReason(yieldedReceiveError(p, this.sourceSites)), true);
         return false;
       }
       // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.

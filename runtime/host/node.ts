@@ -166,7 +166,8 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
                   (options.keepAlive ? "--keep-alive keeps the run going" : `the run ends with exit code ${MAIN_KILLED_EXIT_CODE}`),
               );
             }
-            if (!options.keepAlive) resolve(message.killed !== undefined ? MAIN_KILLED_EXIT_CODE : message.crashed ? 1 : 0);
+            if (message.exitedWith !== undefined) writeLine(2, `beamline: main ${message.pid} exited with reason ${message.exitedWith}`);
+            if (!options.keepAlive) resolve(message.killed !== undefined ? MAIN_KILLED_EXIT_CODE : message.crashed || message.exitedWith !== undefined ? 1 : 0);
             break;
           case "exit-called":
             exitCall = message;

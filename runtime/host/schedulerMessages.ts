@@ -41,8 +41,11 @@ export interface KeyframePage {
 
 export type FromScheduler =
   | { type: "load-error"; message: string }
-  /** `killed` says who stopped main from outside (another process or a client) and with which reason. */
-  | { type: "main-exited"; pid: string; crashed: boolean; killed?: { by: string; reason: string } }
+  /**
+   * `killed` says who stopped main with an exit signal (another process, a linked process's exit,
+   * or a client) and with which reason; `exitedWith` is the reason main gave `exit(reason)`.
+   */
+  | { type: "main-exited"; pid: string; crashed: boolean; killed?: { by: string; reason: string }; exitedWith?: string }
   /** A process (or the program while loading: pid undefined) called process.exit; the thread ends next. */
   | { type: "exit-called"; pid: string | undefined; site: string }
   /** `slice` is the heartbeat's slice number, so the watchdog can tell which slice overran. */
