@@ -354,6 +354,26 @@ export function* main() { spawn(assassin, self()); yield* sleep(60_000); }
   assert.match(stderr, /^beamline: main <0\.\d+\.0> was killed by <0\.\d+\.0> \(reason: 'enough'\); the run ends with exit code 137\n$/);
 });
 
+test("issue 14: main ended by a linked process's crash says which process, and main's own exit(reason) says its reason", () => {
+  const linked = program(
+    "linked_main.ts",
+    `import { spawnLink, sleep } from "beamline";
+function* doomed() { yield* sleep(5); throw new Error("linked failure"); }
+export function* main() { spawnLink(doomed); yield* sleep(60_000); }
+`,
+  );
+  const first = beamline("run", linked);
+  assert.equal(first.code, 137);
+  assert.match(first.stderr, /^<0\.\d+\.0> crashed: Error: linked failure\n\s+at doomed \(.*linked_main\.ts:2:/);
+  assert.match(first.stderr, /beamline: main <0\.\d+\.0> was killed by <0\.\d+\.0> \(reason: Error: linked failure\n/);
+  const own = program("own_exit.ts", `import { exit } from "beamline";\nexport function* main() { exit(["shutdown", "done"]); }\n`);
+  const second = beamline("run", own);
+  assert.equal(second.code, 1);
+  assert.equal(second.stderr, "beamline: main <0.1.0> exited with reason [ 'shutdown', 'done' ]\n");
+  const normal = program("normal_exit.ts", `import { exit } from "beamline";\nexport function* main() { exit("normal"); }\n`);
+  assert.deepEqual([beamline("run", normal).code, beamline("run", normal).stderr], [0, ""]);
+});
+
 test("issue 13 item 7: process.exit(n) in a process is reported with its pid and line, and the run ends with exit code n", () => {
   const file = program(
     "exits.ts",
