@@ -4,7 +4,7 @@
 
 import { ProtocolError } from "./binaryCursor.js";
 
-export const CHANNELS = ["schedulers", "processes", "sites", "events", "warnings"] as const;
+export const CHANNELS = ["schedulers", "processes", "sites", "events", "warnings", "faults"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Client requests over this many bytes are refused (the server closes the connection with 1009). */
@@ -90,7 +90,17 @@ export interface Sites {
   sites: Site[];
 }
 
-export type WarningKind = "mailbox-growing" | "bottleneck" | "unmatched-messages" | "non-preemptible" | "imbalance";
+export const WARNING_KINDS = [
+  "mailbox-growing",
+  "bottleneck",
+  "unmatched-messages",
+  "non-preemptible",
+  "imbalance",
+  "restart-loop",
+  "supervisor-gave-up",
+  "linked-crash",
+] as const;
+export type WarningKind = (typeof WARNING_KINDS)[number];
 
 export interface Warning {
   kind: WarningKind;
@@ -136,6 +146,24 @@ export interface MainExited {
   crashed: boolean;
 }
 
+/** Lists of pids in an InspectResult hold at most this many; the counts beside them say how many there are. */
+export const INSPECT_LIST_LIMIT = 200;
+
+/** A supervisor's child as the inspector shows it. */
+export interface InspectChild {
+  /** The child spec's id (a dynamic supervisor's children are "1", "2", ...). */
+  id: string;
+  /** `<0.N.0>`, or "" while the child is not running. */
+  pid: string;
+  type: "worker" | "supervisor";
+  /** `permanent`, `transient` or `temporary`. */
+  restart: string;
+  /** Times the supervisor restarted this child. */
+  restarts: number;
+  /** The reason the child last exited with, on one line; "" if it never exited. */
+  lastReason: string;
+}
+
 export interface InspectResult {
   pid: string;
   name: string;
@@ -149,8 +177,29 @@ export interface InspectResult {
   mailboxLength: number;
   /** The first messages of the mailbox, oldest first, rendered as text. */
   mailbox: string[];
+  /** The processes it is linked to, at most INSPECT_LIST_LIMIT of them; `linkCount` is how many there are. */
   links: string[];
+  linkCount: number;
+  /** The processes it monitors (at most INSPECT_LIST_LIMIT; `monitorCount` in all). */
   monitors: string[];
+  monitorCount: number;
+  /** The processes that monitor it (at most INSPECT_LIST_LIMIT; `monitoredByCount` in all). */
+  monitoredBy: string[];
+  monitoredByCount: number;
+  /** Whether it traps exits (`processFlag("trapExit", true)`). */
+  trapExit: boolean;
+  /** The supervisor it is a child of, `<0.N.0>`, or "". */
+  supervisor: string;
+  /** For a supervisor: its strategy (`one_for_one`, `one_for_all`, `rest_for_one`, `simple_one_for_one`). */
+  strategy?: string;
+  /** For a supervisor: more than `intensity` restarts within `period` ms make it give up. */
+  intensity?: number;
+  period?: number;
+  /** For a supervisor: the restarts it made since it started. */
+  restarts?: number;
+  /** For a supervisor: its children (at most INSPECT_LIST_LIMIT, chosen as in SupervisionTree), and how many it has. */
+  children?: InspectChild[];
+  childCount?: number;
   /** A server process's state, rendered as text, when it has one. */
   state?: string;
   reductions: number;
@@ -159,8 +208,82 @@ export interface InspectResult {
   traced: boolean;
 }
 
+/** A supervisor's children listed in a SupervisorNode at most; `childCount` says how many it has. */
+export const SUPERVISION_CHILD_LIMIT = 200;
+/** Supervisors listed in a SupervisionTree at most; the rest are counted in `omittedSupervisors`. */
+export const SUPERVISION_SUPERVISOR_LIMIT = 1000;
+/** Linked processes outside any supervisor listed at most; the rest are counted in `truncated`. */
+export const SUPERVISION_LOOSE_LIMIT = 500;
+/** Link pids listed per loose process at most. */
+export const SUPERVISION_LOOSE_LINKS_LIMIT = 100;
+
+/** One child of a supervisor in the supervision tree. */
+export interface ChildNode {
+  /** The child spec's id (a dynamic supervisor's children are "1", "2", ...). */
+  id: string;
+  /** N of `<0.N.0>`, 0 while it is not running. */
+  pid: number;
+  type: "worker" | "supervisor";
+  /** `permanent`, `transient` or `temporary`. */
+  restart: string;
+  /** Times the supervisor restarted it. */
+  restarts: number;
+  /** When it was last restarted, in ms on the samples' clock (since hello.startedAt); -1 never. */
+  lastRestartMs: number;
+  /** The reason it last exited with, on one line; "" if it never exited. */
+  lastReason: string;
+  /** Its process status (`runnable`, `running`, `waiting`), or `stopped` while it is not running. */
+  status: string;
+}
+
+/** A live supervisor; a child that is a supervisor has a node of its own, whose `parent` is this one. */
+export interface SupervisorNode {
+  pid: number;
+  /** Registered name, or "". */
+  name: string;
+  /** The supervisor process's function name. */
+  fn: string;
+  strategy: string;
+  intensity: number;
+  period: number;
+  /** The supervisor it is a child of, 0 for a root. */
+  parent: number;
+  /** Restarts it made since it started. */
+  restarts: number;
+  /** Site of its `startSupervisor` (or `startDynamicSupervisor`) call, 0 unknown. */
+  spawnSite: number;
+  /** How many children it has; at most SUPERVISION_CHILD_LIMIT are in `children`. */
+  childCount: number;
+  /**
+   * Its children in the supervisor's order (start order). With more than SUPERVISION_CHILD_LIMIT,
+   * the ones listed are those restarted most recently, then the first in order, still in order.
+   */
+  children: ChildNode[];
+}
+
+/** A linked process that is neither a supervisor nor a supervisor's child. */
+export interface LooseLink {
+  pid: number;
+  fn: string;
+  name: string;
+  /** The pids it is linked to, at most SUPERVISION_LOOSE_LINKS_LIMIT. */
+  links: number[];
+}
+
+/** The answer to a `supervision` request: every live supervisor, and the linked processes outside them. */
+export interface SupervisionTree {
+  /** Parents before their children (roots first, depth first), at most SUPERVISION_SUPERVISOR_LIMIT. */
+  supervisors: SupervisorNode[];
+  omittedSupervisors: number;
+  /** At most SUPERVISION_LOOSE_LIMIT, oldest process first. */
+  looseLinks: LooseLink[];
+  /** Linked processes outside any supervisor left out of `looseLinks`. */
+  truncated: number;
+}
+
 export type Request =
   | { id: number; type: "subscribe" | "unsubscribe"; channel: Channel }
+  | { id: number; type: "supervision" }
   | { id: number; type: "inspect"; pid: string; mailboxLimit?: number }
   | { id: number; type: "send"; to: string; message: unknown }
   | { id: number; type: "kill"; pid: string; reason?: string }
@@ -176,13 +299,100 @@ export interface RequestResults {
   send: { delivered: string };
   kill: { killed: string };
   trace: { traced: boolean };
+  supervision: SupervisionTree;
 }
 
 export type RequestResult = RequestResults[Request["type"]];
 
 export type Response = { type: "response"; id: number; ok: true; result: RequestResult } | { type: "response"; id: number; ok: false; error: string };
 
-export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response;
+/** A source position: `file` relative to the runtime's working directory, 1-based line and column. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * A process crashed (it threw). On the `faults` channel, at most FAULT_MESSAGES_PER_WINDOW per
+ * source line per FAULT_WINDOW_MS (docs/protocol.md, section 8, "faults").
+ */
+export interface Crash {
+  type: "crash";
+  /** Milliseconds since the run started, on the samples' clock. */
+  time: number;
+  pid: number;
+  fn: string;
+  /** Its registered name, or "". */
+  name: string;
+  /** The reason on one line: `TypeError: x is undefined`, or the thrown term rendered. */
+  reason: string;
+  /** The source-mapped stack, without runtime frames; "" when the reason has none. */
+  stack: string;
+  /** Where it threw: the user's innermost frame; null when unknown. */
+  at: SourcePosition | null;
+  spawnSite: number;
+  /** Its supervisor's pid, 0 when it has none. */
+  supervisor: number;
+  /** Linked processes this crash took down (the exit signal ended them), at most LINKED_DOWN_LIMIT. */
+  linkedDown: number[];
+  /** How many crashes of this source line the message stands for: 1, or more for the last of a window. */
+  count: number;
+  /** Crashes of this source line since the run started, this one included. */
+  total: number;
+}
+
+/** A supervisor restarted a child. Bounded like Crash, per supervisor and child id. */
+export interface Restart {
+  type: "restart";
+  time: number;
+  supervisor: number;
+  childId: string;
+  /** The child's pid before and after the restart. */
+  oldPid: number;
+  newPid: number;
+  /** The reason the old child exited with, on one line. */
+  reason: string;
+  /** Where the old child threw, when it crashed; null otherwise or when unknown. */
+  at: SourcePosition | null;
+  /** Restarts of this child by this supervisor since telemetry started, this one included. */
+  restarts: number;
+  /** Restarts this supervisor made since telemetry started, this one included. */
+  supervisorRestarts: number;
+  /** The supervisor's spawn site. */
+  spawnSite: number;
+  /** How many restarts of this child the message stands for: 1, or more for the last of a window. */
+  count: number;
+}
+
+/** A supervisor exceeded its restart intensity: it stopped its children and exited with reason "shutdown". */
+export interface GaveUp {
+  type: "gave-up";
+  time: number;
+  supervisor: number;
+  fn: string;
+  name: string;
+  /** Restarts within the period when it gave up. */
+  restarts: number;
+  periodMs: number;
+  /** The exit reason of the child whose restart was one too many, on one line. */
+  reason: string;
+  spawnSite: number;
+}
+
+export type FaultMessage = Crash | Restart | GaveUp;
+
+/** The `faults` channel's bound: messages per source line (Crash) or child (Restart) per window. */
+export const FAULT_MESSAGES_PER_WINDOW = 10;
+export const FAULT_WINDOW_MS = 1000;
+/** Fault messages a scheduler sends per telemetry tick at most; the rest are held and counted. */
+export const FAULT_MESSAGES_PER_TICK = 200;
+/** Groups whose latest fault message the main thread keeps, to replay to a client. */
+export const FAULT_HISTORY_LIMIT = 1000;
+/** Pids listed in a Crash's `linkedDown` at most. */
+export const LINKED_DOWN_LIMIT = 100;
+
+export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response | FaultMessage;
 
 const PID_TEXT = /^<0\.(\d+)\.0>$/;
 
@@ -240,6 +450,8 @@ export function parseRequest(text: string): Request {
     case "trace":
       if (typeof r.enabled !== "boolean") throw new ProtocolError("request.enabled must be true or false");
       return { id: r.id, type: "trace", pid: pidField("pid"), enabled: r.enabled };
+    case "supervision":
+      return { id: r.id, type: "supervision" };
     case "set-interval":
       if (typeof r.ms !== "number" || !Number.isInteger(r.ms) || !(r.ms >= 50 && r.ms <= 10_000)) throw new ProtocolError("request.ms must be a whole number from 50 to 10000");
       return { id: r.id, type: "set-interval", ms: r.ms };

@@ -4,7 +4,7 @@
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const MAGIC = 0xbe;
 
 export const FrameType = {
@@ -19,6 +19,7 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const PROCESS_STATUSES = ["runnable", "running", "waiting", "exiting"] as const;
 export type ProcessStatus = (typeof PROCESS_STATUSES)[number];
 
+/** Trace event kinds by wire code: new kinds are appended, so that a kind keeps its code. */
 export const EVENT_KINDS = ["spawn", "exit", "crash", "link", "send", "receive", "unlink", "monitor", "demonitor", "exit-signal", "restart"] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -41,6 +42,10 @@ export interface SchedulerSample {
   receives: number;
   spawns: number;
   exits: number;
+  /** Processes that ended by a throw (a crash); a process ended by an exit signal is not one. */
+  crashes: number;
+  /** Children restarted by supervisors. */
+  restarts: number;
   nonPreemptible: number;
   /** Bytes used by the scheduler thread's V8 heap (one heap per thread; there is no per-process heap). */
   heapUsed: number;
@@ -55,6 +60,9 @@ export interface NodeSummary {
   waiting: number;
   /** Messages in all mailboxes. */
   queued: number;
+  /** Crashes and restarts in the interval, all schedulers together. */
+  crashes: number;
+  restarts: number;
   /** Process counts per mailbox-length bucket (see mailboxBucket). */
   mailboxHistogram: number[];
 }
@@ -85,8 +93,14 @@ export interface ProcessInfo {
   fn: string;
   /** The registered name, or "". */
   name: string;
+  /** Processes it is linked to (65535 stands for 65535 or more). */
   links: number;
+  /** Monitors it holds on other processes (capped like links). */
   monitors: number;
+  /** Monitors other processes hold on it (capped like links). */
+  monitoredBy: number;
+  /** Whether it traps exits: exit signals arrive as `["EXIT", pid, reason]` messages. */
+  trapExit: boolean;
 }
 
 export interface ProcessPageFrame {
@@ -101,14 +115,15 @@ export interface ProcessPageFrame {
 
 /**
  * What a delta says of a process the viewer already has: the fields that change while it runs.
- * Its scheduler, spawn site, function, links and monitors stay as the viewer last heard them.
+ * Its scheduler, spawn site, function, name, links, monitors and trapExit stay as the viewer last
+ * heard them: a change of those sends the whole record.
  */
 export type ProcessUpdate = Pick<ProcessInfo, "pid" | "status" | "mailbox" | "reductions" | "memory" | "waitSite">;
 
 export interface ProcessDeltaFrame {
   type: "process-delta";
   seq: number;
-  /** Processes listed for the first time, or whose registered name changed, with all their fields. */
+  /** Processes listed for the first time, or whose registered name, links, monitors or trapExit changed, with all their fields. */
   changed: ProcessInfo[];
   /** Listed processes that changed since the previous delta: only the fields that change as they run. */
   updated: ProcessUpdate[];
@@ -131,6 +146,10 @@ export interface SiteAggregate {
   reductions: number;
   /** Processes waiting in a receive at this site. */
   waiting: number;
+  /** Crashes of processes spawned at this site, since the run started (a counter). */
+  crashes: number;
+  /** Restarts made by supervisors spawned at this site, since the run started (a counter). */
+  restarts: number;
 }
 
 export interface SiteAggregatesFrame {
@@ -143,7 +162,7 @@ export interface TraceEvent {
   time: number;
   kind: EventKind;
   pid: number;
-  /** The other process: the receiver of a send, the child of a spawn; 0 when none. */
+  /** The other process: the receiver of a send, the child of a spawn, the far end of a link or monitor; 0 when none. */
   other: number;
   /** The message or reason, rendered as text and cut to a bounded length. */
   text: string;
@@ -164,12 +183,17 @@ function writeHeader(w: FrameWriter, type: FrameType): void {
   w.u8(type);
 }
 
-const SAMPLE_BYTES = 2 + 4 + 4 + 8 * 8 + 8 + 4 + 4;
+const SAMPLE_BYTES = 2 + 4 + 4 + 10 * 8 + 8 + 4 + 4;
+const SITE_AGGREGATE_BYTES = 4 + 4 + 4 + 8 + 4 + 4 + 4;
 /** Fixed part of a process record, without its two strings' bytes. */
-const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1;
 /** Byte offsets of the fields inside a process record (see docs/protocol.md). */
-const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41 } as const;
-/** A delta's update record: a ProcessUpdate, 25 bytes against a full record's 43. */
+const RECORD = { pid: 0, status: 4, scheduler: 5, mailbox: 7, reductions: 11, memory: 19, spawnSite: 23, waitSite: 27, fn: 31, name: 35, links: 39, monitors: 41, monitoredBy: 43, flags: 45 } as const;
+/** Bits of a record's flags byte. */
+const FLAG_TRAP_EXIT = 1;
+/** Link and monitor counts are u16 on the wire; larger counts read as the largest. */
+const MAX_COUNT = 0xffff;
+/** A delta's update record: a ProcessUpdate, 25 bytes against a full record's 46. */
 const UPDATE_BYTES = 4 + 1 + 4 + 8 + 4 + 4;
 const UPDATE = { pid: 0, status: 4, mailbox: 5, reductions: 9, memory: 17, waitSite: 21 } as const;
 
@@ -185,7 +209,7 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
         w.u16(s.scheduler);
         w.f32(s.utilization);
         w.u32(s.runQueue);
-        for (const v of [s.reductions, s.slices, s.sends, s.receives, s.spawns, s.exits, s.nonPreemptible, s.heapUsed]) w.f64(v);
+        for (const v of [s.reductions, s.slices, s.sends, s.receives, s.spawns, s.exits, s.crashes, s.restarts, s.nonPreemptible, s.heapUsed]) w.f64(v);
         w.f64(s.stuckMs);
         w.u32(s.stuckPid);
         w.u32(0);
@@ -194,6 +218,8 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
       w.f64(frame.summary.runnable);
       w.f64(frame.summary.waiting);
       w.f64(frame.summary.queued);
+      w.f64(frame.summary.crashes);
+      w.f64(frame.summary.restarts);
       w.u32(frame.summary.mailboxHistogram.length);
       for (const n of frame.summary.mailboxHistogram) w.f64(n);
       break;
@@ -217,6 +243,8 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
         w.u32(a.queued);
         w.f64(a.reductions);
         w.u32(a.waiting);
+        w.u32(a.crashes);
+        w.u32(a.restarts);
       }
       break;
     case "events":
@@ -311,6 +339,8 @@ export class ProcessFrameEncoder {
     name: string,
     links: number,
     monitors: number,
+    monitoredBy: number,
+    trapExit: boolean,
   ): void {
     const w = this.w;
     w.reserve(PROCESS_BYTES);
@@ -327,15 +357,17 @@ export class ProcessFrameEncoder {
     v.setUint32(o + RECORD.waitSite, waitSite, true);
     v.setUint32(o + RECORD.fn, this.intern(fn), true);
     v.setUint32(o + RECORD.name, this.intern(name), true);
-    v.setUint16(o + RECORD.links, links, true);
-    v.setUint16(o + RECORD.monitors, monitors, true);
+    v.setUint16(o + RECORD.links, links < MAX_COUNT ? links : MAX_COUNT, true);
+    v.setUint16(o + RECORD.monitors, monitors < MAX_COUNT ? monitors : MAX_COUNT, true);
+    v.setUint16(o + RECORD.monitoredBy, monitoredBy < MAX_COUNT ? monitoredBy : MAX_COUNT, true);
+    v.setUint8(o + RECORD.flags, trapExit ? FLAG_TRAP_EXIT : 0);
     o += PROCESS_BYTES;
     w.offset = o;
     this.count++;
   }
 
   addInfo(p: ProcessInfo): void {
-    this.add(p.pid, p.status, p.scheduler, p.mailbox, p.reductions, p.memory, p.spawnSite, p.waitSite, p.fn, p.name, p.links, p.monitors);
+    this.add(p.pid, p.status, p.scheduler, p.mailbox, p.reductions, p.memory, p.spawnSite, p.waitSite, p.fn, p.name, p.links, p.monitors, p.monitoredBy, p.trapExit);
   }
 
   /** A delta's update record, for a process the viewer already has. */
@@ -409,6 +441,8 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
           receives: r.f64("receives"),
           spawns: r.f64("spawns"),
           exits: r.f64("exits"),
+          crashes: r.f64("crashes"),
+          restarts: r.f64("restarts"),
           nonPreemptible: r.f64("non-preemptible slices"),
           heapUsed: r.f64("heap used"),
           stuckMs: r.f64("stuck time"),
@@ -422,6 +456,8 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
         runnable: r.f64("runnable count"),
         waiting: r.f64("waiting count"),
         queued: r.f64("queued messages"),
+        crashes: r.f64("crashes"),
+        restarts: r.f64("restarts"),
         mailboxHistogram: [],
       };
       const buckets = r.count("histogram bucket", 8);
@@ -447,10 +483,18 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       };
     }
     case FrameType.SiteAggregates: {
-      const n = r.count("site", 24);
+      const n = r.count("site", SITE_AGGREGATE_BYTES);
       const aggregates: SiteAggregate[] = [];
       for (let i = 0; i < n; i++) {
-        aggregates.push({ site: r.u32("site"), live: r.u32("live"), queued: r.u32("queued"), reductions: r.f64("reductions"), waiting: r.u32("waiting") });
+        aggregates.push({
+          site: r.u32("site"),
+          live: r.u32("live"),
+          queued: r.u32("queued"),
+          reductions: r.f64("reductions"),
+          waiting: r.u32("waiting"),
+          crashes: r.u32("crashes"),
+          restarts: r.u32("restarts"),
+        });
       }
       frame = { type: "site-aggregates", aggregates };
       break;
@@ -562,6 +606,8 @@ export class ProcessFrameView {
       if (fn >= stringCount) throw new ProtocolError(`process ${i}'s function refers to string ${fn}, but the table has ${stringCount}`);
       const name = v.getUint32(o + RECORD.name, true);
       if (name >= stringCount) throw new ProtocolError(`process ${i}'s name refers to string ${name}, but the table has ${stringCount}`);
+      const flags = v.getUint8(o + RECORD.flags);
+      if ((flags & ~FLAG_TRAP_EXIT) !== 0) throw new ProtocolError(`process ${i} has unknown flags 0x${flags.toString(16)}`);
     }
     for (let i = 0, o = this.updatesAt; i < this.updateCount; i++, o += UPDATE_BYTES) {
       const status = v.getUint8(o + UPDATE.status);
@@ -610,6 +656,12 @@ export class ProcessFrameView {
   }
   monitors(i: number): number {
     return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.monitors, true);
+  }
+  monitoredBy(i: number): number {
+    return this.view.getUint16(this.records + i * PROCESS_BYTES + RECORD.monitoredBy, true);
+  }
+  trapExit(i: number): boolean {
+    return (this.view.getUint8(this.records + i * PROCESS_BYTES + RECORD.flags) & FLAG_TRAP_EXIT) !== 0;
   }
   /** Update record i of a delta. */
   updatePid(i: number): number {
@@ -663,6 +715,8 @@ export class ProcessFrameView {
       name: this.strings[this.name(i)]!,
       links: this.links(i),
       monitors: this.monitors(i),
+      monitoredBy: this.monitoredBy(i),
+      trapExit: this.trapExit(i),
     };
   }
 }

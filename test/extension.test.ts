@@ -87,10 +87,10 @@ const sites: Site[] = [
   { id: 7, kind: "receive", name: "sleep", file: "examples/pool.ts", line: 45, column: 5 },
 ];
 const aggregates = new Map<number, SiteAggregate>([
-  [1, { site: 1, live: 100, queued: 12, reductions: 5, waiting: 0 }],
-  [3, { site: 3, live: 0, queued: 0, reductions: 0, waiting: 2 }],
-  [6, { site: 6, live: 3, queued: 1, reductions: 0, waiting: 0 }],
-  [7, { site: 7, live: 0, queued: 0, reductions: 0, waiting: 0 }],
+  [1, { site: 1, live: 100, queued: 12, reductions: 5, waiting: 0, crashes: 0, restarts: 0 }],
+  [3, { site: 3, live: 0, queued: 0, reductions: 0, waiting: 2, crashes: 0, restarts: 0 }],
+  [6, { site: 6, live: 3, queued: 1, reductions: 0, waiting: 0, crashes: 0, restarts: 0 }],
+  [7, { site: 7, live: 0, queued: 0, reductions: 0, waiting: 0, crashes: 0, restarts: 0 }],
 ]);
 
 describe("site ↔ lens mapping", () => {

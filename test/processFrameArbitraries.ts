@@ -23,6 +23,8 @@ export const processInfo: fc.Arbitrary<ProcessInfo> = fc.record(
     name: fc.oneof(fc.constant(""), fc.string()),
     links: u16,
     monitors: u16,
+    monitoredBy: u16,
+    trapExit: fc.boolean(),
   },
   { noNullPrototype: true },
 );

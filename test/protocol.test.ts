@@ -16,6 +16,7 @@ import {
   parseRequest,
   parseTelemetryLine,
   PROTOCOL_VERSION,
+  readProcessFrame,
   ProtocolError,
   telemetryLine,
   tokenFromSubprotocols,
@@ -38,6 +39,8 @@ const proc = (pid: number, extra: Partial<ProcessInfo> = {}): ProcessInfo => ({
   name: pid === 5 ? "todo_server" : "",
   links: 0,
   monitors: 0,
+  monitoredBy: 0,
+  trapExit: false,
   ...extra,
 });
 
@@ -57,15 +60,17 @@ const examples: Frame[] = [
         receives: 39,
         spawns: 3,
         exits: 2,
+        crashes: 7,
+        restarts: 5,
         nonPreemptible: 1,
         heapUsed: 5e7,
         stuckMs: 0,
         stuckPid: 0,
       },
     ],
-    summary: { processes: 1000, runnable: 12, waiting: 980, queued: 77, mailboxHistogram: Array.from({ length: MAILBOX_BUCKETS }, (_, i) => i) },
+    summary: { processes: 1000, runnable: 12, waiting: 980, queued: 77, crashes: 7, restarts: 5, mailboxHistogram: Array.from({ length: MAILBOX_BUCKETS }, (_, i) => i) },
   },
-  { type: "process-page", snapshot: 3, page: 0, pages: 2, total: 3, processes: [proc(1), proc(5, { status: "running" })] },
+  { type: "process-page", snapshot: 3, page: 0, pages: 2, total: 3, processes: [proc(1), proc(5, { status: "running", links: 3, monitors: 2, monitoredBy: 40, trapExit: true })] },
   {
     type: "process-delta",
     seq: 9,
@@ -74,8 +79,16 @@ const examples: Frame[] = [
     updated: [{ pid: 1, status: "waiting", mailbox: 3, reductions: 2.5e9, memory: 572, waitSite: 4 }],
     removed: [7, 8],
   },
-  { type: "site-aggregates", aggregates: [{ site: 1, live: 3, queued: 12, reductions: 4567, waiting: 2 }] },
-  { type: "events", dropped: 4, events: [{ time: 1.5, kind: "send", pid: 1, other: 2, text: '["ping", <0.1.0>]' }] },
+  { type: "site-aggregates", aggregates: [{ site: 1, live: 3, queued: 12, reductions: 4567, waiting: 2, crashes: 500, restarts: 499 }] },
+  {
+    type: "events",
+    dropped: 4,
+    events: [
+      { time: 1.5, kind: "send", pid: 1, other: 2, text: '["ping", <0.1.0>]' },
+      { time: 2, kind: "exit-signal", pid: 2, other: 3, text: "killed" },
+      { time: 2.5, kind: "restart", pid: 9, other: 12, text: "worker" },
+    ],
+  },
 ];
 
 test("every frame type round-trips", () => {
@@ -96,6 +109,22 @@ test("process pages and deltas round-trip for any field values", () => {
       assert.deepEqual(decodeFrame(encodeFrame(frame)), frame);
     }),
   );
+});
+
+test("issue 14: a process record carries its links, monitors both ways and trapExit; counts past u16 read as the largest", () => {
+  const big = proc(1, { links: 70_000, monitors: 65_535, monitoredBy: 1_000_000, trapExit: true });
+  const decoded = decodeFrame(encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 1, processes: [big] }));
+  assert.ok(decoded.type === "process-page");
+  assert.deepEqual(decoded.processes[0], { ...big, links: 65_535, monitors: 65_535, monitoredBy: 65_535 });
+  const view = readProcessFrame(encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 2, processes: [proc(2), big] }))!;
+  assert.deepEqual([view.trapExit(0), view.trapExit(1), view.monitoredBy(1)], [false, true, 65_535]);
+});
+
+test("issue 14: a process record with a flag this side does not know is refused, naming the record", () => {
+  const bytes = new Uint8Array(encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 1, processes: [proc(1)] }));
+  // The flags byte is the last of the 46-byte record, which starts after the 23-byte page header.
+  bytes[23 + 45] = 0x82;
+  assert.throws(() => decodeFrame(bytes), { name: "ProtocolError", message: "process 0 has unknown flags 0x82" });
 });
 
 test("every truncation of every frame is refused with a ProtocolError that says where", () => {
@@ -148,13 +177,15 @@ test("requests are validated field by field", () => {
     to: "todo_server",
     message: ["add", 1],
   });
+  assert.deepEqual(parseRequest('{"id":3,"type":"supervision"}'), { id: 3, type: "supervision" });
+  assert.deepEqual(parseRequest('{"id":4,"type":"subscribe","channel":"faults"}'), { id: 4, type: "subscribe", channel: "faults" });
   const refusals: [string, RegExp][] = [
     ["not json", /request is not JSON/],
     ["[1]", /must be a JSON object/],
     ['{"type":"inspect"}', /request\.id must be an integer/],
     ['{"id":1,"type":"fly"}', /unknown request type "fly"/],
     ['{"id":1,"type":"inspect","pid":"84"}', /request\.pid must be a pid like "<0\.84\.0>", got "84"/],
-    ['{"id":1,"type":"subscribe","channel":"gossip"}', /request\.channel must be one of schedulers, processes, sites, events, warnings/],
+    ['{"id":1,"type":"subscribe","channel":"gossip"}', /request\.channel must be one of schedulers, processes, sites, events, warnings, faults, got "gossip"/],
     ['{"id":1,"type":"send","to":"x"}', /request\.message is missing/],
     ['{"id":1,"type":"trace","pid":"<0.1.0>"}', /request\.enabled must be true or false/],
     ['{"id":1,"type":"set-interval","ms":1}', /request\.ms must be a whole number from 50 to 10000/],

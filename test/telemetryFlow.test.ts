@@ -139,7 +139,7 @@ test("issue 13 item 2: over a real WebSocket, a client that sends 10,000 inspect
   // hub's answers, not the scheduler's speed, are what is bounded.
   const answerBytes = 20_000;
   const mailbox = ["x".repeat(answerBytes)];
-  const answer: InspectResult = { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: 1, mailbox, links: [], monitors: [], reductions: 0, scheduler: 1, memory: 0, traced: false };
+  const answer: InspectResult = { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: 1, mailbox, links: [], linkCount: 0, monitors: [], monitorCount: 0, monitoredBy: [], monitoredByCount: 0, trapExit: false, supervisor: "", reductions: 0, scheduler: 1, memory: 0, traced: false };
   const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
   const scheduler = {
     post: (m: ToScheduler) => {

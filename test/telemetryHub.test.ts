@@ -38,7 +38,7 @@ class FakeConnection implements ClientConnection {
 
 function page(snapshot: number, index: number, pages: number, records: number): ArrayBuffer {
   const e = new ProcessFrameEncoder({ type: "process-page", snapshot, page: index, pages, total: pages * records }, { records });
-  for (let i = 0; i < records; i++) e.add(index * records + i + 1, "waiting", 1, 0, 0, 380, 0, 0, "idle", "", 0, 0);
+  for (let i = 0; i < records; i++) e.add(index * records + i + 1, "waiting", 1, 0, 0, 380, 0, 0, "idle", "", 0, 0, 0, false);
   return e.finish();
 }
 
@@ -148,7 +148,7 @@ test("issue 13 item 1: a request the scheduler cannot be posted is answered with
 
 /** An inspect answer with this mailbox. */
 function inspected(mailbox: string[]): InspectResult {
-  return { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: mailbox.length, mailbox, links: [], monitors: [], reductions: 0, scheduler: 1, memory: 0, traced: false };
+  return { pid: "<0.5.0>", name: "", status: "waiting", function: "f", spawnSite: "", waitSite: "", waitingFor: [], mailboxLength: mailbox.length, mailbox, links: [], linkCount: 0, monitors: [], monitorCount: 0, monitoredBy: [], monitoredByCount: 0, trapExit: false, supervisor: "", reductions: 0, scheduler: 1, memory: 0, traced: false };
 }
 
 /** The 8 MiB high-water mark of docs/protocol.md, section 6. */

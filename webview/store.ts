@@ -72,6 +72,8 @@ export class ProcessStore {
   name = new Uint32Array(0);
   links = new Uint16Array(0);
   monitors = new Uint16Array(0);
+  monitoredBy = new Uint16Array(0);
+  trapExit = new Uint8Array(0);
   private seen = new Uint32Array(0);
 
   /** Interned function and registered names; a column holds their index. */
@@ -177,6 +179,8 @@ export class ProcessStore {
       this.name[slot] = ids[f.name(i)]!;
       this.links[slot] = f.links(i);
       this.monitors[slot] = f.monitors(i);
+      this.monitoredBy[slot] = f.monitoredBy(i);
+      this.trapExit[slot] = f.trapExit(i) ? 1 : 0;
       this.seen[slot] = generation;
     }
   }
@@ -325,6 +329,8 @@ export class ProcessStore {
       name: this.strings[this.name[slot]!]!,
       links: this.links[slot]!,
       monitors: this.monitors[slot]!,
+      monitoredBy: this.monitoredBy[slot]!,
+      trapExit: this.trapExit[slot] === 1,
     };
   }
 
@@ -387,6 +393,8 @@ export class ProcessStore {
     this.name = g(this.name, Uint32Array);
     this.links = g(this.links, Uint16Array);
     this.monitors = g(this.monitors, Uint16Array);
+    this.monitoredBy = g(this.monitoredBy, Uint16Array);
+    this.trapExit = g(this.trapExit, Uint8Array);
     yield;
     this.seen = g(this.seen, Uint32Array);
     if (this.slotOfPid.length === 0) this.slotOfPid = new Int32Array(capacity).fill(-1);

@@ -12,6 +12,9 @@ const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
   "unmatched-messages": { title: "Unmatched messages", explain: "Messages that no receive clause matches stay in the mailbox forever, and every receive walks past them." },
   "non-preemptible": { title: "Non-preemptible slice", explain: "A plain (non-generator) function ran long: JavaScript cannot preempt it, so its scheduler ran nothing else meanwhile." },
   imbalance: { title: "Schedulers out of balance", explain: "Some schedulers are busy while others idle; processes stay on the scheduler they started on." },
+  "restart-loop": { title: "Restart loop", explain: "A supervisor restarts the same child again and again: the restart does not remove the cause of the crash." },
+  "supervisor-gave-up": { title: "Supervisor gave up", explain: "More restarts than its intensity allows within its period: the supervisor stopped its children and exited." },
+  "linked-crash": { title: "Crash took linked processes down", explain: "A crash sends an exit signal over every link; a linked process that does not trap exits dies with it." },
 };
 
 export class WarningsView implements View {

@@ -20,8 +20,11 @@ export const Counter = {
   waiting: 11,
   /** Messages in all mailboxes of this scheduler. */
   queued: 12,
+  /** Processes that threw, and children restarted by supervisors (counted by telemetry's observers). */
+  crashes: 13,
+  restarts: 14,
   /** Process counts by mailbox-length bucket, MAILBOX_BUCKETS of them. */
-  histogram: 13,
+  histogram: 15,
 } as const;
 
 export const COUNTER_SLOTS = Counter.histogram + MAILBOX_BUCKETS;

@@ -196,6 +196,8 @@ export class SchedulerTelemetry {
       name: this.nameOf(p),
       links: 0,
       monitors: 0,
+      monitoredBy: 0,
+      trapExit: false,
     };
   }
 
@@ -220,6 +222,8 @@ export class SchedulerTelemetry {
       this.nameOf(p),
       0,
       0,
+      0,
+      false,
     );
   }
 
@@ -332,7 +336,7 @@ export class SchedulerTelemetry {
     const c = this.scheduler.sites;
     const out: SiteAggregate[] = [];
     for (let site = 1; site < c.size; site++) {
-      out.push({ site, live: c.live[site]!, queued: c.queued[site]!, reductions: c.reductions[site]!, waiting: c.waiting[site]! });
+      out.push({ site, live: c.live[site]!, queued: c.queued[site]!, reductions: c.reductions[site]!, waiting: c.waiting[site]!, crashes: 0, restarts: 0 });
     }
     return out;
   }
@@ -360,6 +364,9 @@ export class SchedulerTelemetry {
         else s.traced.delete(p);
         return { traced: request.enabled };
       }
+      case "supervision":
+        // Filled from the supervisors' introspection as it lands (docs/protocol.md, section 9).
+        return { supervisors: [], omittedSupervisors: 0, looseLinks: [], truncated: 0 };
       default:
         throw new Error(`the scheduler does not handle ${request.type} requests`);
     }
@@ -391,7 +398,13 @@ export class SchedulerTelemetry {
       mailboxLength: p.mailboxLength,
       mailbox,
       links: [],
+      linkCount: 0,
       monitors: [],
+      monitorCount: 0,
+      monitoredBy: [],
+      monitoredByCount: 0,
+      trapExit: false,
+      supervisor: "",
       ...(serverStates.has(p) ? { state: render(serverStates.get(p)!.state, 2000) } : {}),
       reductions: p.reductions,
       scheduler: info.scheduler,

@@ -375,7 +375,7 @@ export class TelemetryHub {
     const elapsed = Math.max(1, now - this.lastSampleAt);
     this.lastSampleAt = now;
     const samples: SchedulerSample[] = [];
-    const summary = { processes: 0, runnable: 0, waiting: 0, queued: 0, mailboxHistogram: new Array<number>(MAILBOX_BUCKETS).fill(0) };
+    const summary = { processes: 0, runnable: 0, waiting: 0, queued: 0, crashes: 0, restarts: 0, mailboxHistogram: new Array<number>(MAILBOX_BUCKETS).fill(0) };
     let stuckNow: { scheduler: number; pid: string; ms: number; site: string } | undefined;
     this.schedulers.forEach((s, i) => {
       const c = s.counters;
@@ -395,6 +395,8 @@ export class TelemetryHub {
         receives: delta(Counter.receives),
         spawns: delta(Counter.spawns),
         exits: delta(Counter.exits),
+        crashes: delta(Counter.crashes),
+        restarts: delta(Counter.restarts),
         nonPreemptible: delta(Counter.nonPreemptible),
         heapUsed: c[Counter.heapUsed]!,
         stuckMs: stuck.ms,
@@ -404,6 +406,8 @@ export class TelemetryHub {
       summary.runnable += c[Counter.runQueue]!;
       summary.waiting += c[Counter.waiting]!;
       summary.queued += c[Counter.queued]!;
+      summary.crashes += delta(Counter.crashes);
+      summary.restarts += delta(Counter.restarts);
       for (let b = 0; b < MAILBOX_BUCKETS; b++) summary.mailboxHistogram[b]! += c[Counter.histogram + b]!;
       before.set(c);
     });

@@ -21,6 +21,8 @@ const proc = (pid: number, fields: Partial<ProcessInfo> = {}): ProcessInfo => ({
   name: "",
   links: 0,
   monitors: 0,
+  monitoredBy: 0,
+  trapExit: false,
   ...fields,
 });
 
