@@ -16,7 +16,22 @@ export { on, after, CallTimeoutError, CallExitError, type Clause, type Receive }
 export { isCrashReason, formatReason, type CrashReason } from "./core/exitReason.js";
 export { UnsendableError } from "./core/copy.js";
 export { RegistryError } from "./core/registry.js";
-export { startServer, cast, type ServerSpec } from "./behaviours/server.js";
+export { startServer, startServerLink, cast, ServerStartError, type ServerSpec } from "./behaviours/server.js";
+export {
+  startSupervisor,
+  whichChildren,
+  countChildren,
+  startChild,
+  terminateChild,
+  restartChild,
+  deleteChild,
+  SupervisorError,
+  type ChildSpec,
+  type ChildInfo,
+  type ChildCounts,
+  type SupervisorOptions,
+} from "./behaviours/supervisor.js";
+export { startDynamicSupervisor, type DynamicSupervisorOptions } from "./behaviours/dynamicSupervisor.js";
 /** Used by the code the loader instruments; not part of the public API. */
 export { budget as __beamline } from "./core/reductions.js";
 
