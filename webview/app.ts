@@ -12,6 +12,7 @@ import { Model } from "./model.js";
 import { Overview } from "./overview.js";
 import { ProcessTable, type ProcessTableState } from "./processTable.js";
 import { SchedulersView } from "./schedulersView.js";
+import { SupervisionView } from "./supervisionView.js";
 import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
@@ -19,6 +20,7 @@ const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
   { tab: "schedulers", label: "Schedulers" },
   { tab: "processes", label: "Processes" },
+  { tab: "supervision", label: "Supervision" },
   { tab: "inspector", label: "Inspector" },
   { tab: "messages", label: "Messages" },
   { tab: "warnings", label: "Warnings" },
@@ -64,6 +66,7 @@ export class App implements Ui {
     this.views.set("overview", new Overview(this));
     this.views.set("schedulers", new SchedulersView(this));
     this.views.set("processes", this.processes);
+    this.views.set("supervision", new SupervisionView(this));
     this.views.set("inspector", this.inspector);
     this.views.set("messages", new MessagesView(this));
     this.views.set("warnings", new WarningsView(this));

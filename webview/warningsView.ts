@@ -12,9 +12,9 @@ const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
   "unmatched-messages": { title: "Unmatched messages", explain: "Messages that no receive clause matches stay in the mailbox forever, and every receive walks past them." },
   "non-preemptible": { title: "Non-preemptible slice", explain: "A plain (non-generator) function ran long: JavaScript cannot preempt it, so its scheduler ran nothing else meanwhile." },
   imbalance: { title: "Schedulers out of balance", explain: "Some schedulers are busy while others idle; processes stay on the scheduler they started on." },
-  "restart-loop": { title: "Restart loop", explain: "A supervisor restarts the same child again and again: the restart does not remove the cause of the crash." },
-  "supervisor-gave-up": { title: "Supervisor gave up", explain: "More restarts than its intensity allows within its period: the supervisor stopped its children and exited." },
-  "linked-crash": { title: "Crash took linked processes down", explain: "A crash sends an exit signal over every link; a linked process that does not trap exits dies with it." },
+  "restart-loop": { title: "Restart loop", explain: "A supervisor restarts a child again and again: each new child crashes the way the last one did, so restarting does not repair it." },
+  "supervisor-gave-up": { title: "Supervisor gave up", explain: "More restarts than its intensity allows within its period: the supervisor stopped its children and exited with reason shutdown, and its own supervisor (if any) now decides." },
+  "linked-crash": { title: "Crash took linked processes down", explain: "A process crashed and the exit signal went to every process linked to it: those that do not trap exits died with the same reason." },
 };
 
 export class WarningsView implements View {
@@ -32,7 +32,7 @@ export class WarningsView implements View {
     if (m.versions.warnings === this.seen) return;
     this.seen = m.versions.warnings;
     if (m.warnings.length === 0) {
-      this.list.replaceChildren(h("p", "empty", "No warnings. The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices and unbalanced schedulers."));
+      this.list.replaceChildren(h("p", "empty", "No warnings. The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices, unbalanced schedulers, restart loops, supervisors that gave up and crashes that took linked processes down."));
       return;
     }
     this.list.replaceChildren(
