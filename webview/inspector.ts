@@ -16,6 +16,8 @@ const MAILBOX_LIMIT = 20;
 const SPARK_POINTS = 60;
 /** An inspection unanswered this long says how long it has waited. */
 const SLOW_ANSWER_MS = 1000;
+/** A supervisor's children listed in the inspector; the Supervision view shows the rest. */
+const CHILDREN_SHOWN = 200;
 
 /** The runtime's refusal for a pid that is not alive (docs/protocol.md, section 9). */
 const NOT_ALIVE = /^no process <0\.\d+\.0> is alive/;
@@ -197,10 +199,16 @@ export class Inspector implements View {
         field("Reductions", "Reductions since it started; the sparkline is reductions per second, one point per second.", h("span", { "data-testid": "inspect-reductions" }, fmt.count(r.reductions)), this.reductionSpark.element),
         field("Mailbox", "Messages waiting in the mailbox; the sparkline is its length, one point per second.", h("span", { "data-testid": "inspect-mailbox-length" }, fmt.count(r.mailboxLength)), this.mailboxSpark.element),
         field("Memory (est.)", "An estimate, not a measurement: V8 has no per-process heap, so the runtime counts a parked process's measured size plus 64 B per queued message.", `≈${fmt.bytes(r.memory)}`),
-        field("Links", "Linked processes: a crash of one exits the other (unless it traps exits).", ...links(r.links)),
-        field("Monitors", "Processes this one monitors.", ...links(r.monitors)),
+        field("Links", "Linked processes: when one exits with a reason other than normal, the others get an exit signal and exit too, unless they trap exits.", ...links(r.links)),
+        field("Monitors", "Processes this one monitors: it gets a DOWN message when one of them exits.", ...links(r.monitors)),
+        field("Monitored by", "Processes that monitor this one: each gets a DOWN message when it exits.", ...links(r.monitoredBy)),
+        field("Traps exits", "With processFlag(\"trapExit\", true), exit signals from linked processes arrive as [\"EXIT\", pid, reason] messages instead of ending it.", h("span", { "data-testid": "inspect-trap-exit" }, r.trapExit ? "yes" : "no")),
+        field("Supervisor", "The supervisor this process is a child of: it restarts the process as its child spec says.", r.supervisor ? pidLink(this.ui, parsePid(r.supervisor) ?? 0, r.supervisor) : "none"),
+        r.strategy !== undefined ? field("Strategy", "How this supervisor restarts its children when one exits.", h("span", { "data-testid": "inspect-strategy" }, r.strategy)) : null,
+        r.restarts !== undefined ? field("Restarts", "Children this supervisor has restarted since it started.", h("span", { "data-testid": "inspect-restarts" }, fmt.count(r.restarts))) : null,
       ),
     );
+    if (r.children !== undefined) parts.push(...this.children(r.children));
     if (r.waitingFor.length > 0) parts.push(h("h3", { title: "The clauses of the receive it waits in: a message must match one of them." }, "Waiting for"), h("pre", { class: "clauses", "data-testid": "inspect-clauses" }, r.waitingFor.join("\n")));
     if (r.state !== undefined) parts.push(h("h3", { title: "The server's state, as its loop carries it." }, "State"), h("pre", "state", r.state));
     parts.push(
@@ -210,6 +218,28 @@ export class Inspector implements View {
     this.body.replaceChildren(...parts);
     this.reductionSpark.draw(this.rates);
     this.mailboxSpark.draw(this.mailboxes);
+  }
+
+  /** A supervisor's children: each with its pid (to inspect), restart type and restarts so far. */
+  private children(children: NonNullable<InspectResult["children"]>): Node[] {
+    const title = h("h3", { title: "This supervisor's children, in the order they start. A child that is not running has no pid." }, `Children (${fmt.count(children.length)})`);
+    if (children.length === 0) return [title, h("p", "empty", "None.")];
+    const head = h("tr", {}, ...["Id", "Pid", "Type", "Restart", "Restarts", "Last exit reason"].map((c) => h("th", { scope: "col" }, c)));
+    const rows = children.slice(0, CHILDREN_SHOWN).map((c) => {
+      const pid = parsePid(c.pid);
+      return h(
+        "tr",
+        c.restarts > 0 ? "restarted" : "",
+        h("td", "child-id", c.id),
+        h("td", {}, pid !== undefined ? pidLink(this.ui, pid, c.pid) : h("span", "muted", "not running")),
+        h("td", {}, c.type),
+        h("td", {}, c.restart),
+        h("td", "num", fmt.count(c.restarts)),
+        h("td", { class: "reason", title: c.lastReason }, c.lastReason || "—"),
+      );
+    });
+    const more = children.length > CHILDREN_SHOWN ? h("p", "note", `Showing ${fmt.count(CHILDREN_SHOWN)} of ${fmt.counted(children.length, "child", "children")}; the Supervision view counts them all.`) : null;
+    return [title, h("table", { class: "children-table", "data-testid": "inspect-children" }, h("thead", {}, head), h("tbody", {}, ...rows)), ...(more ? [more] : [])];
   }
 
   /** The non-preemptible warning of a stuck scheduler, which says which process is stuck where. */

@@ -44,6 +44,7 @@ export class WarningsView implements View {
           { class: `warning-card ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}: ${w.message}` },
           h("header", {}, h("strong", { title: kind.explain }, kind.title), h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, `since ${fmt.duration(m.programTime(w.since))}`)),
           h("p", "warning-message", w.message),
+          kind.explain ? h("p", "warning-explain", kind.explain) : null,
           h("p", "warning-advice", h("span", "advice-label", "What to do: "), w.advice),
           h(
             "footer",
