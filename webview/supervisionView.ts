@@ -188,7 +188,7 @@ export class SupervisionView implements View {
       };
       const row = h("div", { class: "node-box supervisor" }, f.twisty!, h("span", { class: "node-icon", "aria-hidden": "true" }, "S"), f.id!, f.name!, f.pid!, f.strategy!, f.intensity!, f.count!, f.restarts!, f.recent!, f.site!);
       const group = h("ul", { class: "sup-group", role: "group" });
-      const li = h("li", { class: "sup-item supervisor", role: "treeitem", "data-key": key }, row, group);
+      const li = h("li", { class: "sup-item supervisor", role: "treeitem", "data-key": key, "data-id": s.entry?.id ?? "" }, row, group);
       item = { key, li, row, pid: n.pid, group, supervisor: n.pid, flashedFor: -1, fields: f };
       const it = item;
       f.twisty!.addEventListener("click", (e) => {
@@ -268,7 +268,7 @@ export class SupervisionView implements View {
         recent: h("span", "recent-badge"),
       };
       const row = h("div", { class: "node-box worker" }, f.dot!, f.id!, f.name!, f.pid!, f.restart!, f.restarts!, f.recent!);
-      const li = h("li", { class: "sup-item child", role: "treeitem", "data-key": key }, row);
+      const li = h("li", { class: "sup-item child", role: "treeitem", "data-key": key, "data-id": c.id }, row);
       item = { key, li, row, pid: c.pid, flashedFor: -1, fields: f };
       const it = item;
       row.addEventListener("click", () => this.activate(it));
