@@ -2,7 +2,7 @@
 // offers send (a term editor that validates as you type), kill and trace. When the runtime cannot
 // answer (a stuck scheduler), it says so and keeps what it last knew, marked stale.
 
-import type { InspectResult } from "../protocol/control.js";
+import type { InspectChild, InspectResult } from "../protocol/control.js";
 import { parsePid } from "../protocol/control.js";
 import { parseTerm, TermSyntaxError } from "../protocol/termSyntax.js";
 import { Sparkline } from "./charts.js";
@@ -16,8 +16,6 @@ const MAILBOX_LIMIT = 20;
 const SPARK_POINTS = 60;
 /** An inspection unanswered this long says how long it has waited. */
 const SLOW_ANSWER_MS = 1000;
-/** A supervisor's children listed in the inspector; the Supervision view shows the rest. */
-const CHILDREN_SHOWN = 200;
 
 /** The runtime's refusal for a pid that is not alive (docs/protocol.md, section 9). */
 const NOT_ALIVE = /^no process <0\.\d+\.0> is alive/;
@@ -186,7 +184,11 @@ export class Inspector implements View {
       parts.push(h("p", { class: "stale-note", "data-testid": "inspect-stale" }, stale ? `Stale: what the runtime last said about ${r.pid}, ${ago}.` : `What the runtime last said about ${r.pid}, ${ago}, before it exited.`));
     }
     const field = (label: string, tooltip: string, ...value: (Node | string)[]) => h("div", { class: "field", title: tooltip }, h("span", "field-name", label), h("span", "field-value", ...value));
-    const links = (pids: string[]) => (pids.length === 0 ? ["none"] : pids.flatMap((p, i) => [i > 0 ? ", " : "", pidLink(this.ui, parsePid(p) ?? 0, p)]));
+    // The runtime lists at most INSPECT_LIST_LIMIT pids and counts the rest.
+    const links = (pids: string[], count: number) => [
+      ...(pids.length === 0 ? ["none"] : pids.flatMap((p, i) => [i > 0 ? ", " : "", pidLink(this.ui, parsePid(p) ?? 0, p)])),
+      count > pids.length ? ` and ${fmt.count(count - pids.length)} more` : "",
+    ];
     parts.push(
       h("div", "inspect-title", h("strong", { "data-testid": "inspect-title" }, r.pid), r.name ? h("span", "inspect-name", ` ${r.name}`) : "", h("span", { class: `status-pill ${gone ? "exited" : r.status}${stale ? " stale" : ""}`, "data-testid": "inspect-status" }, gone ? "exited" : stale ? `${r.status} (stale)` : r.status)),
       h(
@@ -199,16 +201,17 @@ export class Inspector implements View {
         field("Reductions", "Reductions since it started; the sparkline is reductions per second, one point per second.", h("span", { "data-testid": "inspect-reductions" }, fmt.count(r.reductions)), this.reductionSpark.element),
         field("Mailbox", "Messages waiting in the mailbox; the sparkline is its length, one point per second.", h("span", { "data-testid": "inspect-mailbox-length" }, fmt.count(r.mailboxLength)), this.mailboxSpark.element),
         field("Memory (est.)", "An estimate, not a measurement: V8 has no per-process heap, so the runtime counts a parked process's measured size plus 64 B per queued message.", `≈${fmt.bytes(r.memory)}`),
-        field("Links", "Linked processes: when one exits with a reason other than normal, the others get an exit signal and exit too, unless they trap exits.", ...links(r.links)),
-        field("Monitors", "Processes this one monitors: it gets a DOWN message when one of them exits.", ...links(r.monitors)),
-        field("Monitored by", "Processes that monitor this one: each gets a DOWN message when it exits.", ...links(r.monitoredBy)),
+        field("Links", "Linked processes: when one exits with a reason other than normal, the others get an exit signal and exit too, unless they trap exits.", ...links(r.links, r.linkCount)),
+        field("Monitors", "Processes this one monitors: it gets a DOWN message when one of them exits.", ...links(r.monitors, r.monitorCount)),
+        field("Monitored by", "Processes that monitor this one: each gets a DOWN message when it exits.", ...links(r.monitoredBy, r.monitoredByCount)),
         field("Traps exits", "With processFlag(\"trapExit\", true), exit signals from linked processes arrive as [\"EXIT\", pid, reason] messages instead of ending it.", h("span", { "data-testid": "inspect-trap-exit" }, r.trapExit ? "yes" : "no")),
         field("Supervisor", "The supervisor this process is a child of: it restarts the process as its child spec says.", r.supervisor ? pidLink(this.ui, parsePid(r.supervisor) ?? 0, r.supervisor) : "none"),
         r.strategy !== undefined ? field("Strategy", "How this supervisor restarts its children when one exits.", h("span", { "data-testid": "inspect-strategy" }, r.strategy)) : null,
+        r.intensity !== undefined && r.period !== undefined ? field("Intensity", "More restarts than this within the period, and the supervisor gives up: it stops its children and exits with reason shutdown.", `${fmt.counted(r.intensity, "restart")} in ${fmt.duration(r.period)}`) : null,
         r.restarts !== undefined ? field("Restarts", "Children this supervisor has restarted since it started.", h("span", { "data-testid": "inspect-restarts" }, fmt.count(r.restarts))) : null,
       ),
     );
-    if (r.children !== undefined) parts.push(...this.children(r.children));
+    if (r.children !== undefined) parts.push(...this.children(r.children, r.childCount ?? r.children.length));
     if (r.waitingFor.length > 0) parts.push(h("h3", { title: "The clauses of the receive it waits in: a message must match one of them." }, "Waiting for"), h("pre", { class: "clauses", "data-testid": "inspect-clauses" }, r.waitingFor.join("\n")));
     if (r.state !== undefined) parts.push(h("h3", { title: "The server's state, as its loop carries it." }, "State"), h("pre", "state", r.state));
     parts.push(
@@ -221,11 +224,11 @@ export class Inspector implements View {
   }
 
   /** A supervisor's children: each with its pid (to inspect), restart type and restarts so far. */
-  private children(children: NonNullable<InspectResult["children"]>): Node[] {
-    const title = h("h3", { title: "This supervisor's children, in the order they start. A child that is not running has no pid." }, `Children (${fmt.count(children.length)})`);
+  private children(children: InspectChild[], count: number): Node[] {
+    const title = h("h3", { title: "This supervisor's children, in the order they start. A child that is not running has no pid." }, `Children (${fmt.count(count)})`);
     if (children.length === 0) return [title, h("p", "empty", "None.")];
     const head = h("tr", {}, ...["Id", "Pid", "Type", "Restart", "Restarts", "Last exit reason"].map((c) => h("th", { scope: "col" }, c)));
-    const rows = children.slice(0, CHILDREN_SHOWN).map((c) => {
+    const rows = children.map((c) => {
       const pid = parsePid(c.pid);
       return h(
         "tr",
@@ -238,7 +241,7 @@ export class Inspector implements View {
         h("td", { class: "reason", title: c.lastReason }, c.lastReason || "—"),
       );
     });
-    const more = children.length > CHILDREN_SHOWN ? h("p", "note", `Showing ${fmt.count(CHILDREN_SHOWN)} of ${fmt.counted(children.length, "child", "children")}; the Supervision view counts them all.`) : null;
+    const more = count > children.length ? h("p", "note", `Showing ${fmt.count(children.length)} of ${fmt.counted(count, "child", "children")}: those restarted most recently, then the first in order.`) : null;
     return [title, h("table", { class: "children-table", "data-testid": "inspect-children" }, h("thead", {}, head), h("tbody", {}, ...rows)), ...(more ? [more] : [])];
   }
 

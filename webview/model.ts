@@ -1,7 +1,7 @@
 // Everything the visualizer knows about the runtime, fed by the connection and read by the views.
 // Views never talk to the socket themselves; they read this model and call its actions.
 
-import { formatPid, type ControlMessage, type Hello, type Site, type Warning } from "../protocol/control.js";
+import { formatPid, type ControlMessage, type Crash, type Hello, type Site, type Warning } from "../protocol/control.js";
 import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
 import { Ring, type TimelineSlot } from "./history.js";
 import { ProcessFeed } from "./processFeed.js";
@@ -14,6 +14,9 @@ const TIMELINE = 600;
 const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
+
+/** Crash messages kept for the Supervision view's list. */
+const RECENT_CRASHES = 50;
 
 /** A slice this long makes a scheduler stuck for the views, as for the runtime's warning; shorter ones are only slow. */
 const STUCK_AFTER_MS = 500;
@@ -66,8 +69,22 @@ export class Model {
   eventsDropped = 0;
   mainExited: { crashed: boolean } | null = null;
   laggedFrames = 0;
+  /**
+   * Crashes and restarts since telemetry started, from the `faults` channel (docs/protocol.md,
+   * section 8): each message carries its group's total (a crash's source line, a supervisor's
+   * restarts), and a client is sent the latest of every group when it connects, so the sums are
+   * the run's, not only what this viewer saw, and a replayed message does not count twice.
+   */
+  crashes = 0;
+  restarts = 0;
+  supervisorsGaveUp = 0;
+  private readonly crashTotals = new Map<string, number>();
+  private readonly restartTotals = new Map<number, number>();
+  private readonly gaveUp = new Set<string>();
+  /** The latest crash messages, oldest first (each may stand for several crashes of its line: `count`). */
+  readonly recentCrashes: Crash[] = [];
   /** Bumped per kind of change, so each view redraws only for what it shows. */
-  readonly versions = { samples: 0, processes: 0, warnings: 0, events: 0, hello: 0 };
+  readonly versions = { samples: 0, processes: 0, warnings: 0, events: 0, hello: 0, faults: 0 };
 
   /** A new run (a different start time or OS process) starts from nothing; a reconnect keeps the data. */
   hello_(hello: Hello): void {
@@ -87,6 +104,12 @@ export class Model {
       this.mainExited = null;
       this.mainStartedAt = null;
       this.processesKnown = false;
+      this.crashTotals.clear();
+      this.restartTotals.clear();
+      this.gaveUp.clear();
+      this.crashes = this.restarts = this.supervisorsGaveUp = 0;
+      this.recentCrashes.length = 0;
+      this.versions.faults++;
     }
     if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
     this.store.intervalMs = hello.sampleIntervalMs;
@@ -122,6 +145,29 @@ export class Model {
         break;
       case "response":
         break;
+      case "crash": {
+        const grew = raise(this.crashTotals, crashGroup(message), message.total);
+        // A replayed message (on reconnect) is one this viewer may have had: only news is listed.
+        if (grew === 0) break;
+        this.crashes += grew;
+        this.recentCrashes.push(message);
+        if (this.recentCrashes.length > RECENT_CRASHES) this.recentCrashes.splice(0, this.recentCrashes.length - RECENT_CRASHES);
+        this.versions.faults++;
+        break;
+      }
+      case "restart":
+        this.restarts += raise(this.restartTotals, message.supervisor, message.supervisorRestarts);
+        this.versions.faults++;
+        break;
+      case "gave-up": {
+        const key = `${message.supervisor}@${message.time}`;
+        if (!this.gaveUp.has(key)) {
+          this.gaveUp.add(key);
+          this.supervisorsGaveUp++;
+          this.versions.faults++;
+        }
+        break;
+      }
     }
   }
 
@@ -276,4 +322,17 @@ export class Model {
       if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
     }
   }
+}
+
+/** A crash's group, as the runtime groups them: its source line, else its spawn site, else its function. */
+function crashGroup(c: Crash): string {
+  return c.at !== null ? `${c.at.file}:${c.at.line}` : c.spawnSite !== 0 ? `site ${c.spawnSite}` : `fn ${c.fn}`;
+}
+
+/** Sets a group's total if it grew, and returns by how much. */
+function raise<K>(totals: Map<K, number>, key: K, total: number): number {
+  const before = totals.get(key) ?? 0;
+  if (total <= before) return 0;
+  totals.set(key, total);
+  return total - before;
 }

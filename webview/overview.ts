@@ -36,6 +36,7 @@ export class Overview implements View {
   private readonly warningList: HTMLElement;
   private seenSamples = -1;
   private seenWarnings = -1;
+  private seenFaults = -1;
   private topAt = 0;
   private topJob: SlicedJob<TopSlots> | null = null;
   private topKey = "";
@@ -57,6 +58,8 @@ export class Overview implements View {
     add("reductions", "Reductions/s", "Work done per second: a reduction is one resume, one runtime call or one loop iteration.");
     add("memory", "Heap", "V8 heap used by the scheduler threads (one heap per thread; there is no per-process heap in V8).");
     add("uptime", "Uptime", "Time since main started (with --wait-for-viewer, not counting the wait for a viewer).");
+    add("crashes", "Crashes", "Processes that ended by a throw since the run started. A process ended by an exit signal (a linked crash, a kill) is not counted.");
+    add("restarts", "Restarts", "Children restarted by supervisors since the run started. The Supervision view shows which.");
 
     this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
     this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 70, ariaLabel: "Scheduler utilization over the last minutes" }, "Utilization of each scheduler over the last minutes: busy time divided by the sample interval.");
@@ -99,6 +102,10 @@ export class Overview implements View {
     }
     const uptime = m.uptime(now);
     setText(this.values.uptime!, m.hello === null ? "—" : uptime === null ? "waiting for a viewer" : fmt.duration(uptime));
+    if (m.versions.faults !== this.seenFaults) {
+      this.seenFaults = m.versions.faults;
+      this.renderFaults(m);
+    }
     this.renderTopWhenDue(m, now);
     this.renderProcessesTime(m);
     if (m.versions.warnings !== this.seenWarnings) {
@@ -132,6 +139,14 @@ export class Overview implements View {
       this.topVersion = version;
       this.renderTop(m, top, now, time);
     });
+  }
+
+  private renderFaults(m: Model): void {
+    const v = this.values;
+    setText(v.crashes!, m.hello === null ? "—" : fmt.count(m.crashes));
+    setText(v.restarts!, m.hello === null ? "—" : `${fmt.count(m.restarts)}${m.supervisorsGaveUp > 0 ? ` · ${fmt.count(m.supervisorsGaveUp)} gave up` : ""}`);
+    v.crashes!.classList.toggle("alert", m.crashes > 0);
+    v.restarts!.classList.toggle("alert", m.supervisorsGaveUp > 0);
   }
 
   private renderSamples(m: Model): void {

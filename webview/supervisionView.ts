@@ -20,8 +20,9 @@ const RECENT_MS = 10_000;
 const COLLAPSED_OVER = 50;
 /** Children drawn as a grid of chips rather than a column of boxes. */
 const GRID_OVER = 24;
-/** Restarts listed beside the tree. */
-const RESTARTS_LISTED = 12;
+/** Restarts and crashes listed beside the tree. */
+const RESTARTS_LISTED = 8;
+const CRASHES_LISTED = 6;
 const SLOW_ANSWER_MS = 1000;
 
 const STRATEGIES: Record<string, string> = {
@@ -58,6 +59,8 @@ export class SupervisionView implements View {
   private readonly statusLine: HTMLElement;
   private readonly restartList: HTMLElement;
   private readonly looseList: HTMLElement;
+  private readonly crashList: HTMLElement;
+  private drawnFaults = -1;
   private tree: SupervisionTree | null = null;
   private shaped: ShapedTree | null = null;
   private error = "";
@@ -80,6 +83,7 @@ export class SupervisionView implements View {
     this.treeBox.addEventListener("keydown", (e) => this.key(e));
     this.restartList = h("ol", { class: "restart-list", "data-testid": "supervision-restarts" });
     this.looseList = h("ul", { class: "loose-list", "data-testid": "supervision-loose" });
+    this.crashList = h("ol", { class: "restart-list", "data-testid": "supervision-crashes" });
     const legend = h(
       "div",
       { class: "sup-legend", "aria-hidden": "true" },
@@ -103,6 +107,8 @@ export class SupervisionView implements View {
           "supervision-side",
           h("h3", { title: "The children restarted most recently, with the reason they exited." }, "Latest restarts"),
           this.restartList,
+          h("h3", { title: "The latest crashes (a throw): the reason, where it threw, and what it took down with it. A line that crashes again and again is one entry with a count." }, "Latest crashes"),
+          this.crashList,
           h("h3", { title: "Processes linked to others that no supervisor holds: a crash of one takes the others down unless they trap exits." }, "Linked, outside supervisors"),
           this.looseList,
         ),
@@ -122,6 +128,10 @@ export class SupervisionView implements View {
     }
     // Ages ("2 s ago") and the recent marks follow the run's clock: redrawn each second too.
     const second = Math.floor(this.ui.model.runTimeNow(now) / 1000);
+    if (this.ui.model.versions.faults !== this.drawnFaults || second !== this.drawnSecond) {
+      this.drawnFaults = this.ui.model.versions.faults;
+      this.drawCrashes(this.ui.model.runTimeNow(now));
+    }
     if (this.tree === this.drawnTree && second === this.drawnSecond) return;
     this.drawnTree = this.tree;
     this.drawnSecond = second;
@@ -152,7 +162,7 @@ export class SupervisionView implements View {
     const t = this.shaped;
     if (t === null || this.tree === null) return;
     const runTime = this.ui.model.runTimeNow(now);
-    const truncated = this.tree.truncated > 0 ? ` · ${fmt.counted(this.tree.truncated, "more supervisor")} not listed` : "";
+    const truncated = this.tree.omittedSupervisors > 0 ? ` · ${fmt.counted(this.tree.omittedSupervisors, "more supervisor")} not listed` : "";
     setText(this.summary, t.supervisors === 0 ? "No supervisors are running." : `${fmt.counted(t.roots.length, "supervision tree")} · ${fmt.counted(t.supervisors, "supervisor")} · ${fmt.counted(t.children, "child", "children")} · ${fmt.counted(t.restarts, "restart")}${truncated}`);
 
     const alive = new Set<string>();
@@ -486,11 +496,41 @@ export class SupervisionView implements View {
     );
   }
 
+  private drawCrashes(runTime: number): void {
+    const crashes = this.ui.model.recentCrashes.slice(-CRASHES_LISTED).reverse();
+    if (crashes.length === 0) {
+      this.crashList.replaceChildren(h("li", "empty", "No process has crashed."));
+      return;
+    }
+    this.crashList.replaceChildren(
+      ...crashes.map((c) => {
+        const at = c.at !== null ? `${c.at.file}:${c.at.line}` : this.ui.model.siteText(c.spawnSite);
+        const down = c.linkedDown.length > 0 ? h("span", { class: "crash-down", title: `Linked processes this crash took down: ${c.linkedDown.map(fmt.pid).join(", ")}` }, `took ${fmt.counted(c.linkedDown.length, "linked process", "linked processes")} down`) : null;
+        return h(
+          "li",
+          { class: `restart-entry crash${runTime - c.time < RECENT_MS ? " recent" : ""}` },
+          h(
+            "div",
+            "restart-line",
+            h("span", "node-id", c.name || c.fn),
+            pidLink(this.ui, c.pid, fmt.pid(c.pid)),
+            c.count > 1 ? h("span", { class: "restart-badge", title: `This entry stands for ${fmt.count(c.count)} crashes of this line; ${fmt.count(c.total)} since the run started.` }, `×${fmt.count(c.count)}`) : null,
+            at ? sourceLink(this.ui, at, at.replace(/^.*\//, "")) : null,
+            h("span", "restart-ago", `${fmt.duration(Math.max(0, runTime - c.time))} ago`),
+          ),
+          h("code", { class: "restart-reason", title: c.stack || c.reason }, c.reason),
+          down,
+        );
+      }),
+    );
+  }
+
   private drawLoose(tree: SupervisionTree): void {
     if (tree.looseLinks.length === 0) {
       this.looseList.replaceChildren(h("li", "empty", "None."));
       return;
     }
+    const more = tree.truncated > 0 ? [h("li", "muted", `and ${fmt.counted(tree.truncated, "more linked process", "more linked processes")}`)] : [];
     this.looseList.replaceChildren(
       ...tree.looseLinks.map((p) =>
         h(
@@ -502,6 +542,7 @@ export class SupervisionView implements View {
           ...p.links.flatMap((l, i) => [i > 0 ? ", " : "", pidLink(this.ui, l, fmt.pid(l))]),
         ),
       ),
+      ...more,
     );
   }
 }
