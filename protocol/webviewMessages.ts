@@ -5,7 +5,7 @@
 /** Which part of the visualizer a host shows: the narrow side panel or the full editor panel. */
 export type VisualizerLayout = "overview" | "full";
 
-export type VisualizerTab = "overview" | "schedulers" | "processes" | "inspector" | "messages" | "warnings";
+export type VisualizerTab = "overview" | "schedulers" | "processes" | "inspector" | "supervision" | "messages" | "warnings";
 
 /** From the extension to the webview. */
 export type ToWebview =
