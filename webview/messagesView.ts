@@ -1,10 +1,11 @@
-// Messages: a sequence diagram of the traced processes' events (spawn, send, receive, link, exit,
-// crash). Drawn on a canvas, one row per event, only the visible rows; capped at EVENT_CAP events.
+// Messages: a sequence diagram of the traced processes' events (spawn, send, receive, links,
+// monitors, exit signals, restarts, exit, crash). Drawn on a canvas, one row per event, only the
+// visible rows; capped at EVENT_CAP events.
 
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
 import { EVENT_CAP } from "./model.js";
-import type { TraceEvent } from "../protocol/frames.js";
+import type { EventKind, TraceEvent } from "../protocol/frames.js";
 import type { Ui, View } from "./ui.js";
 
 const ROW = 20;
@@ -12,6 +13,25 @@ const HEAD = 24;
 const LANE_WIDTH = 110;
 /** More lifelines than this would be unreadable: the rest share one "others" lane. */
 const MAX_LANES = 12;
+
+/**
+ * How each kind of event is drawn: an arrow from `pid` to `other` (docs/protocol.md, section 7, type
+ * 5), dashed for links and monitors (set up solid-dashed, removed finely dashed), red for crashes
+ * and exit signals, orange for a supervisor's restart.
+ */
+const LOOKS: Record<EventKind, { arrow: boolean; dash: number[]; color: "accent" | "muted" | "error" | "restart" }> = {
+  send: { arrow: true, dash: [], color: "accent" },
+  receive: { arrow: false, dash: [], color: "accent" },
+  spawn: { arrow: true, dash: [4, 3], color: "muted" },
+  link: { arrow: true, dash: [4, 3], color: "muted" },
+  unlink: { arrow: true, dash: [1, 3], color: "muted" },
+  monitor: { arrow: true, dash: [4, 3], color: "muted" },
+  demonitor: { arrow: true, dash: [1, 3], color: "muted" },
+  "exit-signal": { arrow: true, dash: [], color: "error" },
+  restart: { arrow: true, dash: [], color: "restart" },
+  exit: { arrow: false, dash: [], color: "accent" },
+  crash: { arrow: false, dash: [], color: "error" },
+};
 
 export class MessagesView implements View {
   readonly element: HTMLElement;
@@ -45,7 +65,7 @@ export class MessagesView implements View {
       setText(
         this.summary,
         m.events.length === 0
-          ? "No traced events yet. Trace a process from the Inspector: its spawns, sends, receives, links and exits appear here."
+          ? "No traced events yet. Trace a process from the Inspector: its spawns, sends, receives, links, monitors, exit signals, restarts and exits appear here."
           : `${fmt.count(m.events.length)} traced events, oldest at the top.${capped}${dropped}`,
       );
     }
@@ -87,6 +107,7 @@ export class MessagesView implements View {
     const muted = style.getPropertyValue("--bl-muted").trim() || "#888";
     const accent = style.getPropertyValue("--bl-series-1").trim() || "#4fc1ff";
     const error = style.getPropertyValue("--bl-error").trim() || "#f14c4c";
+    const restart = style.getPropertyValue("--bl-series-3").trim() || "#d18616";
     g.setTransform(ratio, 0, 0, ratio, -this.scroller.scrollLeft * ratio, 0);
     g.clearRect(this.scroller.scrollLeft, 0, this.scroller.clientWidth, viewHeight);
     const x = (lane: number) => lane * LANE_WIDTH + LANE_WIDTH / 2;
@@ -107,10 +128,11 @@ export class MessagesView implements View {
       const y = HEAD + (i - first) * ROW - (top % ROW) + ROW / 2;
       const from = x(this.lane(e.pid));
       const to = e.other !== 0 ? x(this.lane(e.other)) : from;
-      g.strokeStyle = e.kind === "crash" ? error : e.kind === "spawn" || e.kind === "link" ? muted : accent;
+      const look = LOOKS[e.kind];
+      g.strokeStyle = look.color === "error" ? error : look.color === "restart" ? restart : look.color === "muted" ? muted : accent;
       g.fillStyle = g.strokeStyle;
-      g.setLineDash(e.kind === "spawn" || e.kind === "link" ? [4, 3] : []);
-      if ((e.kind === "send" || e.kind === "spawn" || e.kind === "link") && to !== from) {
+      g.setLineDash(look.dash);
+      if (look.arrow && to !== from) {
         g.beginPath();
         g.moveTo(from, y);
         g.lineTo(to, y);
