@@ -241,6 +241,7 @@ export class SupervisionView implements View {
       link?.setAttribute("tabindex", "-1");
       f.site!.replaceChildren(link ?? "");
     }
+    setAttr(item.li, "aria-label", `${s.entry !== null ? `${s.entry.id}, ` : ""}${n.name || n.fn} ${fmt.pid(n.pid)}, supervisor, ${n.strategy}, ${fmt.counted(n.childCount, "child", "children")}, ${fmt.counted(n.restarts, "restart")}${recent > 0 ? `, ${fmt.count(recent)} restarted just now` : ""}`);
     item.row.title = `${n.name || n.fn} ${fmt.pid(n.pid)}: a supervisor (${n.strategy}) with ${fmt.counted(n.childCount, "child", "children")}; ${fmt.counted(n.restarts, "restart")} so far. Click to inspect it.`;
     item.row.classList.toggle("has-recent", recent > 0);
     if (s.entry !== null) this.flash(item, s.entry, runTime);
@@ -255,7 +256,14 @@ export class SupervisionView implements View {
       if (unlisted > 0) lis.push(this.moreItem(n, unlisted, alive));
       else if (lis.length === 0) lis.push(this.emptyItem(n, alive));
       this.placeChildren(group, lis);
-    } else if (group.firstChild !== null && !group.contains(document.activeElement)) group.replaceChildren();
+    } else if (group.firstChild !== null) {
+      // Closing a supervisor with the focus inside it puts the focus on the supervisor.
+      if (group.contains(document.activeElement)) {
+        this.focusKey = key;
+        item.li.focus();
+      }
+      group.replaceChildren();
+    }
     return item;
   }
 
