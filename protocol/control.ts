@@ -392,6 +392,22 @@ export const FAULT_HISTORY_LIMIT = 1000;
 /** Pids listed in a Crash's `linkedDown` at most. */
 export const LINKED_DOWN_LIMIT = 100;
 
+/**
+ * The group a fault message is bounded and replayed in (docs/protocol.md, section 8): a crash by
+ * its source line (else its spawn site, else its function), a restart by supervisor and child, a
+ * surrender by supervisor.
+ */
+export function faultGroupKey(m: FaultMessage): string {
+  switch (m.type) {
+    case "crash":
+      return m.at !== null ? `crash ${m.at.file}:${m.at.line}` : m.spawnSite !== 0 ? `crash site ${m.spawnSite}` : `crash fn ${m.fn}`;
+    case "restart":
+      return `restart ${m.supervisor} ${m.childId}`;
+    case "gave-up":
+      return `gave-up ${m.supervisor}`;
+  }
+}
+
 export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response | FaultMessage;
 
 const PID_TEXT = /^<0\.(\d+)\.0>$/;

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { MessageChannel, type TransferListItem } from "node:worker_threads";
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
 import { _, on, receive, register, send, spawn, unregister, where } from "../runtime/api.js";
 import type { Process } from "../runtime/core/process.js";
@@ -22,6 +22,12 @@ const pidsOf = (f: ProcessFrameView) => Array.from({ length: f.count }, (_, i) =
 const removedOf = (f: ProcessFrameView) => Array.from({ length: f.removedCount }, (_, i) => f.removed(i));
 const updatedOf = (f: ProcessFrameView) => Array.from({ length: f.updateCount }, (_, i) => f.updateInfo(i));
 
+/** Each test's telemetry stops observing the shared scheduler when the test ends. */
+const running: SchedulerTelemetry[] = [];
+afterEach(() => {
+  for (const t of running.splice(0)) t.stop();
+});
+
 /** Telemetry for the test's scheduler, keeping what it posts: deltas, long-mailbox watches and keyframe pages. */
 function recorded() {
   const deltas: ProcessFrameView[] = [];
@@ -37,6 +43,7 @@ function recorded() {
       } else pages.push(message);
     },
   });
+  running.push(telemetry);
   return { telemetry, deltas, watches, watched, pages };
 }
 
@@ -216,6 +223,7 @@ test("frames reach the main thread's port as copies: posting detaches none of th
   const arrived: (TelemetryTick | KeyframePage)[] = [];
   port2.on("message", (message) => arrived.push(message));
   const telemetry = new SchedulerTelemetry(scheduler, [""], port1);
+  running.push(telemetry);
   // Open ports would keep the test process alive after a failed assertion.
   t.after(() => {
     port1.close();

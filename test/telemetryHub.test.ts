@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { InspectResult } from "../protocol/control.js";
+import type { Crash, InspectResult } from "../protocol/control.js";
 import { ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
@@ -52,7 +52,7 @@ function hub(posted: ToScheduler[]): TelemetryHub {
   return new TelemetryHub([scheduler], hello, [], 60_000);
 }
 
-const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [] });
+const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [], faults: [] });
 
 /** A hub with one client subscribed to processes; `snapshot` is the keyframe it asked the scheduler for. */
 function connected() {
@@ -251,5 +251,52 @@ test("issue 13 item 2: keyframes that list new processes, asked for by reconnect
   const lagging = stalled.texts("lagging") as { droppedFrames: number }[];
   assert.equal(lagging.length, 1);
   assert.ok(lagging[0]!.droppedFrames >= 18 * pages, `dropped ${lagging[0]!.droppedFrames}`);
+  h.stop();
+});
+
+test("issue 14: fault messages go to faults subscribers, dropped while a client is behind, and the latest of each group is replayed on connect and after lagging", () => {
+  const posted: ToScheduler[] = [];
+  const h = hub(posted);
+  const crash = (time: number, line: number, total: number): Crash => ({
+    type: "crash",
+    time,
+    pid: 7,
+    fn: "worker",
+    name: "",
+    reason: "TypeError: boom",
+    stack: "",
+    at: { file: "src/w.ts", line, column: 1 },
+    spawnSite: 0,
+    supervisor: 0,
+    linkedDown: [],
+    count: 1,
+    total,
+  });
+  const subscriber = new FakeConnection();
+  const other = new FakeConnection();
+  h.connect(subscriber, ["faults"]);
+  h.connect(other, ["schedulers"]);
+  h.fromScheduler({ ...telemetry(10), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] });
+  assert.deepEqual((subscriber.texts("crash") as Crash[]).map((c) => [c.at!.line, c.total]), [[3, 1], [3, 2], [8, 1]]);
+  assert.deepEqual(other.texts("crash"), [], "not subscribed");
+
+  // A late viewer gets the latest crash of each line, oldest first: the totals so far.
+  const late = new FakeConnection();
+  h.connect(late, ["faults"]);
+  assert.deepEqual((late.texts("crash") as Crash[]).map((c) => [c.at!.line, c.total]), [[3, 2], [8, 1]]);
+
+  // A client that is behind loses the messages, counted, and gets the latest again once it has drained.
+  subscriber.bufferedAmount = 9 * 1024 * 1024;
+  h.fromScheduler({ ...telemetry(10), faults: [crash(4, 3, 3)] });
+  assert.equal((subscriber.texts("crash") as Crash[]).length, 3, "dropped while behind");
+  subscriber.bufferedAmount = 0;
+  h.sample();
+  const lagging = subscriber.texts("lagging") as { droppedFrames: number }[];
+  assert.ok(lagging.length === 1 && lagging[0]!.droppedFrames >= 1);
+  assert.deepEqual((subscriber.texts("crash") as Crash[]).slice(3).map((c) => [c.at!.line, c.total]), [[8, 1], [3, 3]]);
+
+  // Subscribing later replays too.
+  h.request(other, JSON.stringify({ id: 1, type: "subscribe", channel: "faults" }));
+  assert.deepEqual((other.texts("crash") as Crash[]).map((c) => c.total), [1, 3]);
   h.stop();
 });

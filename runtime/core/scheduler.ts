@@ -313,7 +313,6 @@ export class Scheduler {
     p.handlers = null;
     p.mailboxLength = 0;
     this.cancelTimer(p);
-    this.registry.release(p);
     if (p.clauses instanceof AwaitReply) unwatchCallee(p.clauses);
     if (this.changed !== null) {
       if (p.id <= this.announcedMaxId) this.removed.push(p.id);
@@ -326,6 +325,8 @@ export class Scheduler {
     this.unlinkLive(p);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     for (const o of this.observers) o.exited?.(p, reason, crashed);
+    // After the observers, so that a crash report can still name the process.
+    this.registry.release(p);
     if (p.signals !== null) propagateExit(this, p, p.signals, reason);
   }
 

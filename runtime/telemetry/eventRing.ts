@@ -23,7 +23,12 @@ export class EventRing {
       this.dropped++;
       return;
     }
-    this.buffer.push({ time: performance.timeOrigin + realNow() - this.startedAt, kind, pid, other, text: render(detail) });
+    this.buffer.push({ time: this.now(), kind, pid, other, text: render(detail) });
+  }
+
+  /** Milliseconds since the run started, on the samples' clock (real time, also under --seed). */
+  now(): number {
+    return performance.timeOrigin + realNow() - this.startedAt;
   }
 
   /** Takes the buffered events, oldest first. */

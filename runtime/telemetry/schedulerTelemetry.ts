@@ -4,7 +4,7 @@
 // answers inspect, send, kill and trace.
 
 import { inspect as inspectValue } from "node:util";
-import { formatPid, parsePid, type InspectResult, type Request, type RequestResult } from "../../protocol/control.js";
+import { formatPid, INSPECT_LIST_LIMIT, parsePid, type FaultMessage, type InspectResult, type Request, type RequestResult } from "../../protocol/control.js";
 import { parseRef } from "../../protocol/termSyntax.js";
 import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../../protocol/frames.js";
 import { render } from "./eventRing.js";
@@ -18,6 +18,7 @@ import type { KeyframePage } from "../host/schedulerMessages.js";
 import { Pid, Ref } from "../core/terms.js";
 import { getHeapStatistics } from "node:v8";
 import { Counter } from "../core/schedulerCounters.js";
+import { FaultLog } from "./faultLog.js";
 
 /**
  * An empty list whose elements are already of the kind that holds objects. An empty array literal
@@ -65,6 +66,8 @@ export interface TelemetryTick {
   sites: ArrayBuffer;
   events: ArrayBuffer | null;
   watch: WatchedProcess[];
+  /** The tick's crash, restart and gave-up messages, already bounded (faultLog.ts). */
+  faults: FaultMessage[];
 }
 
 /** New processes a delta lists when the scheduler is busy (processes wait to run, or it ran over half the interval), and when it is not. */
@@ -95,6 +98,51 @@ function functionOf(p: Process): string {
   return p.fn.name || "(anonymous)";
 }
 
+function linkCount(p: Process): number {
+  const links = p.signals?.links;
+  return links == null ? 0 : links.size;
+}
+
+function monitorCount(p: Process): number {
+  const watching = p.signals?.watching;
+  return watching == null ? 0 : watching.size;
+}
+
+function monitoredByCount(p: Process): number {
+  const watchers = p.signals?.watchers;
+  return watchers == null ? 0 : watchers.size;
+}
+
+/**
+ * A process's links, monitors both ways and trapExit in one number (each count capped as on the
+ * wire), 0 for a process that has none: a tick compares it with what the viewer last got.
+ */
+function relationsOf(p: Process): number {
+  const sig = p.signals;
+  if (sig === null) return 0;
+  const cap = (n: number) => (n < 0xffff ? n : 0xffff);
+  return cap(linkCount(p)) * 2 ** 33 + cap(monitorCount(p)) * 2 ** 17 + cap(monitoredByCount(p)) * 2 + (sig.trapExit ? 1 : 0);
+}
+
+/** At most `limit` pids of an iteration, as `<0.N.0>`. */
+function pidList(items: Iterable<Process> | undefined, limit: number): string[] {
+  const out: string[] = [];
+  if (items === undefined) return out;
+  for (const p of items) {
+    if (out.length === limit) break;
+    out.push(String(p));
+  }
+  return out;
+}
+
+function* targets(monitors: Map<number, { target: Process }> | null | undefined): Generator<Process> {
+  if (monitors != null) for (const m of monitors.values()) yield m.target;
+}
+
+function* watchers(monitors: Map<number, { watcher: Process }> | null | undefined): Generator<Process> {
+  if (monitors != null) for (const m of monitors.values()) yield m.watcher;
+}
+
 export class SchedulerTelemetry {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -106,6 +154,18 @@ export class SchedulerTelemetry {
   private readonly scratch = new EncoderScratch();
   /** The scheduler's busy milliseconds at the previous tick, for its utilization in between. */
   private busyMsAtTick = 0;
+  /**
+   * The relations (relationsOf) each listed process had in the last full record a viewer got, for
+   * processes that have any: a change sends the whole record again. Processes with none, nearly
+   * all of them, cost nothing here.
+   */
+  private readonly sentRelations = new Map<Process, number>();
+  /** Crashes and restarts by site id (restarts at the supervisor's spawn site), since telemetry started. */
+  private readonly siteCrashes: Float64Array;
+  private readonly siteRestarts: Float64Array;
+  private readonly faults: FaultLog;
+  /** Removes this telemetry's scheduler observer; set while telemetry runs. */
+  private unobserve: (() => void) | undefined;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -118,7 +178,66 @@ export class SchedulerTelemetry {
      * counters, on every send and slice); ping-pong ran 10% slower (docs/performance.md, "Telemetry").
      */
     private readonly port: { postMessage(message: TelemetryTick | KeyframePage): void },
-  ) {}
+    /** The supervisor a process is a child of (runtime/behaviours/supervisor.ts). */
+    private readonly supervisorOf: (p: Process) => Process | undefined = () => undefined,
+  ) {
+    this.siteCrashes = new Float64Array(scheduler.sites.size);
+    this.siteRestarts = new Float64Array(scheduler.sites.size);
+    this.faults = new FaultLog({
+      now: () => scheduler.events.now(),
+      nameOf: (p) => this.nameOf(p),
+      supervisorOf: (p) => this.supervisorOf(p),
+    });
+  }
+
+  /**
+   * Hears of exits, signals and supervisors' faults: crashes and restarts are counted, faults
+   * logged, and a process whose links or monitors another process changed is marked changed, so
+   * that its record is sent again. Only while telemetry runs: none of it touches the scheduler's
+   * hot paths when it is off.
+   */
+  private observe(): void {
+    const s = this.scheduler;
+    const counters = () => s.counters;
+    this.unobserve = s.observe({
+      exited: (p, reason, crashed) => {
+        if (crashed) {
+          counters()[Counter.crashes]++;
+          this.siteCrashes[p.spawnSite]++;
+          this.faults.crashed(p, reason);
+        } else if (reason !== "normal") {
+          this.faults.ended(p, reason);
+        }
+        const sig = p.signals;
+        if (sig !== null) {
+          // The monitors it held leave their targets without a signal.
+          if (sig.watching !== null) for (const m of sig.watching.values()) s.markChanged(m.target);
+          this.faults.forget(p);
+        }
+        if (this.sentRelations.size !== 0) this.sentRelations.delete(p);
+      },
+      signal: (kind, from, to, reason) => {
+        s.markChanged(from);
+        s.markChanged(to);
+        if (kind === "exit-signal") this.faults.signalled(from, to, reason);
+      },
+      fault: (event) => {
+        if (event.kind === "restart") {
+          counters()[Counter.restarts]++;
+          this.siteRestarts[event.supervisor.spawnSite]++;
+        }
+        this.faults.fault(event);
+      },
+    });
+  }
+
+  /** Stops ticking and observing (a test's telemetry, or a runtime that ends). */
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.unobserve?.();
+    this.unobserve = undefined;
+  }
 
   start(intervalMs: number): void {
     const s = this.scheduler;
@@ -132,6 +251,7 @@ export class SchedulerTelemetry {
       s.oldestUnlisted = p;
       s.unlisted++;
     }
+    if (this.unobserve === undefined) this.observe();
     this.setInterval(intervalMs);
     // A first tick now, before the program runs: see writeTickFields. The objects a tick builds
     // generalize maps the first time too, and that deoptimized the program's hot code as well.
@@ -194,10 +314,10 @@ export class SchedulerTelemetry {
       waitSite: waitSiteOf(p),
       fn: functionOf(p),
       name: this.nameOf(p),
-      links: 0,
-      monitors: 0,
-      monitoredBy: 0,
-      trapExit: false,
+      links: linkCount(p),
+      monitors: monitorCount(p),
+      monitoredBy: monitoredByCount(p),
+      trapExit: p.signals?.trapExit === true,
     };
   }
 
@@ -209,6 +329,14 @@ export class SchedulerTelemetry {
   /** One process record, written from the process itself (no intermediate object). */
   private write(encoder: ProcessFrameEncoder, p: Process): void {
     const s = this.scheduler;
+    const sig = p.signals;
+    if (sig !== null) {
+      const relations = relationsOf(p);
+      if (relations !== 0) this.sentRelations.set(p, relations);
+      else this.sentRelations.delete(p);
+    } else if (this.sentRelations.size !== 0) {
+      this.sentRelations.delete(p);
+    }
     encoder.add(
       p.id,
       statusOf(p),
@@ -220,11 +348,18 @@ export class SchedulerTelemetry {
       waitSiteOf(p),
       functionOf(p),
       this.nameOf(p),
-      0,
-      0,
-      0,
-      false,
+      sig === null ? 0 : linkCount(p),
+      sig === null ? 0 : monitorCount(p),
+      sig === null ? 0 : monitoredByCount(p),
+      sig !== null && sig.trapExit,
     );
+  }
+
+  /** Whether a process's links, monitors or trapExit differ from its last full record. */
+  private relationsChanged(p: Process): boolean {
+    const sent = this.sentRelations;
+    if (p.signals === null) return sent.size !== 0 && sent.has(p);
+    return relationsOf(p) !== (sent.get(p) ?? 0);
   }
 
   tick(): void {
@@ -243,7 +378,7 @@ export class SchedulerTelemetry {
     // Listed processes that changed: the fields that change as they run, or whole if renamed.
     for (const p of changed) {
       if (p.status === "exited") continue;
-      if (renamed.size !== 0 && renamed.has(p)) this.write(encoder, p);
+      if ((renamed.size !== 0 && renamed.has(p)) || this.relationsChanged(p)) this.write(encoder, p);
       else encoder.update(p.id, p.status, p.mailboxLength, p.reductions, memoryOf(p), waitSiteOf(p));
     }
     renamed.clear();
@@ -287,7 +422,7 @@ export class SchedulerTelemetry {
         spawnSite: p.spawnSite,
       });
     }
-    this.port.postMessage({ type: "telemetry", delta, sites, events, watch });
+    this.port.postMessage({ type: "telemetry", delta, sites, events, watch, faults: this.faults.drain() });
   }
 
   /** Sends every live process in pages; deltas that follow bring the client up to date. */
@@ -336,7 +471,7 @@ export class SchedulerTelemetry {
     const c = this.scheduler.sites;
     const out: SiteAggregate[] = [];
     for (let site = 1; site < c.size; site++) {
-      out.push({ site, live: c.live[site]!, queued: c.queued[site]!, reductions: c.reductions[site]!, waiting: c.waiting[site]!, crashes: 0, restarts: 0 });
+      out.push({ site, live: c.live[site]!, queued: c.queued[site]!, reductions: c.reductions[site]!, waiting: c.waiting[site]!, crashes: this.siteCrashes[site] ?? 0, restarts: this.siteRestarts[site] ?? 0 });
     }
     return out;
   }
@@ -387,6 +522,8 @@ export class SchedulerTelemetry {
     // A startServer process waits in its loop's receive, in runtime code that has no site: it
     // waits at its startServer line, for any message, which the loop hands to the spec's handlers.
     const inServerLoop = waiting && p.waitSite === 0 && serverStates.has(p);
+    const sig = p.signals;
+    const supervisor = this.supervisorOf(p);
     return {
       pid: String(p),
       name: info.name,
@@ -397,14 +534,14 @@ export class SchedulerTelemetry {
       waitingFor: !waiting ? [] : inServerLoop ? [SERVER_LOOP_CLAUSES] : describeClauses(p.clauses),
       mailboxLength: p.mailboxLength,
       mailbox,
-      links: [],
-      linkCount: 0,
-      monitors: [],
-      monitorCount: 0,
-      monitoredBy: [],
-      monitoredByCount: 0,
-      trapExit: false,
-      supervisor: "",
+      links: pidList(sig?.links ?? undefined, INSPECT_LIST_LIMIT),
+      linkCount: info.links,
+      monitors: pidList(targets(sig?.watching), INSPECT_LIST_LIMIT),
+      monitorCount: info.monitors,
+      monitoredBy: pidList(watchers(sig?.watchers), INSPECT_LIST_LIMIT),
+      monitoredByCount: info.monitoredBy,
+      trapExit: info.trapExit,
+      supervisor: supervisor !== undefined ? String(supervisor) : "",
       ...(serverStates.has(p) ? { state: render(serverStates.get(p)!.state, 2000) } : {}),
       reductions: p.reductions,
       scheduler: info.scheduler,

@@ -11,7 +11,8 @@ import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../../protoc
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
-import { WarningRules } from "./warnings.js";
+import { FaultHistory } from "./faultHistory.js";
+import { WarningRules } from "./warnings/warningRules.js";
 
 /** The transport side of one client (a WebSocket in telemetryServer.ts). */
 export interface ClientConnection {
@@ -100,6 +101,7 @@ export interface SchedulerHandle {
 export class TelemetryHub {
   private readonly clients = new Map<ClientConnection, Client>();
   private readonly rules: WarningRules;
+  private readonly faults = new FaultHistory();
   private warnings: Warning[] = [];
   private warningsText = "[]";
   /** The sequence number of the last delta a scheduler sent: warnings say which tick they are of. */
@@ -143,8 +145,12 @@ export class TelemetryHub {
         // the time it has applied the delta, and shows the two together (docs/protocol.md).
         this.deltaSeq = new DataView(message.delta).getUint32(3, true);
         this.rules.observe(message.watch);
+        this.rules.faults(message.faults);
+        this.faults.add(message.faults);
         this.judgeWarnings();
+        const faults = message.faults.map((m) => JSON.stringify(m));
         for (const client of this.clients.values()) {
+          if (faults.length > 0) this.sendFaults(client, faults);
           if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
           this.sendBulk(client, "sites", message.sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
@@ -199,6 +205,7 @@ export class TelemetryHub {
     connection.send(JSON.stringify({ ...this.hello, ...(this.mainStartedAt !== undefined ? { mainStartedAt: this.mainStartedAt } : {}), sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
     if (client.channels.has("warnings")) connection.send(this.warningsMessage());
+    if (client.channels.has("faults")) this.sendFaults(client, this.faults.replay());
     if (client.channels.has("processes")) this.requestKeyframe(client);
     this.viewerConnected();
     return () => this.disconnect(client);
@@ -278,6 +285,7 @@ export class TelemetryHub {
           client.channels.add(request.channel);
           if (request.channel === "processes") this.requestKeyframe(client);
           if (request.channel === "warnings") client.connection.send(this.warningsMessage());
+          if (request.channel === "faults") this.sendFaults(client, this.faults.replay());
         }
         this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
         return;
@@ -466,6 +474,20 @@ export class TelemetryHub {
     return JSON.stringify({ type: "warnings", seq: this.deltaSeq, warnings: this.warnings });
   }
 
+  /**
+   * Fault messages go like bulk frames: dropped and counted for a client that is behind, which
+   * gets the latest of each group once it has caught up (their totals make that exact).
+   */
+  private sendFaults(client: Client, texts: readonly string[]): void {
+    if (!client.channels.has("faults") || texts.length === 0) return;
+    if (client.behind || this.backlog(client) > this.highWater(client)) {
+      client.behind = true;
+      client.dropped += texts.length;
+      return;
+    }
+    for (const text of texts) client.connection.send(text);
+  }
+
   private sendBulk(client: Client, channel: Channel, frame: ArrayBuffer): void {
     if (!client.channels.has(channel)) return;
     if (client.behind || this.backlog(client) > this.highWater(client)) {
@@ -483,6 +505,7 @@ export class TelemetryHub {
     client.behind = false;
     client.connection.send(JSON.stringify({ type: "lagging", droppedFrames: client.dropped }));
     client.dropped = 0;
+    this.sendFaults(client, this.faults.replay());
     if (client.channels.has("processes")) this.requestKeyframe(client);
   }
 

@@ -1,0 +1,63 @@
+// "non-preemptible": a scheduler stuck in one slice now, or a slice that ran long past its budget
+// in a plain function, which JavaScript cannot preempt.
+
+import type { Judgement, WarningDraft, WarningRule } from "./rule.js";
+
+/** A slow slice stays listed this long after it ended; slices shorter than the minimum are not listed. */
+const SLICE_WARNING_MS = 10_000;
+const SLICE_WARNING_MIN_MS = 100;
+/** A slice running this long is reported while it runs. */
+const STUCK_WARNING_MS = 500;
+
+const SPLIT_WORK = "Move long work into a generator loop (it yields at loop heads) or split it into steps.";
+
+export interface StuckScheduler {
+  scheduler: number;
+  pid: string;
+  ms: number;
+  /** Where the slice overran in a plain function, when the scheduler reported it. */
+  site: string;
+}
+
+export class NonPreemptibleRule implements WarningRule {
+  private slowSlices: { pid: string; site: string; ms: number; at: number }[] = [];
+  private stuck: StuckScheduler | undefined;
+
+  /** A slice that ran `ms` past the moment it used up its budget, in a plain function at `site`. */
+  slice(pid: string, site: string, ms: number, now: number): void {
+    if (ms < SLICE_WARNING_MIN_MS) return;
+    this.slowSlices = this.slowSlices.filter((s) => s.pid !== pid || s.site !== site);
+    this.slowSlices.push({ pid, site, ms, at: now });
+  }
+
+  /** The scheduler stuck in one slice as the latest sample found it, if any. */
+  stuckNow(stuck: StuckScheduler | undefined): void {
+    this.stuck = stuck;
+  }
+
+  judge(j: Judgement, warn: (draft: WarningDraft) => void): void {
+    const stuck = this.stuck;
+    if (stuck !== undefined && stuck.ms >= STUCK_WARNING_MS) {
+      warn({
+        kind: "non-preemptible",
+        pid: stuck.pid,
+        site: stuck.site,
+        message: stuck.site
+          ? `Scheduler ${stuck.scheduler} has been stuck for ${Math.round(stuck.ms)} ms in ${stuck.pid}, in a plain function at ${stuck.site} that cannot be preempted.`
+          : `Scheduler ${stuck.scheduler} has been running one slice of ${stuck.pid} for ${Math.round(stuck.ms)} ms; nothing else runs on it meanwhile.`,
+        advice: SPLIT_WORK,
+      });
+    }
+    this.slowSlices = this.slowSlices.filter((s) => j.now - s.at < SLICE_WARNING_MS);
+    for (const s of this.slowSlices) {
+      if (stuck?.pid === s.pid) continue;
+      warn({
+        kind: "non-preemptible",
+        pid: s.pid,
+        site: s.site,
+        message: `${s.pid} ran ${Math.round(s.ms)} ms past its budget in a plain function at ${s.site}, and its scheduler ran nothing else meanwhile.`,
+        advice: SPLIT_WORK,
+      });
+    }
+  }
+}

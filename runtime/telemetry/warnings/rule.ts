@@ -1,0 +1,40 @@
+// What every warning rule sees and makes (one rule per file in this folder; docs/protocol.md,
+// section 10). Rules judge at each scheduler tick and each sample of the main thread.
+
+import type { Warning } from "../../../protocol/control.js";
+import type { WatchedProcess } from "../schedulerTelemetry.js";
+
+/** A warning before the rules' owner stamps it with `since`. */
+export type WarningDraft = Omit<Warning, "since">;
+
+/** The recent readings of a watched process's mailbox. */
+export interface MailboxHistory {
+  /** Its length at the last few ticks, oldest first. */
+  lengths: number[];
+  /** Ticks in a row at which many of its messages matched none of its receive's clauses. */
+  unmatchedSamples: number;
+}
+
+/** What a rule judges from: the state at one tick or sample. */
+export interface Judgement {
+  /** The scheduler's watch list of long mailboxes, and their histories. */
+  watch: readonly WatchedProcess[];
+  history: ReadonlyMap<number, MailboxHistory>;
+  /** Each scheduler's run queue now. */
+  runQueues: readonly number[];
+  /** Milliseconds since the run started, on the samples' clock. */
+  now: number;
+  /** `file:line` of a site id, "" for none. */
+  siteName(id: number): string;
+  /** Whether a wait site is a receive written by the user (not a sleep or a call's wait for its reply). */
+  isReceiveSite(id: number): boolean;
+}
+
+export interface WarningRule {
+  judge(j: Judgement, warn: (draft: WarningDraft) => void): void;
+}
+
+/** `<0.N.0> (name)` or `<0.N.0> (function)`: how a warning names a process. */
+export function who(pid: string, name: string, fn: string): string {
+  return `${pid} (${name || fn})`;
+}

@@ -1,0 +1,109 @@
+// The warning rules together, judged on the main thread from the watch list of long mailboxes, the
+// scheduler samples, the slices that could not be preempted and the fault messages. Each warning
+// says what is happening and what to do, in one sentence each, and names the process and the
+// source line; each rule is a file of this folder (docs/protocol.md, section 10).
+
+import type { FaultMessage, Warning } from "../../../protocol/control.js";
+import type { WatchedProcess } from "../schedulerTelemetry.js";
+import { bottleneck } from "./bottleneck.js";
+import { imbalance } from "./imbalance.js";
+import { LinkedCrashRule } from "./linkedCrash.js";
+import { GROWTH_SAMPLES, mailboxGrowing } from "./mailboxGrowing.js";
+import { NonPreemptibleRule, type StuckScheduler } from "./nonPreemptible.js";
+import { RestartLoopRule } from "./restartLoop.js";
+import type { Judgement, MailboxHistory, WarningDraft, WarningRule } from "./rule.js";
+import { SupervisorGaveUpRule } from "./supervisorGaveUp.js";
+import { UNMATCHED_MIN, unmatchedMessages } from "./unmatchedMessages.js";
+
+export type { StuckScheduler } from "./nonPreemptible.js";
+
+export class WarningRules {
+  private readonly history = new Map<number, MailboxHistory>();
+  /** When each warning (by kind, pid, scheduler and site) was first seen without a break. */
+  private readonly first = new Map<string, number>();
+  private watch: readonly WatchedProcess[] = [];
+  private readonly nonPreemptible = new NonPreemptibleRule();
+  private readonly restartLoop = new RestartLoopRule();
+  private readonly gaveUp = new SupervisorGaveUpRule();
+  private readonly linkedCrash = new LinkedCrashRule();
+  /** In the order their warnings are listed. */
+  private readonly rules: readonly WarningRule[] = [
+    bottleneck,
+    mailboxGrowing,
+    unmatchedMessages,
+    this.nonPreemptible,
+    imbalance,
+    this.gaveUp,
+    this.restartLoop,
+    this.linkedCrash,
+  ];
+
+  constructor(
+    private readonly siteName: (id: number) => string,
+    /** Whether a wait site is a receive written by the user (not a sleep or a call's wait for its reply). */
+    private readonly isReceiveSite: (id: number) => boolean,
+  ) {}
+
+  nonPreemptibleSlice(pid: string, site: string, ms: number, now: number): void {
+    this.nonPreemptible.slice(pid, site, ms, now);
+  }
+
+  stuckNow(stuck: StuckScheduler | undefined): void {
+    this.nonPreemptible.stuckNow(stuck);
+  }
+
+  /** A scheduler's watch list of long mailboxes, once per telemetry interval. */
+  observe(watch: readonly WatchedProcess[]): void {
+    this.watch = watch;
+    const seen = new Set<number>();
+    for (const w of watch) {
+      seen.add(w.pid);
+      let h = this.history.get(w.pid);
+      if (h === undefined) this.history.set(w.pid, (h = { lengths: [], unmatchedSamples: 0 }));
+      h.lengths.push(w.mailbox);
+      h.unmatchedSamples = w.unmatched >= UNMATCHED_MIN ? h.unmatchedSamples + 1 : 0;
+      if (h.lengths.length > GROWTH_SAMPLES + 1) h.lengths.shift();
+    }
+    for (const pid of this.history.keys()) if (!seen.has(pid)) this.history.delete(pid);
+  }
+
+  /** A scheduler tick's fault messages. */
+  faults(messages: readonly FaultMessage[]): void {
+    for (const m of messages) {
+      if (m.type === "crash") this.linkedCrash.crashed(m, this.siteName);
+      else if (m.type === "restart") this.restartLoop.restarted(m);
+      else this.gaveUp.gave(m);
+    }
+  }
+
+  /**
+   * The warnings that hold now. Called on the main thread's sample timer too, so a stuck
+   * scheduler (which sends no watch list) is warned about while it is stuck.
+   */
+  judge(runQueues: readonly number[], now: number): Warning[] {
+    const warnings: Warning[] = [];
+    const j: Judgement = { watch: this.watch, history: this.history, runQueues, now, siteName: this.siteName, isReceiveSite: this.isReceiveSite };
+    const warn = (draft: WarningDraft) => warnings.push(this.stamp(draft, now));
+    for (const rule of this.rules) rule.judge(j, warn);
+    const keys = new Set(warnings.map(key));
+    for (const k of this.first.keys()) if (!keys.has(k)) this.first.delete(k);
+    return warnings;
+  }
+
+  /** Gives a warning its `since`, and drops an empty site. */
+  private stamp(draft: WarningDraft, now: number): Warning {
+    const w: Warning = { kind: draft.kind, message: draft.message, advice: draft.advice, since: now };
+    if (draft.pid !== undefined) w.pid = draft.pid;
+    if (draft.site) w.site = draft.site;
+    if (draft.scheduler !== undefined) w.scheduler = draft.scheduler;
+    const k = key(w);
+    const first = this.first.get(k);
+    if (first === undefined) this.first.set(k, now);
+    else w.since = first;
+    return w;
+  }
+}
+
+function key(w: Warning): string {
+  return `${w.kind} ${w.pid ?? ""} ${w.scheduler ?? ""} ${w.site ?? ""}`;
+}
