@@ -215,6 +215,8 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
     }
     p.unlink(prev, node);
     endReceive(p);
+    // Only a call's wait matches with REPLY_VALUE: the reply is in, so the call stops watching its callee.
+    if (handler === REPLY_VALUE.handler) unwatchCallee(clauses as AwaitReply);
     scheduler.took(p, msg);
     if (handler === undefined) return { done: true, value: msg };
     return runHandler(p, handler, msg);
@@ -227,7 +229,10 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
   }
   if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
     endReceive(p);
-    if (timeout instanceof AwaitReply) throw timeout.timeoutError();
+    if (timeout instanceof AwaitReply) {
+      unwatchCallee(timeout);
+      throw timeout.timeoutError();
+    }
     const handler = timeout!.handler;
     return handler === undefined ? { done: true, value: undefined } : runHandler(p, handler, undefined);
   }
@@ -275,8 +280,6 @@ function stepHandler(stack: HandlerStack, input: unknown): IteratorResult<unknow
 function endReceive(p: Process): void {
   if (p.timer !== null) scheduler.cancelTimer(p);
   p.scanAfter = null;
-  const clauses = p.clauses;
-  if (clauses instanceof AwaitReply) unwatchCallee(clauses);
 }
 
 function runHandler(p: Process, handler: (msg: unknown) => unknown, msg: unknown): IteratorResult<unknown, unknown> {
