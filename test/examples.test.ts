@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import type { Warning, Warnings } from "../protocol/index.js";
-import { startRuntime, TestClient, type Received } from "./telemetryClient.js";
+import { startRuntime, TestClient, WAIT_DEADLINE_MS, type Received } from "./telemetryClient.js";
 
 const cli = "dist/runtime/cli.js";
 
@@ -150,3 +150,62 @@ test("preemption with telemetry: the plain-function step is a non-preemptible wa
   const line = Number(/^examples\/preemption\.ts:(\d+)$/.exec(w.site ?? "")?.[1]);
   assert.ok(line > spin && line < spin + 6, `the warning's site ${w.site} is in spin(), which starts at line ${spin}`);
 });
+
+// Issue 14: the chapter's calculator and pool, always running (docs/guide.md, "Always running").
+test("issue 14: supervised_calculator: a monitor and a link report the crash's line; a supervisor restarts the calculator, whose client retries after CallExitError; too many crashes make a supervisor give up", async () => {
+  const { stdout, stderr } = await run("supervised_calculator");
+  const line = lineOf("supervised_calculator", "throw new RangeError");
+  assert.match(stdout, new RegExp(`DOWN from <0\\.\\d+\\.0>: RangeError: cannot divide 5 by zero\\n.*the crash happened at examples/supervised_calculator\\.ts:${line}:\\d+`));
+  assert.match(stdout, /EXIT from <0\.\d+\.0>: RangeError: cannot divide 7 by zero/);
+  assert.match(stdout, /add 10, mul 6 +value\(\) -> 60/);
+  assert.match(stdout, /client: the calculator went away \(RangeError: cannot divide 60 by zero\); asking again\n +div 0 +value\(\) -> 0/);
+  assert.match(stdout, /exit\(<0\.\d+\.0>, "kill"\)\n.*\n? *value\(\) -> 0, answered by <0\.\d+\.0>/);
+  const [, victim, successor] = /exit\((<0\.\d+\.0>), "kill"\)[\s\S]*?answered by (<0\.\d+\.0>)/.exec(stdout)!;
+  assert.notEqual(victim, successor, "the kill was repaired by a new process");
+  assert.match(stdout, /crash 3 of <0\.\d+\.0>\n +EXIT from strict_sup <0\.\d+\.0>: "shutdown"/);
+  assert.match(stdout, /calculator_sup is not affected: value\(\) -> 0/);
+  // Each crash is reported once, with the user's line; a kill is not a crash.
+  assert.equal(stderr.match(/crashed: RangeError/g)?.length, 6);
+});
+
+test("issue 14: supervised_calculator with telemetry: a calculator killed from the visualizer comes back, and its client keeps getting answers", async () => {
+  const runtime = await startRuntime("examples/supervised_calculator.ts", ["--wait-for-viewer"]);
+  try {
+    const client = await TestClient.connect(runtime);
+    await client.waitFor((m) => m.type === "main-exited", "the end of main");
+    const calculator = /answered by (<0\.\d+\.0>)/.exec(runtime.stdout())![1]!;
+    const killed = await client.request({ type: "kill", pid: calculator });
+    assert.ok(killed.ok, `the kill request failed: ${killed.error}`);
+    const comeback = await waitForOutput(runtime, /client: the calculator is now (<0\.\d+\.0>), and answers 0/);
+    assert.notEqual(comeback[1], calculator);
+    client.close();
+  } finally {
+    await runtime.stop();
+  }
+});
+
+test("issue 14: supervised_database_pool: 100 servers in a supervision tree; killed servers are replaced and their queries retried; a killed dispatcher is restarted and takes over the pool", async () => {
+  // Under a seed the sleeps run on virtual time, and seed 1 picks five different servers in round 1.
+  const { stdout } = await run("supervised_database_pool", "--seed", "1");
+  assert.match(stdout, /db_app <0\.\d+\.0>: db_pool <0\.\d+\.0>, db_dispatcher <0\.\d+\.0>; db_pool has 100 database servers/);
+  assert.ok(numberIn(stdout, /5 queries took ([\d.]+) s: five servers ran them at the same time/) < 1.5);
+  assert.equal(stdout.match(/went down \("killed"\); trying another one/g)?.length, 2);
+  assert.equal(stdout.match(/"Connection \d+: round 2 query \d result"/g)?.length, 5);
+  assert.match(stdout, /db_pool: 100 servers running; <0\.\d+\.0> was replaced, <0\.\d+\.0> was replaced/);
+  assert.match(stdout, /the dispatcher knows 100 servers/);
+  const [, before, after] = /db_dispatcher was (<0\.\d+\.0>), is now (<0\.\d+\.0>)/.exec(stdout)!;
+  assert.notEqual(before, after);
+  assert.match(stdout, /the new one took over the same pool: 100 servers/);
+  assert.match(stdout, /one more query: "Connection \d+: round 3 query 1 result"/);
+});
+
+/** Waits until the runtime's output matches `pattern`; fails after the shared deadline and shows the output. */
+async function waitForOutput(runtime: { stdout(): string }, pattern: RegExp): Promise<RegExpExecArray> {
+  const deadline = Date.now() + WAIT_DEADLINE_MS;
+  for (;;) {
+    const m = pattern.exec(runtime.stdout());
+    if (m) return m;
+    if (Date.now() > deadline) assert.fail(`no output matched ${pattern} in ${WAIT_DEADLINE_MS / 1000} s:\n${runtime.stdout()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
