@@ -19,6 +19,8 @@ import { Pid, Ref } from "../core/terms.js";
 import { getHeapStatistics } from "node:v8";
 import { Counter } from "../core/schedulerCounters.js";
 import { FaultLog } from "./faultLog.js";
+import { lastReasonOf, listedChildren, runningPid, SupervisionReader } from "./supervision.js";
+import { supervisorOf as supervisorOfChild, supervisorSnapshot } from "../behaviours/supervisor.js";
 
 /**
  * An empty list whose elements are already of the kind that holds objects. An empty array literal
@@ -164,6 +166,7 @@ export class SchedulerTelemetry {
   private readonly siteCrashes: Float64Array;
   private readonly siteRestarts: Float64Array;
   private readonly faults: FaultLog;
+  private readonly supervision: SupervisionReader;
   /** Removes this telemetry's scheduler observer; set while telemetry runs. */
   private unobserve: (() => void) | undefined;
 
@@ -178,9 +181,10 @@ export class SchedulerTelemetry {
      * counters, on every send and slice); ping-pong ran 10% slower (docs/performance.md, "Telemetry").
      */
     private readonly port: { postMessage(message: TelemetryTick | KeyframePage): void },
-    /** The supervisor a process is a child of (runtime/behaviours/supervisor.ts). */
-    private readonly supervisorOf: (p: Process) => Process | undefined = () => undefined,
+    /** The supervisor a process is a child of (runtime/behaviours/supervisor.ts); a test may fake it. */
+    private readonly supervisorOf: (p: Process) => Process | undefined = supervisorOfChild,
   ) {
+    this.supervision = new SupervisionReader(scheduler, () => scheduler.events.now(), (p) => this.nameOf(p));
     this.siteCrashes = new Float64Array(scheduler.sites.size);
     this.siteRestarts = new Float64Array(scheduler.sites.size);
     this.faults = new FaultLog({
@@ -500,8 +504,7 @@ export class SchedulerTelemetry {
         return { traced: request.enabled };
       }
       case "supervision":
-        // Filled from the supervisors' introspection as it lands (docs/protocol.md, section 9).
-        return { supervisors: [], omittedSupervisors: 0, looseLinks: [], truncated: 0 };
+        return this.supervision.tree();
       default:
         throw new Error(`the scheduler does not handle ${request.type} requests`);
     }
@@ -512,6 +515,27 @@ export class SchedulerTelemetry {
     const p = this.scheduler.find(id);
     if (p === undefined) throw new Error(`no process ${formatPid(id)} is alive (it may have exited)`);
     return p;
+  }
+
+  /** What the inspector shows of a supervisor: strategy, restart limits and its children. */
+  private supervisorFields(p: Process): Partial<InspectResult> {
+    const snapshot = supervisorSnapshot(p);
+    if (snapshot === undefined) return {};
+    return {
+      strategy: snapshot.strategy,
+      intensity: snapshot.intensity,
+      period: snapshot.period,
+      restarts: snapshot.restarts,
+      children: listedChildren(snapshot.children, INSPECT_LIST_LIMIT).map((c) => ({
+        id: c.id,
+        pid: String(runningPid(c) ?? ""),
+        type: c.type,
+        restart: c.restart,
+        restarts: c.restarts,
+        lastReason: lastReasonOf(c),
+      })),
+      childCount: snapshot.children.length,
+    };
   }
 
   private inspect(p: Process, limit: number): InspectResult {
@@ -542,6 +566,7 @@ export class SchedulerTelemetry {
       monitoredByCount: info.monitoredBy,
       trapExit: info.trapExit,
       supervisor: supervisor !== undefined ? String(supervisor) : "",
+      ...this.supervisorFields(p),
       ...(serverStates.has(p) ? { state: render(serverStates.get(p)!.state, 2000) } : {}),
       reductions: p.reductions,
       scheduler: info.scheduler,
