@@ -8,7 +8,8 @@
 // Pin it to one CPU (`taskset -c 1`) on this machine kind: its two vCPUs differ in speed
 // (docs/performance.md, "Why runs vary"). The machine is shared, so each pair waits for the others
 // to quiet down first (bench/machineLoad.mjs), and a pair during which other processes used half a
-// core or more is run again, up to twice; what was left noisy is counted at the end.
+// core or more is run again once; what was left noisy is counted at the end. Each pair's ratios are
+// printed as it ends, so that a long comparison shows its progress.
 
 import { spawnSync } from "node:child_process";
 import { childTicks, machineTicks, NOISY_CORES, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
@@ -59,14 +60,14 @@ for (let r = 0; r < reps; r++) {
   for (const program of programs) {
     const order = r % 2 === 0 ? [["base", baseDir], ["new", newDir]] : [["new", newDir], ["base", baseDir]];
     let pair = null;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < 2; attempt++) {
       waitForQuiet(waitBudget);
       const got = {};
       for (const [label, dir] of order) got[label] = runOnce(dir, program);
       if (got.base === null || got.new === null) break;
       pair = got;
       if (Math.max(got.base.otherCores, got.new.otherCores) < NOISY_CORES) break;
-      console.log(`  ${program}: other processes used ${Math.max(got.base.otherCores, got.new.otherCores).toFixed(1)} cores during the pair${attempt < 2 ? ", running it again" : ", keeping it"}`);
+      console.log(`  ${program}: other processes used ${Math.max(got.base.otherCores, got.new.otherCores).toFixed(1)} cores during the pair${attempt < 1 ? ", running it again" : ", keeping it"}`);
     }
     if (pair === null) continue;
     if (Math.max(pair.base.otherCores, pair.new.otherCores) >= NOISY_CORES) noisyPairs++;
@@ -75,10 +76,15 @@ for (let r = 0; r < reps; r++) {
         if (typeof value === "number" && !SIZES.has(field)) ((results[label][program] ??= {})[field] ??= []).push(value);
       }
     }
+    const shown = [];
     for (const [field, value] of Object.entries(pair.new.fields)) {
       const base = pair.base.fields[field];
-      if (typeof value === "number" && typeof base === "number" && base !== 0 && !SIZES.has(field)) ((ratios[program] ??= {})[field] ??= []).push(value / base);
+      if (typeof value !== "number" || typeof base !== "number" || base === 0 || SIZES.has(field)) continue;
+      ((ratios[program] ??= {})[field] ??= []).push(value / base);
+      shown.push(`${field} ${(value / base).toFixed(3)}`);
     }
+    const others = Math.max(pair.base.otherCores, pair.new.otherCores).toFixed(1);
+    console.log(`[${r + 1}/${reps}] ${program}: new/base ${shown.join(", ")} (others used ${others} cores)`);
   }
 }
 
