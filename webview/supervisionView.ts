@@ -301,7 +301,8 @@ export class SupervisionView implements View {
     item.li.classList.toggle("down", !running);
     item.row.classList.toggle("supervisor-child", c.type === "supervisor");
     setText(f.id!, c.id);
-    setText(f.name!, info);
+    // The function or name says something only where it is not the child's id again.
+    setText(f.name!, info === c.id ? "" : info);
     setText(f.pid!, running ? fmt.pid(c.pid) : "not running");
     setText(f.restart!, c.restart);
     f.restart!.title = RESTART_TYPES[c.restart] ?? c.restart;
@@ -495,10 +496,10 @@ export class SupervisionView implements View {
             h("span", "node-id", child.id),
             child.pid !== 0 ? pidLink(this.ui, child.pid, fmt.pid(child.pid)) : h("span", "muted", "not running"),
             h("span", { class: "restart-badge", title: `Restarted ${fmt.counted(child.restarts, "time")}` }, `↻ ${fmt.count(child.restarts)}`),
-            h("span", { class: "restart-parent", title: `A child of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}` }, parent.name || parent.fn),
             h("span", "restart-ago", `${fmt.duration(ago)} ago`),
           ),
           h("code", { class: "restart-reason", title: child.lastReason }, child.lastReason || "(no reason)"),
+          h("div", "restart-where", "by ", h("span", { class: "restart-parent", title: `A child of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}` }, `${parent.name || parent.fn} ${fmt.pid(parent.pid)}`)),
         );
       }),
     );
@@ -523,11 +524,10 @@ export class SupervisionView implements View {
             h("span", "node-id", c.name || c.fn),
             pidLink(this.ui, c.pid, fmt.pid(c.pid)),
             c.count > 1 ? h("span", { class: "restart-badge", title: `This entry stands for ${fmt.count(c.count)} crashes of this line; ${fmt.count(c.total)} since the run started.` }, `×${fmt.count(c.count)}`) : null,
-            at ? sourceLink(this.ui, at, at.replace(/^.*\//, "")) : null,
             h("span", "restart-ago", `${fmt.duration(Math.max(0, runTime - c.time))} ago`),
           ),
           h("code", { class: "restart-reason", title: c.stack || c.reason }, c.reason),
-          down,
+          at || down ? h("div", "restart-where", at ? "at " : "", at ? sourceLink(this.ui, at, at.replace(/^.*\//, "")) : null, at && down ? " · " : "", down) : null,
         );
       }),
     );
