@@ -209,3 +209,43 @@ test("issue 14: a trapping server hands an EXIT from a linked process that is no
   });
   assert.deepEqual(value, { alive: true, kind: "EXIT", message: "worker failed" });
 });
+
+test("issue 14: an init that throws ends the server with a crash naming init and its args; startServerLink throws ServerStartError with it", async () => {
+  const { value } = await runProcess(function* () {
+    processFlag("trapExit", true);
+    const spec = {
+      name: "db",
+      init(url: string): number {
+        throw new TypeError(`cannot reach ${url}`);
+      },
+    };
+    try {
+      yield* startServerLink(spec, "db://nowhere");
+      return undefined;
+    } catch (error) {
+      return error as ServerStartError;
+    }
+  });
+  assert.ok(value instanceof ServerStartError);
+  assert.ok(isCrashReason(value.reason));
+  assert.equal(value.reason.error, "TypeError");
+  assert.equal(value.reason.message, 'init("db://nowhere") threw: cannot reach db://nowhere');
+  assert.match(value.message, /^db <[\d.]+> did not start: its init failed: init\("db:\/\/nowhere"\) threw: cannot reach db:\/\/nowhere$/);
+});
+
+test("issue 14: a terminate that throws ends the server with a crash naming terminate and the reason it was given", async () => {
+  const { value } = await runProcess(function* () {
+    const pid = startServer({
+      init: () => 0,
+      handleCast: (_msg: "quit") => ({ stop: "quit" }),
+      terminate() {
+        throw new Error("cleanup failed");
+      },
+    });
+    const ref = monitor(pid);
+    cast(pid, "quit");
+    return yield* downOf(ref);
+  });
+  assert.ok(isCrashReason(value));
+  assert.equal(value.message, 'terminate("quit") threw: cleanup failed');
+});

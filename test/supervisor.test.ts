@@ -422,3 +422,45 @@ test("issue 14: when its parent exits, a supervisor stops its children and exits
   });
   assert.deepEqual(value, { supReason: "bye", childReason: "shutdown", childAlive: false });
 });
+
+test("issue 14: a child that crashes as soon as it starts is restarted until the intensity is spent, then the supervisor gives up", async () => {
+  const { value } = await runProcess(
+    function* () {
+      processFlag("trapExit", true);
+      const me = self();
+      function* doomed(report: Pid): Generator<unknown, void, unknown> {
+        send(report, "attempt");
+        throw new Error("cannot start");
+      }
+      const sup = startSupervisor({ intensity: 3, period: 60_000, children: [{ id: "doomed", start: [doomed, me] }] });
+      const supExit = yield* receive(on(["EXIT", sup, _]));
+      let attempts = 0;
+      while ((yield* receive(on("attempt"), after(0, () => undefined))) !== undefined) attempts++;
+      return { reason: supExit[2], attempts };
+    },
+    { seed: 11 },
+  );
+  // The first start and three restarts; the fourth crash is one too many.
+  assert.deepEqual(value, { reason: "shutdown", attempts: 4 });
+});
+
+test("issue 14: a start function that gives the pid of a process that already ended gets a noproc exit, and the child is restarted", async () => {
+  const { value } = await runProcess(function* () {
+    const me = self();
+    let calls = 0;
+    const startsDeadThenLive = (report: Pid) => {
+      calls++;
+      if (calls === 1) {
+        const dead = spawn(function* () {});
+        exit(dead, "kill");
+        return dead;
+      }
+      return spawn(worker, "late", report, false);
+    };
+    const sup = startSupervisor({ intensity: 2, children: [{ id: "late", start: [startsDeadThenLive, me] }] });
+    const pid = yield* started("late");
+    const snap = supervisorSnapshot(sup as Process)!;
+    return { calls, restarts: snap.restarts, reason: snap.children[0]!.lastReason, running: snap.children[0]!.pid === pid };
+  });
+  assert.deepEqual(value, { calls: 2, restarts: 1, reason: "noproc", running: true });
+});
