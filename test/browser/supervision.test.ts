@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { startRuntime, TestClient } from "../telemetryClient.js";
+import { startRuntime, TestClient, WAIT_DEADLINE_MS } from "../telemetryClient.js";
 import { close, launch, observeLongTasks, openVisualizer, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
@@ -164,6 +164,62 @@ test("issue 14: a dynamic supervisor with 10,000 children stays collapsed and co
     assert.ok((await page.locator('[data-testid="supervision-tree"] li').count()) < 20);
     await screenshot(page, "supervision-pool-collapsed");
     console.log(`supervision view with 10,000 children: ${await longTasks()}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
+
+/** Sends "crash" to a registered name, once it is registered again (a restart re-registers it). */
+async function crashNamed(client: TestClient, name: string): Promise<void> {
+  const end = Date.now() + WAIT_DEADLINE_MS;
+  for (;;) {
+    const r = await client.request({ type: "send", to: name, message: "crash" });
+    if (r.ok) return;
+    if (Date.now() > end) assert.fail(`could not send to ${name}: ${r.error}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+test("issue 14: a restart loop, a supervisor that gave up and a crash that took linked processes down show in the Warnings view with their explanation and line", async () => {
+  const runtime = await startRuntime("test/fixtures/fault_warnings.ts");
+  const client = await TestClient.connect(runtime);
+  try {
+    const { page, errors } = await openVisualizer(context, runtime);
+    for (let k = 1; k <= 3; k++) {
+      await crashNamed(client, "looper");
+      await client.waitFor((m) => m.type === "restart" && m.childId === "looper" && m.restarts === k, `looper's restart ${k}`);
+    }
+    await crashNamed(client, "fragile");
+    await client.waitFor((m) => m.type === "restart" && m.childId === "fragile", "fragile's restart");
+    await crashNamed(client, "fragile");
+    await client.waitFor((m) => m.type === "gave-up", "fragile's supervisor to give up");
+    await crashNamed(client, "leader");
+    await client.waitFor((m) => m.type === "crash" && m.linkedDown.length === 2, "the leader's crash, with its two followers");
+
+    await showTab(page, "warnings");
+    const card = (kind: string) => page.locator(`[data-testid="warnings-list"] .warning-card.${kind}`);
+    for (const [kind, title, line] of [
+      ["restart-loop", "Restart loop", 12],
+      ["supervisor-gave-up", "Supervisor gave up", 0],
+      ["linked-crash", "Crash took linked processes down", 27],
+    ] as const) {
+      await card(kind).waitFor();
+      const shown = (await card(kind).textContent()) ?? "";
+      assert.match(shown, new RegExp(title), kind);
+      assert.ok(((await card(kind).locator(".warning-explain").textContent()) ?? "").length > 40, `${kind} explains itself`);
+      // The line where the child threw; a supervisor that gave up is named at its startSupervisor line.
+      assert.match(shown, line > 0 ? new RegExp(`fault_warnings\\.ts:${line}`) : /fault_warnings\.ts:\d+/, `${kind}'s source line`);
+    }
+    await screenshot(page, "warnings-faults");
+    await showTab(page, "overview");
+    await page.waitForSelector('[data-testid="overview-crashes"]:text("6")');
+    await screenshot(page, "overview-faults");
+    await showTab(page, "supervision");
+    await page.waitForSelector(`${child("looper")} .restart-badge:text("↻ 3")`);
+    await screenshot(page, "supervision-faults");
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
