@@ -22,6 +22,16 @@ function* child(id: string, report: Pid): Generator<unknown, void, unknown> {
   // "normal": return.
 }
 
+/** The supervisors' period; injections come either together (0 ms apart) or well past it (150 ms). */
+const PERIOD = 100;
+
+interface Model {
+  children: ModelChild[];
+  restarts: number;
+  /** When the restarts within the period happened. */
+  times: number[];
+}
+
 interface ModelChild {
   id: string;
   restart: RestartType;
@@ -29,7 +39,7 @@ interface ModelChild {
 }
 
 /** What the model expects of one injection: the ids that start (in order), or that the supervisor gives up. */
-function inject(model: { children: ModelChild[]; restarts: number }, strategy: Strategy, intensity: number, target: ModelChild, how: How): string[] | "gave-up" {
+function inject(model: Model, strategy: Strategy, intensity: number, target: ModelChild, how: How, now: number): string[] | "gave-up" {
   const reason = how === "kill" ? "killed" : how;
   target.running = false;
   const normalish = reason === "normal" || reason === "shutdown";
@@ -39,7 +49,9 @@ function inject(model: { children: ModelChild[]; restarts: number }, strategy: S
   }
   if (target.restart === "transient" && normalish) return [];
   model.restarts++;
-  if (model.restarts > intensity) return "gave-up";
+  // OTP's window: a restart counts while now - then <= period.
+  model.times = [...model.times.filter((t) => now - t <= PERIOD), now];
+  if (model.times.length > intensity) return "gave-up";
   const at = model.children.indexOf(target);
   const group = strategy === "one_for_one" ? [target] : strategy === "one_for_all" ? model.children.slice() : model.children.slice(at);
   for (const c of group) if (c !== target && c.restart === "temporary") model.children.splice(model.children.indexOf(c), 1);
@@ -56,27 +68,34 @@ const scenario = fc.record({
   strategy: fc.constantFrom<Strategy>("one_for_one", "one_for_all", "rest_for_one"),
   intensity: fc.integer({ min: 0, max: 4 }),
   restarts: fc.array(fc.constantFrom<RestartType>("permanent", "transient", "temporary"), { minLength: 1, maxLength: 4 }),
-  injections: fc.array(fc.record({ pick: fc.nat(), how: fc.constantFrom<How>("kill", "crash", "normal", "shutdown") }), { minLength: 1, maxLength: 8 }),
+  injections: fc.array(
+    fc.record({ pick: fc.nat(), how: fc.constantFrom<How>("kill", "crash", "normal", "shutdown"), wait: fc.constantFrom(0, 0, 150) }),
+    { minLength: 1, maxLength: 8 },
+  ),
   seed: fc.integer(),
 });
 
-test("issue 14: random crash injections under a supervisor never leave a child unrestarted within the intensity and never restart beyond it, for each strategy", async () => {
+test("issue 14: random crash injections under a supervisor never leave a child unrestarted within the intensity and never restart beyond it, for each strategy, over time", async () => {
   await fc.assert(
     fc.asyncProperty(scenario, async ({ strategy, intensity, restarts, injections, seed }) => {
       const { value } = await runProcess(
         function* () {
           processFlag("trapExit", true);
           const me = self();
-          const model = { children: restarts.map((restart, i): ModelChild => ({ id: `c${i}`, restart, running: true })), restarts: 0 };
+          const model: Model = { children: restarts.map((restart, i): ModelChild => ({ id: `c${i}`, restart, running: true })), restarts: 0, times: [] };
+          let now = 0;
           const sup = startSupervisor({
             strategy,
             intensity,
-            period: 1e9,
+            period: PERIOD,
             children: model.children.map((c) => ({ id: c.id, restart: c.restart, shutdown: "brutal_kill" as const, start: [child, c.id, me] as const })),
           });
           const pids = new Map<string, Pid>();
           for (const c of model.children) pids.set(c.id, (yield* receive(on(["started", c.id, Pid])))[2]);
-          for (const { pick, how } of injections) {
+          for (const { pick, how, wait } of injections) {
+            // Virtual time: the wait is exact, and the work between injections costs microseconds.
+            if (wait > 0) yield* receive(after(wait));
+            now += wait;
             const running = model.children.filter((c) => c.running);
             if (running.length === 0) break;
             const target = running[pick % running.length]!;
@@ -85,7 +104,7 @@ test("issue 14: random crash injections under a supervisor never leave a child u
             if (how === "kill") exit(pid, "kill");
             else send(pid, how);
             yield* receive(on(["DOWN", ref, "process", _, _]));
-            const expected = inject(model, strategy, intensity, target, how);
+            const expected = inject(model, strategy, intensity, target, how, now);
             if (expected === "gave-up") {
               const down = yield* receive(on(["EXIT", sup, _]));
               assert.equal(down[2], "shutdown");
