@@ -218,8 +218,10 @@ export class SupervisionView implements View {
     setAttr(item.li, "aria-expanded", String(open));
     setAttr(item.li, "data-pid", String(n.pid));
     item.pid = n.pid;
-    setText(f.id!, s.entry !== null ? s.entry.id : "");
-    setText(f.name!, n.name || n.fn);
+    // A root has no child id: its name leads. A name that only repeats the id is left out.
+    const label = n.name || n.fn;
+    setText(f.id!, s.entry !== null ? s.entry.id : label);
+    setText(f.name!, s.entry !== null && label !== s.entry.id ? label : "");
     setText(f.pid!, fmt.pid(n.pid));
     setText(f.strategy!, n.strategy);
     f.strategy!.title = STRATEGIES[n.strategy] ?? n.strategy;

@@ -101,7 +101,7 @@ test("issue 14: a child killed or crashed from the inspector is restarted, and t
 
     // The supervisor in the inspector: its strategy, restarts, and the calculator's row with 2 restarts.
     await showTab(page, "supervision");
-    await page.click(`[data-testid="supervision-tree"] > li > .node-box .node-name`);
+    await page.click(`[data-testid="supervision-tree"] > li > .node-box .node-id`);
     await page.waitForSelector(`[data-testid="inspect-title"]:text("<0.${appPid}.0>")`);
     assert.equal(await text(page, '[data-testid="inspect-strategy"]'), "one_for_one");
     const row = page.locator('[data-testid="inspect-children"] tr', { hasText: "calculator" });
