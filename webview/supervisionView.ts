@@ -61,6 +61,7 @@ export class SupervisionView implements View {
   private readonly looseList: HTMLElement;
   private readonly crashList: HTMLElement;
   private drawnFaults = -1;
+  private drawnLoose = "";
   private tree: SupervisionTree | null = null;
   private shaped: ShapedTree | null = null;
   private error = "";
@@ -224,14 +225,14 @@ export class SupervisionView implements View {
     setText(f.name!, s.entry !== null && label !== s.entry.id ? label : "");
     setText(f.pid!, fmt.pid(n.pid));
     setText(f.strategy!, n.strategy);
-    f.strategy!.title = STRATEGIES[n.strategy] ?? n.strategy;
+    setAttr(f.strategy!, "title", STRATEGIES[n.strategy] ?? n.strategy);
     setText(f.intensity!, `≤${fmt.count(n.intensity)} in ${fmt.duration(n.period)}`);
-    f.intensity!.title = `Intensity: more than ${fmt.counted(n.intensity, "restart")} within ${fmt.duration(n.period)} and the supervisor gives up: it stops its children and exits with reason shutdown.`;
+    setAttr(f.intensity!, "title", `Intensity: more than ${fmt.counted(n.intensity, "restart")} within ${fmt.duration(n.period)} and the supervisor gives up: it stops its children and exits with reason shutdown.`);
     setText(f.count!, fmt.counted(n.childCount, "child", "children"));
-    f.count!.title = open ? "Children: click to collapse" : "Children: click to expand";
+    setAttr(f.count!, "title", open ? "Children: click to collapse" : "Children: click to expand");
     setText(f.restarts!, `↻ ${fmt.count(n.restarts)}`);
     f.restarts!.hidden = n.restarts === 0;
-    f.restarts!.title = `Restarts by this supervisor since it started: ${fmt.count(n.restarts)}.`;
+    setAttr(f.restarts!, "title", `Restarts by this supervisor since it started: ${fmt.count(n.restarts)}.`);
     const recent = countRecent(s, runTime);
     // A collapsed supervisor tells of restarts inside it; an open one shows them on the children.
     setText(f.recent!, recent > 0 ? `${fmt.count(recent)} restarted just now` : "");
@@ -244,7 +245,7 @@ export class SupervisionView implements View {
       f.site!.replaceChildren(link ?? "");
     }
     setAttr(item.li, "aria-label", `${s.entry !== null ? `${s.entry.id}, ` : ""}${n.name || n.fn} ${fmt.pid(n.pid)}, supervisor, ${n.strategy}, ${fmt.counted(n.childCount, "child", "children")}, ${fmt.counted(n.restarts, "restart")}${recent > 0 ? `, ${fmt.count(recent)} restarted just now` : ""}`);
-    item.row.title = `${n.name || n.fn} ${fmt.pid(n.pid)}: a supervisor (${n.strategy}) with ${fmt.counted(n.childCount, "child", "children")}; ${fmt.counted(n.restarts, "restart")} so far. Click to inspect it.`;
+    setAttr(item.row, "title", `${n.name || n.fn} ${fmt.pid(n.pid)}: a supervisor (${n.strategy}) with ${fmt.counted(n.childCount, "child", "children")}; ${fmt.counted(n.restarts, "restart")} so far. Click to inspect it.`);
     item.row.classList.toggle("has-recent", recent > 0);
     if (s.entry !== null) this.flash(item, s.entry, runTime);
 
@@ -307,7 +308,7 @@ export class SupervisionView implements View {
     setText(f.name!, info === c.id ? "" : info);
     setText(f.pid!, running ? fmt.pid(c.pid) : "not running");
     setText(f.restart!, c.restart);
-    f.restart!.title = RESTART_TYPES[c.restart] ?? c.restart;
+    setAttr(f.restart!, "title", RESTART_TYPES[c.restart] ?? c.restart);
     setText(f.restarts!, `↻ ${fmt.count(c.restarts)}`);
     f.restarts!.hidden = c.restarts === 0;
     const ago = c.lastRestartMs >= 0 ? runTime - c.lastRestartMs : Infinity;
@@ -315,7 +316,7 @@ export class SupervisionView implements View {
     setText(f.recent!, recent ? `restarted ${fmt.duration(Math.max(0, ago))} ago` : "");
     f.recent!.hidden = !recent;
     const last = c.lastRestartMs >= 0 ? ` Last restarted ${fmt.duration(Math.max(0, ago))} ago, after it exited with: ${c.lastReason || "(no reason)"}` : "";
-    item.row.title = `Child ${c.id} of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}: ${c.type}, ${c.restart}, ${running ? `${fmt.pid(c.pid)} (${c.status})` : "not running"}; ${fmt.counted(c.restarts, "restart")}.${last}${running ? " Click to inspect it." : ""}`;
+    setAttr(item.row, "title", `Child ${c.id} of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}: ${c.type}, ${c.restart}, ${running ? `${fmt.pid(c.pid)} (${c.status})` : "not running"}; ${fmt.counted(c.restarts, "restart")}.${last}${running ? " Click to inspect it." : ""}`);
     setAttr(item.li, "aria-label", `${c.id}, ${running ? fmt.pid(c.pid) : "not running"}, ${fmt.counted(c.restarts, "restart")}${recent ? `, restarted ${fmt.duration(Math.max(0, ago))} ago: ${c.lastReason}` : ""}`);
     this.flash(item, c, runTime);
     return item;
@@ -344,7 +345,7 @@ export class SupervisionView implements View {
       this.items.set(key, item);
     }
     setText(item.li.firstChild as HTMLElement, `+ ${fmt.count(unlisted)} more`);
-    item.li.title = text;
+    setAttr(item.li, "title", text);
     setAttr(item.li, "aria-label", text);
     return item.li;
   }
@@ -536,6 +537,10 @@ export class SupervisionView implements View {
   }
 
   private drawLoose(tree: SupervisionTree): void {
+    // Up to 500 entries: rebuilt only when they changed, not at every poll.
+    const key = JSON.stringify([tree.looseLinks, tree.truncated]);
+    if (key === this.drawnLoose) return;
+    this.drawnLoose = key;
     if (tree.looseLinks.length === 0) {
       this.looseList.replaceChildren(h("li", "empty", "None."));
       return;
