@@ -12,7 +12,7 @@ import { Model } from "./model.js";
 import { Overview } from "./overview.js";
 import { ProcessTable, type ProcessTableState } from "./processTable.js";
 import { SchedulersView } from "./schedulersView.js";
-import { SupervisionView } from "./supervisionView.js";
+import { SupervisionView, type SupervisionViewState } from "./supervisionView.js";
 import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
@@ -30,6 +30,7 @@ interface SavedState {
   tab?: VisualizerTab;
   processes?: ProcessTableState;
   inspector?: { pid?: number | null };
+  supervision?: SupervisionViewState;
 }
 
 export class App implements Ui {
@@ -40,6 +41,7 @@ export class App implements Ui {
   private readonly tabButtons = new Map<VisualizerTab, HTMLElement>();
   private readonly processes: ProcessTable;
   private readonly inspector: Inspector;
+  private readonly supervision: SupervisionView;
   private current: VisualizerTab = "overview";
   private readonly statusDot: HTMLElement;
   private readonly statusText: HTMLElement;
@@ -66,7 +68,8 @@ export class App implements Ui {
     this.views.set("overview", new Overview(this));
     this.views.set("schedulers", new SchedulersView(this));
     this.views.set("processes", this.processes);
-    this.views.set("supervision", new SupervisionView(this));
+    this.supervision = new SupervisionView(this, saved.supervision ?? {});
+    this.views.set("supervision", this.supervision);
     this.views.set("inspector", this.inspector);
     this.views.set("messages", new MessagesView(this));
     this.views.set("warnings", new WarningsView(this));
@@ -159,7 +162,7 @@ export class App implements Ui {
   }
 
   saveState(): void {
-    const state: SavedState = { tab: this.current, processes: this.processes.state(), inspector: { pid: this.inspector.pid } };
+    const state: SavedState = { tab: this.current, processes: this.processes.state(), inspector: { pid: this.inspector.pid }, supervision: this.supervision.state() };
     this.host.saveState(state);
   }
 

@@ -38,6 +38,11 @@ const RESTART_TYPES: Record<string, string> = {
   temporary: "temporary: never restarted.",
 };
 
+/** What the view keeps across a reload: the supervisors the user opened or closed, by pid. */
+export interface SupervisionViewState {
+  expanded?: [number, boolean][];
+}
+
 /** One drawn tree item, kept across polls so that focus, hover and a running flash survive them. */
 interface Item {
   key: string;
@@ -77,7 +82,11 @@ export class SupervisionView implements View {
   private drawnSecond = -1;
   private drawnStatus = "";
 
-  constructor(private readonly ui: Ui) {
+  constructor(
+    private readonly ui: Ui,
+    saved: SupervisionViewState,
+  ) {
+    for (const [pid, open] of saved.expanded ?? []) if (typeof pid === "number" && typeof open === "boolean") this.expanded.set(pid, open);
     this.summary = h("p", { class: "supervision-summary", "data-testid": "supervision-summary" });
     this.statusLine = h("p", { class: "as-of", "data-testid": "supervision-status", role: "status", "aria-live": "polite" });
     this.treeBox = h("ul", { class: "sup-tree", role: "tree", "aria-label": "Supervision trees", "data-testid": "supervision-tree" });
@@ -115,6 +124,10 @@ export class SupervisionView implements View {
         ),
       ),
     );
+  }
+
+  state(): SupervisionViewState {
+    return { expanded: [...this.expanded] };
   }
 
   render(now: number): void {
@@ -392,6 +405,7 @@ export class SupervisionView implements View {
     const n = this.tree?.supervisors.find((s) => s.pid === item.supervisor);
     if (n === undefined) return;
     this.expanded.set(n.pid, !this.isOpen(n));
+    this.ui.saveState();
     this.redraw();
   }
 
@@ -399,6 +413,7 @@ export class SupervisionView implements View {
     if (this.tree === null || this.shaped === null) return;
     const roots = new Set(this.shaped.roots.map((r) => r.node.pid));
     for (const s of this.tree.supervisors) this.expanded.set(s.pid, open || roots.has(s.pid));
+    this.ui.saveState();
     this.redraw();
   }
 

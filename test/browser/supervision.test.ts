@@ -130,7 +130,7 @@ test("issue 14: a child killed or crashed from the inspector is restarted, and t
   }
 });
 
-test("issue 14: a dynamic supervisor with 10,000 children stays collapsed and counted, expands to the children the runtime lists, and marks a restarted one", async () => {
+test("issue 14: a dynamic supervisor with 10,000 children stays collapsed and counted, expands to the children the runtime lists, marks a restarted one, and stays as the user left it across a reload", async () => {
   const runtime = await startRuntime("test/fixtures/supervised_tree.ts");
   const client = await TestClient.connect(runtime);
   try {
@@ -164,6 +164,12 @@ test("issue 14: a dynamic supervisor with 10,000 children stays collapsed and co
     assert.ok((await page.locator('[data-testid="supervision-tree"] li').count()) < 20);
     await screenshot(page, "supervision-pool-collapsed");
     console.log(`supervision view with 10,000 children: ${await longTasks()}`);
+
+    // What the user opened stays open across a reload (a VS Code webview is reloaded when shown again).
+    await page.locator("vscode-button", { hasText: "Expand all" }).click();
+    await page.waitForSelector(`${child("pool")}[aria-expanded="true"]`);
+    await page.reload();
+    await page.waitForSelector(`${child("pool")}[aria-expanded="true"] > .sup-group.grid > li`);
     assert.deepEqual(errors, []);
     await page.close();
   } finally {
