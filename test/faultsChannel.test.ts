@@ -97,7 +97,9 @@ test("issue 14: the samples count every crash and restart, and the sites count t
   const messaged = () => client.received.filter((m): m is Crash => m.type === "crash").reduce((n, c) => n + c.count, 0);
   const sampled = () => client.received.filter(isSample).reduce((n, s) => n + s.summary.crashes, 0);
   // 300 of the flaky child, 2 of the child whose supervisor gave up, 1 of the leader.
-  await client.waitFor(() => sampled() === CRASHES + 3 && messaged() === CRASHES + 3, "samples and messages that count every crash");
+  await client.waitFor(() => sampled() === CRASHES + 3 && messaged() === CRASHES + 3, "samples and messages that count every crash").catch((error: Error) => {
+    throw new Error(`${error.message}; sampled ${sampled()}, messaged ${messaged()}, lagging ${JSON.stringify(client.received.filter((m) => m.type === "lagging"))}`);
+  });
   const restartsSampled = client.received.filter(isSample).reduce((n, s) => n + s.summary.restarts, 0);
   assert.ok(restartsSampled >= CRASHES + 1, `${restartsSampled} restarts sampled`);
   const sites = client.received.find((m): m is Sites => m.type === "sites")!.sites;

@@ -1,7 +1,7 @@
 // The scheduler thread's side of telemetry: every interval it encodes the processes that changed
 // (a delta), the per-site aggregates, traced events and the watch list of long mailboxes, and
-// sends them to the main thread; on request it encodes a paged keyframe of all its processes and
-// answers inspect, send, kill and trace.
+// sends them to the main thread with the interval's fault messages; on request it encodes a paged
+// keyframe of all its processes and answers inspect, send, kill, trace and supervision.
 
 import { inspect as inspectValue } from "node:util";
 import { formatPid, INSPECT_LIST_LIMIT, parsePid, type FaultMessage, type InspectResult, type Request, type RequestResult } from "../../protocol/control.js";
@@ -122,8 +122,12 @@ function monitoredByCount(p: Process): number {
 function relationsOf(p: Process): number {
   const sig = p.signals;
   if (sig === null) return 0;
-  const cap = (n: number) => (n < 0xffff ? n : 0xffff);
   return cap(linkCount(p)) * 2 ** 33 + cap(monitorCount(p)) * 2 ** 17 + cap(monitoredByCount(p)) * 2 + (sig.trapExit ? 1 : 0);
+}
+
+/** A count as a u16 field carries it (docs/protocol.md, section 7). */
+function cap(n: number): number {
+  return n < 0xffff ? n : 0xffff;
 }
 
 /** At most `limit` pids of an iteration, as `<0.N.0>`. */

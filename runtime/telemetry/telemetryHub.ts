@@ -147,10 +147,13 @@ export class TelemetryHub {
         this.rules.observe(message.watch);
         this.rules.faults(message.faults);
         this.faults.add(message.faults);
+        // Faults go before the warnings judged from them.
+        if (message.faults.length > 0) {
+          const faults = message.faults.map((m) => JSON.stringify(m));
+          for (const client of this.clients.values()) this.sendFaults(client, faults);
+        }
         this.judgeWarnings();
-        const faults = message.faults.map((m) => JSON.stringify(m));
         for (const client of this.clients.values()) {
-          if (faults.length > 0) this.sendFaults(client, faults);
           if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
           this.sendBulk(client, "sites", message.sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
