@@ -227,7 +227,7 @@ export class Inspector implements View {
   private children(children: InspectChild[], count: number): Node[] {
     const title = h("h3", { title: "This supervisor's children, in the order they start. A child that is not running has no pid." }, `Children (${fmt.count(count)})`);
     if (children.length === 0) return [title, h("p", "empty", "None.")];
-    const head = h("tr", {}, ...["Id", "Pid", "Type", "Restart", "Restarts", "Last exit reason"].map((c) => h("th", { scope: "col" }, c)));
+    const head = h("tr", {}, ...["Id", "Pid", "Type", "Restart", "Restarts", "Last exit reason"].map((c) => h("th", { scope: "col", class: c === "Restarts" ? "num" : "" }, c)));
     const rows = children.map((c) => {
       const pid = parsePid(c.pid);
       return h(
