@@ -3,6 +3,7 @@
 // site; crashes and restarts become bounded fault messages whose counts add up.
 
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { afterEach, test } from "node:test";
 import { FAULT_MESSAGES_PER_WINDOW, FAULT_WINDOW_MS, type Crash, type FaultMessage, type InspectResult, type Restart } from "../protocol/control.js";
 import { readProcessFrame, type ProcessFrameView } from "../protocol/frames.js";
@@ -276,4 +277,46 @@ test("issue 14: a child crashing 500 times sends a bounded number of crash messa
   assert.deepEqual(crashes[0]!.at, { file: "src/pool.ts", line: 12, column: 5 });
   // Another line has its own bound: its single crash went out.
   assert.equal(sent.filter((m) => m.type === "crash" && m.at?.file === "src/other.ts").length, 1);
+});
+
+test("issue 14: for any crashes of any lines at any times, the messages' counts add up per line, each line's last total is its crashes, and no line sends more than two windows' bound in any second", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.nat({ max: 3000 }), fc.nat({ max: 1 })), { maxLength: 400 }),
+      fc.integer({ min: 50, max: 1000 }),
+      (events, tickMs) => {
+        let now = 0;
+        const log = new FaultLog({ now: () => now, nameOf: () => "", supervisorOf: () => undefined });
+        const child = new Process(1, idle as never, []);
+        const sent: Crash[] = [];
+        const take = () => sent.push(...(log.drain() as Crash[]));
+        const sorted = [...events].sort((a, b) => a[0] - b[0]);
+        let nextTick = tickMs;
+        for (const [time, line] of sorted) {
+          for (; nextTick <= time; nextTick += tickMs) {
+            now = nextTick;
+            take();
+          }
+          now = time;
+          log.crashed(child, { error: "Error", message: "x", stack: "", at: `f.ts:${line + 1}:1` });
+        }
+        for (let i = 0; i < 10; i++) {
+          now = nextTick += tickMs;
+          take();
+        }
+        for (let line = 1; line <= 2; line++) {
+          const crashes = sorted.filter(([, l]) => l + 1 === line).length;
+          const messages = sent.filter((m) => m.at!.line === line);
+          assert.equal(messages.reduce((n, m) => n + m.count, 0), crashes);
+          if (crashes > 0) assert.equal(messages.at(-1)!.total, crashes);
+          for (const m of messages) {
+            const inWindow = messages.filter((d) => d.time >= m.time && d.time < m.time + FAULT_WINDOW_MS).length;
+            // A window lasts at least FAULT_WINDOW_MS, so any second overlaps at most two.
+            assert.ok(inWindow <= 2 * (FAULT_MESSAGES_PER_WINDOW + 1), `${inWindow} messages of line ${line} within a second`);
+          }
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

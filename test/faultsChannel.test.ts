@@ -83,7 +83,8 @@ test("issue 14: 300 crashes of one line reach a viewer bounded per second, with 
   // No second of the run had more than the bound of messages of this line.
   for (const c of crashes) {
     const inWindow = crashes.filter((d) => d.time >= c.time && d.time < c.time + FAULT_WINDOW_MS).length;
-    assert.ok(inWindow <= FAULT_MESSAGES_PER_WINDOW + 2, `${inWindow} messages within a second of ${c.time} ms`);
+    // A window of the bound lasts at least FAULT_WINDOW_MS, so any second overlaps at most two.
+    assert.ok(inWindow <= 2 * (FAULT_MESSAGES_PER_WINDOW + 1), `${inWindow} messages within a second of ${c.time} ms`);
   }
   assert.ok(crashes.length < CRASHES / 2, `${crashes.length} messages for ${CRASHES} crashes`);
   const restarts = client.received.filter((m): m is Restart => m.type === "restart" && m.childId === "flaky");
