@@ -38,6 +38,11 @@ test("issue 14: a child killed or crashed from the inspector is restarted, and t
   const client = await TestClient.connect(runtime);
   try {
     const { page, errors } = await openVisualizer(context, runtime);
+    // The strict CSP holds for the view: no inline style is refused (that is a console error).
+    const logged: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error" || m.type() === "warning") logged.push(`${m.type()}: ${m.text()}`);
+    });
     await openTree(page);
     // The tree: app (one_for_one) over db (rest_for_one, three workers), pool and the calculator.
     const summary = await text(page, '[data-testid="supervision-summary"]');
@@ -123,6 +128,7 @@ test("issue 14: a child killed or crashed from the inspector is restarted, and t
     await page.keyboard.press("Enter");
     await page.waitForSelector('[data-testid="inspect-strategy"]');
     assert.deepEqual(errors, []);
+    assert.deepEqual(logged, []);
     await page.close();
   } finally {
     client.close();
