@@ -1,7 +1,7 @@
 // Everything the visualizer knows about the runtime, fed by the connection and read by the views.
 // Views never talk to the socket themselves; they read this model and call its actions.
 
-import { formatPid, type ControlMessage, type Crash, type Hello, type Site, type Warning } from "../protocol/control.js";
+import { formatPid, type ControlMessage, type Crash, type GaveUp, type Hello, type Site, type Warning } from "../protocol/control.js";
 import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
 import { Ring, type TimelineSlot } from "./history.js";
 import { ProcessFeed } from "./processFeed.js";
@@ -15,7 +15,7 @@ const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
 
-/** Crash messages kept for the Supervision view's list. */
+/** Crash and gave-up messages kept for the Supervision view's lists. */
 const RECENT_CRASHES = 50;
 
 /** A slice this long makes a scheduler stuck for the views, as for the runtime's warning; shorter ones are only slow. */
@@ -81,6 +81,8 @@ export class Model {
   private readonly crashTotals = new Map<string, number>();
   private readonly restartTotals = new Map<number, number>();
   private readonly gaveUp = new Set<string>();
+  /** The supervisors that gave up, oldest first: they are gone from the supervision tree. */
+  readonly recentGaveUp: GaveUp[] = [];
   /** The latest crash messages, oldest first (each may stand for several crashes of its line: `count`). */
   readonly recentCrashes: Crash[] = [];
   /** Bumped per kind of change, so each view redraws only for what it shows. */
@@ -109,6 +111,7 @@ export class Model {
       this.gaveUp.clear();
       this.crashes = this.restarts = this.supervisorsGaveUp = 0;
       this.recentCrashes.length = 0;
+      this.recentGaveUp.length = 0;
       this.versions.faults++;
     }
     if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
@@ -164,6 +167,8 @@ export class Model {
         if (!this.gaveUp.has(key)) {
           this.gaveUp.add(key);
           this.supervisorsGaveUp++;
+          this.recentGaveUp.push(message);
+          if (this.recentGaveUp.length > RECENT_CRASHES) this.recentGaveUp.splice(0, this.recentGaveUp.length - RECENT_CRASHES);
           this.versions.faults++;
         }
         break;

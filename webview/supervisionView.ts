@@ -65,6 +65,8 @@ export class SupervisionView implements View {
   private readonly restartList: HTMLElement;
   private readonly looseList: HTMLElement;
   private readonly crashList: HTMLElement;
+  private readonly gaveUpHead: HTMLElement;
+  private readonly gaveUpList: HTMLElement;
   private drawnFaults = -1;
   private drawnLoose = "";
   private tree: SupervisionTree | null = null;
@@ -94,6 +96,8 @@ export class SupervisionView implements View {
     this.restartList = h("ol", { class: "restart-list", "data-testid": "supervision-restarts" });
     this.looseList = h("ul", { class: "loose-list", "data-testid": "supervision-loose" });
     this.crashList = h("ol", { class: "restart-list", "data-testid": "supervision-crashes" });
+    this.gaveUpHead = h("h3", { title: "Supervisors that had more restarts than their intensity allows: each stopped its children and exited with reason shutdown, so it is no longer in the tree." }, "Gave up");
+    this.gaveUpList = h("ol", { class: "restart-list", "data-testid": "supervision-gave-up" });
     const legend = h(
       "div",
       { class: "sup-legend", "aria-hidden": "true" },
@@ -117,6 +121,8 @@ export class SupervisionView implements View {
           "supervision-side",
           h("h3", { title: "The children restarted most recently, with the reason they exited." }, "Latest restarts"),
           this.restartList,
+          this.gaveUpHead,
+          this.gaveUpList,
           h("h3", { title: "The latest crashes (a throw): the reason, where it threw, and what it took down with it. A line that crashes again and again is one entry with a count." }, "Latest crashes"),
           this.crashList,
           h("h3", { title: "Processes linked to others that no supervisor holds: a crash of one takes the others down unless they trap exits." }, "Linked, outside supervisors"),
@@ -145,6 +151,7 @@ export class SupervisionView implements View {
     if (this.ui.model.versions.faults !== this.drawnFaults || second !== this.drawnSecond) {
       this.drawnFaults = this.ui.model.versions.faults;
       this.drawCrashes(this.ui.model.runTimeNow(now));
+      this.drawGaveUp(this.ui.model.runTimeNow(now));
     }
     if (this.tree === this.drawnTree && second === this.drawnSecond) return;
     this.drawnTree = this.tree;
@@ -518,6 +525,24 @@ export class SupervisionView implements View {
           ),
           h("code", { class: "restart-reason", title: child.lastReason }, child.lastReason || "(no reason)"),
           h("div", "restart-where", "by ", h("span", { class: "restart-parent", title: `A child of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}` }, `${parent.name || parent.fn} ${fmt.pid(parent.pid)}`)),
+        );
+      }),
+    );
+  }
+
+  private drawGaveUp(runTime: number): void {
+    const list = this.ui.model.recentGaveUp.slice(-CRASHES_LISTED).reverse();
+    this.gaveUpHead.hidden = this.gaveUpList.hidden = list.length === 0;
+    this.gaveUpList.replaceChildren(
+      ...list.map((g) => {
+        const site = this.ui.model.siteText(g.spawnSite);
+        return h(
+          "li",
+          { class: "restart-entry gave-up" },
+          h("div", "restart-line", h("span", "node-id", g.name || g.fn), h("span", "node-pid", fmt.pid(g.supervisor)), h("span", "restart-ago", `${fmt.duration(Math.max(0, runTime - g.time))} ago`)),
+          h("div", "gave-up-text", `${fmt.counted(g.restarts, "restart")} within ${fmt.duration(g.periodMs)}; the last child exited with:`),
+          h("code", { class: "restart-reason", title: g.reason }, g.reason),
+          site ? h("div", "restart-where", "started at ", sourceLink(this.ui, site, site.replace(/^.*\//, ""))) : null,
         );
       }),
     );

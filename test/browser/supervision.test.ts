@@ -195,7 +195,7 @@ async function crashNamed(client: TestClient, name: string): Promise<void> {
   }
 }
 
-test("issue 14: a restart loop, a supervisor that gave up and a crash that took linked processes down show in the Warnings view with their explanation and line", async () => {
+test("issue 14: a restart loop, a supervisor that gave up and a crash that took linked processes down show in the Warnings view with their explanation and line; the Supervision view lists the supervisor that gave up", async () => {
   const runtime = await startRuntime("test/fixtures/fault_warnings.ts");
   const client = await TestClient.connect(runtime);
   try {
@@ -231,6 +231,11 @@ test("issue 14: a restart loop, a supervisor that gave up and a crash that took 
     await screenshot(page, "overview-faults");
     await showTab(page, "supervision");
     await page.waitForSelector(`${child("looper")} .restart-badge:text("↻ 3")`);
+    // The supervisor that gave up is gone from the tree, and listed beside it with its last reason.
+    assert.equal(await page.locator(child("fragile")).count(), 0);
+    const gaveUp = page.locator('[data-testid="supervision-gave-up"] li', { hasText: "fragileSupervisor" });
+    await gaveUp.waitFor();
+    assert.match((await gaveUp.textContent()) ?? "", /2 restarts within 1m 00s[^]*fragile was told to crash[^]*fault_warnings\.ts:\d+/);
     await screenshot(page, "supervision-faults");
     assert.deepEqual(errors, []);
     await page.close();
