@@ -1,11 +1,12 @@
 // Code lenses from the live runtime: above spawn sites and process functions
-// `3 processes · 12 queued · Inspect`, above receive sites `2 waiting here`. Provide is cheap
+// `3 processes · 12 queued · Inspect` (with crashes and restarts, siteLenses.ts), above a
+// supervisor's start `1 supervisor · 4 restarts · Inspect`, above receive sites `2 waiting here`. Provide is cheap
 // (positions from the site table), resolve fills in the counts, and the lenses refresh at most
 // once a second, only while a runtime runs and only when the counts changed.
 
 import * as vscode from "vscode";
 import type { SessionManager } from "./sessionManager.js";
-import { countsOf, countsSignature, lensesForFile, lensTitle, type LensSpec } from "./siteLenses.js";
+import { countsOf, countsSignature, isSupervisorStart, lensesForFile, lensTitle, NO_COUNTS, type LensSpec } from "./siteLenses.js";
 
 export const REFRESH_MS = 1000;
 
@@ -89,12 +90,18 @@ export class BeamlineCodeLensProvider implements vscode.CodeLensProvider<SiteLen
 
   resolveCodeLens(lens: SiteLens): SiteLens {
     const connection = this.manager.connection;
-    const counts = connection ? countsOf(lens.spec.sites, connection.aggregates) : { live: 0, queued: 0, waiting: 0 };
+    const counts = connection ? countsOf(lens.spec.sites, connection.aggregates) : NO_COUNTS;
+    const { kind, name } = lens.spec;
     lens.command = {
       title: lensTitle(lens.spec, counts),
       command: "beamline.inspectSite",
       arguments: [lens.spec],
-      tooltip: lens.spec.kind === "receive" ? "Show the processes waiting here" : "Inspect the processes started here",
+      tooltip:
+        kind === "receive"
+          ? "Show the processes waiting here"
+          : kind === "spawn" && isSupervisorStart(name)
+            ? "Inspect the supervisor started here: its children and their restarts"
+            : "Inspect the processes started here",
     };
     return lens;
   }

@@ -1,6 +1,6 @@
 // What the runtime prints that the extension reads on stderr: syntax errors
-// (`file:line:col: error: message`) and crashes of main (`<0.N.0> crashed: Error: ...` with
-// `at fn (file:line:col)` frames); and the addresses a user gives to attach. The telemetry line on
+// (`file:line:col: error: message`), which come before the runtime serves telemetry (crashes come
+// as structured messages on its faults channel instead); and the addresses a user gives to attach. The telemetry line on
 // stdout is part of the wire contract (protocol/telemetryLine.ts). Pure functions: no vscode, no I/O.
 
 /** The WebSocket address of a runtime's telemetry (the token goes separately). */
@@ -43,41 +43,6 @@ export function parseLoadErrors(stderr: string): SourceProblem[] {
     if (m) out.push({ file: m[1]!, line: Number(m[2]), column: Number(m[3]), message: m[4]! });
   }
   return out;
-}
-
-export interface Crash {
-  pid: string;
-  /** The first line of the reason, e.g. `Error: boom`. */
-  message: string;
-  /** Frames as printed, innermost first. */
-  frames: { fn: string; file: string; line: number; column: number }[];
-}
-
-const CRASHED = /^(<\d+\.\d+\.\d+>) crashed: (.*)$/;
-const FRAME = /^\s+at (?:(.*?) \()?(.+?):(\d+):(\d+)\)?$/;
-
-/** The crashes reported in the runtime's stderr, each with its stack frames. */
-export function parseCrashes(stderr: string): Crash[] {
-  const crashes: Crash[] = [];
-  let current: Crash | undefined;
-  for (const line of stderr.split(/\r?\n/)) {
-    const c = CRASHED.exec(line);
-    if (c) {
-      current = { pid: c[1]!, message: c[2]!, frames: [] };
-      crashes.push(current);
-      continue;
-    }
-    const f = current && FRAME.exec(line);
-    if (current && f) {
-      current.frames.push({ fn: f[1] ?? "<anonymous>", file: f[2]!.replace(/^file:\/\//, ""), line: Number(f[3]), column: Number(f[4]) });
-    } else if (current && current.frames.length > 0) current = undefined;
-  }
-  return crashes;
-}
-
-/** The first frame of a crash that is in one of the user's files (not the runtime, not node:). */
-export function userFrame(crash: Crash, isUserFile: (file: string) => boolean): Crash["frames"][number] | undefined {
-  return crash.frames.find((f) => !f.file.startsWith("node:") && isUserFile(f.file));
 }
 
 /** A short, human reason for an exit: "exited with code 1", "killed by SIGKILL". */

@@ -1,14 +1,19 @@
 // The one runtime the window works with: started here (a RuntimeSession) or attached to (URL and
 // token of a runtime started elsewhere), its light telemetry connection, its output channel and
-// the diagnostics from its syntax errors and crashes. Everything else listens to onDidChange.
+// the diagnostics: syntax errors from the runtime's stderr (it reports them before it serves
+// telemetry), crashes from the telemetry's faults channel (faultLedger.ts). Everything else
+// listens to onDidChange.
 
 import { existsSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
-import { parseCrashes, parseLoadErrors, userFrame, webSocketUrl } from "./runtimeOutput.js";
+import { formatPid, type Crash } from "../protocol/control.js";
+import { counted } from "./countText.js";
+import { FaultLedger, type FaultProblem } from "./faultLedger.js";
+import { parseLoadErrors, webSocketUrl } from "./runtimeOutput.js";
 import { newToken, RuntimeSession, type SessionExit } from "./runtimeSession.js";
 import { runtimeArgs, type RunOptions } from "./settings.js";
-import { TelemetryConnection } from "./telemetryConnection.js";
+import { TelemetryConnection, type Fault } from "./telemetryConnection.js";
 import { reportedWebviewOrigin, startRelay, type Relay } from "./webviewRelay.js";
 
 export interface LiveRuntime {
@@ -43,9 +48,12 @@ export class SessionManager implements vscode.Disposable {
   lastExitReason: string | undefined;
   private lastRun: { file: string; options: RunOptions } | undefined;
   private generation = 0;
-  private crashTimer: NodeJS.Timeout | undefined;
   private relay: Relay | undefined;
-  private mainCrashPending = false;
+  /** The crashes of the current run, by line; their diagnostics are redrawn at most every FAULT_REDRAW_MS. */
+  private readonly faults = new FaultLedger((id) => this.connection?.sites.find((s) => s.id === id));
+  private faultTimer: NodeJS.Timeout | undefined;
+  /** main crashed (main-exited said so) and its crash message has not come yet. */
+  private mainCrashPending: NodeJS.Timeout | undefined;
   /** The browser origins this window's webviews reported as theirs: the only ones, besides VS Code's webview scheme, the relay admits. */
   private readonly webviewOrigins = new Set<string>();
 
@@ -71,7 +79,7 @@ export class SessionManager implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
     const cwd = folder?.uri.fsPath ?? path.dirname(file);
     const token = newToken();
-    this.diagnostics.clear();
+    this.clearFaults();
     this.lastExitReason = undefined;
     this.starting = file;
     this.changed.fire();
@@ -82,12 +90,7 @@ export class SessionManager implements vscode.Disposable {
       args: runtimeArgs(path.relative(cwd, file) || file, options),
       token,
       cwd,
-      output: {
-        append: (text) => {
-          this.output.append(text);
-          if (text.includes(" crashed: ")) this.scheduleCrashScan();
-        },
-      },
+      output: { append: (text) => this.output.append(text) },
       env: { ESBUILD_BINARY_PATH: this.bundledEsbuild() },
     });
     this.session = session;
@@ -108,13 +111,13 @@ export class SessionManager implements vscode.Disposable {
     if (this.session !== session) return;
     this.starting = undefined;
     await this.connect("127.0.0.1", endpoint.port, token, cwd, file, false);
-    this.scheduleCrashScan();
   }
 
   async attach(host: string, port: number, token: string): Promise<void> {
     await this.stop();
     this.lastRun = undefined;
     this.lastExitReason = undefined;
+    this.clearFaults();
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
     this.output.appendLine(`[beamline] attaching to ${host}:${port}`);
     await this.connect(host, port, token, cwd, undefined, true);
@@ -152,8 +155,11 @@ export class SessionManager implements vscode.Disposable {
         this.changed.fire();
       }
     });
+    connection.onFault.on((fault) => {
+      if (this.connection === connection) this.onFault(fault, cwd);
+    });
     connection.onMainExited.on(({ crashed }) => {
-      if (crashed) this.scheduleCrashScan(true);
+      if (crashed && this.connection === connection) this.onMainCrashed(cwd);
     });
     this.changed.fire();
     // Learn which functions the processes run (for the lenses above process functions).
@@ -234,53 +240,69 @@ export class SessionManager implements vscode.Disposable {
       void this.reportFailure(`Beamline: ${first.file}:${first.line}:${first.column}: ${first.message}`, true, { cwd, ...first });
       return;
     }
-    this.scanCrashes(cwd, exit.stderr);
     const last = exit.stderr.trim().split("\n").filter(Boolean).slice(-1)[0];
     void this.reportFailure(`Beamline: the runtime ${exit.reason}${last ? `: ${last}` : ""}`, true);
   }
 
-  /** Crashes in stderr become diagnostics at the user's line; a crash of main is also told. */
-  private scheduleCrashScan(mainCrashed = false): void {
-    clearTimeout(this.crashTimer);
-    this.mainCrashPending ||= mainCrashed;
-    this.crashTimer = setTimeout(() => {
-      mainCrashed = this.mainCrashPending;
-      this.mainCrashPending = false;
-      const session = this.session;
-      if (!session) return;
-      const crash = this.scanCrashes(session.options.cwd, session.stderr);
-      if (mainCrashed) {
-        const where = crash?.frame ? ` (${path.relative(session.options.cwd, crash.frame.file)}:${crash.frame.line})` : "";
-        void this.reportFailure(
-          `Beamline: main crashed: ${crash?.crash.message ?? "see the runtime output"}${where}`,
-          true,
-          crash?.frame ? { cwd: session.options.cwd, ...crash.frame } : undefined,
-        );
-      }
-    }, 300);
-  }
-
-  private scanCrashes(cwd: string, stderr: string) {
-    const crashes = parseCrashes(stderr);
-    const problems: { file: string; line: number; column: number; message: string; severity: vscode.DiagnosticSeverity }[] = [];
-    const isUser = (f: string) => !f.includes(`${path.sep}dist${path.sep}`) && !f.includes("node_modules") && existsSync(path.resolve(cwd, f));
-    let last: { crash: (typeof crashes)[number]; frame: ReturnType<typeof userFrame> } | undefined;
-    for (const crash of crashes.slice(-50)) {
-      const frame = userFrame(crash, isUser);
-      last = { crash, frame };
-      if (frame) problems.push({ ...frame, message: `${crash.pid} crashed: ${crash.message}`, severity: vscode.DiagnosticSeverity.Error });
+  /** A crash, restart or supervisor that gave up: the problems change (redrawn a little later, so that a crash loop redraws them a few times a second, not 500). */
+  private onFault(fault: Fault, cwd: string): void {
+    const changed = fault.type === "crash" ? this.faults.crash(fault) : fault.type === "restart" ? this.faults.restart(fault) : this.faults.gaveUpAt(fault);
+    if (fault.type === "crash" && fault.fn === "main" && this.mainCrashPending) this.reportMainCrash(fault, cwd);
+    if (changed && !this.faultTimer) {
+      this.faultTimer = setTimeout(() => {
+        this.faultTimer = undefined;
+        this.showFaults(cwd);
+      }, FAULT_REDRAW_MS);
     }
-    if (problems.length > 0) this.setProblems(cwd, problems);
-    return last;
   }
 
-  private setProblems(cwd: string, problems: { file: string; line: number; column: number; message: string; severity: vscode.DiagnosticSeverity }[]): void {
+  /** main crashed: told with its reason and line, from its crash message (which may come just after main-exited). */
+  private onMainCrashed(cwd: string): void {
+    const crash = this.faults.mainCrash;
+    if (crash) {
+      this.reportMainCrash(crash, cwd);
+      return;
+    }
+    clearTimeout(this.mainCrashPending);
+    this.mainCrashPending = setTimeout(() => {
+      this.mainCrashPending = undefined;
+      void this.reportFailure("Beamline: main crashed; see the runtime output", true);
+    }, MAIN_CRASH_WAIT_MS);
+  }
+
+  private reportMainCrash(crash: Crash, cwd: string): void {
+    clearTimeout(this.mainCrashPending);
+    this.mainCrashPending = undefined;
+    const at = crash.at ?? undefined;
+    void this.reportFailure(`Beamline: main crashed: ${crash.reason}${at ? ` (${at.file}:${at.line})` : ""}`, true, at ? { cwd, ...at } : undefined);
+  }
+
+  private clearFaults(): void {
+    clearTimeout(this.faultTimer);
+    clearTimeout(this.mainCrashPending);
+    this.faultTimer = undefined;
+    this.mainCrashPending = undefined;
+    this.faults.clear();
+    this.diagnostics.clear();
+  }
+
+  /** The fault problems as diagnostics: one per line, its related information naming the supervisors that restarted it. */
+  private showFaults(cwd: string): void {
+    this.diagnostics.clear();
+    this.setProblems(
+      cwd,
+      this.faults.problems().map((p) => ({ ...p, severity: vscode.DiagnosticSeverity.Error, related: relatedOf(p, cwd) })),
+    );
+  }
+
+  private setProblems(cwd: string, problems: Problem[]): void {
     const byFile = new Map<string, vscode.Diagnostic[]>();
     for (const p of problems) {
       const file = path.resolve(cwd, p.file);
       const position = new vscode.Position(Math.max(0, p.line - 1), Math.max(0, p.column - 1));
       const d = new vscode.Diagnostic(new vscode.Range(position, position.translate(0, 1)), p.message, p.severity);
       d.source = "beamline";
+      if (p.related?.length) d.relatedInformation = p.related;
       const list = byFile.get(file) ?? [];
       if (!list.some((x) => x.message === d.message && x.range.isEqual(d.range))) list.push(d);
       byFile.set(file, list);
@@ -302,7 +324,8 @@ export class SessionManager implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearTimeout(this.crashTimer);
+    clearTimeout(this.faultTimer);
+    clearTimeout(this.mainCrashPending);
     this.closeRelay();
     this.connection?.close();
     this.session?.killNow();
@@ -310,4 +333,30 @@ export class SessionManager implements vscode.Disposable {
     this.diagnostics.dispose();
     this.changed.dispose();
   }
+}
+
+/** How often a crash loop redraws the crash diagnostics at most. */
+const FAULT_REDRAW_MS = 250;
+/** How long a crash of main waits for its crash message before it is told without one. */
+const MAIN_CRASH_WAIT_MS = 2000;
+
+interface Problem {
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+  severity: vscode.DiagnosticSeverity;
+  related?: vscode.DiagnosticRelatedInformation[];
+}
+
+/** The supervisors that restarted a line's crashed processes, at the lines that started them. */
+function relatedOf(problem: FaultProblem, cwd: string): vscode.DiagnosticRelatedInformation[] {
+  const out: vscode.DiagnosticRelatedInformation[] = [];
+  for (const s of problem.supervisors) {
+    if (!s.at) continue;
+    const position = new vscode.Position(Math.max(0, s.at.line - 1), Math.max(0, s.at.column - 1));
+    const where = new vscode.Location(vscode.Uri.file(path.resolve(cwd, s.at.file)), position);
+    out.push(new vscode.DiagnosticRelatedInformation(where, `restarted by supervisor ${formatPid(s.pid)} (${counted(s.restarts, "restart")} in all)`));
+  }
+  return out;
 }

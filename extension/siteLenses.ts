@@ -1,7 +1,9 @@
 // Which code lenses a file gets from the runtime's site table, and what they say. Pure: the code
 // lens provider (codeLensProvider.ts) places them, this decides them.
 //
-//   spawn site        `3 processes · 12 queued · Inspect`
+//   spawn site        `3 processes · 12 queued · Inspect`   (`· 2 crashes`, `· 1 restart` once there are some)
+//   spawnLink, spawnMonitor  `3 processes · 12 queued · 0 crashes · Inspect`
+//   startSupervisor, startDynamicSupervisor  `1 supervisor · 4 restarts · Inspect`
 //   process function  `3 processes · 12 queued · Inspect`   (a function that processes run)
 //   receive site      `2 waiting here`
 
@@ -15,6 +17,8 @@ export interface LensSpec {
   /** The site the lens sits on. */
   site: number;
   kind: Site["kind"];
+  /** The site's name: the spawning call (`spawnLink`, `startSupervisor`, ...), the waiting call or the function. */
+  name: string;
   /** 0-based line and column in the document. */
   line: number;
   column: number;
@@ -35,7 +39,7 @@ export function lensesForFile(sites: readonly Site[], file: string, processFunct
   const out: LensSpec[] = [];
   for (const s of sites) {
     if (normalizePath(s.file) !== target || s.line < 1) continue;
-    const at = { site: s.id, kind: s.kind, line: s.line - 1, column: Math.max(0, s.column - 1) };
+    const at = { site: s.id, kind: s.kind, name: s.name, line: s.line - 1, column: Math.max(0, s.column - 1) };
     if (s.kind === "spawn" || s.kind === "receive") out.push({ ...at, sites: [s.id] });
     else {
       const spawners = processFunctions.get(s.name);
@@ -49,26 +53,49 @@ export interface SiteCounts {
   live: number;
   queued: number;
   waiting: number;
+  /** Processes spawned at these sites that crashed, since the run started. */
+  crashes: number;
+  /** Restarts made by supervisors started at these sites, since the run started. */
+  restarts: number;
 }
+
+export const NO_COUNTS: Readonly<SiteCounts> = { live: 0, queued: 0, waiting: 0, crashes: 0, restarts: 0 };
 
 /** Sums the aggregates of some sites (missing ones count 0). */
 export function countsOf(siteIds: readonly number[], aggregates: ReadonlyMap<number, SiteAggregate>): SiteCounts {
-  const total = { live: 0, queued: 0, waiting: 0 };
+  const total = { ...NO_COUNTS };
   for (const id of siteIds) {
     const a = aggregates.get(id);
     if (!a) continue;
     total.live += a.live;
     total.queued += a.queued;
     total.waiting += a.waiting;
+    total.crashes += a.crashes;
+    total.restarts += a.restarts;
   }
   return total;
 }
 
+/** A call that starts a supervisor: its lens counts the supervisor's restarts. */
+export const isSupervisorStart = (name: string): boolean => name === "startSupervisor" || name === "startDynamicSupervisor";
+/** A call that spawns a linked or monitored process, whose crashes matter to its spawner: its lens always counts them. */
+const isWatchedSpawn = (name: string): boolean => name === "spawnLink" || name === "spawnMonitor";
 
 /** The lens text for a spec, given the current counts. */
-export function lensTitle(spec: Pick<LensSpec, "kind">, counts: SiteCounts): string {
+export function lensTitle(spec: Pick<LensSpec, "kind" | "name">, counts: SiteCounts): string {
   if (spec.kind === "receive") return `${counts.waiting.toLocaleString("en-US")} waiting here`;
-  return `${counted(counts.live, "process", "processes")} · ${counts.queued.toLocaleString("en-US")} queued · Inspect`;
+  const crashes = counted(counts.crashes, "crash", "crashes");
+  const restarts = counted(counts.restarts, "restart");
+  const parts: string[] = [];
+  if (spec.kind === "spawn" && isSupervisorStart(spec.name)) {
+    parts.push(counted(counts.live, "supervisor"), restarts);
+    if (counts.crashes > 0) parts.push(crashes);
+  } else {
+    parts.push(counted(counts.live, "process", "processes"), `${counts.queued.toLocaleString("en-US")} queued`);
+    if (counts.crashes > 0 || (spec.kind === "spawn" && isWatchedSpawn(spec.name))) parts.push(crashes);
+    if (counts.restarts > 0) parts.push(restarts);
+  }
+  return `${parts.join(" · ")} · Inspect`;
 }
 
 /** Learns which spawn sites start which process functions, from process records (`fn`, `spawnSite`). */
@@ -113,6 +140,8 @@ export function waitingLines(sites: readonly Site[], file: string, aggregates: R
 /** What the lenses show of the aggregates (not reductions, which change all the time): equal text, nothing to redraw. */
 export function countsSignature(aggregates: Iterable<SiteAggregate>): string {
   let out = "";
-  for (const a of aggregates) if (a.live || a.queued || a.waiting) out += `${a.site}:${a.live}:${a.queued}:${a.waiting};`;
+  for (const a of aggregates) {
+    if (a.live || a.queued || a.waiting || a.crashes || a.restarts) out += `${a.site}:${a.live}:${a.queued}:${a.waiting}:${a.crashes}:${a.restarts};`;
+  }
   return out;
 }

@@ -1,5 +1,5 @@
-// The status bar item: process count, busy schedulers and warnings while a runtime runs; the
-// last exit when it ended. A click opens the visualizer.
+// The status bar item: process count, busy schedulers, crashes, restarts and warnings while a
+// runtime runs; the last exit when it ended. A click opens the visualizer.
 
 import * as vscode from "vscode";
 import { counted } from "./countText.js";
@@ -49,10 +49,14 @@ export class StatusBar implements vscode.Disposable {
       const busy = s ? s.schedulers.filter((x) => x.utilization >= 0.5).length : 0;
       const total = s?.schedulers.length ?? c.hello?.schedulers ?? 0;
       const warnings = c.warnings.length;
-      this.item.text = `$(pulse) ${counted(processes, "process", "processes")} · ${busy}/${total} busy${warnings ? ` · $(warning) ${warnings}` : ""}`;
+      const { crashes, restarts } = c.totals;
+      // Crashes and restarts only once there are some: a run without faults keeps its short text.
+      const faults = `${crashes ? ` · $(error) ${counted(crashes, "crash", "crashes")}` : ""}${restarts ? ` · $(debug-restart) ${counted(restarts, "restart")}` : ""}`;
+      this.item.text = `$(pulse) ${counted(processes, "process", "processes")} · ${busy}/${total} busy${faults}${warnings ? ` · $(warning) ${warnings}` : ""}`;
       const md = new vscode.MarkdownString(
         `**Beamline** ${m.live.attached ? "attached to" : "running"} \`${m.live.file ? vscode.workspace.asRelativePath(m.live.file) : `${m.live.host}:${m.live.port}`}\`\n\n` +
           `${counted(processes, "process", "processes")}, ${(s?.summary.waiting ?? 0).toLocaleString("en-US")} waiting, ${counted(s?.summary.queued ?? 0, "message")} queued\n\n` +
+          `${counted(crashes, "crash", "crashes")} and ${counted(restarts, "restart")} by supervisors since ${m.live.attached ? "attaching" : "the run started"}\n\n` +
           (s ? s.schedulers.map((x) => `scheduler ${x.scheduler}: ${Math.round(x.utilization * 100)}% busy, run queue ${x.runQueue}`).join("\n\n") : "") +
           (warnings ? `\n\n$(warning) ${c.warnings.map((w) => w.message).join("\n\n")}` : "") +
           "\n\nClick to open the visualizer.",

@@ -1,14 +1,17 @@
 // The extension host's own light subscription to a runtime: the site table and per-site
-// aggregates (code lenses, waiting decorations), scheduler samples (status bar) and warnings.
+// aggregates (code lenses, waiting decorations), scheduler samples (status bar), warnings, and
+// faults (crashes, restarts and supervisors that gave up: the diagnostics).
 // Processes are fetched on demand only (a keyframe for the quick picks), never streamed.
 // No vscode import: plain `ws` and the protocol codec.
 
 import WebSocket from "ws";
-import type { ControlMessage, Hello, Site, Warning } from "../protocol/control.js";
+import type { ControlMessage, Crash, GaveUp, Hello, Restart, Site, Warning } from "../protocol/control.js";
 import { decodeFrame, type ProcessInfo, type SchedulerSamplesFrame, type SiteAggregate } from "../protocol/frames.js";
 import { learnProcessFunctions } from "./siteLenses.js";
 
-export const LIGHT_CHANNELS = "sites,schedulers,warnings";
+export const LIGHT_CHANNELS = "sites,schedulers,warnings,faults";
+
+export type Fault = Crash | Restart | GaveUp;
 
 type Listener<T> = (value: T) => void;
 
@@ -36,6 +39,8 @@ export class TelemetryConnection {
   schedulers: SchedulerSamplesFrame | undefined;
   warnings: Warning[] = [];
   mainExited: { crashed: boolean } | undefined;
+  /** Crashes and restarts since this connection opened, summed from the samples' per-interval counts. */
+  readonly totals = { crashes: 0, restarts: 0 };
   /** Process function name → the spawn sites that started processes running it. */
   readonly processFunctions = new Map<string, number[]>();
   /** The last process list fetched, and when. */
@@ -46,6 +51,7 @@ export class TelemetryConnection {
   readonly onSchedulers = new Emitter<SchedulerSamplesFrame>();
   readonly onWarnings = new Emitter<Warning[]>();
   readonly onMainExited = new Emitter<{ crashed: boolean }>();
+  readonly onFault = new Emitter<Fault>();
   readonly onClose = new Emitter<void>();
 
   private ws: WebSocket | undefined;
@@ -177,6 +183,11 @@ export class TelemetryConnection {
         this.mainExited = { crashed: message.crashed };
         this.onMainExited.fire(this.mainExited);
         break;
+      case "crash":
+      case "restart":
+      case "gave-up":
+        this.onFault.fire(message);
+        break;
       case "response": {
         const p = this.pending.get(message.id);
         if (p) {
@@ -199,6 +210,8 @@ export class TelemetryConnection {
         break;
       case "schedulers":
         this.schedulers = frame;
+        this.totals.crashes += frame.summary.crashes;
+        this.totals.restarts += frame.summary.restarts;
         this.onSchedulers.fire(frame);
         break;
       case "process-page":

@@ -4,12 +4,13 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Site } from "../protocol/control.js";
+import type { Crash, Restart, Site } from "../protocol/control.js";
 import type { SiteAggregate } from "../protocol/frames.js";
-import { describeExit, parseAttachUrl, parseCrashes, parseLoadErrors, userFrame, webSocketUrl } from "../extension/runtimeOutput.js";
+import { describeExit, parseAttachUrl, parseLoadErrors, webSocketUrl } from "../extension/runtimeOutput.js";
 import { parseTelemetryLine } from "../protocol/telemetryLine.js";
 import { DEFAULT_SETTINGS, parseRunOptions, parseSettings, runtimeArgs } from "../extension/settings.js";
-import { countsOf, countsSignature, learnProcessFunctions, lensesForFile, lensTitle, processesOfLens, waitingLines } from "../extension/siteLenses.js";
+import { countsOf, countsSignature, learnProcessFunctions, lensesForFile, lensTitle, NO_COUNTS, processesOfLens, waitingLines, type SiteCounts } from "../extension/siteLenses.js";
+import { FaultLedger } from "../extension/faultLedger.js";
 import { contentSecurityPolicy, visualizerHtml } from "../extension/webviewHtml.js";
 
 describe("the telemetry line", () => {
@@ -50,31 +51,6 @@ describe("stderr", () => {
     assert.deepEqual(parseLoadErrors(stderr), [{ file: "examples/bad.ts", line: 3, column: 14, message: 'Expected ";" but found "oops"' }]);
     assert.deepEqual(parseLoadErrors("nothing here\n"), []);
   });
-  test("crashes with their frames; the first user frame", () => {
-    const stderr = [
-      "some output",
-      "<0.1.0> crashed: Error: boom",
-      "    at explode (/work/ws/crash.ts:4:9)",
-      "    at main (file:///work/ws/crash.ts:9:3)",
-      "    at step (/ext/dist/runtime-bundle/chunk-1.js:1:200)",
-      "    at node:internal/process:1:1",
-      "after",
-      "<0.7.0> crashed: exit reason kill",
-    ].join("\n");
-    const crashes = parseCrashes(stderr);
-    assert.equal(crashes.length, 2);
-    assert.equal(crashes[0]!.pid, "<0.1.0>");
-    assert.equal(crashes[0]!.message, "Error: boom");
-    assert.deepEqual(crashes[0]!.frames[1], { fn: "main", file: "/work/ws/crash.ts", line: 9, column: 3 });
-    assert.equal(crashes[0]!.frames.length, 4);
-    assert.deepEqual(crashes[1]!.frames, []);
-    assert.deepEqual(userFrame(crashes[0]!, (f) => f.endsWith(".ts")), { fn: "explode", file: "/work/ws/crash.ts", line: 4, column: 9 });
-    assert.equal(userFrame(crashes[0]!, () => false), undefined);
-  });
-  test("a frame without a function name", () => {
-    const [crash] = parseCrashes("<0.2.0> crashed: Error: x\n    at /a/b.ts:1:2\n");
-    assert.deepEqual(crash!.frames, [{ fn: "<anonymous>", file: "/a/b.ts", line: 1, column: 2 }]);
-  });
 });
 
 const sites: Site[] = [
@@ -89,7 +65,7 @@ const sites: Site[] = [
 const aggregates = new Map<number, SiteAggregate>([
   [1, { site: 1, live: 100, queued: 12, reductions: 5, waiting: 0, crashes: 0, restarts: 0 }],
   [3, { site: 3, live: 0, queued: 0, reductions: 0, waiting: 2, crashes: 0, restarts: 0 }],
-  [6, { site: 6, live: 3, queued: 1, reductions: 0, waiting: 0, crashes: 0, restarts: 0 }],
+  [6, { site: 6, live: 3, queued: 1, reductions: 0, waiting: 0, crashes: 2, restarts: 0 }],
   [7, { site: 7, live: 0, queued: 0, reductions: 0, waiting: 0, crashes: 0, restarts: 0 }],
 ]);
 
@@ -117,14 +93,27 @@ describe("site ↔ lens mapping", () => {
     assert.equal(learnProcessFunctions(functions, [{ fn: "server", spawnSite: 1 }]), false);
     const lens = lensesForFile(sites, "examples/pool.ts", functions).find((l) => l.kind === "function");
     assert.deepEqual(lens && [lens.site, lens.line, lens.sites], [2, 20, [1, 6]]);
-    assert.deepEqual(countsOf(lens!.sites, aggregates), { live: 103, queued: 13, waiting: 0 });
+    assert.deepEqual(countsOf(lens!.sites, aggregates), { live: 103, queued: 13, waiting: 0, crashes: 2, restarts: 0 });
   });
   test("titles", () => {
-    assert.equal(lensTitle({ kind: "spawn" }, { live: 3, queued: 12, waiting: 0 }), "3 processes · 12 queued · Inspect");
-    assert.equal(lensTitle({ kind: "spawn" }, { live: 1, queued: 0, waiting: 0 }), "1 process · 0 queued · Inspect");
-    assert.equal(lensTitle({ kind: "function" }, { live: 1000000, queued: 0, waiting: 0 }), "1,000,000 processes · 0 queued · Inspect");
-    assert.equal(lensTitle({ kind: "receive" }, { live: 0, queued: 0, waiting: 2 }), "2 waiting here");
-    assert.deepEqual(countsOf([9, 1], aggregates), { live: 100, queued: 12, waiting: 0 });
+    const counts = (c: Partial<SiteCounts>): SiteCounts => ({ ...NO_COUNTS, ...c });
+    assert.equal(lensTitle({ kind: "spawn", name: "spawn" }, counts({ live: 3, queued: 12 })), "3 processes · 12 queued · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "spawn" }, counts({ live: 1 })), "1 process · 0 queued · Inspect");
+    assert.equal(lensTitle({ kind: "function", name: "f" }, counts({ live: 1000000 })), "1,000,000 processes · 0 queued · Inspect");
+    assert.equal(lensTitle({ kind: "receive", name: "receive" }, counts({ waiting: 2 })), "2 waiting here");
+    assert.deepEqual(countsOf([9, 1], aggregates), { live: 100, queued: 12, waiting: 0, crashes: 0, restarts: 0 });
+  });
+  test("issue 14: a supervisor's lens counts its restarts, a spawnLink or spawnMonitor lens its crashes, any other lens both once there are some", () => {
+    const counts = (c: Partial<SiteCounts>): SiteCounts => ({ ...NO_COUNTS, ...c });
+    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 1 })), "1 supervisor · 0 restarts · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "startDynamicSupervisor" }, counts({ live: 1, restarts: 1 })), "1 supervisor · 1 restart · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 0, restarts: 4, crashes: 1 })), "0 supervisors · 4 restarts · 1 crash · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "spawnLink" }, counts({ live: 2 })), "2 processes · 0 queued · 0 crashes · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "spawnMonitor" }, counts({ live: 2, crashes: 500 })), "2 processes · 0 queued · 500 crashes · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "spawn" }, counts({ live: 2, crashes: 3 })), "2 processes · 0 queued · 3 crashes · Inspect");
+    assert.equal(lensTitle({ kind: "function", name: "worker" }, counts({ live: 2, crashes: 1, restarts: 1 })), "2 processes · 0 queued · 1 crash · 1 restart · Inspect");
+    const lens = lensesForFile(sites, "examples/other.ts", new Map())[0];
+    assert.equal(lens?.name, "spawnLink");
   });
   test("a lens click is about the processes spawned at, or waiting at, its sites", () => {
     const processes = [
@@ -138,15 +127,100 @@ describe("site ↔ lens mapping", () => {
   });
   test("the counts signature ignores reductions and empty sites", () => {
     const a = [...aggregates.values()];
-    assert.equal(countsSignature(a), "1:100:12:0;3:0:0:2;6:3:1:0;");
+    assert.equal(countsSignature(a), "1:100:12:0:0:0;3:0:0:2:0:0;6:3:1:0:2:0;");
     assert.equal(countsSignature(a.map((x) => ({ ...x, reductions: x.reductions + 99 }))), countsSignature(a));
     assert.notEqual(countsSignature(a.map((x) => ({ ...x, queued: x.queued + 1 }))), countsSignature(a));
+    // issue 14: a restart or a crash changes what a lens says.
+    assert.notEqual(countsSignature(a.map((x) => ({ ...x, restarts: x.restarts + 1 }))), countsSignature(a));
+    assert.notEqual(countsSignature(a.map((x) => ({ ...x, crashes: x.crashes + 1 }))), countsSignature(a));
   });
   test("waiting lines: receive sites of the file with processes waiting now", () => {
     assert.deepEqual(
       waitingLines(sites, "examples/pool.ts", aggregates).map((w) => [w.line, w.waiting]),
       [[28, 2]],
     );
+  });
+});
+
+describe("issue 14: crash diagnostics from the faults channel", () => {
+  const siteTable: Site[] = [
+    { id: 1, kind: "spawn", name: "startSupervisor", file: "calc.ts", line: 30, column: 15 },
+    { id: 2, kind: "spawn", name: "spawnLink", file: "calc.ts", line: 40, column: 3 },
+  ];
+  const siteOf = (id: number) => siteTable.find((s) => s.id === id);
+  const crash = (pid: number, over: Partial<Crash> = {}): Crash => ({
+    type: "crash",
+    time: pid,
+    pid,
+    fn: "calculator",
+    name: "",
+    reason: "Error: division by zero",
+    stack: "Error: division by zero\n    at calculator (calc.ts:12:11)",
+    at: { file: "calc.ts", line: 12, column: 11 },
+    spawnSite: 0,
+    supervisor: 5,
+    linkedDown: [],
+    ...over,
+  });
+  const restart = (oldPid: number, restarts: number): Restart => ({ type: "restart", time: oldPid, supervisor: 5, childId: "calc", oldPid, newPid: oldPid + 1, reason: "Error: division by zero", restarts, spawnSite: 1 });
+
+  test("a child that crashes 500 times at one line is one problem with a count, not 500", () => {
+    const ledger = new FaultLedger(siteOf);
+    for (let i = 0; i < 500; i++) {
+      ledger.crash(crash(100 + i));
+      ledger.restart(restart(100 + i, i + 1));
+    }
+    const problems = ledger.problems();
+    assert.equal(problems.length, 1);
+    assert.deepEqual({ ...problems[0]!, supervisors: undefined }, {
+      kind: "crash",
+      file: "calc.ts",
+      line: 12,
+      column: 11,
+      count: 500,
+      lastPid: 599,
+      message: "calculator crashed 500 times: Error: division by zero (last <0.599.0>)",
+      supervisors: undefined,
+    });
+    // Related information: the supervisor that restarted it, at the line that started the supervisor.
+    assert.deepEqual(problems[0]!.supervisors, [{ pid: 5, restarts: 500, at: { file: "calc.ts", line: 30, column: 15 } }]);
+  });
+
+  test("one crash says which process; crashes at different lines are different problems; a registered name is shown before the function", () => {
+    const ledger = new FaultLedger(siteOf);
+    ledger.crash(crash(7, { name: "calc", linkedDown: [8, 9] }));
+    ledger.crash(crash(10, { at: { file: "calc.ts", line: 20, column: 5 }, fn: "adder" }));
+    assert.deepEqual(
+      ledger.problems().map((p) => p.message),
+      ["calc crashed: Error: division by zero (<0.7.0>; took down 2 linked processes)", "adder crashed: Error: division by zero (<0.10.0>)"],
+    );
+  });
+
+  test("a crash without a user frame is shown at the line that spawned its process; without either it is not shown", () => {
+    const ledger = new FaultLedger(siteOf);
+    assert.equal(ledger.crash(crash(7, { at: null, spawnSite: 2, reason: "killed" })), true);
+    assert.equal(ledger.crash(crash(8, { at: null, spawnSite: 0 })), false);
+    assert.deepEqual(ledger.problems().map((p) => [p.file, p.line, p.count]), [["calc.ts", 40, 1]]);
+  });
+
+  test("a supervisor that gave up is a problem at the line that started it; clear() forgets the run", () => {
+    const ledger = new FaultLedger(siteOf);
+    ledger.crash(crash(7, { fn: "main" }));
+    ledger.restart(restart(7, 1));
+    ledger.gaveUpAt({ type: "gave-up", time: 9, supervisor: 5, restarts: 4, periodMs: 5000 });
+    const gaveUp = ledger.problems().find((p) => p.kind === "gave-up");
+    assert.deepEqual(gaveUp && [gaveUp.file, gaveUp.line], ["calc.ts", 30]);
+    assert.match(gaveUp!.message, /supervisor <0\.5\.0> gave up: 4 restarts within 5,000 ms/);
+    assert.equal(ledger.mainCrash?.pid, 7);
+    ledger.clear();
+    assert.deepEqual(ledger.problems(), []);
+    assert.equal(ledger.mainCrash, undefined);
+  });
+
+  test("the functions crashing at one line are listed, at most three and a count of the rest", () => {
+    const ledger = new FaultLedger(siteOf);
+    for (const [i, fn] of ["a", "b", "c", "d", "e", "a"].entries()) ledger.crash(crash(i + 1, { fn }));
+    assert.equal(ledger.problems()[0]!.message, "a, b, c and 2 more crashed 6 times: Error: division by zero (last <0.6.0>)");
   });
 });
 
