@@ -1,8 +1,10 @@
 // The crashes of one run, folded by source line for the Problems view: a child that crashes 500
 // times at one line is one problem with a count, not 500. Fed by the telemetry's "faults" channel
-// (crash, restart and gave-up messages, docs/protocol.md); a restart names the supervisor that
-// repaired a crash, and a supervisor that gave up is a problem at the line that started it.
-// Pure: no vscode; sessionManager.ts turns the problems into diagnostics.
+// (crash, restart and gave-up messages, docs/protocol.md section 8), which is bounded: counts come
+// from the messages' totals, so a message the bound held back, or one replayed on reconnect,
+// changes nothing. A restart names the supervisor that repaired a crash, and a supervisor that
+// gave up is a problem at the line that started it. Pure: no vscode; sessionManager.ts turns the
+// problems into diagnostics.
 
 import { formatPid, type Crash, type GaveUp, type Restart, type Site } from "../protocol/control.js";
 import { counted } from "./countText.js";
@@ -19,7 +21,9 @@ export interface SourceLocation {
 /** A supervisor that restarted processes crashing at a line, where the program started it. */
 export interface RestartingSupervisor {
   pid: number;
-  /** Its restarts in all, as its last restart message counted them. */
+  /** The child spec's id of the last child it restarted after a crash here. */
+  childId: string;
+  /** That child's restarts in all, as the last restart message counted them. */
   restarts: number;
   /** Where it was started, when its spawn site is known. */
   at: SourceLocation | undefined;
@@ -37,14 +41,13 @@ export interface FaultProblem extends SourceLocation {
   lastPid: number;
 }
 
-/** Crashes whose pid is remembered, to match the restart that follows with the crash's line. */
-const REMEMBERED_PIDS = 10_000;
 /** Distinct function names a problem's message lists before "and N more". */
 const LISTED_FUNCTIONS = 3;
 
 interface LineEntry {
   at: SourceLocation;
-  count: number;
+  /** The runtime's crash groups shown at this line (docs/protocol.md, "The bound"), each with its total. */
+  totals: Map<string, number>;
   functions: string[];
   moreFunctions: number;
   lastReason: string;
@@ -55,10 +58,6 @@ interface LineEntry {
 
 export class FaultLedger {
   private readonly lines = new Map<string, LineEntry>();
-  /** Crashed pid → the key of its line, oldest first (bounded). */
-  private readonly lineOfPid = new Map<number, string>();
-  /** Supervisor pid → its spawn site, learned from its restarts. */
-  private readonly supervisorSites = new Map<number, number>();
   private readonly gaveUp = new Map<number, FaultProblem>();
   /** The last crash of a process running `main`. */
   mainCrash: Crash | undefined;
@@ -68,8 +67,6 @@ export class FaultLedger {
 
   clear(): void {
     this.lines.clear();
-    this.lineOfPid.clear();
-    this.supervisorSites.clear();
     this.gaveUp.clear();
     this.mainCrash = undefined;
   }
@@ -85,10 +82,14 @@ export class FaultLedger {
     const key = `${at.file}:${at.line}`;
     let entry = this.lines.get(key);
     if (!entry) {
-      entry = { at, count: 0, functions: [], moreFunctions: 0, lastReason: "", lastPid: 0, linkedDown: 0, supervisors: new Map() };
+      entry = { at, totals: new Map(), functions: [], moreFunctions: 0, lastReason: "", lastPid: 0, linkedDown: 0, supervisors: new Map() };
       this.lines.set(key, entry);
     }
-    entry.count += 1 + (c.suppressed ?? 0);
+    // The runtime's group of this crash, as it counts `total` (docs/protocol.md, "The bound").
+    const group = c.at ? `at ${c.at.file}:${c.at.line}` : c.spawnSite > 0 ? `site ${c.spawnSite}` : `fn ${c.fn}`;
+    // A total already counted: a message replayed on reconnect.
+    if ((entry.totals.get(group) ?? 0) >= c.total) return false;
+    entry.totals.set(group, c.total);
     entry.lastReason = c.reason;
     entry.lastPid = c.pid;
     entry.linkedDown += c.linkedDown.length;
@@ -97,35 +98,26 @@ export class FaultLedger {
       if (entry.functions.length < LISTED_FUNCTIONS) entry.functions.push(fn);
       else entry.moreFunctions++;
     }
-    this.lineOfPid.delete(c.pid);
-    this.lineOfPid.set(c.pid, key);
-    if (this.lineOfPid.size > REMEMBERED_PIDS) this.lineOfPid.delete(this.lineOfPid.keys().next().value!);
     return true;
   }
 
-  /** Names the supervisor on the problem of the crash it repaired. Returns whether a problem changed. */
+  /** Names the supervisor on the problem of the crash it repaired (an exit signal's restart has no line). Returns whether a problem changed. */
   restart(r: Restart): boolean {
-    this.supervisorSites.set(r.supervisor, r.spawnSite);
-    const key = this.lineOfPid.get(r.oldPid);
-    const entry = key === undefined ? undefined : this.lines.get(key);
+    const entry = r.at ? this.lines.get(`${r.at.file}:${r.at.line}`) : undefined;
     if (!entry) return false;
     const known = entry.supervisors.get(r.supervisor);
-    if (known) {
-      known.restarts = r.restarts;
-      return false;
-    }
-    entry.supervisors.set(r.supervisor, { pid: r.supervisor, restarts: r.restarts, at: this.locationOfSite(r.spawnSite) });
-    return true;
+    entry.supervisors.set(r.supervisor, { pid: r.supervisor, childId: r.childId, restarts: r.restarts, at: this.locationOfSite(r.spawnSite) });
+    return known === undefined || known.restarts !== r.restarts || known.childId !== r.childId;
   }
 
   /** A supervisor that gave up is a problem at the line that started it, when that is known. */
   gaveUpAt(g: GaveUp): boolean {
-    const at = this.locationOfSite(this.supervisorSites.get(g.supervisor) ?? 0);
-    if (at === undefined) return false;
+    const at = this.locationOfSite(g.spawnSite);
+    if (at === undefined || this.gaveUp.has(g.supervisor)) return false;
     this.gaveUp.set(g.supervisor, {
       ...at,
       kind: "gave-up",
-      message: `supervisor ${formatPid(g.supervisor)} gave up: ${counted(g.restarts, "restart")} within ${g.periodMs.toLocaleString("en-US")} ms is more than it may make; it stopped its children and exited with reason "shutdown"`,
+      message: `supervisor ${g.name ? `${g.name} ` : ""}${formatPid(g.supervisor)} gave up after ${counted(g.restarts, "restart")} within ${g.periodMs.toLocaleString("en-US")} ms (the last child exited with ${g.reason}): it stopped its children and exited with reason "shutdown"`,
       count: 1,
       supervisors: [],
       lastPid: g.supervisor,
@@ -137,7 +129,7 @@ export class FaultLedger {
   problems(): FaultProblem[] {
     const out: FaultProblem[] = [];
     for (const e of this.lines.values()) {
-      out.push({ ...e.at, kind: "crash", message: crashMessage(e), count: e.count, supervisors: [...e.supervisors.values()], lastPid: e.lastPid });
+      out.push({ ...e.at, kind: "crash", message: crashMessage(e), count: countOf(e), supervisors: [...e.supervisors.values()], lastPid: e.lastPid });
     }
     out.push(...this.gaveUp.values());
     return out;
@@ -149,11 +141,18 @@ export class FaultLedger {
   }
 }
 
+function countOf(e: LineEntry): number {
+  let n = 0;
+  for (const total of e.totals.values()) n += total;
+  return n;
+}
+
 /** "worker crashed: Error: boom (<0.12.0>)", "worker crashed 500 times: Error: boom (last <0.511.0>)". */
 function crashMessage(e: LineEntry): string {
+  const count = countOf(e);
   const who = e.functions.join(", ") + (e.moreFunctions > 0 ? ` and ${e.moreFunctions} more` : "");
-  const times = e.count === 1 ? "crashed" : `crashed ${e.count.toLocaleString("en-US")} times`;
-  const pid = e.count === 1 ? formatPid(e.lastPid) : `last ${formatPid(e.lastPid)}`;
+  const times = count === 1 ? "crashed" : `crashed ${count.toLocaleString("en-US")} times`;
+  const pid = count === 1 ? formatPid(e.lastPid) : `last ${formatPid(e.lastPid)}`;
   const linked = e.linkedDown > 0 ? `; took down ${counted(e.linkedDown, "linked process", "linked processes")}` : "";
   return `${who} ${times}: ${e.lastReason} (${pid}${linked})`;
 }

@@ -7,13 +7,13 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
-import { formatPid, type Crash } from "../protocol/control.js";
+import { formatPid, type Crash, type FaultMessage } from "../protocol/control.js";
 import { counted } from "./countText.js";
 import { FaultLedger, type FaultProblem } from "./faultLedger.js";
 import { parseLoadErrors, webSocketUrl } from "./runtimeOutput.js";
 import { newToken, RuntimeSession, type SessionExit } from "./runtimeSession.js";
 import { runtimeArgs, type RunOptions } from "./settings.js";
-import { TelemetryConnection, type Fault } from "./telemetryConnection.js";
+import { TelemetryConnection } from "./telemetryConnection.js";
 import { reportedWebviewOrigin, startRelay, type Relay } from "./webviewRelay.js";
 
 export interface LiveRuntime {
@@ -245,7 +245,7 @@ export class SessionManager implements vscode.Disposable {
   }
 
   /** A crash, restart or supervisor that gave up: the problems change (redrawn a little later, so that a crash loop redraws them a few times a second, not 500). */
-  private onFault(fault: Fault, cwd: string): void {
+  private onFault(fault: FaultMessage, cwd: string): void {
     const changed = fault.type === "crash" ? this.faults.crash(fault) : fault.type === "restart" ? this.faults.restart(fault) : this.faults.gaveUpAt(fault);
     if (fault.type === "crash" && fault.fn === "main" && this.mainCrashPending) this.reportMainCrash(fault, cwd);
     if (changed && !this.faultTimer) {
@@ -356,7 +356,7 @@ function relatedOf(problem: FaultProblem, cwd: string): vscode.DiagnosticRelated
     if (!s.at) continue;
     const position = new vscode.Position(Math.max(0, s.at.line - 1), Math.max(0, s.at.column - 1));
     const where = new vscode.Location(vscode.Uri.file(path.resolve(cwd, s.at.file)), position);
-    out.push(new vscode.DiagnosticRelatedInformation(where, `restarted by supervisor ${formatPid(s.pid)} (${counted(s.restarts, "restart")} in all)`));
+    out.push(new vscode.DiagnosticRelatedInformation(where, `restarted by supervisor ${formatPid(s.pid)} (child "${s.childId}", ${counted(s.restarts, "restart")})`));
   }
   return out;
 }

@@ -5,13 +5,11 @@
 // No vscode import: plain `ws` and the protocol codec.
 
 import WebSocket from "ws";
-import type { ControlMessage, Crash, GaveUp, Hello, Restart, Site, Warning } from "../protocol/control.js";
+import type { ControlMessage, FaultMessage, Hello, Site, Warning } from "../protocol/control.js";
 import { decodeFrame, type ProcessInfo, type SchedulerSamplesFrame, type SiteAggregate } from "../protocol/frames.js";
 import { learnProcessFunctions } from "./siteLenses.js";
 
 export const LIGHT_CHANNELS = "sites,schedulers,warnings,faults";
-
-export type Fault = Crash | Restart | GaveUp;
 
 type Listener<T> = (value: T) => void;
 
@@ -51,7 +49,7 @@ export class TelemetryConnection {
   readonly onSchedulers = new Emitter<SchedulerSamplesFrame>();
   readonly onWarnings = new Emitter<Warning[]>();
   readonly onMainExited = new Emitter<{ crashed: boolean }>();
-  readonly onFault = new Emitter<Fault>();
+  readonly onFault = new Emitter<FaultMessage>();
   readonly onClose = new Emitter<void>();
 
   private ws: WebSocket | undefined;

@@ -160,16 +160,35 @@ describe("issue 14: crash diagnostics from the faults channel", () => {
     spawnSite: 0,
     supervisor: 5,
     linkedDown: [],
+    count: 1,
+    total: 1,
     ...over,
   });
-  const restart = (oldPid: number, restarts: number): Restart => ({ type: "restart", time: oldPid, supervisor: 5, childId: "calc", oldPid, newPid: oldPid + 1, reason: "Error: division by zero", restarts, spawnSite: 1 });
+  const restart = (oldPid: number, restarts: number): Restart => ({
+    type: "restart",
+    time: oldPid,
+    supervisor: 5,
+    childId: "calc",
+    oldPid,
+    newPid: oldPid + 1,
+    reason: "Error: division by zero",
+    at: { file: "calc.ts", line: 12, column: 11 },
+    restarts,
+    supervisorRestarts: restarts,
+    spawnSite: 1,
+    count: 1,
+  });
 
-  test("a child that crashes 500 times at one line is one problem with a count, not 500", () => {
+  test("a child that crashes 500 times at one line is one problem with a count, not 500, counted from the runtime's totals though the channel's bound held most messages back", () => {
     const ledger = new FaultLedger(siteOf);
+    // The bound (docs/protocol.md, section 8): the first 10 of a window go out, the last one stands for the rest.
     for (let i = 0; i < 500; i++) {
-      ledger.crash(crash(100 + i));
+      if (i >= 10 && i < 499) continue;
+      ledger.crash(crash(100 + i, { total: i + 1, count: i === 499 ? 490 : 1 }));
       ledger.restart(restart(100 + i, i + 1));
     }
+    // A replayed message (a reconnect) counts nothing again.
+    assert.equal(ledger.crash(crash(599, { total: 500 })), false);
     const problems = ledger.problems();
     assert.equal(problems.length, 1);
     assert.deepEqual({ ...problems[0]!, supervisors: undefined }, {
@@ -183,13 +202,15 @@ describe("issue 14: crash diagnostics from the faults channel", () => {
       supervisors: undefined,
     });
     // Related information: the supervisor that restarted it, at the line that started the supervisor.
-    assert.deepEqual(problems[0]!.supervisors, [{ pid: 5, restarts: 500, at: { file: "calc.ts", line: 30, column: 15 } }]);
+    assert.deepEqual(problems[0]!.supervisors, [{ pid: 5, childId: "calc", restarts: 500, at: { file: "calc.ts", line: 30, column: 15 } }]);
   });
 
   test("one crash says which process; crashes at different lines are different problems; a registered name is shown before the function", () => {
     const ledger = new FaultLedger(siteOf);
     ledger.crash(crash(7, { name: "calc", linkedDown: [8, 9] }));
     ledger.crash(crash(10, { at: { file: "calc.ts", line: 20, column: 5 }, fn: "adder" }));
+    // A restart after an exit signal has no line: no problem changes.
+    assert.equal(ledger.restart({ ...restart(11, 1), at: null }), false);
     assert.deepEqual(
       ledger.problems().map((p) => p.message),
       ["calc crashed: Error: division by zero (<0.7.0>; took down 2 linked processes)", "adder crashed: Error: division by zero (<0.10.0>)"],
@@ -198,7 +219,7 @@ describe("issue 14: crash diagnostics from the faults channel", () => {
 
   test("a crash without a user frame is shown at the line that spawned its process; without either it is not shown", () => {
     const ledger = new FaultLedger(siteOf);
-    assert.equal(ledger.crash(crash(7, { at: null, spawnSite: 2, reason: "killed" })), true);
+    assert.equal(ledger.crash(crash(7, { at: null, spawnSite: 2, reason: "boom" })), true);
     assert.equal(ledger.crash(crash(8, { at: null, spawnSite: 0 })), false);
     assert.deepEqual(ledger.problems().map((p) => [p.file, p.line, p.count]), [["calc.ts", 40, 1]]);
   });
@@ -207,10 +228,10 @@ describe("issue 14: crash diagnostics from the faults channel", () => {
     const ledger = new FaultLedger(siteOf);
     ledger.crash(crash(7, { fn: "main" }));
     ledger.restart(restart(7, 1));
-    ledger.gaveUpAt({ type: "gave-up", time: 9, supervisor: 5, restarts: 4, periodMs: 5000 });
+    ledger.gaveUpAt({ type: "gave-up", time: 9, supervisor: 5, fn: "supervisor", name: "", restarts: 4, periodMs: 5000, reason: "Error: division by zero", spawnSite: 1 });
     const gaveUp = ledger.problems().find((p) => p.kind === "gave-up");
     assert.deepEqual(gaveUp && [gaveUp.file, gaveUp.line], ["calc.ts", 30]);
-    assert.match(gaveUp!.message, /supervisor <0\.5\.0> gave up: 4 restarts within 5,000 ms/);
+    assert.match(gaveUp!.message, /supervisor <0\.5\.0> gave up after 4 restarts within 5,000 ms \(the last child exited with Error: division by zero\)/);
     assert.equal(ledger.mainCrash?.pid, 7);
     ledger.clear();
     assert.deepEqual(ledger.problems(), []);
@@ -219,7 +240,7 @@ describe("issue 14: crash diagnostics from the faults channel", () => {
 
   test("the functions crashing at one line are listed, at most three and a count of the rest", () => {
     const ledger = new FaultLedger(siteOf);
-    for (const [i, fn] of ["a", "b", "c", "d", "e", "a"].entries()) ledger.crash(crash(i + 1, { fn }));
+    for (const [i, fn] of ["a", "b", "c", "d", "e", "a"].entries()) ledger.crash(crash(i + 1, { fn, total: i + 1 }));
     assert.equal(ledger.problems()[0]!.message, "a, b, c and 2 more crashed 6 times: Error: division by zero (last <0.6.0>)");
   });
 });
