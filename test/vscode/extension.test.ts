@@ -5,8 +5,10 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { eventually, exampleFiles, packageVsix, processesMatching, startVsCode, waitsEndBy, type VsCode } from "./codeServer.js";
+import { eventually, exampleFiles, packageVsix, processesMatching, ROOT, startVsCode, waitsEndBy, type VsCode } from "./codeServer.js";
 
 const SYNTAX_ERROR = `import { spawn } from "beamline";
 
@@ -27,6 +29,11 @@ export function* main() {
   explode(0);
 }
 `;
+
+/** A supervisor with a calculator child and a child that crashes five times at one line (issue 14). */
+const SUPERVISED = readFileSync(path.join(ROOT, "test/fixtures/supervised_flaky.ts"), "utf8");
+/** The 1-based line of the first line of `text` that contains `needle`. */
+const lineOf = (text: string, needle: string) => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
 
 let vscode: VsCode;
 
@@ -64,7 +71,7 @@ describe("the Beamline extension in VS Code", () => {
     () =>
       withinStep("setup", async () => {
         const vsix = await packageVsix();
-        vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH }), "ext");
+        vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH, "supervised_flaky.ts": SUPERVISED }), "ext");
         await vscode.shot("workbench");
       }),
     { timeout: STEP_TIMEOUT_MS },
@@ -201,6 +208,49 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.focusEditor("database_pool.ts");
     await page.locator(".monaco-editor .codelens-decoration a", { hasText: "100 processes · 0 queued · Inspect" }).first().waitFor();
     await vscode.shot("restarted");
+  });
+
+  step("issue 14: a supervised child killed from the inspector comes back: the Supervision view shows the restart, the lens above startSupervisor counts it, and five crashes at one line are one diagnostic", async () => {
+    const { page } = vscode;
+    await vscode.openFile("supervised_flaky.ts");
+    await vscode.command("Beamline: Run Current File");
+    await page.locator(".statusbar-item", { hasText: /5 restarts/ }).waitFor();
+    await vscode.focusEditor("supervised_flaky.ts");
+    const lens = (restarts: number) => page.locator(".monaco-editor .codelens-decoration a", { hasText: `1 supervisor · ${restarts} restarts · Inspect` }).first();
+    await lens(5).waitFor();
+    await vscode.shot("supervisor-lens");
+
+    // Five crashes at the throw: one problem with a count, naming the supervisor that restarted it.
+    await page.locator(".monaco-editor .squiggly-error").first().waitFor();
+    await vscode.command("View: Focus Problems (Errors, Warnings, Infos)");
+    const problems = page.locator(".markers-panel");
+    const throwLine = lineOf(SUPERVISED, "throw new Error(");
+    await problems.locator(".monaco-list-row", { hasText: "flaky crashed 5 times: Error: boom on request" }).first().waitFor();
+    await problems.locator(".monaco-list-row", { hasText: /restarted by supervisor <0\.\d+\.0>/ }).first().waitFor();
+    const rows = await problems.locator(".monaco-list-row").allInnerTexts();
+    assert.equal(rows.filter((r) => r.includes("crashed")).length, 1, `one crash problem, not five: ${rows.join(" | ")}`);
+    // main's crash of crash.ts, two runs ago, went when a new run started.
+    assert.ok(!rows.some((r) => r.includes("boom at depth")), `an earlier run's crash is gone: ${rows.join(" | ")}`);
+    assert.ok(rows.some((r) => r.includes(`[Ln ${throwLine}`)), `the problem sits at the throw, line ${throwLine}: ${rows.join(" | ")}`);
+    await vscode.shot("crash-problem-with-count");
+
+    // Kill the calculator from the inspector; its supervisor starts it again.
+    await vscode.command("Beamline: Inspect Process…");
+    const calculator = page.locator(".quick-input-list .monaco-list-row", { hasText: "calculator" });
+    await calculator.waitFor();
+    await page.locator(".quick-input-widget:visible input").fill("calculator");
+    const killed = /<0\.\d+\.0>/.exec(await calculator.innerText())![0];
+    await page.keyboard.press("Enter");
+    await vscode.webviewText("full", new RegExp(`${killed.replace(/[.]/g, "\\.")}[\\s\\S]*Function\\s+calculator`));
+    await vscode.editorPanel().locator('[data-testid="kill-button"]').click();
+    await vscode.webviewText("full", new RegExp(`Killed ${killed.replace(/[.]/g, "\\.")}`));
+    await vscode.shot("killed-from-inspector");
+    await vscode.editorPanel().getByRole("tab", { name: "Supervision" }).click();
+    await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*1 restart/);
+    await vscode.shot("supervision-view-restart");
+    await vscode.focusEditor("supervised_flaky.ts");
+    await lens(6).waitFor();
+    await vscode.shot("supervisor-lens-follows");
   });
 
   step("after a window reload the runtime is gone, the editor panel is restored and the side panel shows again", async () => {
