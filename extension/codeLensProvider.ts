@@ -100,7 +100,7 @@ export class BeamlineCodeLensProvider implements vscode.CodeLensProvider<SiteLen
         kind === "receive"
           ? "Show the processes waiting here"
           : kind === "spawn" && isSupervisorStart(name)
-            ? "Inspect the supervisor started here: its children and their restarts"
+            ? "Show the supervision tree: the supervisors started here, their children and restarts"
             : "Inspect the processes started here",
     };
     return lens;

@@ -6,7 +6,7 @@ import type { ProcessInfo } from "../protocol/frames.js";
 import { parseAttachUrl } from "./runtimeOutput.js";
 import type { SessionManager } from "./sessionManager.js";
 import { parseRunOptions, type RunOptions, type Settings } from "./settings.js";
-import { processesOfLens, type LensSpec } from "./siteLenses.js";
+import { isSupervisorStart, processesOfLens, type LensSpec } from "./siteLenses.js";
 import { VisualizerPanel } from "./visualizerPanel.js";
 
 interface ProcessItem extends vscode.QuickPickItem {
@@ -216,10 +216,17 @@ export class Commands {
     await this.manager.attach(target.host, target.port, target.token);
   }
 
-  /** A code lens click: the processes of that site; one is inspected, several are offered. */
+  /**
+   * A code lens click: the processes of that site; one is inspected, several are offered. A
+   * supervisor's lens opens the Supervision view, where its tree, children and restarts are.
+   */
   private async inspectSite(spec: LensSpec): Promise<void> {
     const connection = this.requireRuntime();
     if (!connection) return;
+    if (spec.kind === "spawn" && isSupervisorStart(spec.name)) {
+      VisualizerPanel.show(this.context.extensionUri, this.manager, { type: "show", tab: "supervision" });
+      return;
+    }
     let processes: ProcessInfo[] = [];
     try {
       processes = processesOfLens(spec, await connection.fetchProcesses());

@@ -245,12 +245,17 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.editorPanel().locator('[data-testid="kill-button"]').click();
     await vscode.webviewText("full", new RegExp(`Killed ${killed.replace(/[.]/g, "\\.")}`));
     await vscode.shot("killed-from-inspector");
-    await vscode.editorPanel().getByRole("tab", { name: "Supervision" }).click();
-    await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*1 restart/);
-    await vscode.shot("supervision-view-restart");
+    // The lens follows; a click on it opens the Supervision view, where the calculator shows its restart.
     await vscode.focusEditor("supervised_flaky.ts");
     await lens(6).waitFor();
     await vscode.shot("supervisor-lens-follows");
+    const calc = vscode.editorPanel().locator('li.sup-item.child[data-id="calc"]').filter({ hasText: /↻ 1\b/ });
+    await vscode.clickLens(lens(6), calc);
+    // The latest restart, first in the list: the calculator, with the kill's reason.
+    await vscode.editorPanel().locator('[data-testid="supervision-restarts"] li').first().filter({ hasText: /calc[\s\S]*↻ 1\b[\s\S]*kill/ }).waitFor();
+    const tree = await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*flaky/);
+    assert.match(tree, /6 restarts/, "the supervisor's six restarts");
+    await vscode.shot("supervision-view-restart");
   });
 
   step("after a window reload the runtime is gone, the editor panel is restored and the side panel shows again", async () => {
