@@ -88,6 +88,8 @@ export interface VsCode {
   clickLens(lens: Locator, done: Locator): Promise<void>;
   /** Focuses the text of the editor showing `name`, where VS Code asks for code lenses (it drops a pending request when the text loses focus). */
   focusEditor(name: string): Promise<void>;
+  /** Moves the active editor's cursor to a 1-based line and scrolls it into view: the editor draws lenses only near what it shows. */
+  goToLine(line: number): Promise<void>;
   /** Waits until the text of a visualizer webview (by its layout: "overview" = side panel, "full" = editor panel) matches. */
   webviewText(layout: "overview" | "full", pattern: RegExp): Promise<string>;
   stop(): Promise<void>;
@@ -254,6 +256,12 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
           await new Promise((r) => setTimeout(r, 200));
         }
       }
+    },
+    async goToLine(line) {
+      const input = await openQuickInput("Control+G");
+      await input.fill(`:${line}`);
+      await page.keyboard.press("Enter");
+      await page.locator(".statusbar-item", { hasText: new RegExp(`\\bLn ${line}\\b`) }).first().waitFor();
     },
     async focusEditor(name) {
       await editorTab(name).click({ position: { x: 10, y: 10 } });

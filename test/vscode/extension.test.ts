@@ -216,6 +216,8 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.command("Beamline: Run Current File");
     await page.locator(".statusbar-item", { hasText: /5 restarts/ }).waitFor();
     await vscode.focusEditor("supervised_flaky.ts");
+    const supervisorLine = lineOf(SUPERVISED, "startSupervisor({");
+    await vscode.goToLine(supervisorLine);
     const lens = (restarts: number) => page.locator(".monaco-editor .codelens-decoration a", { hasText: `1 supervisor · ${restarts} restarts · Inspect` }).first();
     await lens(5).waitFor();
     await vscode.shot("supervisor-lens");
@@ -233,6 +235,8 @@ describe("the Beamline extension in VS Code", () => {
     assert.ok(!rows.some((r) => r.includes("boom at depth")), `an earlier run's crash is gone: ${rows.join(" | ")}`);
     assert.ok(rows.some((r) => r.includes(`[Ln ${throwLine}`)), `the problem sits at the throw, line ${throwLine}: ${rows.join(" | ")}`);
     await vscode.shot("crash-problem-with-count");
+    // The panel goes, so that the editor shows the supervisor's line and its lens again.
+    await vscode.command("View: Close Panel");
 
     // Kill the calculator from the inspector; its supervisor starts it again.
     await vscode.command("Beamline: Inspect Process…");
@@ -247,6 +251,7 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.shot("killed-from-inspector");
     // The lens follows; a click on it opens the Supervision view, where the calculator shows its restart.
     await vscode.focusEditor("supervised_flaky.ts");
+    await vscode.goToLine(supervisorLine);
     await lens(6).waitFor();
     await vscode.shot("supervisor-lens-follows");
     const calc = vscode.editorPanel().locator('li.sup-item.child[data-id="calc"]').filter({ hasText: /↻ 1\b/ });
