@@ -291,7 +291,7 @@ export class SessionManager implements vscode.Disposable {
     this.diagnostics.clear();
     this.setProblems(
       cwd,
-      this.faults.problems().map((p) => ({ ...p, severity: vscode.DiagnosticSeverity.Error, related: relatedOf(p, cwd) })),
+      this.faults.problems().map((p) => ({ ...p, severity: vscode.DiagnosticSeverity.Error, related: relatedOf(p, cwd), toLineEnd: true })),
     );
   }
 
@@ -300,7 +300,9 @@ export class SessionManager implements vscode.Disposable {
     for (const p of problems) {
       const file = path.resolve(cwd, p.file);
       const position = new vscode.Position(Math.max(0, p.line - 1), Math.max(0, p.column - 1));
-      const d = new vscode.Diagnostic(new vscode.Range(position, position.translate(0, 1)), p.message, p.severity);
+      // A crash marks its line from where it threw to the end (the editor clamps the end), a syntax error one character.
+      const end = p.toLineEnd ? new vscode.Position(position.line, Number.MAX_SAFE_INTEGER) : position.translate(0, 1);
+      const d = new vscode.Diagnostic(new vscode.Range(position, end), p.message, p.severity);
       d.source = "beamline";
       if (p.related?.length) d.relatedInformation = p.related;
       const list = byFile.get(file) ?? [];
@@ -347,6 +349,7 @@ interface Problem {
   message: string;
   severity: vscode.DiagnosticSeverity;
   related?: vscode.DiagnosticRelatedInformation[];
+  toLineEnd?: boolean;
 }
 
 /** The supervisors that restarted a line's crashed processes, at the lines that started them. */

@@ -236,7 +236,7 @@ describe("the Beamline extension in VS Code", () => {
     assert.ok(rows.some((r) => r.includes(`[Ln ${throwLine}`)), `the problem sits at the throw, line ${throwLine}: ${rows.join(" | ")}`);
     await vscode.shot("crash-problem-with-count");
     // The panel goes, so that the editor shows the supervisor's line and its lens again.
-    await vscode.command("View: Close Panel");
+    await vscode.command("View: Hide Panel");
 
     // Kill the calculator from the inspector; its supervisor starts it again.
     await vscode.command("Beamline: Inspect Process…");
