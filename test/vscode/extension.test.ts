@@ -254,10 +254,10 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.goToLine(supervisorLine);
     await lens(6).waitFor();
     await vscode.shot("supervisor-lens-follows");
-    const calc = vscode.editorPanel().locator('li.sup-item.child[data-id="calc"]').filter({ hasText: /↻ 1\b/ });
+    const calc = vscode.editorPanel().locator('li.sup-item.child[data-id="calc"]').filter({ hasText: /↻ 1(?!\d)/ });
     await vscode.clickLens(lens(6), calc);
     // The latest restart, first in the list: the calculator, with the kill's reason.
-    await vscode.editorPanel().locator('[data-testid="supervision-restarts"] li').first().filter({ hasText: /calc[\s\S]*↻ 1\b[\s\S]*kill/ }).waitFor();
+    await vscode.editorPanel().locator('[data-testid="supervision-restarts"] li').first().filter({ hasText: /calc[\s\S]*↻ 1(?!\d)[\s\S]*killed/ }).waitFor();
     const tree = await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*flaky/);
     assert.match(tree, /6 restarts/, "the supervisor's six restarts");
     await vscode.shot("supervision-view-restart");
