@@ -214,7 +214,17 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
         if (widget instanceof HTMLElement && getComputedStyle(widget).display !== "none" && widget.querySelector("input") !== null) return "open";
         return document.activeElement instanceof HTMLIFrameElement ? "keys lost" : false;
       });
-      if ((await outcome.jsonValue()) === "open") return page.locator(".quick-input-widget:visible input");
+      if ((await outcome.jsonValue()) !== "open") continue;
+      // A quick input closes when it loses the focus, and the full run once saw it shown and gone
+      // again before it could be filled (a fill then waits for ever): it is ready once its input
+      // has the focus; when it closed first, it is opened again.
+      const settled = await page.waitForFunction(() => {
+        const widget = document.querySelector(".quick-input-widget");
+        if (!(widget instanceof HTMLElement) || getComputedStyle(widget).display === "none") return "closed";
+        const input = widget.querySelector("input");
+        return input !== null && document.activeElement === input ? "focused" : false;
+      });
+      if ((await settled.jsonValue()) === "focused") return page.locator(".quick-input-widget:visible input");
     }
   };
 
