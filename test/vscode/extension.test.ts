@@ -254,10 +254,19 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.goToLine(supervisorLine);
     await lens(6).waitFor();
     await vscode.shot("supervisor-lens-follows");
-    const calc = vscode.editorPanel().locator('li.sup-item.child[data-id="calc"]').filter({ hasText: /↻ 1(?!\d)/ });
+    const panel = vscode.editorPanel();
+    // The restart count is its own badge: the text beside it runs on without a space.
+    const restartedOnce = panel.locator(".restart-badge", { hasText: /^↻ 1$/ });
+    const calc = panel.locator('li.sup-item.child[data-id="calc"]').filter({ has: restartedOnce });
     await vscode.clickLens(lens(6), calc);
     // The latest restart, first in the list: the calculator, with the kill's reason.
-    await vscode.editorPanel().locator('[data-testid="supervision-restarts"] li').first().filter({ hasText: /calc[\s\S]*↻ 1(?!\d)[\s\S]*killed/ }).waitFor();
+    await panel
+      .locator('[data-testid="supervision-restarts"] li')
+      .first()
+      .filter({ has: panel.locator(".node-id", { hasText: /^calc$/ }) })
+      .filter({ has: restartedOnce })
+      .filter({ has: panel.locator(".restart-reason", { hasText: "killed" }) })
+      .waitFor();
     const tree = await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*flaky/);
     assert.match(tree, /6 restarts/, "the supervisor's six restarts");
     await vscode.shot("supervision-view-restart");
