@@ -3,7 +3,7 @@
 
 import type { ToWebview, VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import { Connection, type ConnectionStatus } from "./connection.js";
-import { h, setText } from "./dom.js";
+import { h, setAttr, setText } from "./dom.js";
 import * as fmt from "./format.js";
 import type { Host } from "./host.js";
 import { Inspector } from "./inspector.js";
@@ -47,6 +47,9 @@ export class App implements Ui {
   private readonly statusText: HTMLElement;
   private readonly programText: HTMLElement;
   private readonly warningBadge: HTMLElement;
+  /** Restarts since the Supervision view was last shown, so that one seen from another tab is not missed. */
+  private readonly restartBadge: HTMLElement;
+  private restartsSeen = 0;
   private readonly viewBox: HTMLElement;
   private seenWarnings = -1;
 
@@ -78,12 +81,14 @@ export class App implements Ui {
     this.statusText = h("span", { class: "status-text", "data-testid": "connection-status" }, "not connected");
     this.programText = h("span", { class: "program", "data-testid": "program" });
     this.warningBadge = h("span", { class: "tab-badge", hidden: "" });
+    this.restartBadge = h("span", { class: "tab-badge restarts", hidden: "", "data-testid": "supervision-badge" });
     const header = h("header", "app-header", h("div", { class: "status", role: "status", "aria-live": "polite" }, this.statusDot, this.statusText), this.programText);
     const tabs = h("nav", { class: "tabs", role: "tablist", "aria-label": "Views" });
     if (layout === "full") {
       for (const { tab, label } of TABS) {
         const b = h("button", { class: "tab", role: "tab", id: `tab-${tab}`, "aria-controls": "beamline-view", "aria-selected": "false", tabindex: "-1", "data-tab": tab }, label);
         if (tab === "warnings") b.append(this.warningBadge);
+        if (tab === "supervision") b.append(this.restartBadge);
         b.addEventListener("click", () => this.show(tab));
         b.addEventListener("keydown", (e) => this.tabKey(e, tab));
         tabs.append(b);
@@ -171,6 +176,12 @@ export class App implements Ui {
     // The table's index keeps its order fairly fresh even while another view is shown.
     if (this.current !== "processes") this.processes.index.tick(now, false);
     const m = this.model;
+    // A new run starts its count from nothing; the shown view has seen every restart.
+    if (this.current === "supervision" || m.restarts < this.restartsSeen) this.restartsSeen = m.restarts;
+    const unseen = m.restarts - this.restartsSeen;
+    if (this.restartBadge.hidden !== (unseen === 0)) this.restartBadge.hidden = unseen === 0;
+    setText(this.restartBadge, `↻ ${unseen}`);
+    setAttr(this.restartBadge, "title", `${fmt.counted(unseen, "restart")} since the Supervision view was last shown`);
     if (m.versions.warnings !== this.seenWarnings) {
       this.seenWarnings = m.versions.warnings;
       this.warningBadge.hidden = m.warnings.length === 0;

@@ -111,7 +111,7 @@ export class Inspector implements View {
     // The seconds shown for a slow answer or a stale result tick in the key too.
     const waited = this.inFlight && now - this.polledAt >= SLOW_ANSWER_MS ? Math.floor((now - this.polledAt) / 1000) : -1;
     const age = this.error && this.result !== null ? Math.floor((now - this.answeredAt) / 1000) : -1;
-    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings];
+    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings, this.ui.model.versions.faults];
     if (key.every((v, i) => v === (this.drawn as unknown[] | null)?.[i])) return;
     this.drawn = key;
     this.renderBody();
@@ -182,6 +182,9 @@ export class Inspector implements View {
     if (this.error) {
       const ago = `${fmt.count(Math.floor((now - this.answeredAt) / 1000))} s ago`;
       parts.push(h("p", { class: "stale-note", "data-testid": "inspect-stale" }, stale ? `Stale: what the runtime last said about ${r.pid}, ${ago}.` : `What the runtime last said about ${r.pid}, ${ago}, before it exited.`));
+      // A supervised child that exited was likely restarted: say as which process, to follow it.
+      const next = gone ? this.ui.model.successor(this.pid) : undefined;
+      if (next !== undefined) parts.push(h("p", { class: "restarted-note", "data-testid": "inspect-restarted-as" }, `Its supervisor ${fmt.pid(next.supervisor)} restarted it as `, pidLink(this.ui, next.pid, fmt.pid(next.pid)), "."));
     }
     const field = (label: string, tooltip: string, ...value: (Node | string)[]) => h("div", { class: "field", title: tooltip }, h("span", "field-name", label), h("span", "field-value", ...value));
     // The runtime lists at most INSPECT_LIST_LIMIT pids and counts the rest.

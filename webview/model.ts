@@ -15,6 +15,9 @@ const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
 export const EVENT_CAP = 2000;
 
+/** Restarts remembered for "restarted as" in the inspector. */
+const RESTARTED_AS = 1000;
+
 /** Crash and gave-up messages kept for the Supervision view's lists. */
 const RECENT_CRASHES = 50;
 
@@ -81,6 +84,8 @@ export class Model {
   private readonly crashTotals = new Map<string, number>();
   private readonly restartTotals = new Map<number, number>();
   private readonly gaveUp = new Set<string>();
+  /** The pid a supervisor restarted each recently ended child as, by the old pid (at most RESTARTED_AS entries). */
+  private readonly restartedAs = new Map<number, { pid: number; supervisor: number }>();
   /** The supervisors that gave up, oldest first: they are gone from the supervision tree. */
   readonly recentGaveUp: GaveUp[] = [];
   /** The latest crash messages, oldest first (each may stand for several crashes of its line: `count`). */
@@ -112,6 +117,7 @@ export class Model {
       this.crashes = this.restarts = this.supervisorsGaveUp = 0;
       this.recentCrashes.length = 0;
       this.recentGaveUp.length = 0;
+      this.restartedAs.clear();
       this.versions.faults++;
     }
     if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
@@ -160,6 +166,8 @@ export class Model {
       }
       case "restart":
         this.restarts += raise(this.restartTotals, message.supervisor, message.supervisorRestarts);
+        this.restartedAs.set(message.oldPid, { pid: message.newPid, supervisor: message.supervisor });
+        if (this.restartedAs.size > RESTARTED_AS) this.restartedAs.delete(this.restartedAs.keys().next().value!);
         this.versions.faults++;
         break;
       case "gave-up": {
@@ -238,6 +246,17 @@ export class Model {
       stuck.push({ scheduler: s.scheduler, pid: s.stuckPid, ms: s.stuckMs, site: warning?.site ?? "" });
     }
     return stuck;
+  }
+
+  /** The process a supervisor restarted `pid` as, following restart after restart, if the faults said so. */
+  successor(pid: number): { pid: number; supervisor: number } | undefined {
+    let next = this.restartedAs.get(pid);
+    for (let hops = 0; next !== undefined && hops < RESTARTED_AS; hops++) {
+      const after = this.restartedAs.get(next.pid);
+      if (after === undefined) break;
+      next = after;
+    }
+    return next;
   }
 
   siteText(id: number): string {

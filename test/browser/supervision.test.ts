@@ -70,10 +70,18 @@ test("issue 14: a child killed or crashed from the inspector is restarted, and t
     // Kill it from the inspector: the supervisor restarts it, and the view marks the restart.
     await page.locator('[data-testid="kill-button"]').click();
     await page.waitForSelector(`[data-testid="action-status"]:has-text("Killed <0.${oldPid}.0>")`);
+    // Seen from another tab, the restart shows on the Supervision tab until that view is shown.
+    await page.waitForSelector('[data-testid="supervision-badge"]:text("↻ 1")');
+    // The inspector says which process the supervisor restarted it as.
+    await page.waitForSelector('[data-testid="inspect-restarted-as"] button.pid');
+    const restartedAs = await text(page, '[data-testid="inspect-restarted-as"] button.pid');
+    await screenshot(page, "inspector-killed-supervised");
     await showTab(page, "supervision");
+    await page.waitForSelector('[data-testid="supervision-badge"]', { state: "hidden" });
     await page.waitForSelector(`${child("calculator")}.recent`);
     const newPid = await pidOf(page, "calculator");
     assert.notEqual(newPid, oldPid, "a new process");
+    assert.equal(restartedAs, `<0.${newPid}.0>`, "the inspector named the new process");
     assert.match(await text(page, `${box("calculator")} .restart-badge`), /↻ 1/);
     assert.match(await text(page, `${box("calculator")} .recent-badge`), /restarted .* ago/);
     assert.match((await page.getAttribute(box("calculator"), "title")) ?? "", /after it exited with: .*killed/, "the reason on hover");

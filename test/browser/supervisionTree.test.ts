@@ -96,3 +96,13 @@ test("issue 14: the crash and restart totals add each group's total once, so a r
   assert.equal(m.crashes, 0);
   assert.equal(m.restarts, 0);
 });
+
+test("issue 14: the inspector follows a killed child to the process its supervisor restarted it as, restart after restart", () => {
+  const m = new Model();
+  m.control(hello);
+  m.control({ ...restart(9, 1), oldPid: 20, newPid: 21 });
+  m.control({ ...restart(9, 2), oldPid: 21, newPid: 22 });
+  assert.deepEqual(m.successor(20), { pid: 22, supervisor: 9 });
+  assert.deepEqual(m.successor(21), { pid: 22, supervisor: 9 });
+  assert.equal(m.successor(22), undefined, "not restarted");
+});
