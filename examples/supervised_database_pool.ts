@@ -28,7 +28,6 @@ import {
   call,
   CallExitError,
   countChildren,
-  demonitor,
   exit,
   From,
   monitor,
@@ -239,7 +238,6 @@ export function* main() {
   console.log(`  db_app restarted it: db_dispatcher was ${old}, is now ${restarted!.pid}`);
   console.log(`  the new one took over the same pool: ${yield* call<number>("db_dispatcher", "size")} servers`);
   console.log(`  one more query: ${JSON.stringify(yield* runQuery("round 3 query 1"))}`);
-  demonitor(watch);
   console.log("\nmain is done; with --keep-alive the tree keeps running.");
 }
 
