@@ -8,7 +8,8 @@
 // Pin it to one CPU (`taskset -c 1`) on this machine kind: its two vCPUs differ in speed
 // (docs/performance.md, "Why runs vary"). The machine is shared, so each pair waits for the others
 // to quiet down first (bench/machineLoad.mjs), and a pair during which other processes used half a
-// core or more is run again once; what was left noisy is counted at the end. Each pair's ratios are
+// core or more is run again once; what was left noisy is counted at the end. `cpuMs` is each run's
+// CPU time as a whole (start-up included), which others' load moves less than the wall times. Each pair's ratios are
 // printed as it ends, so that a long comparison shows its progress.
 
 import { spawnSync } from "node:child_process";
@@ -49,7 +50,10 @@ function runOnce(dir, program) {
     console.error(`${dir} ${program} printed no BENCH line:\n${out.stderr.slice(0, 500)}`);
     return null;
   }
-  return { fields: JSON.parse(line.slice(6)), otherCores };
+  // The whole run's CPU time (start-up included) is a second measure that others' load moves less
+  // than the wall time the programs report.
+  const cpuMs = kids0 !== null && kids1 !== null ? ((kids1 - kids0) / TICKS_PER_SECOND) * 1000 : undefined;
+  return { fields: { ...JSON.parse(line.slice(6)), cpuMs }, otherCores };
 }
 
 const results = { base: {}, new: {} };
