@@ -17,6 +17,7 @@ import { FaultLog } from "../runtime/telemetry/faultLog.js";
 import { SchedulerTelemetry, type TelemetryTick } from "../runtime/telemetry/schedulerTelemetry.js";
 import { decodeFrame } from "../protocol/frames.js";
 import { runProcess, yieldSlice } from "./harness.js";
+import { EventRing } from "../runtime/telemetry/eventRing.js";
 
 function* idle() {
   yield* receive(on("stop"));
@@ -319,4 +320,10 @@ test("issue 14: for any crashes of any lines at any times, the messages' counts 
     ),
     { numRuns: 300 },
   );
+});
+
+test("issue 14: a traced crash event reads as one line, TypeError: message, not the reason object", () => {
+  const ring = new EventRing(4);
+  ring.record("crash", 5, 0, { error: "TypeError", message: "x is not a function", stack: "TypeError: x is not a function\n    at f (a.ts:1:2)", at: "a.ts:1:2" });
+  assert.equal(ring.drain()[0]!.text, "TypeError: x is not a function");
 });

@@ -68,6 +68,11 @@ export function userStack(stack: string): string {
     .join("\n");
 }
 
+/** A crash as one short line, `TypeError: message`; undefined for a reason that is not a crash. */
+export function crashLine(reason: unknown): string | undefined {
+  return isCrashReason(reason) ? `${reason.error}: ${reason.message}` : undefined;
+}
+
 /** The reason as text: a crash as its stack, an Error as its user stack, any other term inspected. */
 export function formatReason(reason: unknown): string {
   if (isCrashReason(reason)) return reason.stack !== "" ? reason.stack : `${reason.error}: ${reason.message}`;

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { InstrumentedSite } from "../loader/instrument.js";
 import { matches, type Match } from "./pattern.js";
 import { Ref, sameRef } from "./terms.js";
-import { isCrashReason } from "./exitReason.js";
+import { crashLine, isCrashReason } from "./exitReason.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
@@ -95,7 +95,7 @@ export function callExitError(dest: unknown, reason: unknown, request: unknown):
 }
 
 function describeReason(reason: unknown): string {
-  if (isCrashReason(reason)) return `${reason.error}: ${reason.message}${reason.at !== "" ? ` (at ${reason.at})` : ""}`;
+  if (isCrashReason(reason)) return `${crashLine(reason)}${reason.at !== "" ? ` (at ${reason.at})` : ""}`;
   return preview(reason);
 }
 

@@ -2,6 +2,7 @@
 
 import { inspect } from "node:util";
 import type { EventKind, TraceEvent } from "../../protocol/frames.js";
+import { crashLine } from "../core/exitReason.js";
 
 /** The real clock: trace times stay on real time when a seeded run makes performance.now() virtual. */
 const realNow = performance.now.bind(performance);
@@ -39,8 +40,8 @@ export class EventRing {
   }
 }
 
-/** A term as text, cut to `limit` characters. */
+/** A term as text, cut to `limit` characters; a crash reason as its one line (`TypeError: message`). */
 export function render(value: unknown, limit = TEXT_LIMIT): string {
-  const text = typeof value === "string" ? value : inspect(value, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: limit });
+  const text = typeof value === "string" ? value : (crashLine(value) ?? inspect(value, { depth: 4, breakLength: Infinity, maxArrayLength: 20, maxStringLength: limit }));
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }

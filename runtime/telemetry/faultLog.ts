@@ -200,7 +200,7 @@ export function positionOf(reason: unknown): SourcePosition | null {
 
 /** A reason on one line: a crash as `TypeError: message`, another term rendered. */
 export function oneLine(reason: unknown): string {
-  const text = isCrashReason(reason) ? `${reason.error}: ${reason.message}` : render(reason, REASON_LIMIT);
+  const text = render(reason, REASON_LIMIT);
   return cut(text.replace(/\s*\n\s*/g, " "), REASON_LIMIT);
 }
 
