@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { _, after, exit, isAlive, monitor, on, Pid, processFlag, receive, register, self, send, spawn, whereis, type Ref } from "../runtime/api.js";
 import type { Process } from "../runtime/core/process.js";
-import { scheduler, type FaultEvent } from "../runtime/core/scheduler.js";
+import { budget } from "../runtime/core/reductions.js";
+import { scheduler, SiteCounters, type FaultEvent } from "../runtime/core/scheduler.js";
 import { startServerLink } from "../runtime/behaviours/server.js";
 import {
   countChildren,
@@ -463,4 +464,26 @@ test("issue 14: a start function that gives the pid of a process that already en
     return { calls, restarts: snap.restarts, reason: snap.children[0]!.lastReason, running: snap.children[0]!.pid === pid };
   });
   assert.deepEqual(value, { calls: 2, restarts: 1, reason: "noproc", running: true });
+});
+
+test("issue 14: a supervised child counts at its supervisor's start line, so the lens there sees its children (a restarted one too)", async () => {
+  const sites = scheduler.sites;
+  scheduler.sites = new SiteCounters(10);
+  try {
+    const { value } = await runProcess(function* () {
+      const me = self();
+      // What the loader's mark on a startSupervisor call does: the next spawn is at site 7.
+      budget.s = 7;
+      const sup = startSupervisor({ children: [spec("a", me), { id: "s", start: [startServerLink, { init: () => 0 }] }] });
+      const first = yield* started("a");
+      const children = yield* whichChildren(sup);
+      exit(first, "kill");
+      const second = yield* started("a");
+      const site = (pid: Pid | undefined) => (scheduler.find(pid!.id) as Process).spawnSite;
+      return { sup: site(sup), worker: site(first === second ? undefined : second), server: site(children[1]!.pid) };
+    });
+    assert.deepEqual(value, { sup: 7, worker: 7, server: 7 });
+  } finally {
+    scheduler.sites = sites;
+  }
 });

@@ -6,6 +6,7 @@ import { _, after, exit, link, monitor, on, Pid, receive, Ref, spawnLink, unlink
 import { crashReason, ProcessExit } from "../core/exitReason.js";
 import { Process } from "../core/process.js";
 import { preview } from "../core/receive.js";
+import { budget } from "../core/reductions.js";
 import { scheduler } from "../core/scheduler.js";
 import type { ChildType, RestartType, Shutdown, StartFunction } from "./childSpec.js";
 import { ServerStartError } from "./server.js";
@@ -55,9 +56,17 @@ export function* startProcess(start: StartFunction, extraArgs: readonly unknown[
   const fn = start[0] as (...args: unknown[]) => unknown;
   const args = extraArgs.length === 0 ? start.slice(1) : [...start.slice(1), ...extraArgs];
   let result: unknown;
+  // A child counts at its supervisor's start line (docs/protocol.md, site aggregates): the spawn
+  // happens here, in runtime code the loader does not mark. A start function's own marked spawn
+  // sets its own line instead; the mark is cleared after the call, so no later receive takes it.
+  budget.s = (scheduler.current as Process).spawnSite;
   try {
     if (fn instanceof GeneratorFunction) return spawnLink(fn as (...a: unknown[]) => Generator<unknown, unknown, unknown>, ...args) as Process;
-    result = fn(...args);
+    try {
+      result = fn(...args);
+    } finally {
+      budget.s = 0;
+    }
     if (Object.prototype.toString.call(result) === "[object Generator]") result = yield* result as Generator<unknown, unknown, unknown>;
   } catch (thrown) {
     if (thrown instanceof ProcessExit) throw thrown;
