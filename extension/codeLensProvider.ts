@@ -1,6 +1,6 @@
 // Code lenses from the live runtime: above spawn sites and process functions
 // `3 processes · 12 queued · Inspect` (with crashes and restarts, siteLenses.ts), above a
-// supervisor's start `1 supervisor · 4 restarts · Inspect`, above receive sites `2 waiting here`. Provide is cheap
+// supervisor's start `3 processes · 4 restarts · 4 crashes · Inspect` (the supervisor and its children), above receive sites `2 waiting here`. Provide is cheap
 // (positions from the site table), resolve fills in the counts, and the lenses refresh at most
 // once a second, only while a runtime runs and only when the counts changed.
 

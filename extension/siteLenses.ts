@@ -3,7 +3,7 @@
 //
 //   spawn site        `3 processes · 12 queued · Inspect`   (`· 2 crashes`, `· 1 restart` once there are some)
 //   spawnLink, spawnMonitor  `3 processes · 12 queued · 0 crashes · Inspect`
-//   startSupervisor, startDynamicSupervisor  `1 supervisor · 4 restarts · Inspect`
+//   startSupervisor, startDynamicSupervisor  `3 processes · 4 restarts · 4 crashes · Inspect`
 //   process function  `3 processes · 12 queued · Inspect`   (a function that processes run)
 //   receive site      `2 waiting here`
 
@@ -88,7 +88,8 @@ export function lensTitle(spec: Pick<LensSpec, "kind" | "name">, counts: SiteCou
   const restarts = counted(counts.restarts, "restart");
   const parts: string[] = [];
   if (spec.kind === "spawn" && isSupervisorStart(spec.name)) {
-    parts.push(counted(counts.live, "supervisor"), restarts);
+    // The supervisor and its children count here (a child counts at its supervisor's start line).
+    parts.push(counted(counts.live, "process", "processes"), restarts);
     if (counts.crashes > 0) parts.push(crashes);
   } else {
     parts.push(counted(counts.live, "process", "processes"), `${counts.queued.toLocaleString("en-US")} queued`);

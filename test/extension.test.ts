@@ -105,9 +105,9 @@ describe("site ↔ lens mapping", () => {
   });
   test("issue 14: a supervisor's lens counts its restarts, a spawnLink or spawnMonitor lens its crashes, any other lens both once there are some", () => {
     const counts = (c: Partial<SiteCounts>): SiteCounts => ({ ...NO_COUNTS, ...c });
-    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 1 })), "1 supervisor · 0 restarts · Inspect");
-    assert.equal(lensTitle({ kind: "spawn", name: "startDynamicSupervisor" }, counts({ live: 1, restarts: 1 })), "1 supervisor · 1 restart · Inspect");
-    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 0, restarts: 4, crashes: 1 })), "0 supervisors · 4 restarts · 1 crash · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 1 })), "1 process · 0 restarts · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "startDynamicSupervisor" }, counts({ live: 3, restarts: 1 })), "3 processes · 1 restart · Inspect");
+    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 0, restarts: 4, crashes: 1 })), "0 processes · 4 restarts · 1 crash · Inspect");
     assert.equal(lensTitle({ kind: "spawn", name: "spawnLink" }, counts({ live: 2 })), "2 processes · 0 queued · 0 crashes · Inspect");
     assert.equal(lensTitle({ kind: "spawn", name: "spawnMonitor" }, counts({ live: 2, crashes: 500 })), "2 processes · 0 queued · 500 crashes · Inspect");
     assert.equal(lensTitle({ kind: "spawn", name: "spawn" }, counts({ live: 2, crashes: 3 })), "2 processes · 0 queued · 3 crashes · Inspect");

@@ -67,13 +67,13 @@ test("issue 14: the extension's diagnostics and lenses for a supervised child th
     assert.equal(supervisor!.restarts, 5);
     assert.equal(supervisor!.at?.line, lineOf("startSupervisor({"));
 
-    await until("the lens above startSupervisor counting 5 restarts", (wake) => connection.onAggregates.on(wake), () => lensText() === "1 supervisor · 5 restarts · Inspect");
+    await until("the lens above startSupervisor counting 5 restarts", (wake) => connection.onAggregates.on(wake), () => lensText() === "3 processes · 5 restarts · 5 crashes · Inspect");
     const processes = await connection.fetchProcesses();
     const calc = processes.find((p) => p.fn === "calculator");
     assert.ok(calc, "the calculator child runs");
     const killed = await connection.request({ type: "kill", pid: formatPid(calc.pid), reason: "killed" });
     assert.ok(killed.ok, killed.error);
-    await until("the lens counting the kill's restart", (wake) => connection.onAggregates.on(wake), () => lensText() === "1 supervisor · 6 restarts · Inspect");
+    await until("the lens counting the kill's restart", (wake) => connection.onAggregates.on(wake), () => lensText() === "3 processes · 6 restarts · 5 crashes · Inspect");
     // A restart after a kill has no line: the problems stay as they were.
     assert.equal(ledger.problems().length, 1);
     await until("the samples' restart total", (wake) => connection.onSchedulers.on(wake), () => connection.totals.restarts === 6 && connection.totals.crashes === 5);

@@ -218,7 +218,7 @@ describe("the Beamline extension in VS Code", () => {
     await vscode.focusEditor("supervised_flaky.ts");
     const supervisorLine = lineOf(SUPERVISED, "startSupervisor({");
     await vscode.goToLine(supervisorLine);
-    const lens = (restarts: number) => page.locator(".monaco-editor .codelens-decoration a", { hasText: `1 supervisor · ${restarts} restarts · Inspect` }).first();
+    const lens = (restarts: number) => page.locator(".monaco-editor .codelens-decoration a", { hasText: `3 processes · ${restarts} restarts · 5 crashes · Inspect` }).first();
     await lens(5).waitFor();
     await vscode.shot("supervisor-lens");
 
