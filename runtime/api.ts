@@ -173,7 +173,7 @@ export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutM
   const marker = p.tail;
   budget.r--;
   scheduler.deliver(target, ["$call", [p, ref], copyTerm(request, "request")]);
-  const wait = new AwaitReply(ref, timeoutMs, dest, request, p);
+  const wait = new AwaitReply(ref, timeoutMs, dest, request);
   // The call watches its callee, so that the callee's exit ends the wait at once (signals.ts).
   signals.watchCallee(wait, target);
   return beginReceive(p, marker, [wait]) as Receive<T>;

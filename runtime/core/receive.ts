@@ -65,8 +65,6 @@ export class CallExitError extends Error {
  */
 export class AwaitReply extends After<unknown> implements CallWatch {
   callee: Process | null = null;
-  prevWatch: CallWatch | null = null;
-  nextWatch: CallWatch | null = null;
   calleeExit: unknown = NOT_EXITED;
 
   constructor(
@@ -74,7 +72,6 @@ export class AwaitReply extends After<unknown> implements CallWatch {
     ms: number,
     private readonly dest: unknown,
     private readonly request: unknown,
-    readonly caller: Process,
   ) {
     super(ms, undefined);
   }

@@ -19,15 +19,14 @@ export class Monitor {
 }
 
 /**
- * A waiting `call`'s watch on its callee: the callee's exit wakes the caller, which then throws
- * CallExitError. Watches are linked through themselves (the call's AwaitReply), so a call
- * allocates nothing for it and leaving the list is O(1) however many callers a server has.
+ * A waiting `call`'s watch on its callee (the call's AwaitReply, which is the caller's clauses
+ * while it waits): the callee's exit wakes the caller, which then throws CallExitError. The callee
+ * only counts its watchers. Linking the watches into a list made every call's short-lived object
+ * point at an older one and kept them alive through young-generation collections: the bottleneck
+ * benchmark (1,000 callers on one server) ran at half speed with 40% more memory.
  */
 export interface CallWatch {
-  readonly caller: Process;
   callee: Process | null;
-  prevWatch: CallWatch | null;
-  nextWatch: CallWatch | null;
   /** The callee's exit reason once it exited (NOT_EXITED until then). */
   calleeExit: unknown;
 }
@@ -45,8 +44,8 @@ export class Signals {
   watchers: Map<number, Monitor> | null = null;
   /** `processFlag("trapExit", true)`: exit signals arrive as ["EXIT", from, reason] messages. */
   trapExit = false;
-  /** Callers waiting for this process's reply. */
-  callers: CallWatch | null = null;
+  /** How many callers wait for this process's reply (see CallWatch). */
+  waitingCallers = 0;
   /** An exit signal that arrived while the process ran: it ends when its slice does. */
   pendingExit: unknown = NOT_EXITED;
 }
@@ -138,13 +137,18 @@ function die(s: Scheduler, p: Process, reason: unknown): void {
  * monitors it held are removed from their targets.
  */
 export function propagateExit(s: Scheduler, p: Process, sig: Signals, reason: unknown): void {
-  for (let w = sig.callers; w !== null; w = w.nextWatch) {
-    w.calleeExit = reason;
-    w.callee = null;
-    const caller = w.caller;
-    if (caller.clauses === (w as unknown)) s.wakeCaller(caller);
+  if (sig.waitingCallers > 0) {
+    // Rare (a process that dies with calls waiting on it), so a walk over the live processes
+    // finds its callers instead of a list that every call would have to join and leave.
+    sig.waitingCallers = 0;
+    for (let q = s.newestLive; q !== null; q = q.nextLive) {
+      const w = q.clauses as Partial<CallWatch> | null;
+      if (w === null || w.callee !== p) continue;
+      w.calleeExit = reason;
+      w.callee = null;
+      s.wakeCaller(q);
+    }
   }
-  sig.callers = null;
   const watching = sig.watching;
   if (watching !== null) {
     for (const m of watching.values()) m.target.signals?.watchers?.delete(m.ref.id);
@@ -170,12 +174,8 @@ export function propagateExit(s: Scheduler, p: Process, sig: Signals, reason: un
 
 /** A call starts watching its callee. */
 export function watchCallee(w: CallWatch, callee: Process): void {
-  const sig = signalsOf(callee);
   w.callee = callee;
-  w.prevWatch = null;
-  w.nextWatch = sig.callers;
-  if (sig.callers !== null) sig.callers.prevWatch = w;
-  sig.callers = w;
+  signalsOf(callee).waitingCallers++;
 }
 
 /** A call stops watching its callee (it got its reply, timed out, or its caller ended); idempotent. */
@@ -183,11 +183,7 @@ export function unwatchCallee(w: CallWatch): void {
   const callee = w.callee;
   if (callee === null) return;
   w.callee = null;
-  const sig = callee.signals!;
-  if (w.prevWatch === null) sig.callers = w.nextWatch;
-  else w.prevWatch.nextWatch = w.nextWatch;
-  if (w.nextWatch !== null) w.nextWatch.prevWatch = w.prevWatch;
-  w.prevWatch = w.nextWatch = null;
+  callee.signals!.waitingCallers--;
 }
 
 /** Removes a ["DOWN", ref, ...] message for `ref` from the mailbox, if one is there. */
