@@ -202,8 +202,9 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
 
   /**
    * Opens the palette or quick open with its shortcut. Keys go to whatever has the focus when they
-   * arrive: when a webview took it meanwhile (its frame is the active element), the keys are lost
-   * and are pressed again; otherwise the workbench has them and the quick input opens, however late.
+   * arrive: when a webview took it meanwhile (its frame is the active element) or nothing has it,
+   * the keys are lost and are pressed again; otherwise the workbench has them and the quick input
+   * opens, however late.
    */
   const openQuickInput = async (keys: string) => {
     for (;;) {
@@ -212,7 +213,10 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       const outcome = await page.waitForFunction(() => {
         const widget = document.querySelector(".quick-input-widget");
         if (widget instanceof HTMLElement && getComputedStyle(widget).display !== "none" && widget.querySelector("input") !== null) return "open";
-        return document.activeElement instanceof HTMLIFrameElement ? "keys lost" : false;
+        // Keys reach the workbench only from an element inside it: with the focus on a webview's
+        // frame, or on nothing (the body, after a panel that had it was hidden), they are lost.
+        const active = document.activeElement;
+        return active instanceof HTMLIFrameElement || active === null || active === document.body ? "keys lost" : false;
       });
       if ((await outcome.jsonValue()) !== "open") continue;
       // A quick input closes when it loses the focus, and the full run once saw it shown and gone
