@@ -3,15 +3,14 @@
 // (docs/api.md, "Supervisors"). A child's exit, restart and lookup cost O(1), so that one
 // supervisor keeps 10,000 children cheaply; only whichChildren and a snapshot walk them all.
 
-import { exit, Pid, processFlag, receive, reply, self, send, spawnLink } from "../api.js";
+import { exit, Pid, processFlag, self, send, spawnLink } from "../api.js";
 import type { Process } from "../core/process.js";
 import { preview } from "../core/receive.js";
-import { budget, PREEMPT } from "../core/reductions.js";
 import { scheduler } from "../core/scheduler.js";
 import { fullChildSpec, needsRestart, restartLimits, type ChildType, type FullChildSpec, type RestartType, type Shutdown, type StartFunction } from "./childSpec.js";
 import { Child, shutdownAll, shutdownChild, startProcess, StartFailure, type ChildSnapshot } from "./children.js";
 import { RestartIntensity } from "./restartIntensity.js";
-import { describe, isExitMessage, noteChild, registerSupervisor, supervisorRequest, SUPERVISOR, type ChildCounts, type ChildInfo, type SupervisorRecord } from "./supervisor.js";
+import { describe, noteChild, registerSupervisor, supervisorLoop, SUPERVISOR, type Answer, type ChildCounts, type ChildInfo, type SupervisorBody, type SupervisorRecord } from "./supervisor.js";
 
 export interface DynamicSupervisorOptions {
   /** How each child starts; startChild(sup, ...args) appends its args. */
@@ -49,15 +48,14 @@ export function startDynamicSupervisor(options: DynamicSupervisorOptions): Pid {
   return spawnLink(loop, self());
 }
 
-type Answer = ["ok", unknown] | ["error", unknown, string];
 
-class DynamicSupervisor implements SupervisorRecord {
+class DynamicSupervisor implements SupervisorRecord, SupervisorBody {
   readonly strategy = "simple_one_for_one" as const;
   /** Every child, running or waiting for a restart to be tried again, by id ("1", "2", ...). */
   private readonly byId = new Map<string, Child>();
   private readonly byPid = new Map<number, Child>();
   private nextId = 1;
-  private me!: Process;
+  me!: Process;
 
   constructor(
     private readonly spec: FullChildSpec,
@@ -78,31 +76,15 @@ class DynamicSupervisor implements SupervisorRecord {
     processFlag("trapExit", true);
     this.me = self() as Process;
     registerSupervisor(this.me, this);
-    for (;;) {
-      // Runtime code is not instrumented by the loader, so this loop counts its own reductions.
-      if (--budget.r <= 0) yield PREEMPT;
-      const msg = yield* receive();
-      if (isExitMessage(msg)) {
-        if (msg[1].id === parent.id) {
-          yield* this.stopAll();
-          exit(msg[2]);
-        }
-        const child = this.byPid.get(msg[1].id);
-        if (child !== undefined) yield* this.childExited(child, msg[2]);
-        continue;
-      }
-      const request = supervisorRequest(msg);
-      if (request !== undefined) {
-        reply(request[0], yield* this.handle(request[1], request[2]));
-        continue;
-      }
-      if (Array.isArray(msg) && msg.length === 3 && msg[0] === SUPERVISOR && msg[1] === "retry") {
-        const child = this.byId.get(msg[2] as string);
-        if (child !== undefined && child.pid === undefined) yield* this.restart(child, child.lastReason, 0);
-        continue;
-      }
-      console.error(`dynamic supervisor ${this.me} got an unexpected message ${preview(msg)}`);
-    }
+    yield* supervisorLoop(this, parent, "dynamic supervisor");
+  }
+
+  childByPidId(id: number): Child | undefined {
+    return this.byPid.get(id);
+  }
+
+  childById(id: string): Child | undefined {
+    return this.byId.get(id);
   }
 
   /** Starts a child; returns the failure, or undefined when it runs or ignored. */
@@ -124,7 +106,7 @@ class DynamicSupervisor implements SupervisorRecord {
     }
   }
 
-  private *stopAll(): Generator<unknown, void, unknown> {
+  *stopAll(): Generator<unknown, void, unknown> {
     const pids: Process[] = [];
     for (const child of this.byId.values()) if (child.pid !== undefined) pids.push(child.pid);
     yield* shutdownAll(pids, this.spec.shutdown);
@@ -132,7 +114,7 @@ class DynamicSupervisor implements SupervisorRecord {
     this.byPid.clear();
   }
 
-  private *childExited(child: Child, reason: unknown): Generator<unknown, void, unknown> {
+  *childExited(child: Child, reason: unknown): Generator<unknown, void, unknown> {
     const oldPid = child.pid!.id;
     this.byPid.delete(oldPid);
     child.pid = undefined;
@@ -145,7 +127,7 @@ class DynamicSupervisor implements SupervisorRecord {
     yield* this.restart(child, reason, oldPid);
   }
 
-  private *restart(child: Child, reason: unknown, oldPid: number): Generator<unknown, void, unknown> {
+  *restart(child: Child, reason: unknown, oldPid: number): Generator<unknown, void, unknown> {
     if (!this.limits.add(scheduler.now())) {
       scheduler.reportFault({ kind: "gave-up", supervisor: this.me, restarts: this.limits.recent, periodMs: this.limits.period, reason });
       yield* this.stopAll();
@@ -163,7 +145,7 @@ class DynamicSupervisor implements SupervisorRecord {
     scheduler.reportFault({ kind: "restart", supervisor: this.me, childId: child.id, oldPid, newPid: child.pid?.id ?? 0, reason });
   }
 
-  private *handle(op: string, args: unknown[]): Generator<unknown, Answer, unknown> {
+  *handle(op: string, args: unknown[]): Generator<unknown, Answer, unknown> {
     const me = String(this.me);
     switch (op) {
       case "start_dynamic_child": {

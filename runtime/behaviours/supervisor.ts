@@ -214,13 +214,59 @@ export function isExitMessage(msg: unknown): msg is ["EXIT", Pid, unknown] {
   return Array.isArray(msg) && msg.length === 3 && msg[0] === "EXIT" && msg[1] instanceof Pid;
 }
 
-type Answer = ["ok", unknown] | ["error", unknown, string];
+/** A supervisor call's answer: its value, or OTP's error reason and a message. */
+export type Answer = ["ok", unknown] | ["error", unknown, string];
 
-class StaticSupervisor implements SupervisorRecord {
+/** What the receive loop asks of a supervisor, static or dynamic. */
+export interface SupervisorBody {
+  readonly me: Process;
+  /** The child whose running process has this pid id, or the child with this spec id. */
+  childByPidId(id: number): Child | undefined;
+  childById(id: string): Child | undefined;
+  stopAll(): Generator<unknown, void, unknown>;
+  childExited(child: Child, reason: unknown): Generator<unknown, void, unknown>;
+  restart(child: Child, reason: unknown, oldPid: number): Generator<unknown, void, unknown>;
+  handle(op: string, args: unknown[]): Generator<unknown, Answer, unknown>;
+}
+
+/**
+ * A supervisor's receive loop, one for both kinds: exit signals (its parent's stops the children,
+ * then the supervisor, like OTP; a child's is handled by the strategy), calls, and retries of a
+ * restart that failed. `kind` names the supervisor in the report of an unexpected message.
+ */
+export function* supervisorLoop(s: SupervisorBody, parent: Pid, kind: string): Generator<unknown, never, unknown> {
+  for (;;) {
+    // Runtime code is not instrumented by the loader, so this loop counts its own reductions.
+    if (--budget.r <= 0) yield PREEMPT;
+    const msg = yield* receive();
+    if (isExitMessage(msg)) {
+      if (msg[1].id === parent.id) {
+        yield* s.stopAll();
+        exit(msg[2]);
+      }
+      const child = s.childByPidId(msg[1].id);
+      if (child !== undefined) yield* s.childExited(child, msg[2]);
+      continue;
+    }
+    const request = supervisorRequest(msg);
+    if (request !== undefined) {
+      reply(request[0], yield* s.handle(request[1], request[2]));
+      continue;
+    }
+    if (Array.isArray(msg) && msg.length === 3 && msg[0] === SUPERVISOR && msg[1] === "retry") {
+      const child = s.childById(msg[2] as string);
+      if (child !== undefined && child.pid === undefined) yield* s.restart(child, child.lastReason, 0);
+      continue;
+    }
+    console.error(`${kind} ${s.me} got an unexpected message ${preview(msg)}`);
+  }
+}
+
+class StaticSupervisor implements SupervisorRecord, SupervisorBody {
   /** In start order. */
   private readonly list: Child[] = [];
   private readonly byPid = new Map<number, Child>();
-  private me!: Process;
+  me!: Process;
 
   constructor(
     readonly strategy: Strategy,
@@ -250,32 +296,15 @@ class StaticSupervisor implements SupervisorRecord {
         exit(["shutdown", ["failed_to_start_child", spec.id, failure.reason]]);
       }
     }
-    for (;;) {
-      // Runtime code is not instrumented by the loader, so this loop counts its own reductions.
-      if (--budget.r <= 0) yield PREEMPT;
-      const msg = yield* receive();
-      if (isExitMessage(msg)) {
-        if (msg[1].id === parent.id) {
-          // Like OTP: the parent's exit signal stops the children, then the supervisor.
-          yield* this.stopAll();
-          exit(msg[2]);
-        }
-        const child = this.byPid.get(msg[1].id);
-        if (child !== undefined) yield* this.childExited(child, msg[2]);
-        continue;
-      }
-      const request = supervisorRequest(msg);
-      if (request !== undefined) {
-        reply(request[0], yield* this.handle(request[1], request[2]));
-        continue;
-      }
-      if (Array.isArray(msg) && msg.length === 3 && msg[0] === SUPERVISOR && msg[1] === "retry") {
-        const child = this.list.find((c) => c.id === msg[2]);
-        if (child !== undefined && child.pid === undefined) yield* this.restart(child, child.lastReason, 0);
-        continue;
-      }
-      console.error(`supervisor ${this.me} got an unexpected message ${preview(msg)}`);
-    }
+    yield* supervisorLoop(this, parent, "supervisor");
+  }
+
+  childByPidId(id: number): Child | undefined {
+    return this.byPid.get(id);
+  }
+
+  childById(id: string): Child | undefined {
+    return this.list.find((c) => c.id === id);
   }
 
   /** Starts a child; returns the failure, or undefined when it runs or ignored. */
@@ -306,7 +335,7 @@ class StaticSupervisor implements SupervisorRecord {
   }
 
   /** Stops every child, in reverse start order. */
-  private *stopAll(): Generator<unknown, void, unknown> {
+  *stopAll(): Generator<unknown, void, unknown> {
     for (let i = this.list.length - 1; i >= 0; i--) yield* this.stopOne(this.list[i]!);
   }
 
@@ -315,7 +344,7 @@ class StaticSupervisor implements SupervisorRecord {
     if (at >= 0) this.list.splice(at, 1);
   }
 
-  private *childExited(child: Child, reason: unknown): Generator<unknown, void, unknown> {
+  *childExited(child: Child, reason: unknown): Generator<unknown, void, unknown> {
     const oldPid = child.pid!.id;
     this.byPid.delete(oldPid);
     child.pid = undefined;
@@ -333,7 +362,7 @@ class StaticSupervisor implements SupervisorRecord {
    * in reverse order. A start that fails is tried again through a message to itself, as OTP's
    * try_again_restart, so that the supervisor keeps answering calls; each try counts as a restart.
    */
-  private *restart(child: Child, reason: unknown, oldPid: number): Generator<unknown, void, unknown> {
+  *restart(child: Child, reason: unknown, oldPid: number): Generator<unknown, void, unknown> {
     if (!this.limits.add(scheduler.now())) yield* this.giveUp(reason);
     const at = this.list.indexOf(child);
     const group = this.strategy === "one_for_one" ? [child] : this.strategy === "one_for_all" ? this.list.slice() : this.list.slice(at);
@@ -368,7 +397,7 @@ class StaticSupervisor implements SupervisorRecord {
     throw new Error("unreachable: exit returned");
   }
 
-  private *handle(op: string, args: unknown[]): Generator<unknown, Answer, unknown> {
+  *handle(op: string, args: unknown[]): Generator<unknown, Answer, unknown> {
     const me = String(this.me);
     const find = (id: unknown) => this.list.find((c) => c.id === id);
     switch (op) {
