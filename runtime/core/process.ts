@@ -76,6 +76,10 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
     if (prev === null) this.head = node.next;
     else prev.next = node.next;
     if (this.tail === node) this.tail = prev;
+    // A taken node that the young generation promoted would otherwise keep its successor alive,
+    // and that one the next: a long queue's whole stream of messages dragged into old space
+    // (docs/performance.md, "Bottleneck's slow mode").
+    node.next = null;
     this.mailboxLength--;
   }
 
