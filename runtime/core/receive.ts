@@ -190,35 +190,47 @@ export function stepReceive(p: Process, input: unknown): IteratorResult<unknown,
   const stack = p.handlers;
   if (stack !== null && stack.depth < stack.running.length) return stepHandler(stack, input);
 
+  // The hot path of every receive: kept small, with the rarer work in the functions it calls, so
+  // that V8 inlines it into Process.next (docs/performance.md, "Keep the receive step small").
   const clauses = p.clauses;
-  const timeout = timeoutOf(clauses);
   let prev = p.scanAfter;
   let node = prev === null ? p.head : prev.next;
   for (; node !== null; prev = node, node = node.next) {
-    const msg = node.msg;
-    let handler: ((msg: unknown) => unknown) | undefined;
-    if (clauses !== null) {
-      const clause = matchingClause(clauses, msg);
-      if (clause === undefined) {
-        // Scanning costs a reduction per message, so a long mailbox scan is preemptible too;
-        // the scan goes on after this message in the next slice.
-        if (--budget.r <= 0) {
-          p.scanAfter = node;
-          return PREEMPTED;
-        }
-        continue;
-      }
-      handler = clause.handler as ((msg: unknown) => unknown) | undefined;
+    if (clauses === null) return take(p, clauses, prev, node, undefined);
+    const clause = matchingClause(clauses, node.msg);
+    if (clause !== undefined) return take(p, clauses, prev, node, clause.handler as ((msg: unknown) => unknown) | undefined);
+    // Scanning costs a reduction per message, so a long mailbox scan is preemptible too;
+    // the scan goes on after this message in the next slice.
+    if (--budget.r <= 0) {
+      p.scanAfter = node;
+      return PREEMPTED;
     }
-    p.unlink(prev, node);
-    endReceive(p);
-    // Only a call's wait matches with REPLY_VALUE: the reply is in, so the call stops watching its callee.
-    if (handler === REPLY_VALUE.handler) unwatchCallee(clauses as AwaitReply);
-    scheduler.took(p, msg);
-    if (handler === undefined) return { done: true, value: msg };
-    return runHandler(p, handler, msg);
   }
   p.scanAfter = prev;
+  return noMatch(p, clauses);
+}
+
+/** Takes the matched message `node` (after `prev`) out of the mailbox and runs its handler, if any. */
+function take(
+  p: Process,
+  clauses: Clause | readonly Clause[] | null,
+  prev: MessageNode | null,
+  node: MessageNode,
+  handler: ((msg: unknown) => unknown) | undefined,
+): IteratorResult<unknown, unknown> {
+  const msg = node.msg;
+  p.unlink(prev, node);
+  endReceive(p);
+  // Only a call's wait matches with REPLY_VALUE: the reply is in, so the call stops watching its callee.
+  if (handler === REPLY_VALUE.handler) unwatchCallee(clauses as AwaitReply);
+  scheduler.took(p, msg);
+  if (handler === undefined) return { done: true, value: msg };
+  return runHandler(p, handler, msg);
+}
+
+/** No message matched: the receive times out, its call fails, or the process waits. */
+function noMatch(p: Process, clauses: Clause | readonly Clause[] | null): IteratorResult<unknown, unknown> {
+  const timeout = timeoutOf(clauses);
   if (timeout instanceof AwaitReply && timeout.calleeExit !== NOT_EXITED) {
     // The callee exited and its reply is not in the mailbox: it never will be.
     endReceive(p);

@@ -459,22 +459,20 @@ export class Scheduler {
       result = body.next();
     } catch (error) {
       this.endSlice(p, granted);
-      if (error instanceof ProcessExit) this.exit(p, error.reason, false);
-      else this.exit(p, crashReason(error), true);
+      this.threw(p, error);
       return false;
     }
     this.endSlice(p, granted);
-    const pending = p.signals === null ? NOT_EXITED : p.signals.pendingExit;
-    if (pending !== NOT_EXITED) {
+    // The rarer endings are methods of their own, so that this hot one stays small enough to inline.
+    if (p.signals !== null && p.signals.pendingExit !== NOT_EXITED) {
       // An exit signal reached the process while it ran; it ends now that its slice is over.
-      this.exitBySignal(p, pending);
+      this.exitBySignal(p, p.signals.pendingExit);
       return false;
     }
     if (result.done) this.exit(p, "normal", false);
     else if (result.value !== WAIT) {
       if (result.value === p && this.unsteppedReceive === p) {
-        // A receive the process yielded instead of delegating to: it would get undefined back.
-        this.exit(p, crashReason(yieldedReceiveError(p, this.sourceSites)), true);
+        this.yieldedReceive(p);
         return false;
       }
       // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.
@@ -483,6 +481,17 @@ export class Scheduler {
       return budget.r <= 0;
     }
     return false;
+  }
+
+  /** A slice threw: `exit(reason)` ends the process with that reason, anything else is a crash. */
+  private threw(p: Process, error: unknown): void {
+    if (error instanceof ProcessExit) this.exit(p, error.reason, false);
+    else this.exit(p, crashReason(error), true);
+  }
+
+  /** A receive the process yielded instead of delegating to: it would get undefined back. */
+  private yieldedReceive(p: Process): void {
+    this.exit(p, crashReason(yieldedReceiveError(p, this.sourceSites)), true);
   }
 
   private endSlice(p: Process, granted: number): void {
@@ -496,11 +505,13 @@ export class Scheduler {
     this.markChanged(p);
     this.heartbeat[1] = 0;
     this.current = null;
-    if (budget.overSite !== undefined) {
-      c[Counter.nonPreemptible]++;
-      const ms = realNow() - this.overrunAt;
-      for (const o of this.observers) o.nonPreemptible?.(p, budget.overSite, ms);
-    }
+    if (budget.overSite !== undefined) this.endedNonPreemptible(p, budget.overSite);
+  }
+
+  private endedNonPreemptible(p: Process, site: string): void {
+    this.counters[Counter.nonPreemptible]++;
+    const ms = realNow() - this.overrunAt;
+    for (const o of this.observers) o.nonPreemptible?.(p, site, ms);
   }
 
   private fireTimers(now: number): void {
