@@ -34,8 +34,6 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   clauses: Clause | readonly Clause[] | null = null;
   /** The last message that receive rejected: its scan goes on after it (null: from the oldest). */
   scanAfter: MessageNode | null = null;
-  /** Generator handlers of matched receives that are still running; see stepReceive. */
-  handlers: HandlerStack | null = null;
   /** The armed `after` timer of the receive, or TIMED_OUT once it fired. */
   timer: Timer | typeof TIMED_OUT | null = null;
   reductions = 0;
@@ -49,7 +47,7 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   nextLive: Process | null = null;
   /** The next process in the scheduler's run queue (see runQueue.ts). */
   nextRun: Process | null = null;
-  /** Links, monitors, trapping and waiting callers (signals.ts); null until the process has any. */
+  /** Links, monitors, trapping, waiting callers and generator handlers (signals.ts); null until the process has any. */
   signals: Signals | null = null;
 
   constructor(

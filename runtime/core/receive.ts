@@ -13,7 +13,7 @@ import { crashLine, isCrashReason } from "./exitReason.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
-import { NOT_EXITED, unwatchCallee, type CallWatch } from "./signals.js";
+import { NOT_EXITED, signalsOf, unwatchCallee, type CallWatch } from "./signals.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
@@ -182,12 +182,12 @@ const PREEMPTED: IteratorYieldResult<unknown> = { done: false, value: PREEMPT };
 
 /**
  * One step of the receive `p` is in. Generator handlers run inside the receive: they are kept in
- * `p.handlers`, and a step at depth d forwards to handler d. A handler may itself receive; that
+ * `p.signals.handlers`, and a step at depth d forwards to handler d. A handler may itself receive; that
  * inner receive is the one step that reaches the scan below, since only one receive scans at a time.
  */
 export function stepReceive(p: Process, input: unknown): IteratorResult<unknown, unknown> {
   scheduler.unsteppedReceive = null;
-  const stack = p.handlers;
+  const stack = p.signals === null ? null : p.signals.handlers;
   if (stack !== null && stack.depth < stack.running.length) return stepHandler(stack, input);
 
   // The hot path of every receive: kept small, with the rarer work in the functions it calls, so
@@ -293,6 +293,6 @@ function endReceive(p: Process): void {
 
 function runHandler(p: Process, handler: (msg: unknown) => unknown, msg: unknown): IteratorResult<unknown, unknown> {
   if (!(handler instanceof GeneratorFunction)) return { done: true, value: handler(msg) };
-  (p.handlers ??= new HandlerStack()).running.push(handler(msg) as Iterator<unknown, unknown, unknown>);
+  (signalsOf(p).handlers ??= new HandlerStack()).running.push(handler(msg) as Iterator<unknown, unknown, unknown>);
   return stepReceive(p, undefined);
 }

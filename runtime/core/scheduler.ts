@@ -310,7 +310,7 @@ export class Scheduler {
     this.sites.queued[p.spawnSite] -= p.mailboxLength;
     p.body = null;
     p.head = p.tail = p.scanAfter = null;
-    p.handlers = null;
+    if (p.signals !== null) p.signals.handlers = null;
     p.mailboxLength = 0;
     this.cancelTimer(p);
     if (p.clauses instanceof AwaitReply) unwatchCallee(p.clauses);

@@ -5,7 +5,7 @@
 // stopped from inside itself.
 
 import { copyTerm } from "./copy.js";
-import type { Process } from "./process.js";
+import type { HandlerStack, Process } from "./process.js";
 import type { Scheduler } from "./scheduler.js";
 import { Ref, sameRef, type Pid } from "./terms.js";
 
@@ -34,8 +34,14 @@ export interface CallWatch {
 /** Marks "no exit yet" where any term, undefined included, may be a reason. */
 export const NOT_EXITED = Symbol("not exited");
 
-/** What a process has of links, monitors and trapping; see Process.signals. */
+/**
+ * What a process has of links, monitors and trapping, and the generator handlers of its receives:
+ * the state few processes have, in one object made on first use, so that the many that have none
+ * pay one field (see Process.signals).
+ */
 export class Signals {
+  /** Generator handlers of matched receives that are still running; see stepReceive (receive.ts). */
+  handlers: HandlerStack | null = null;
   /** Linked processes; links are bidirectional, so each side holds the other. */
   links: Set<Process> | null = null;
   /** Monitors this process holds on others, by ref id. */
