@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The benchmark suite: `npm run bench` (builds first), or `node bench/run.mjs [options] [filter...]`.
 //
-// Runs every benchmark on Beamline (bench/programs/*.ts), on Erlang/OTP (bench/erlang/*.erl, with
-// +S 1 and with the default schedulers) and as plain Node.js (bench/node/*.mjs) where there is a
-// plain version, each in a fresh OS process, several times, interleaved so that drift hits every
-// implementation alike. Prints a table of medians with their spread (min–max), ratios and targets,
-// and writes every figure to bench/results/latest.json. See docs/performance.md.
+// Runs every benchmark on Beamline (bench/programs/*.ts) and on Erlang/OTP (bench/erlang/*.erl),
+// each with one scheduler (`--schedulers 1`, `+S 1`) and with the default count, one per core
+// (os.availableParallelism(), passed explicitly to both), and as plain Node.js (bench/node/*.mjs)
+// where there is a plain version, each in a fresh OS process, several times, interleaved so that
+// drift hits every implementation alike. Prints a table of medians with their spread (min–max),
+// ratios and targets, and writes every figure to bench/results/latest.json. See docs/performance.md.
 //
 // Plain JavaScript with Node built-ins only.
 
@@ -23,8 +24,9 @@ const CLI = path.join(ROOT, "dist", "runtime", "cli.js");
 const USAGE = `usage: node bench/run.mjs [options] [filter...]
 
   filter            run only the benchmarks whose name contains one of the words
-                    (skynet, spawn_memory, ping_pong, ring, bottleneck, spawn_link_monitor, restart;
-                    "spawn", "memory", "call", "link", "monitor"... work too)
+                    (skynet, spawn_memory, ping_pong, ring, bottleneck, spawn_link_monitor, restart,
+                    cpu_parallel, cross_ping_pong, cross_throughput, mesh_transport;
+                    "spawn", "memory", "call", "link", "monitor", "cross", "cpu"... work too)
   --quick           small N and 1 repetition: a smoke run of a few seconds per benchmark
   --reps N          repetitions of each measurement (default 3; 1 with --quick)
   --no-wait         do not wait for other processes to quiet down before each run,
@@ -39,7 +41,19 @@ A full run writes bench/results/latest.json; a quick or filtered run writes benc
 // ---------------------------------------------------------------------------------------------
 // What is measured
 
-/** The benchmark programs; `n` is BENCH_N (what it scales is described in each program). */
+/** One scheduler per core, as on the BEAM; the default columns pass it to both runtimes. */
+const DEFAULT_SCHEDULERS = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+
+/** The plain Node.js transport figures that the cross-scheduler rows are compared with. */
+const MESH_TRANSPORT = path.join("bench", "meshTransport.mjs");
+
+/**
+ * The benchmark programs; `n` is BENCH_N (what it scales is described in each program).
+ * `minSchedulers`: runs only where both runtimes have that many schedulers (not in the +S 1
+ * columns). `plainNode`: the program has a bench/node/<name>.mjs; `nodeFrom`: the plain Node
+ * column comes from another program's runs. `nodeOnly`: a plain Node.js script, no Beamline or
+ * Erlang version.
+ */
 const PROGRAMS = [
   { name: "skynet", n: 1_000_000, quickN: 100_000, plainNode: true, aliases: ["skynet"] },
   { name: "spawn_memory", n: 1_000_000, quickN: 100_000, plainNode: true, aliases: ["spawn", "memory"] },
@@ -49,11 +63,20 @@ const PROGRAMS = [
   // 200,000 rather than a million: the BEAM spawns at about 11 µs here, and this program spawns four rounds.
   { name: "spawn_link_monitor", n: 200_000, quickN: 20_000, plainNode: false, aliases: ["link", "monitor"] },
   { name: "restart", n: 10_000, quickN: 1_000, plainNode: false, aliases: ["restart", "supervisor"] },
+  // Issue 15: m:n schedulers. BENCH_N is the Mandelbrot grid's side (fib's argument follows it).
+  { name: "cpu_parallel", n: 2048, quickN: 512, plainNode: false, aliases: ["cpu", "parallel", "mandelbrot", "fib"] },
+  { name: "cross_ping_pong", n: 200_000, quickN: 20_000, minSchedulers: 2, nodeFrom: "mesh_transport", aliases: ["cross", "scheduler"] },
+  { name: "cross_throughput", n: 2_000_000, quickN: 200_000, minSchedulers: 2, nodeFrom: "mesh_transport", aliases: ["cross", "scheduler"] },
+  // bench/meshTransport.mjs (helper "mesh"): its own sizes; the transport between two threads.
+  { name: "mesh_transport", nodeOnly: MESH_TRANSPORT, aliases: ["cross", "mesh", "transport", "postmessage"] },
 ];
 
 /**
- * The rows of the table. `field` is read from each program's BENCH line (`erlangField` for Erlang
- * when it differs). `ratio` is the target for Beamline ÷ Erlang, `abs` the absolute target for Beamline.
+ * The rows of the table. `field` is read from each program's BENCH line (`erlangField` for Erlang,
+ * `nodeField` for the plain Node column, when they differ). Targets, each judged per scheduler
+ * count where both columns exist: `ratio` for Beamline ÷ Erlang with as many schedulers, `abs` for
+ * Beamline's own median; `scaling` for Beamline +S 1 ÷ Beamline default (the speed-up of the
+ * default count, per scheduler: 0.9 is 1.8x on 2 cores); `vsNode` for Beamline default ÷ plain Node.
  */
 const ROWS = [
   { id: "skynet", program: "skynet", field: "ms", label: "skynet, 1M leaves", unit: "ms", better: "lower", ratio: 0.5, abs: 2000 },
@@ -161,15 +184,73 @@ const ROWS = [
     better: "lower",
     ratio: 1.0,
   },
+  // Issue 15. 64 processes compute at once; the default column should use every core.
+  {
+    id: "cpu-mandelbrot",
+    program: "cpu_parallel",
+    field: "mandelbrotMs",
+    label: "cpu_parallel, 64 procs: Mandelbrot 2048²",
+    unit: "ms",
+    better: "lower",
+    ratio: 1.0,
+    scaling: 0.9,
+  },
+  {
+    id: "cpu-fib",
+    program: "cpu_parallel",
+    field: "fibMs",
+    label: "cpu_parallel, 64 procs: fib(30) each",
+    unit: "ms",
+    better: "lower",
+    ratio: 1.0,
+    scaling: 0.9,
+  },
+  // The two processes on different schedulers; plain Node: a postMessage round trip between two
+  // worker threads, from bench/meshTransport.mjs in the same suite run.
+  {
+    id: "cross-round-trip",
+    program: "cross_ping_pong",
+    field: "bareUs",
+    nodeField: "postMessageRoundTripUs",
+    label: "cross_ping_pong, send+receive (Node: postMessage)",
+    unit: "µs",
+    better: "lower",
+    vsNode: 0.1,
+  },
+  {
+    id: "cross-call",
+    program: "cross_ping_pong",
+    field: "callUs",
+    label: "cross_ping_pong, call (E: make_ref+receive)",
+    unit: "µs",
+    better: "lower",
+  },
+  {
+    id: "cross-throughput",
+    program: "cross_throughput",
+    field: "messagesPerSec",
+    nodeField: "postMessagePerSec",
+    label: "cross_throughput, a sender per scheduler (Node: postMessage)",
+    unit: "msgs/s",
+    better: "higher",
+  },
 ];
 
 /** The implementations, in the order each repetition runs them. */
 const IMPLS = [
-  { id: "beamline", title: "Beamline" },
-  { id: "erlangS1", title: "Erlang +S 1" },
-  { id: "erlangDefault", title: "Erlang default" },
-  { id: "node", title: "plain Node" },
+  { id: "beamlineS1", title: "Beamline +S 1", runtime: "beamline", schedulers: 1 },
+  { id: "beamlineDefault", title: `Beamline +S ${DEFAULT_SCHEDULERS}`, runtime: "beamline", schedulers: DEFAULT_SCHEDULERS },
+  { id: "erlangS1", title: "Erlang +S 1", runtime: "erlang", schedulers: 1 },
+  { id: "erlangDefault", title: `Erlang +S ${DEFAULT_SCHEDULERS}`, runtime: "erlang", schedulers: DEFAULT_SCHEDULERS },
+  { id: "node", title: "plain Node", runtime: "node", schedulers: 1 },
 ];
+
+/**
+ * What a runtime without m:n scheduling says when asked for it: the command line refuses
+ * `--schedulers N`, or the loader finds no spawnOn, schedulerId or schedulers to import. Such a
+ * run is not a failure; its cells say "needs m:n".
+ */
+const NEEDS_MN = [/this version runs one scheduler thread/, /beamline does not export (spawnOn|schedulerId|schedulers)\b/];
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -201,7 +282,9 @@ function selectPrograms(filters) {
   if (filters.length === 0) return PROGRAMS;
   const chosen = PROGRAMS.filter((p) => filters.some((f) => p.name.includes(f) || p.aliases.some((a) => a.includes(f) || f.includes(a))));
   if (chosen.length === 0) throw new Error(`no benchmark matches ${filters.join(", ")}; the benchmarks are ${PROGRAMS.map((p) => p.name).join(", ")}`);
-  return chosen;
+  // A row whose plain Node column comes from another program needs that program's runs too.
+  const needed = new Set(chosen.flatMap((p) => [p.name, ...(p.nodeFrom ? [p.nodeFrom] : [])]));
+  return PROGRAMS.filter((p) => needed.has(p.name));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,6 +331,8 @@ function runOnce(command, args, env, timeoutMs) {
   }
   if (r.error) return { error: String(r.error.message), ...meta };
   const line = r.stdout.split("\n").find((l) => l.startsWith("BENCH "));
+  const refusal = r.status !== 0 ? NEEDS_MN.map((re) => re.exec(`${r.stderr}\n${r.stdout}`)).find((m) => m !== null) : undefined;
+  if (refusal) return { error: `needs m:n: ${refusal[0]}`, needsMN: true, ...meta };
   if (r.status !== 0 || line === undefined) {
     return { error: `exit ${r.status ?? r.signal}, no BENCH line\n${tail(r.stderr || r.stdout)}`, ...meta };
   }
@@ -340,9 +425,12 @@ function cell(s, unit, noisy) {
 const ratioText = (r) => (r === null ? "-" : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`);
 
 function targetText(row) {
-  const parts = [row.better === "lower" ? `≤ ${row.ratio}x BEAM` : `≥ ${row.ratio}x BEAM`];
+  const parts = [];
+  if (row.ratio !== undefined) parts.push(row.better === "lower" ? `≤ ${row.ratio}x BEAM` : `≥ ${row.ratio}x BEAM`);
   if (row.abs !== undefined) parts.push(`≤ ${fmt(row.abs, row.unit)} ${row.unit}`);
-  return parts.join(", ");
+  if (row.scaling !== undefined) parts.push(`+S ${DEFAULT_SCHEDULERS} ≥ ${ratioText(row.scaling * DEFAULT_SCHEDULERS)} faster than +S 1`);
+  if (row.vsNode !== undefined) parts.push(`≤ ${row.vsNode}x postMessage`);
+  return parts.length > 0 ? parts.join(", ") : "none (beside Erlang)";
 }
 
 function markdownTable(header, rows) {
@@ -416,33 +504,58 @@ function main() {
 
   const machine = machineInfo(erlang);
   machine.freshPageUs = freshPageMicros();
-  const defaultS = erlang?.defaultSchedulers ?? os.cpus().length;
-  IMPLS.find((i) => i.id === "erlangDefault").title = `Erlang +S ${defaultS} (default)`;
+  machine.defaultSchedulers = DEFAULT_SCHEDULERS;
+  const meshTransportMissing = !existsSync(path.join(ROOT, MESH_TRANSPORT));
   console.log(
     `Machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB; Node ${machine.node}` +
       (erlang ? `; ${erlang.text}` : "") +
-      `\nRunning ${programs.map((p) => p.name).join(", ")}: ${options.reps} repetition(s)${options.quick ? ", quick (small N)" : ""}.\n`,
+      `\nDefault columns: ${DEFAULT_SCHEDULERS} schedulers (os.availableParallelism()), passed to both runtimes` +
+      (erlang && erlang.defaultSchedulers !== DEFAULT_SCHEDULERS ? ` (Erlang's own default here is ${erlang.defaultSchedulers})` : "") +
+      `.\nRunning ${programs.map((p) => p.name).join(", ")}: ${options.reps} repetition(s)${options.quick ? ", quick (small N)" : ""}.\n`,
   );
 
   const timeoutMs = options.quick ? 60_000 : 180_000;
+  /** The command that runs `program` on `impl`, or null where that implementation does not apply. */
   const commandFor = (impl, program) => {
-    switch (impl) {
-      case "beamline":
-        return [process.execPath, ["--expose-gc", CLI, "run", path.join("bench", "programs", `${program.name}.ts`)]];
-      case "erlangS1":
-      case "erlangDefault": {
+    if (program.nodeOnly !== undefined) {
+      if (impl.runtime !== "node" || !options.node || meshTransportMissing) return null;
+      return [process.execPath, [program.nodeOnly]];
+    }
+    if ((program.minSchedulers ?? 1) > impl.schedulers) return null;
+    switch (impl.runtime) {
+      case "beamline": {
+        const file = path.join("bench", "programs", `${program.name}.ts`);
+        if (!existsSync(path.join(ROOT, file))) return null;
+        return [process.execPath, ["--expose-gc", CLI, "run", "--schedulers", String(impl.schedulers), file]];
+      }
+      case "erlang": {
         if (erlDir === null) return null;
         const eval_ =
           `try ${program.name}:main() of _ -> halt(0) ` +
           `catch C:R:St -> io:format(standard_error, "~p:~p~n~p~n", [C, R, St]), halt(1) end.`;
-        const schedulers = impl === "erlangS1" ? ["+S", "1"] : [];
-        return ["erl", ["-noshell", ...schedulers, "+P", "4000000", "-pa", erlDir, "-eval", eval_]];
+        return ["erl", ["-noshell", "+S", String(impl.schedulers), "+P", "4000000", "-pa", erlDir, "-eval", eval_]];
       }
       case "node":
         if (!options.node || !program.plainNode) return null;
         return [process.execPath, ["--expose-gc", path.join("bench", "node", `${program.name}.mjs`)]];
     }
     return null;
+  };
+
+  /** The fields a progress line shows for one run. */
+  const shownFields = (program, impl, result) => {
+    if (program.nodeOnly !== undefined) {
+      return Object.entries(result)
+        .filter(([k, v]) => typeof v === "number" && !["wallMs", "cpuMs", "otherCores"].includes(k))
+        .map(([k, v]) => `${k}=${fmt(v, k.endsWith("PerSec") ? "/s" : "")}`)
+        .join(" ");
+    }
+    return ROWS.filter((r) => r.program === program.name && r.id !== "refcall")
+      .map((r) => {
+        const field = impl.runtime === "erlang" ? (r.erlangField ?? r.field) : r.field;
+        return `${field}=${fmt(result[field], r.unit)}`;
+      })
+      .join(" ");
   };
 
   /** runs[program][impl] = one result per repetition */
@@ -455,40 +568,40 @@ function main() {
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const program of programs) {
       const n = options.quick ? program.quickN : program.n;
+      const env = n === undefined ? {} : { BENCH_N: String(n) };
       // The order rotates with each repetition, so that no implementation always runs right
       // after the same neighbour (a run that frees gigabytes changes the next run's page faults).
       const order = IMPLS.map((_, i) => IMPLS[(i + rep - 1) % IMPLS.length]);
       for (const impl of order) {
-        const cmd = commandFor(impl.id, program);
+        const cmd = commandFor(impl, program);
         if (cmd === null) continue;
+        // A runtime that refused m:n once refuses it every time.
+        if (runs[program.name][impl.id].some((r) => r.needsMN)) continue;
         if (options.wait) waitForQuiet(waitBudget);
-        let result = runOnce(cmd[0], cmd[1], { BENCH_N: String(n) }, timeoutMs);
+        let result = runOnce(cmd[0], cmd[1], env, timeoutMs);
         // A run that shared the CPU is run again once, while the retry budget lasts; the quieter
         // of the two is kept and the other is recorded in `discarded`.
         if (options.wait && !result.error && result.otherCores >= NOISY_CORES && retryBudget.leftMs > 0) {
           console.log(
-            `[${rep}/${options.reps}] ${program.name.padEnd(12)} ${impl.title.padEnd(22)} other processes used ` +
+            `[${rep}/${options.reps}] ${program.name.padEnd(16)} ${impl.title.padEnd(16)} other processes used ` +
               `${result.otherCores.toFixed(1)} cores during the run: running it again`,
           );
           waitForQuiet(waitBudget);
-          const again = runOnce(cmd[0], cmd[1], { BENCH_N: String(n) }, timeoutMs);
+          const again = runOnce(cmd[0], cmd[1], env, timeoutMs);
           retryBudget.leftMs -= again.wallMs;
           const keep = !again.error && again.otherCores < result.otherCores ? again : result;
           const drop = keep === again ? result : again;
           result = { ...keep, discarded: [drop] };
         }
         runs[program.name][impl.id].push(result);
-        const shown = result.error
-          ? `FAILED: ${result.error}`
-          : ROWS.filter((r) => r.program === program.name && r.id !== "refcall")
-              .map((r) => {
-                const v = result[impl.id.startsWith("erlang") ? (r.erlangField ?? r.field) : r.field];
-                return `${r.field}=${fmt(v, r.unit)}`;
-              })
-              .join(" ");
+        const shown = result.needsMN
+          ? `skipped: this runtime ${result.error.replace(/^needs m:n: /, "says ")} (needs m:n)`
+          : result.error
+            ? `FAILED: ${result.error}`
+            : shownFields(program, impl, result);
         const busy = result.otherCores >= 0.25 ? `, other processes used ${result.otherCores.toFixed(1)} cores` : "";
         console.log(
-          `[${rep}/${options.reps}] ${program.name.padEnd(12)} ${impl.title.padEnd(22)} ${shown}  (${(result.wallMs / 1000).toFixed(1)} s${busy})`,
+          `[${rep}/${options.reps}] ${program.name.padEnd(16)} ${impl.title.padEnd(16)} ${shown}  (${(result.wallMs / 1000).toFixed(1)} s${busy})`,
         );
       }
     }
@@ -498,86 +611,130 @@ function main() {
   const rowsOut = [];
   const tableRows = [];
   const selected = new Set(programs.map((p) => p.name));
+  const mark = (p) => (p === null ? "-" : p ? "pass" : "MISS");
+  // A pair of judgements (+S 1, default) is shown when at least one could be made.
+  const pairText = (name, pair) => (pair.every((p) => p === null) ? null : `${name} ${pair.map(mark).join("/")}`);
+  const meets = (value, target, better) => (value === null ? null : better === "lower" ? value <= target : value >= target);
   for (const row of ROWS.filter((r) => selected.has(r.program))) {
-    const pick = (impl, field) => stats(runs[row.program][impl].filter((r) => !r.error).map((r) => r[field]));
-    const b = pick("beamline", row.field);
+    const program = PROGRAMS.find((p) => p.name === row.program);
+    const nodeProgram = program.nodeFrom ?? row.program;
+    const pick = (impl, field, name = row.program) => stats((runs[name]?.[impl] ?? []).filter((r) => !r.error).map((r) => r[field]));
+    const b1 = pick("beamlineS1", row.field);
+    const bD = pick("beamlineDefault", row.field);
     const e1 = pick("erlangS1", row.erlangField ?? row.field);
     const eD = pick("erlangDefault", row.erlangField ?? row.field);
-    const nd = pick("node", row.field);
-    const noisy = (impl) => runs[row.program][impl].some((r) => !r.error && r.otherCores >= NOISY_CORES);
-    const ratio = (other) => (b && other && other.median > 0 ? b.median / other.median : null);
-    const rE1 = ratio(e1);
-    const rED = ratio(eD);
-    const rN = ratio(nd);
-    // The target holds only against the faster BEAM configuration of this run.
-    const candidates = [e1, eD].filter(Boolean).map((s) => s.median);
-    const bestErlang = candidates.length === 0 ? null : row.better === "lower" ? Math.min(...candidates) : Math.max(...candidates);
-    const rBest = b && bestErlang ? b.median / bestErlang : null;
-    const ratioPass = rBest === null ? null : row.better === "lower" ? rBest <= row.ratio : rBest >= row.ratio;
-    const absPass = row.abs === undefined || !b ? null : b.median <= row.abs;
-    const mark = (p) => (p === null ? "n/a" : p ? "pass" : "MISS");
-    const result = [`ratio ${mark(ratioPass)}`];
-    if (row.abs !== undefined) result.push(`abs ${mark(absPass)}`);
+    const nd = pick("node", row.nodeField ?? row.field, nodeProgram);
+    const noisy = (impl, name = row.program) => (runs[name]?.[impl] ?? []).some((r) => !r.error && r.otherCores >= NOISY_CORES);
+    const refused = (impl) => runs[row.program][impl].some((r) => r.needsMN);
+    const beamlineCell = (s, impl) => (s === null && refused(impl) ? "needs m:n" : cell(s, row.unit, noisy(impl)));
+    const ratio = (a, b) => (a && b && b.median > 0 ? a.median / b.median : null);
+    const r1 = ratio(b1, e1);
+    const rD = ratio(bD, eD);
+    // Plain Node runs one thread: it is compared with Beamline +S 1, or, in the rows that need two
+    // schedulers (where plain Node is a postMessage between two threads), with the default.
+    const nodeAgainst = b1 ?? (program.minSchedulers > 1 ? bD : null);
+    const rN = ratio(nodeAgainst, nd);
+    const result = [];
+    const ratioPass = row.ratio === undefined ? null : [meets(r1, row.ratio, row.better), meets(rD, row.ratio, row.better)];
+    if (ratioPass) result.push(pairText("ratio", ratioPass));
+    const absPass = row.abs === undefined ? null : [b1, bD].map((b) => (b ? b.median <= row.abs : null));
+    if (absPass) result.push(pairText("abs", absPass));
+    // The speed-up of the default count over one scheduler, in the row's own direction.
+    const speedup = b1 && bD ? (row.better === "lower" ? b1.median / bD.median : bD.median / b1.median) : null;
+    const scalingPass = row.scaling === undefined ? null : meets(speedup, row.scaling * DEFAULT_SCHEDULERS, "higher");
+    if (scalingPass !== null) result.push(`scaling ${ratioText(speedup)} ${mark(scalingPass)}`);
+    const vsNode = ratio(bD, nd);
+    const vsNodePass = row.vsNode === undefined ? null : meets(vsNode, row.vsNode, "lower");
+    if (vsNodePass !== null) result.push(`vs postMessage ${ratioText(vsNode)} ${mark(vsNodePass)}`);
+    if (refused("beamlineS1") || refused("beamlineDefault")) result.unshift("needs m:n");
     rowsOut.push({
       id: row.id,
       label: row.label,
       unit: row.unit,
       better: row.better,
-      beamline: b,
+      beamlineS1: b1,
+      beamlineDefault: bD,
       erlangS1: e1,
       erlangDefault: eD,
       node: nd,
-      ratioVsErlangS1: rE1,
-      ratioVsErlangDefault: rED,
-      ratioVsBestErlang: rBest,
+      defaultSchedulers: DEFAULT_SCHEDULERS,
+      ratioS1: r1,
+      ratioDefault: rD,
       ratioVsNode: rN,
-      target: { ratio: row.ratio, abs: row.abs ?? null, text: targetText(row) },
+      speedupDefaultOverS1: speedup,
+      target: { ratio: row.ratio ?? null, abs: row.abs ?? null, scaling: row.scaling ?? null, vsNode: row.vsNode ?? null, text: targetText(row) },
       ratioPass,
       absPass,
+      scalingPass,
+      vsNodePass,
     });
     tableRows.push([
       row.label,
-      `${row.unit}, ${row.better === "lower" ? "lower" : "higher"}`,
-      cell(b, row.unit, noisy("beamline")),
-      cell(e1, row.unit, noisy("erlangS1")),
+      `${row.unit}, ${row.better}`,
+      (program.minSchedulers ?? 1) > 1 ? "n/a" : beamlineCell(b1, "beamlineS1"),
+      beamlineCell(bD, "beamlineDefault"),
+      (program.minSchedulers ?? 1) > 1 ? "n/a" : cell(e1, row.unit, noisy("erlangS1")),
       cell(eD, row.unit, noisy("erlangDefault")),
-      ratioText(rE1),
-      ratioText(rED),
-      cell(nd, row.unit, noisy("node")),
-      ratioText(rN),
+      ratioText(r1),
+      ratioText(rD),
+      cell(nd, row.unit, noisy("node", nodeProgram)),
+      rN !== null && b1 === null ? `${ratioText(rN)} (+S ${DEFAULT_SCHEDULERS})` : ratioText(rN),
       targetText(row),
-      result.join(", "),
+      result.filter(Boolean).join(", ") || "-",
     ]);
   }
+  const S = DEFAULT_SCHEDULERS;
   const header = [
     "benchmark",
     "unit, better",
-    "Beamline",
+    "Beamline +S 1",
+    `Beamline +S ${S} (default)`,
     "Erlang +S 1",
-    `Erlang +S ${defaultS}`,
-    "B/E +S1",
-    `B/E +S${defaultS}`,
+    `Erlang +S ${S} (default)`,
+    "B÷E, +S 1",
+    `B÷E, +S ${S}`,
     "plain Node",
-    "B/Node",
+    "B +S 1÷Node",
     "target (Beamline)",
-    "result",
+    `result (+S 1/+S ${S})`,
   ];
   const table = markdownTable(header, tableRows);
+
+  // The transport between two threads, as bench/meshTransport.mjs measures it.
+  const transportRuns = runs.mesh_transport?.node ?? [];
+  const transportFields = [...new Set(transportRuns.filter((r) => !r.error).flatMap((r) => Object.keys(r)))].filter(
+    (k) => !["wallMs", "cpuMs", "otherCores", "discarded"].includes(k) && transportRuns.some((r) => typeof r[k] === "number"),
+  );
+  const transport = Object.fromEntries(transportFields.map((k) => [k, stats(transportRuns.filter((r) => !r.error).map((r) => r[k]))]));
+  const transportText =
+    transportFields.length === 0
+      ? ""
+      : "Transport between two threads (bench/meshTransport.mjs, plain Node.js), medians: " +
+        transportFields.map((k) => `${k} ${fmt(transport[k].median, k.endsWith("PerSec") ? "/s" : "")}`).join(", ") +
+        ".";
+
   const durationSec = (performance.now() - suiteStarted) / 1000;
   const allRuns = Object.values(runs).flatMap((byImpl) => Object.values(byImpl).flat());
   const noisyRuns = allRuns.filter((r) => r.otherCores >= NOISY_CORES).length;
+  const refused = allRuns.filter((r) => r.needsMN).length;
   console.log(`\n${table}\n`);
   console.log(
     [
       "Cells: median (min–max) of " + options.reps + " run(s), each in a fresh OS process.",
+      `+S 1: one scheduler (Beamline --schedulers 1, erl +S 1); +S ${S} (default): one per core, os.availableParallelism(), passed to both.`,
       'Ratios are Beamline ÷ other: below 1 is better for "lower" rows (times, bytes), above 1 for "higher" rows (throughput).',
-      "A ratio target passes only against the better of the two Erlang columns; abs targets are Beamline's own median.",
-      erlangSkipped ? `Erlang figures skipped: ${erlangSkipped}` : `Erlang: ${erlang.text}. Beamline runs one scheduler thread.`,
+      `B÷E compares the columns with the same scheduler count; "B +S 1÷Node" compares Beamline +S 1 with plain Node, or Beamline +S ${S} where the row needs two schedulers (marked).`,
+      `Targets are judged per scheduler count (result: +S 1/+S ${S}); scaling is Beamline +S 1 ÷ Beamline +S ${S}; cross rows need two schedulers (n/a with one).`,
+      "The cross rows' plain Node column is a postMessage between two worker threads, from bench/meshTransport.mjs in the same suite run" +
+        (meshTransportMissing ? " (missing in this tree: no figure)." : "."),
+      erlangSkipped ? `Erlang figures skipped: ${erlangSkipped}` : `Erlang: ${erlang.text}; the cross rows bind processes with erlang:spawn_opt(M, F, A, [{scheduler, N}]).`,
+      refused > 0 ? `${refused} run(s) were refused by a runtime without m:n scheduling (--schedulers N or spawnOn): those cells say "needs m:n".` : "",
       noisyRuns > 0
         ? `* ${noisyRuns} of ${allRuns.length} runs shared the CPU with other processes (>= ${NOISY_CORES} cores on average during the run): ` +
           "cells marked * contain such runs and are noisy; see otherCores in the JSON."
         : `No run shared the CPU with other processes (each saw < ${NOISY_CORES} cores of other load).`,
-      freshPageText(machine.freshPageUs, runs.spawn_memory?.beamline),
+      transportText,
+      freshPageText(machine.freshPageUs, runs.spawn_memory?.beamlineS1),
       `Suite duration: ${durationSec.toFixed(0)} s.`,
     ]
       .filter(Boolean)
@@ -597,8 +754,9 @@ function main() {
       skipped: erlangSkipped,
       installedNow: found.installed ?? false,
     },
-    benchN: Object.fromEntries(programs.map((p) => [p.name, options.quick ? p.quickN : p.n])),
+    benchN: Object.fromEntries(programs.filter((p) => p.n !== undefined).map((p) => [p.name, options.quick ? p.quickN : p.n])),
     rows: rowsOut,
+    transport,
     runs,
     table,
   };
@@ -610,7 +768,7 @@ function main() {
     console.log(`Could not write ${path.relative(ROOT, outFile)}: ${error.message}`);
     process.exitCode = 1;
   }
-  const failures = allRuns.filter((r) => r.error).length;
+  const failures = allRuns.filter((r) => r.error && !r.needsMN).length;
   if (failures > 0) {
     console.log(`${failures} run(s) failed; see above.`);
     process.exitCode = 1;
