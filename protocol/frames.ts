@@ -4,7 +4,7 @@
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const MAGIC = 0xbe;
 
 export const FrameType = {
@@ -52,6 +52,13 @@ export interface SchedulerSample {
   /** How long the scheduler has been inside one slice, when it is stuck (else 0), and in which process (else 0). */
   stuckMs: number;
   stuckPid: number;
+  /** Live processes on this scheduler now. */
+  processes: number;
+  /** Spawn calls made here whose process started on another scheduler (in the interval). */
+  placedElsewhere: number;
+  /** Messages sent to processes on other schedulers, and received from them (in the interval). */
+  crossOut: number;
+  crossIn: number;
 }
 
 export interface NodeSummary {
@@ -122,7 +129,10 @@ export type ProcessUpdate = Pick<ProcessInfo, "pid" | "status" | "mailbox" | "re
 
 export interface ProcessDeltaFrame {
   type: "process-delta";
+  /** Numbered by the main thread, node-wide, in the order it forwards deltas. */
   seq: number;
+  /** The scheduler whose tick this delta is (1-based): its records are all of that scheduler. */
+  scheduler: number;
   /** Processes listed for the first time, or whose registered name, links, monitors or trapExit changed, with all their fields. */
   changed: ProcessInfo[];
   /** Listed processes that changed since the previous delta: only the fields that change as they run. */
@@ -130,8 +140,9 @@ export interface ProcessDeltaFrame {
   /** Pids of processes that ended since the previous delta. */
   removed: number[];
   /**
-   * Live processes that no frame has listed yet: during a spawn storm a busy scheduler lists a
-   * bounded number of new processes per delta, oldest first, and the rest in later deltas.
+   * Live processes, on all schedulers, that no frame has listed yet: during a spawn storm a busy
+   * scheduler lists a bounded number of new processes per delta, oldest first, and the rest in
+   * later deltas.
    */
   unlisted: number;
 }
@@ -183,7 +194,7 @@ function writeHeader(w: FrameWriter, type: FrameType): void {
   w.u8(type);
 }
 
-const SAMPLE_BYTES = 2 + 4 + 4 + 10 * 8 + 8 + 4 + 4;
+const SAMPLE_BYTES = 2 + 4 + 4 + 10 * 8 + 8 + 4 + 4 * 8;
 const SITE_AGGREGATE_BYTES = 4 + 4 + 4 + 8 + 4 + 4 + 4;
 /** Fixed part of a process record, without its two strings' bytes. */
 const PROCESS_BYTES = 4 + 1 + 2 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 2 + 2 + 2 + 1;
@@ -212,7 +223,10 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
         for (const v of [s.reductions, s.slices, s.sends, s.receives, s.spawns, s.exits, s.crashes, s.restarts, s.nonPreemptible, s.heapUsed]) w.f64(v);
         w.f64(s.stuckMs);
         w.u32(s.stuckPid);
-        w.u32(0);
+        w.f64(s.processes);
+        w.f64(s.placedElsewhere);
+        w.f64(s.crossOut);
+        w.f64(s.crossIn);
       }
       w.f64(frame.summary.processes);
       w.f64(frame.summary.runnable);
@@ -297,7 +311,7 @@ export class ProcessFrameEncoder {
   unlisted = 0;
 
   constructor(
-    header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number; unlisted: number },
+    header: { type: "process-page"; snapshot: number; page: number; pages: number; total: number } | { type: "process-delta"; seq: number; scheduler: number; unlisted: number },
     /** Expected counts of full and update records, to size fresh buffers; or buffers to reuse. */
     sizes: { records?: number; updates?: number; scratch?: EncoderScratch } = {},
   ) {
@@ -321,6 +335,7 @@ export class ProcessFrameEncoder {
       this.unlistedAt = this.w.offset;
       this.unlisted = header.unlisted;
       this.w.u32(0);
+      this.w.u16(header.scheduler);
     }
     this.countAt = this.w.offset;
     this.w.u32(0);
@@ -447,8 +462,11 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
           heapUsed: r.f64("heap used"),
           stuckMs: r.f64("stuck time"),
           stuckPid: r.u32("stuck pid"),
+          processes: r.f64("scheduler process count"),
+          placedElsewhere: r.f64("spawns placed elsewhere"),
+          crossOut: r.f64("cross-scheduler messages out"),
+          crossIn: r.f64("cross-scheduler messages in"),
         };
-        r.u32("reserved");
         schedulers.push(s);
       }
       const summary: NodeSummary = {
@@ -476,6 +494,7 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       return {
         type: "process-delta",
         seq: v.seq,
+        scheduler: v.deltaScheduler,
         unlisted: v.unlisted,
         changed: processes,
         updated: Array.from({ length: v.updateCount }, (_, i) => v.updateInfo(i)),
@@ -540,6 +559,8 @@ export class ProcessFrameView {
   /** Delta header (0 in a page). */
   readonly seq: number = 0;
   readonly unlisted: number = 0;
+  /** The scheduler whose tick a delta is, 1-based (its records' `scheduler(i)`). */
+  readonly deltaScheduler: number = 0;
   /** Number of full process records. */
   readonly count: number;
   /** Number of a delta's update records (always 0 in a page); read with the update* accessors. */
@@ -572,6 +593,7 @@ export class ProcessFrameView {
       this.type = "process-delta";
       this.seq = r.u32("sequence");
       this.unlisted = r.u32("unlisted count");
+      this.deltaScheduler = r.u16("scheduler");
     } else {
       throw new ProtocolError(`frame type ${type} is not a process page or delta`);
     }
@@ -719,6 +741,56 @@ export class ProcessFrameView {
       trapExit: this.trapExit(i),
     };
   }
+}
+
+/** Where the main thread reads and rewrites a process frame's header (see the layouts above). */
+const DELTA_SEQ_AT = 3;
+const DELTA_UNLISTED_AT = 7;
+const DELTA_SCHEDULER_AT = 11;
+const PAGE_AT = 7;
+const PAGES_AT = 11;
+const PAGE_TOTAL_AT = 15;
+
+/** A delta's header fields, read without checking the rest of the frame (the scheduler encoded it). */
+export function deltaHeader(frame: ArrayBuffer): { seq: number; unlisted: number; scheduler: number } {
+  const v = new DataView(frame);
+  return { seq: v.getUint32(DELTA_SEQ_AT, true), unlisted: v.getUint32(DELTA_UNLISTED_AT, true), scheduler: v.getUint16(DELTA_SCHEDULER_AT, true) };
+}
+
+/**
+ * Gives a delta the main thread's node-wide `seq` and the `unlisted` of all schedulers: each
+ * scheduler numbers and counts only its own (docs/protocol.md, section 7).
+ */
+export function restampDelta(frame: ArrayBuffer, seq: number, unlisted: number): void {
+  const v = new DataView(frame);
+  v.setUint32(DELTA_SEQ_AT, seq, true);
+  v.setUint32(DELTA_UNLISTED_AT, unlisted, true);
+}
+
+/** A keyframe page's place, read without checking the rest of the frame. */
+export function pageHeader(frame: ArrayBuffer): { page: number; pages: number; total: number } {
+  const v = new DataView(frame);
+  return { page: v.getUint32(PAGE_AT, true), pages: v.getUint32(PAGES_AT, true), total: v.getUint32(PAGE_TOTAL_AT, true) };
+}
+
+/** Renumbers a scheduler's keyframe page as page `page` of `pages` of a node-wide keyframe of `total` processes. */
+export function restampPage(frame: ArrayBuffer, page: number, pages: number, total: number): void {
+  const v = new DataView(frame);
+  v.setUint32(PAGE_AT, page, true);
+  v.setUint32(PAGES_AT, pages, true);
+  v.setUint32(PAGE_TOTAL_AT, total, true);
+}
+
+const EVENTS_DROPPED_AT = 3;
+
+/** An events frame's `dropped` (a scheduler's own count), read without checking the rest. */
+export function eventsDropped(frame: ArrayBuffer): number {
+  return new DataView(frame).getFloat64(EVENTS_DROPPED_AT, true);
+}
+
+/** Gives an events frame the `dropped` of all schedulers. */
+export function restampEvents(frame: ArrayBuffer, dropped: number): void {
+  new DataView(frame).setFloat64(EVENTS_DROPPED_AT, dropped, true);
 }
 
 /** The frame type of a binary frame (its third byte), or -1 if it is too short to say. */

@@ -42,8 +42,8 @@ export const processFrame: fc.Arbitrary<Frame> = fc.oneof(
     .map((p): Frame => ({ type: "process-page", snapshot: p.snapshot, page: p.page, pages: p.page + 1, total: p.processes.length, processes: p.processes })),
   fc
     .record(
-      { seq: u32, unlisted: u32, changed: fc.array(processInfo, { maxLength: 30 }), updated: fc.array(processUpdate, { maxLength: 30 }), removed: fc.array(u32, { maxLength: 10 }) },
+      { seq: u32, scheduler: fc.integer({ min: 0, max: 0xffff }), unlisted: u32, changed: fc.array(processInfo, { maxLength: 30 }), updated: fc.array(processUpdate, { maxLength: 30 }), removed: fc.array(u32, { maxLength: 10 }) },
       { noNullPrototype: true },
     )
-    .map((d): Frame => ({ type: "process-delta", seq: d.seq, unlisted: d.unlisted, changed: d.changed, updated: d.updated, removed: d.removed })),
+    .map((d): Frame => ({ type: "process-delta", seq: d.seq, scheduler: d.scheduler, unlisted: d.unlisted, changed: d.changed, updated: d.updated, removed: d.removed })),
 );

@@ -66,6 +66,10 @@ const examples: Frame[] = [
         heapUsed: 5e7,
         stuckMs: 0,
         stuckPid: 0,
+        processes: 1000,
+        placedElsewhere: 4,
+        crossOut: 17,
+        crossIn: 23,
       },
     ],
     summary: { processes: 1000, runnable: 12, waiting: 980, queued: 77, crashes: 7, restarts: 5, mailboxHistogram: Array.from({ length: MAILBOX_BUCKETS }, (_, i) => i) },
@@ -74,6 +78,7 @@ const examples: Frame[] = [
   {
     type: "process-delta",
     seq: 9,
+    scheduler: 2,
     unlisted: 120000,
     changed: [proc(2, { status: "runnable", name: "ünïcode ✓" })],
     updated: [{ pid: 1, status: "waiting", mailbox: 3, reductions: 2.5e9, memory: 572, waitSite: 4 }],

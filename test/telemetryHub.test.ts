@@ -276,7 +276,7 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
   const other = new FakeConnection();
   h.connect(subscriber, ["faults"]);
   h.connect(other, ["schedulers"]);
-  h.fromScheduler({ ...telemetry(10), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] });
+  h.fromScheduler({ ...telemetry(20), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] });
   assert.deepEqual((subscriber.texts("crash") as Crash[]).map((c) => [c.at!.line, c.total]), [[3, 1], [3, 2], [8, 1]]);
   assert.deepEqual(other.texts("crash"), [], "not subscribed");
 
@@ -287,7 +287,7 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
 
   // A client that is behind loses the messages, counted, and gets the latest again once it has drained.
   subscriber.bufferedAmount = 9 * 1024 * 1024;
-  h.fromScheduler({ ...telemetry(10), faults: [crash(4, 3, 3)] });
+  h.fromScheduler({ ...telemetry(20), faults: [crash(4, 3, 3)] });
   assert.equal((subscriber.texts("crash") as Crash[]).length, 3, "dropped while behind");
   subscriber.bufferedAmount = 0;
   h.sample();

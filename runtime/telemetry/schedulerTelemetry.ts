@@ -382,7 +382,7 @@ export class SchedulerTelemetry {
     s.counters[Counter.heapUsed] = getHeapStatistics().used_heap_size;
     const limit = this.listLimit();
     const renamed = s.renamed;
-    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, unlisted: 0 }, { scratch: this.scratch });
+    const encoder = new ProcessFrameEncoder({ type: "process-delta", seq: ++this.seq, scheduler: s.index + 1, unlisted: 0 }, { scratch: this.scratch });
     // Listed processes that changed: the fields that change as they run, or whole if renamed.
     for (const p of changed) {
       if (p.status === "exited") continue;
@@ -491,7 +491,10 @@ export class SchedulerTelemetry {
       case "inspect":
         return this.inspect(this.process(request.pid), request.mailboxLimit ?? 50);
       case "send": {
-        const target = parsePid(request.to) !== undefined ? this.process(request.to) : s.registry.whereis(request.to);
+        // A send to a name is asked of every scheduler; only the one that runs the named process
+        // delivers it, whether the registry answers with a local process or a pid of another thread.
+        const named = parsePid(request.to) !== undefined ? undefined : s.registry.whereis(request.to);
+        const target = parsePid(request.to) !== undefined ? this.process(request.to) : named === undefined ? undefined : s.find(named.id);
         if (target === undefined) throw new Error(`no process is registered as "${request.to}"`);
         s.deliver(target, copyTerm(fromJson(request.message)));
         return { delivered: String(target) };

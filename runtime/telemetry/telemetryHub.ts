@@ -1,17 +1,20 @@
 // The main thread's telemetry aggregator. It samples the schedulers' shared counters on its own
-// timer (so it answers and reports even while a scheduler is stuck), forwards the deltas and
-// keyframe pages the scheduler threads encode, judges warnings, answers client requests, and
-// fans everything out to clients by channel. A client that falls behind gets frames dropped and
+// timer (so it answers and reports even while a scheduler is stuck), merges the deltas and
+// keyframe pages that N scheduler threads encode, judges warnings, routes each client request to
+// the scheduler that owns its process (or asks them all and merges the answers), and fans
+// everything out to clients by channel. A client that falls behind gets frames dropped and
 // counted, then a fresh keyframe: latest state wins. Every byte queued for a client is bounded,
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parseRequest, type Channel, CHANNELS, type Hello, type Request, type Response, type Site, type Warning } from "../../protocol/control.js";
-import { encodeFrame, MAILBOX_BUCKETS, type SchedulerSample } from "../../protocol/frames.js";
+import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning } from "../../protocol/control.js";
+import { decodeFrame, deltaHeader, encodeFrame, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
 import { FaultHistory } from "./faultHistory.js";
+import { KeyframeAssembly } from "./keyframeAssembly.js";
+import { mergeSupervisionTrees } from "./supervisionMerge.js";
 import { WarningRules } from "./warnings/warningRules.js";
 
 /** The transport side of one client (a WebSocket in telemetryServer.ts). */
@@ -91,6 +94,7 @@ class Client {
   }
 }
 
+/** One scheduler thread as the hub sees it; the hub's array is indexed by `scheduler.index` (id - 1). */
 export interface SchedulerHandle {
   post(message: ToScheduler): void;
   counters: Float64Array;
@@ -104,15 +108,22 @@ export class TelemetryHub {
   private readonly faults = new FaultHistory();
   private warnings: Warning[] = [];
   private warningsText = "[]";
-  /** The sequence number of the last delta a scheduler sent: warnings say which tick they are of. */
+  /** The node-wide number of the last delta forwarded: warnings say which tick they are of. */
   private deltaSeq = 0;
+  /** Each scheduler's `unlisted` from its latest delta: deltas carry their sum. */
+  private readonly unlisted: number[];
+  /** Each scheduler's latest site aggregates and count of dropped events: clients get the sums. */
+  private readonly siteParts: SiteAggregate[][];
+  private readonly eventsDroppedBy: number[];
+  /** Keyframes being put together from the schedulers' parts, by snapshot. */
+  private readonly assemblies = new Map<number, KeyframeAssembly>();
   private previous: Float64Array[];
   private lastSampleAt = performance.now();
   private intervalMs: number;
   private timer: NodeJS.Timeout;
   private nextSnapshot = 1;
   private nextRequest = 1;
-  private readonly pending = new Map<number, { client: Client; id: number; timer: NodeJS.Timeout }>();
+  private readonly pending = new Map<number, PendingRequest>();
   /** When main started, on the samples' clock (see mainStarted). */
   private mainStartedAt: number | undefined;
   private viewerConnected!: () => void;
@@ -133,18 +144,22 @@ export class TelemetryHub {
       (id) => receiveSites.has(id),
     );
     this.previous = schedulers.map((s) => Float64Array.from(s.counters));
+    this.unlisted = schedulers.map(() => 0);
+    this.siteParts = schedulers.map(() => []);
+    this.eventsDroppedBy = schedulers.map(() => 0);
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
   }
 
-  /** Messages from a scheduler thread that concern telemetry. */
-  fromScheduler(message: FromScheduler): void {
+  /** Messages from scheduler thread `from` (0-based, its index in the handles) that concern telemetry. */
+  fromScheduler(message: FromScheduler, from = 0): void {
     switch (message.type) {
       case "telemetry": {
         // The tick's warnings go out before its delta, marked with its seq: a viewer has them by
         // the time it has applied the delta, and shows the two together (docs/protocol.md).
-        this.deltaSeq = new DataView(message.delta).getUint32(3, true);
-        this.rules.observe(message.watch);
+        this.unlisted[from] = deltaHeader(message.delta).unlisted;
+        restampDelta(message.delta, ++this.deltaSeq, this.unlisted.reduce((a, b) => a + b, 0));
+        this.rules.observe(from, message.watch);
         this.rules.faults(message.faults);
         this.faults.add(message.faults);
         // Faults go before the warnings judged from them.
@@ -153,51 +168,122 @@ export class TelemetryHub {
           for (const client of this.clients.values()) this.sendFaults(client, faults);
         }
         this.judgeWarnings();
+        this.forwardDelta(message.delta, from);
+        const sites = this.siteTotals(message.sites, from);
+        if (message.events !== null) {
+          this.eventsDroppedBy[from] = eventsDropped(message.events);
+          restampEvents(message.events, this.eventsDroppedBy.reduce((a, b) => a + b, 0));
+        }
         for (const client of this.clients.values()) {
-          if (client.snapshot === null) this.sendBulk(client, "processes", message.delta);
-          this.sendBulk(client, "sites", message.sites);
+          this.sendBulk(client, "sites", sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
         }
         break;
       }
       case "keyframe-page":
-        // A keyframe that lists processes no delta listed is every viewer's: deltas take them as
-        // known from now on. The others start over from its first page, their deltas held back
-        // until its last, like the viewer that asked.
-        if (message.listsNew && isFirstPage(message.frame)) {
-          for (const client of this.clients.values()) if (client.channels.has("processes")) client.snapshot = message.snapshot;
-        }
-        for (const client of this.clients.values()) {
-          if (client.snapshot !== message.snapshot) continue;
-          if (isFirstPage(message.frame) && client.channels.has("processes") && !this.mayStartKeyframe(client)) {
-            // Sent whole or not at all: it waits for a fresh keyframe once it has caught up.
-            client.snapshot = null;
-            client.behind = true;
-            client.dropped += pagesOf(message.frame);
-            continue;
-          }
-          if (client.channels.has("processes")) {
-            client.keyframeSize = (isFirstPage(message.frame) ? 0 : client.keyframeSize) + message.frame.byteLength;
-            client.connection.send(message.frame);
-            client.keyframeBytes = client.connection.bufferedAmount;
-          }
-          // The last page lets the deltas through again.
-          if (isLastPage(message.frame)) client.snapshot = null;
-        }
+        this.keyframePage(message.snapshot, from, message.frame, message.listsNew);
         break;
-      case "response": {
-        const pending = this.pending.get(message.id);
-        if (pending === undefined) return;
-        clearTimeout(pending.timer);
-        this.pending.delete(message.id);
-        this.reply(pending.client, message.ok ? { type: "response", id: pending.id, ok: true, result: message.result } : { type: "response", id: pending.id, ok: false, error: message.error });
-        pending.client.inFlight--;
-        this.serve(pending.client);
+      case "response":
+        this.answered(message, from);
         break;
-      }
       case "non-preemptible":
-        this.rules.nonPreemptibleSlice(message.pid, message.site, message.ms, this.now());
+        this.rules.nonPreemptibleSlice(from + 1, message.pid, message.site, message.ms, this.now());
         break;
+    }
+  }
+
+  /** The node's site aggregates: scheduler `from`'s new ones added to the others' latest. */
+  private siteTotals(frame: ArrayBuffer, from: number): ArrayBuffer {
+    if (this.schedulers.length === 1) return frame;
+    const decoded = decodeFrame(frame);
+    if (decoded.type !== "site-aggregates") return frame;
+    this.siteParts[from] = decoded.aggregates;
+    const sum = new Map<number, SiteAggregate>();
+    for (const part of this.siteParts) {
+      for (const a of part) {
+        const t = sum.get(a.site);
+        if (t === undefined) sum.set(a.site, { ...a });
+        else {
+          t.live += a.live;
+          t.queued += a.queued;
+          t.reductions += a.reductions;
+          t.waiting += a.waiting;
+          t.crashes += a.crashes;
+          t.restarts += a.restarts;
+        }
+      }
+    }
+    return encodeFrame({ type: "site-aggregates", aggregates: [...sum.values()].sort((a, b) => a.site - b.site) });
+  }
+
+  /**
+   * A delta goes to every client that holds a table. A client waiting for a keyframe gets it after
+   * that keyframe when the delta's scheduler had already sent its part (the delta is newer), and
+   * not at all otherwise (the keyframe is newer).
+   */
+  private forwardDelta(frame: ArrayBuffer, from: number): void {
+    const held = new Set<KeyframeAssembly>();
+    for (const client of this.clients.values()) {
+      if (client.snapshot === null) {
+        this.sendBulk(client, "processes", frame);
+        continue;
+      }
+      const assembly = this.assemblies.get(client.snapshot);
+      if (assembly === undefined || !assembly.partDone(from) || held.has(assembly)) continue;
+      held.add(assembly);
+      assembly.holdDelta(frame);
+      // A keyframe that some scheduler never finishes (it is stuck) must not hold deltas for good:
+      // its clients are behind, and get a fresh keyframe once they have caught up.
+      if (assembly.heldBytes > HIGH_WATER_BYTES) this.abandon(assembly);
+    }
+  }
+
+  private keyframePage(snapshot: number, from: number, frame: ArrayBuffer, listsNew: boolean): void {
+    const assembly = this.assemblies.get(snapshot);
+    if (assembly === undefined) return;
+    for (const page of assembly.page(from, frame, listsNew)) {
+      const first = KeyframeAssembly.isFirst(page);
+      // A keyframe that lists processes no delta listed is every viewer's: deltas take them as
+      // known from now on. The others start over from its first page, their deltas held back
+      // until its last, like the viewer that asked.
+      if (first && assembly.listsNew) {
+        for (const client of this.clients.values()) if (client.channels.has("processes")) client.snapshot = snapshot;
+      }
+      for (const client of this.clients.values()) {
+        if (client.snapshot !== snapshot) continue;
+        if (first && client.channels.has("processes") && !this.mayStartKeyframe(client)) {
+          // Sent whole or not at all: it waits for a fresh keyframe once it has caught up.
+          client.snapshot = null;
+          client.behind = true;
+          client.dropped += assembly.pagesTotal;
+          continue;
+        }
+        if (client.channels.has("processes")) {
+          client.keyframeSize = (first ? 0 : client.keyframeSize) + page.byteLength;
+          client.connection.send(page);
+          client.keyframeBytes = client.connection.bufferedAmount;
+        }
+      }
+    }
+    if (!assembly.done) return;
+    // The last page lets the deltas through again, those held for it first.
+    this.assemblies.delete(snapshot);
+    for (const client of this.clients.values()) {
+      if (client.snapshot !== snapshot) continue;
+      client.snapshot = null;
+      for (const delta of assembly.heldDeltas) this.sendBulk(client, "processes", delta);
+    }
+  }
+
+  /** Gives up a keyframe: its clients are behind and ask again once they have caught up. */
+  private abandon(assembly: KeyframeAssembly): void {
+    this.assemblies.delete(assembly.snapshot);
+    for (const client of this.clients.values()) {
+      // A part that listed new processes made them known to deltas: every viewer needs a keyframe.
+      if (client.snapshot !== assembly.snapshot && !(assembly.listsNew && client.channels.has("processes"))) continue;
+      client.snapshot = null;
+      client.behind = true;
+      client.dropped++;
     }
   }
 
@@ -298,32 +384,59 @@ export class TelemetryHub {
         return;
       case "set-interval": {
         const failed = this.setInterval(request.ms);
-        if (failed !== undefined) this.reply(client, { type: "response", id: request.id, ok: false, error: `the interval could not be passed to scheduler 1: ${failed}` });
+        if (failed !== undefined) this.reply(client, { type: "response", id: request.id, ok: false, error: `the interval could not be passed to ${failed}` });
         else this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
         return;
       }
-      default: {
-        const internal = this.nextRequest++;
-        const failed = this.toScheduler({ type: "request", id: internal, request });
-        if (failed !== undefined) {
-          this.reply(client, { type: "response", id: request.id, ok: false, error: `the request could not be passed to scheduler 1: ${failed}` });
-          return;
-        }
-        const timer = setTimeout(() => {
-          this.pending.delete(internal);
-          this.reply(client, {
-            type: "response",
-            id: request.id,
-            ok: false,
-            error: `scheduler 1 did not answer within ${REQUEST_TIMEOUT_MS} ms; it may be stuck in a plain function`,
-          });
-          client.inFlight--;
-          this.serve(client);
-        }, REQUEST_TIMEOUT_MS);
-        this.pending.set(internal, { client, id: request.id, timer });
-        client.inFlight++;
-      }
+      default:
+        this.ask(client, request);
     }
+  }
+
+  /**
+   * Sends a request to the scheduler that owns its process (pid id % N is the scheduler's index),
+   * or to every scheduler when it names none (supervision) or names a registered name (send):
+   * their answers are merged into one response.
+   */
+  private ask(client: Client, request: Exclude<Request, { type: "subscribe" | "unsubscribe" | "set-interval" }>): void {
+    const internal = this.nextRequest++;
+    const pidText = request.type === "send" ? request.to : request.type === "supervision" ? undefined : request.pid;
+    const pid = pidText === undefined ? undefined : parsePid(pidText);
+    const targets = pid !== undefined ? [pid % this.schedulers.length] : this.schedulers.map((_, i) => i);
+    const failed = this.toSchedulers({ type: "request", id: internal, request }, targets);
+    if (failed !== undefined) {
+      this.reply(client, { type: "response", id: request.id, ok: false, error: `the request could not be passed to ${failed}` });
+      return;
+    }
+    const timer = setTimeout(() => {
+      const p = this.pending.get(internal);
+      if (p === undefined) return;
+      this.pending.delete(internal);
+      const silent = [...p.waiting].map((i) => i + 1);
+      this.reply(client, {
+        type: "response",
+        id: request.id,
+        ok: false,
+        error: `${schedulerList(silent)} did not answer within ${REQUEST_TIMEOUT_MS} ms; ${silent.length === 1 ? "it" : "they"} may be stuck in a plain function`,
+      });
+      client.inFlight--;
+      this.serve(client);
+    }, REQUEST_TIMEOUT_MS);
+    this.pending.set(internal, { client, id: request.id, type: request.type, timer, waiting: new Set(targets), answers: [] });
+    client.inFlight++;
+  }
+
+  /** A scheduler's answer; the client's response goes once every scheduler asked has answered. */
+  private answered(message: Extract<FromScheduler, { type: "response" }>, from: number): void {
+    const pending = this.pending.get(message.id);
+    if (pending === undefined || !pending.waiting.delete(from)) return;
+    pending.answers.push(message);
+    if (pending.waiting.size > 0) return;
+    clearTimeout(pending.timer);
+    this.pending.delete(message.id);
+    this.reply(pending.client, mergeAnswers(pending.id, pending.type, pending.answers));
+    pending.client.inFlight--;
+    this.serve(pending.client);
   }
 
   /** Main starts now: uptime counts from here, not from the wait for a viewer (issue 13 item 12). */
@@ -350,29 +463,36 @@ export class TelemetryHub {
     clearInterval(this.timer);
     this.timer = setInterval(() => this.sample(), ms);
     this.timer.unref();
-    return this.toScheduler({ type: "set-interval", ms });
+    return this.toSchedulers({ type: "set-interval", ms });
   }
 
   /**
-   * Posts to every scheduler thread; returns why a post failed, or undefined. A post can throw
-   * (a structured clone that overflows the stack, a value it cannot clone), and what a client
-   * sent must never end the runtime, so the caller answers with the reason instead.
+   * Posts to the scheduler threads of the given indices (all by default); returns which one
+   * could not be told and why ("scheduler 2: <reason>"), or undefined. A post can throw (a
+   * structured clone that overflows the stack, a value it cannot clone), and what a client sent
+   * must never end the runtime, so the caller answers with the reason instead.
    */
-  private toScheduler(message: ToScheduler): string | undefined {
-    for (const s of this.schedulers) {
+  private toSchedulers(message: ToScheduler, targets: readonly number[] = this.schedulers.map((_, i) => i)): string | undefined {
+    for (const i of targets) {
       try {
-        s.post(message);
+        this.schedulers[i]!.post(message);
       } catch (error) {
-        return error instanceof Error ? error.message : String(error);
+        return `scheduler ${i + 1}: ${error instanceof Error ? error.message : String(error)}`;
       }
     }
     return undefined;
   }
 
   private requestKeyframe(client: Client): void {
-    client.snapshot = this.nextSnapshot++;
+    const snapshot = this.nextSnapshot++;
+    const assembly = new KeyframeAssembly(snapshot, this.schedulers.length);
+    this.assemblies.set(snapshot, assembly);
+    client.snapshot = snapshot;
     // A keyframe that was never asked for would hold this client's deltas back for good.
-    if (this.toScheduler({ type: "keyframe", snapshot: client.snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) client.snapshot = null;
+    if (this.toSchedulers({ type: "keyframe", snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) {
+      this.assemblies.delete(snapshot);
+      client.snapshot = null;
+    }
   }
 
   /** Milliseconds since the run started (hello.startedAt), the time base of samples, events and warnings. */
@@ -387,7 +507,7 @@ export class TelemetryHub {
     this.lastSampleAt = now;
     const samples: SchedulerSample[] = [];
     const summary = { processes: 0, runnable: 0, waiting: 0, queued: 0, crashes: 0, restarts: 0, mailboxHistogram: new Array<number>(MAILBOX_BUCKETS).fill(0) };
-    let stuckNow: { scheduler: number; pid: string; ms: number; site: string } | undefined;
+    const stuckNow: { scheduler: number; pid: string; ms: number; site: string }[] = [];
     this.schedulers.forEach((s, i) => {
       const c = s.counters;
       const before = this.previous[i]!;
@@ -395,7 +515,7 @@ export class TelemetryHub {
       const stuck = s.stuck();
       // A stuck scheduler has not finished its run loop, so its busy time is not counted yet.
       const utilization = stuck.ms > 0 ? 1 : Math.min(1, delta(Counter.busyMs) / elapsed);
-      if (stuck.ms > 0) stuckNow = { scheduler: i + 1, pid: formatPid(stuck.pid), ms: stuck.ms, site: stuck.site };
+      if (stuck.ms > 0) stuckNow.push({ scheduler: i + 1, pid: formatPid(stuck.pid), ms: stuck.ms, site: stuck.site });
       samples.push({
         scheduler: i + 1,
         utilization,
@@ -412,6 +532,10 @@ export class TelemetryHub {
         heapUsed: c[Counter.heapUsed]!,
         stuckMs: stuck.ms,
         stuckPid: stuck.ms > 0 ? stuck.pid : 0,
+        processes: c[Counter.processes]!,
+        placedElsewhere: delta(Counter.placedElsewhere),
+        crossOut: delta(Counter.crossOut),
+        crossIn: delta(Counter.crossIn),
       });
       summary.processes += c[Counter.processes]!;
       summary.runnable += c[Counter.runQueue]!;
@@ -423,6 +547,7 @@ export class TelemetryHub {
       before.set(c);
     });
     this.rules.stuckNow(stuckNow);
+    this.rules.sampled(samples);
     this.judgeWarnings();
     const frame = encodeFrame({ type: "schedulers", time: this.now(), intervalMs: elapsed, schedulers: samples, summary });
     for (const client of this.clients.values()) {
@@ -434,8 +559,7 @@ export class TelemetryHub {
   }
 
   private judgeWarnings(): void {
-    const runQueues = this.schedulers.map((s) => s.counters[Counter.runQueue]!);
-    const warnings = this.rules.judge(runQueues, this.now());
+    const warnings = this.rules.judge(this.now());
     this.warnings = warnings;
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     if (text === this.warningsText) return;
@@ -517,22 +641,42 @@ export class TelemetryHub {
   }
 }
 
-function isFirstPage(frame: ArrayBuffer): boolean {
-  return new DataView(frame).getUint32(7, true) === 0;
-}
-
 function heldSize(message: ClientMessage): number {
   return HELD_MESSAGE_OVERHEAD + (message === BINARY ? 0 : message.length);
 }
 
-function pagesOf(frame: ArrayBuffer): number {
-  return new DataView(frame).getUint32(11, true);
+/** A request sent to one scheduler or several, waiting for their answers. */
+interface PendingRequest {
+  client: Client;
+  /** The client's id for it, and its type, which says how answers merge. */
+  id: number;
+  type: Request["type"];
+  timer: NodeJS.Timeout;
+  /** The schedulers (0-based) that have not answered yet. */
+  waiting: Set<number>;
+  answers: Extract<FromScheduler, { type: "response" }>[];
 }
 
-function isLastPage(frame: ArrayBuffer): boolean {
-  // Page header: magic, version, type, then u32 snapshot, page, pages (see frames.ts).
-  const view = new DataView(frame);
-  return view.getUint32(7, true) === view.getUint32(11, true) - 1;
+/**
+ * One response from the answers of the schedulers asked. A request for one process had one
+ * answer. A `send` to a name went to all: the scheduler that holds the name delivers, and the
+ * others say that they have no such name. `supervision` joins every scheduler's tree.
+ */
+function mergeAnswers(id: number, type: Request["type"], answers: readonly Extract<FromScheduler, { type: "response" }>[]): Response {
+  const failed = answers.find((a) => !a.ok);
+  if (type === "supervision" && failed === undefined) {
+    const trees = answers.map((a) => (a as { result: RequestResult }).result as SupervisionTree);
+    return { type: "response", id, ok: true, result: mergeSupervisionTrees(trees) };
+  }
+  const ok = answers.find((a) => a.ok);
+  if (ok !== undefined && (type === "send" || failed === undefined)) return { type: "response", id, ok: true, result: ok.result };
+  return { type: "response", id, ok: false, error: failed !== undefined && !failed.ok ? failed.error : "no scheduler answered" };
+}
+
+/** "scheduler 2", "schedulers 1 and 3", "schedulers 1, 2 and 4". */
+function schedulerList(ids: readonly number[]): string {
+  if (ids.length === 1) return `scheduler ${ids[0]}`;
+  return `schedulers ${ids.slice(0, -1).join(", ")} and ${ids.at(-1)}`;
 }
 
 function idOf(text: string): number {

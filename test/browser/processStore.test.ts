@@ -41,6 +41,7 @@ test("a delta's update records change what runs and keep what a process was star
     encodeFrame({
       type: "process-delta",
       seq: 1,
+      scheduler: 1,
       unlisted: 0,
       changed: [proc(3, { fn: "client" })],
       updated: [
@@ -81,7 +82,7 @@ test("issue 13 item 11: a process that ends leaves the table's order at the next
   index.tick(1000);
   const pids = () => Array.from(index.order.subarray(0, index.length), (slot) => store.pid[slot]!);
   assert.deepEqual(pids(), [6, 5, 4, 3, 2, 1]);
-  applyWhole(store, encodeFrame({ type: "process-delta", seq: 1, unlisted: 0, changed: [], updated: [], removed: [6, 3] }), 1100);
+  applyWhole(store, encodeFrame({ type: "process-delta", seq: 1, scheduler: 1, unlisted: 0, changed: [], updated: [], removed: [6, 3] }), 1100);
   // Too soon for a resort (it is throttled): the ended rows go anyway, none shown as "exited".
   index.tick(1100);
   assert.deepEqual(pids(), [5, 4, 2, 1]);

@@ -20,27 +20,28 @@ export interface StuckScheduler {
 }
 
 export class NonPreemptibleRule implements WarningRule {
-  private slowSlices: { pid: string; site: string; ms: number; at: number }[] = [];
-  private stuck: StuckScheduler | undefined;
+  private slowSlices: { scheduler: number; pid: string; site: string; ms: number; at: number }[] = [];
+  private stuck: readonly StuckScheduler[] = [];
 
-  /** A slice that ran `ms` past the moment it used up its budget, in a plain function at `site`. */
-  slice(pid: string, site: string, ms: number, now: number): void {
+  /** A slice on `scheduler` (1-based) that ran `ms` past the moment it used up its budget, in a plain function at `site`. */
+  slice(scheduler: number, pid: string, site: string, ms: number, now: number): void {
     if (ms < SLICE_WARNING_MIN_MS) return;
     this.slowSlices = this.slowSlices.filter((s) => s.pid !== pid || s.site !== site);
-    this.slowSlices.push({ pid, site, ms, at: now });
+    this.slowSlices.push({ scheduler, pid, site, ms, at: now });
   }
 
-  /** The scheduler stuck in one slice as the latest sample found it, if any. */
-  stuckNow(stuck: StuckScheduler | undefined): void {
+  /** The schedulers stuck in one slice as the latest sample found them. */
+  stuckNow(stuck: readonly StuckScheduler[]): void {
     this.stuck = stuck;
   }
 
   judge(j: Judgement, warn: (draft: WarningDraft) => void): void {
-    const stuck = this.stuck;
-    if (stuck !== undefined && stuck.ms >= STUCK_WARNING_MS) {
+    for (const stuck of this.stuck) {
+      if (stuck.ms < STUCK_WARNING_MS) continue;
       warn({
         kind: "non-preemptible",
         pid: stuck.pid,
+        scheduler: stuck.scheduler,
         site: stuck.site,
         message: stuck.site
           ? `Scheduler ${stuck.scheduler} has been stuck for ${Math.round(stuck.ms)} ms in ${stuck.pid}, in a plain function at ${stuck.site} that cannot be preempted.`
@@ -50,12 +51,13 @@ export class NonPreemptibleRule implements WarningRule {
     }
     this.slowSlices = this.slowSlices.filter((s) => j.now - s.at < SLICE_WARNING_MS);
     for (const s of this.slowSlices) {
-      if (stuck?.pid === s.pid) continue;
+      if (this.stuck.some((stuck) => stuck.pid === s.pid)) continue;
       warn({
         kind: "non-preemptible",
         pid: s.pid,
+        scheduler: s.scheduler,
         site: s.site,
-        message: `${s.pid} ran ${Math.round(s.ms)} ms past its budget in a plain function at ${s.site}, and its scheduler ran nothing else meanwhile.`,
+        message: `${s.pid} ran ${Math.round(s.ms)} ms past its budget in a plain function at ${s.site}, and scheduler ${s.scheduler} ran nothing else meanwhile.`,
         advice: SPLIT_WORK,
       });
     }

@@ -13,15 +13,15 @@ export interface MailboxHistory {
   lengths: number[];
   /** Ticks in a row at which many of its messages matched none of its receive's clauses. */
   unmatchedSamples: number;
+  /** The scheduler whose ticks read it (0-based): only that scheduler's ticks end its history. */
+  scheduler: number;
 }
 
 /** What a rule judges from: the state at one tick or sample. */
 export interface Judgement {
-  /** The scheduler's watch list of long mailboxes, and their histories. */
+  /** Every scheduler's latest watch list of long mailboxes, and their histories. */
   watch: readonly WatchedProcess[];
   history: ReadonlyMap<number, MailboxHistory>;
-  /** Each scheduler's run queue now. */
-  runQueues: readonly number[];
   /** Milliseconds since the run started, on the samples' clock. */
   now: number;
   /** `file:line` of a site id, "" for none. */

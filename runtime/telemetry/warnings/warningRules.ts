@@ -4,9 +4,10 @@
 // source line; each rule is a file of this folder (docs/protocol.md, section 10).
 
 import type { FaultMessage, Warning } from "../../../protocol/control.js";
+import type { SchedulerSample } from "../../../protocol/frames.js";
 import type { WatchedProcess } from "../schedulerTelemetry.js";
 import { bottleneck } from "./bottleneck.js";
-import { imbalance } from "./imbalance.js";
+import { ImbalanceRule } from "./imbalance.js";
 import { LinkedCrashRule } from "./linkedCrash.js";
 import { GROWTH_SAMPLES, mailboxGrowing } from "./mailboxGrowing.js";
 import { NonPreemptibleRule, type StuckScheduler } from "./nonPreemptible.js";
@@ -21,7 +22,10 @@ export class WarningRules {
   private readonly history = new Map<number, MailboxHistory>();
   /** When each warning (by kind, pid, scheduler and site) was first seen without a break. */
   private readonly first = new Map<string, number>();
+  /** Each scheduler's latest watch list, by index; `watch` is all of them. */
+  private readonly watches: (readonly WatchedProcess[])[] = [];
   private watch: readonly WatchedProcess[] = [];
+  private readonly imbalance = new ImbalanceRule();
   private readonly nonPreemptible = new NonPreemptibleRule();
   private readonly restartLoop = new RestartLoopRule();
   private readonly gaveUp = new SupervisorGaveUpRule();
@@ -32,7 +36,7 @@ export class WarningRules {
     mailboxGrowing,
     unmatchedMessages,
     this.nonPreemptible,
-    imbalance,
+    this.imbalance,
     this.gaveUp,
     this.restartLoop,
     this.linkedCrash,
@@ -44,27 +48,39 @@ export class WarningRules {
     private readonly isReceiveSite: (id: number) => boolean,
   ) {}
 
-  nonPreemptibleSlice(pid: string, site: string, ms: number, now: number): void {
-    this.nonPreemptible.slice(pid, site, ms, now);
+  /** A slow slice reported by scheduler `scheduler` (1-based). */
+  nonPreemptibleSlice(scheduler: number, pid: string, site: string, ms: number, now: number): void {
+    this.nonPreemptible.slice(scheduler, pid, site, ms, now);
   }
 
-  stuckNow(stuck: StuckScheduler | undefined): void {
+  stuckNow(stuck: readonly StuckScheduler[]): void {
     this.nonPreemptible.stuckNow(stuck);
   }
 
-  /** A scheduler's watch list of long mailboxes, once per telemetry interval. */
-  observe(watch: readonly WatchedProcess[]): void {
-    this.watch = watch;
+  /** Every scheduler's sample, at each sample of the main thread. */
+  sampled(samples: readonly SchedulerSample[]): void {
+    this.imbalance.sampled(samples);
+  }
+
+  /**
+   * Scheduler `from`'s (0-based) watch list of long mailboxes, once per telemetry interval. Its
+   * processes' histories go on; those of other schedulers are left as they are, since each
+   * scheduler ticks on its own.
+   */
+  observe(from: number, watch: readonly WatchedProcess[]): void {
+    while (this.watches.length <= from) this.watches.push([]);
+    this.watches[from] = watch;
+    this.watch = this.watches.flat();
     const seen = new Set<number>();
     for (const w of watch) {
       seen.add(w.pid);
       let h = this.history.get(w.pid);
-      if (h === undefined) this.history.set(w.pid, (h = { lengths: [], unmatchedSamples: 0 }));
+      if (h === undefined) this.history.set(w.pid, (h = { lengths: [], unmatchedSamples: 0, scheduler: from }));
       h.lengths.push(w.mailbox);
       h.unmatchedSamples = w.unmatched >= UNMATCHED_MIN ? h.unmatchedSamples + 1 : 0;
       if (h.lengths.length > GROWTH_SAMPLES + 1) h.lengths.shift();
     }
-    for (const pid of this.history.keys()) if (!seen.has(pid)) this.history.delete(pid);
+    for (const [pid, h] of this.history) if (h.scheduler === from && !seen.has(pid)) this.history.delete(pid);
   }
 
   /** A scheduler tick's fault messages. */
@@ -80,9 +96,9 @@ export class WarningRules {
    * The warnings that hold now. Called on the main thread's sample timer too, so a stuck
    * scheduler (which sends no watch list) is warned about while it is stuck.
    */
-  judge(runQueues: readonly number[], now: number): Warning[] {
+  judge(now: number): Warning[] {
     const warnings: Warning[] = [];
-    const j: Judgement = { watch: this.watch, history: this.history, runQueues, now, siteName: this.siteName, isReceiveSite: this.isReceiveSite };
+    const j: Judgement = { watch: this.watch, history: this.history, now, siteName: this.siteName, isReceiveSite: this.isReceiveSite };
     const warn = (draft: WarningDraft) => warnings.push(this.stamp(draft, now));
     for (const rule of this.rules) rule.judge(j, warn);
     const keys = new Set(warnings.map(key));
