@@ -143,7 +143,7 @@ test("issue 13 item 2: over a real WebSocket, a client that sends 10,000 inspect
   const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
   const scheduler = {
     post: (m: ToScheduler) => {
-      if (m.type === "request") setImmediate(() => hub.fromScheduler({ type: "response", id: m.id, ok: true, result: answer }));
+      if (m.type === "request") setImmediate(() => hub.fromScheduler({ type: "response", id: m.id, ok: true, result: answer }, 0));
     },
     counters: newCounters(),
     stuck: () => ({ ms: 0, pid: 0, site: "" }),

@@ -71,10 +71,10 @@ test("deltas queued behind a big keyframe that is still being read do not make i
   const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
   // A 20 MB keyframe (several pages), none of it read yet.
   const pages = 5;
-  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, i, pages, 100_000), listsNew: false });
+  for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, i, pages, 100_000), listsNew: false }, 0);
   assert.ok(client.bufferedAmount > 20e6);
   // 12 MB of deltas pile up behind it, more than the 8 MB mark but less than the keyframe.
-  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
+  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000), 0);
   assert.equal(megabyteDeltasSent(), 12, "every delta went out");
   // The client reads everything: no lagging notice, no second keyframe.
   client.bufferedAmount = 0;
@@ -86,8 +86,8 @@ test("deltas queued behind a big keyframe that is still being read do not make i
 
 test("a client whose backlog outgrows its keyframe is behind: frames are dropped, then a fresh keyframe follows", () => {
   const { h, client, snapshot, keyframes, megabyteDeltasSent } = connected();
-  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 1, 10), listsNew: false });
-  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000));
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 1, 10), listsNew: false }, 0);
+  for (let i = 0; i < 12; i++) h.fromScheduler(telemetry(1_000_000), 0);
   assert.ok(megabyteDeltasSent() < 12, "some deltas were dropped");
   client.bufferedAmount = 0;
   h.sample();
@@ -98,21 +98,21 @@ test("a client whose backlog outgrows its keyframe is behind: frames are dropped
 
 test("a keyframe that lists processes no delta listed goes to every viewer, each holding its deltas until its last page", () => {
   const { h, client: first, snapshot: firstSnapshot } = connected();
-  h.fromScheduler({ type: "keyframe-page", snapshot: firstSnapshot, frame: page(firstSnapshot, 0, 1, 10), listsNew: false });
+  h.fromScheduler({ type: "keyframe-page", snapshot: firstSnapshot, frame: page(firstSnapshot, 0, 1, 10), listsNew: false }, 0);
   const second = new FakeConnection();
   h.connect(second, ["processes"]);
   const snapshot = firstSnapshot + 1;
   const pagesOf = (c: FakeConnection) => c.sent.filter((d): d is ArrayBuffer => d instanceof ArrayBuffer && d.byteLength > 100).length;
   const before = pagesOf(first);
   // The second viewer's keyframe, made during a spawn storm: it lists processes no delta did.
-  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 2, 10), listsNew: true });
-  h.fromScheduler(telemetry(50));
-  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 1, 2, 10), listsNew: true });
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 0, 2, 10), listsNew: true }, 0);
+  h.fromScheduler(telemetry(50), 0);
+  h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(snapshot, 1, 2, 10), listsNew: true }, 0);
   assert.equal(pagesOf(first) - before, 2, "the first viewer got the whole keyframe too");
   assert.equal(pagesOf(second), 2);
   const small = (c: FakeConnection) => c.sent.filter((d) => d instanceof ArrayBuffer && d.byteLength === 50).length;
   assert.equal(small(first), 0, "its delta waited for the keyframe's last page");
-  h.fromScheduler(telemetry(50));
+  h.fromScheduler(telemetry(50), 0);
   assert.equal(small(first), 1);
   assert.equal(small(second), 1);
   h.stop();
@@ -140,7 +140,7 @@ test("issue 13 item 1: a request the scheduler cannot be posted is answered with
   h.request(client, '{"id":8,"type":"inspect","pid":"<0.1.0>"}');
   const request = posted.find((m) => m.type === "request");
   assert.ok(request?.type === "request" && request.request.id === 8);
-  h.fromScheduler({ type: "response", id: request.id, ok: true, result: { delivered: "<0.1.0>" } });
+  h.fromScheduler({ type: "response", id: request.id, ok: true, result: { delivered: "<0.1.0>" } }, 0);
   assert.deepEqual(client.texts("response").at(-1), { type: "response", id: 8, ok: true, result: { delivered: "<0.1.0>" } });
   assert.equal(client.texts("response").length, 2);
   h.stop();
@@ -159,7 +159,7 @@ function answer(h: TelemetryHub, posted: ToScheduler[], bytes: number): number {
   let answered = 0;
   for (const m of posted.splice(0)) {
     if (m.type !== "request") continue;
-    h.fromScheduler({ type: "response", id: m.id, ok: true, result: inspected(["x".repeat(bytes)]) });
+    h.fromScheduler({ type: "response", id: m.id, ok: true, result: inspected(["x".repeat(bytes)]) }, 0);
     answered++;
   }
   return answered;
@@ -236,10 +236,10 @@ test("issue 13 item 2: keyframes that list new processes, asked for by reconnect
     const request = posted.filter((m) => m.type === "keyframe").at(-1);
     assert.ok(request?.type === "keyframe");
     const before = stalled.sent.length;
-    for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, i, pages, 30_000), listsNew: true });
+    for (let i = 0; i < pages; i++) h.fromScheduler({ type: "keyframe-page", snapshot: request.snapshot, frame: page(request.snapshot, i, pages, 30_000), listsNew: true }, 0);
     if (stalled.sent.length > before) keyframesSent++;
     assert.equal(reading.sent.filter((d) => d instanceof ArrayBuffer).length, pages, "the reading viewer gets its keyframe");
-    h.fromScheduler(telemetry(1_000_000));
+    h.fromScheduler(telemetry(1_000_000), 0);
     h.sample();
     disconnect();
   }
@@ -276,7 +276,7 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
   const other = new FakeConnection();
   h.connect(subscriber, ["faults"]);
   h.connect(other, ["schedulers"]);
-  h.fromScheduler({ ...telemetry(20), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] });
+  h.fromScheduler({ ...telemetry(20), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] }, 0);
   assert.deepEqual((subscriber.texts("crash") as Crash[]).map((c) => [c.at!.line, c.total]), [[3, 1], [3, 2], [8, 1]]);
   assert.deepEqual(other.texts("crash"), [], "not subscribed");
 
@@ -287,7 +287,7 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
 
   // A client that is behind loses the messages, counted, and gets the latest again once it has drained.
   subscriber.bufferedAmount = 9 * 1024 * 1024;
-  h.fromScheduler({ ...telemetry(20), faults: [crash(4, 3, 3)] });
+  h.fromScheduler({ ...telemetry(20), faults: [crash(4, 3, 3)] }, 0);
   assert.equal((subscriber.texts("crash") as Crash[]).length, 3, "dropped while behind");
   subscriber.bufferedAmount = 0;
   h.sample();

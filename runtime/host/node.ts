@@ -150,7 +150,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
         settle(code);
       };
       thread.on("message", (message: FromScheduler) => {
-        hub?.fromScheduler(message);
+        hub?.fromScheduler(message, 0);
         switch (message.type) {
           case "load-error":
             writeLine(2, message.message);

@@ -152,7 +152,7 @@ export class TelemetryHub {
   }
 
   /** Messages from scheduler thread `from` (0-based, its index in the handles) that concern telemetry. */
-  fromScheduler(message: FromScheduler, from = 0): void {
+  fromScheduler(message: FromScheduler, from: number): void {
     switch (message.type) {
       case "telemetry": {
         // The tick's warnings go out before its delta, marked with its seq: a viewer has them by
