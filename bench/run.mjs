@@ -67,7 +67,7 @@ const PROGRAMS = [
   { name: "cpu_parallel", n: 2048, quickN: 512, plainNode: false, aliases: ["cpu", "parallel", "mandelbrot", "fib"] },
   { name: "cross_ping_pong", n: 200_000, quickN: 20_000, minSchedulers: 2, nodeFrom: "mesh_transport", aliases: ["cross", "scheduler"] },
   { name: "cross_throughput", n: 2_000_000, quickN: 200_000, minSchedulers: 2, nodeFrom: "mesh_transport", aliases: ["cross", "scheduler"] },
-  // bench/meshTransport.mjs (helper "mesh"): its own sizes; the transport between two threads.
+  // bench/meshTransport.mjs: the transport between two threads, with its own sizes (--quick: smaller).
   { name: "mesh_transport", nodeOnly: MESH_TRANSPORT, aliases: ["cross", "mesh", "transport", "postmessage"] },
 ];
 
@@ -519,7 +519,7 @@ function main() {
   const commandFor = (impl, program) => {
     if (program.nodeOnly !== undefined) {
       if (impl.runtime !== "node" || !options.node || meshTransportMissing) return null;
-      return [process.execPath, [program.nodeOnly]];
+      return [process.execPath, [program.nodeOnly, ...(options.quick ? ["--quick"] : [])]];
     }
     if ((program.minSchedulers ?? 1) > impl.schedulers) return null;
     switch (impl.runtime) {
