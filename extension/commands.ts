@@ -1,7 +1,7 @@
 // The palette commands (category "Beamline") and the commands behind code lenses and hovers.
 
 import * as vscode from "vscode";
-import { formatPid, type InspectResult } from "../protocol/control.js";
+import { formatPid, parsePid, type InspectResult } from "../protocol/control.js";
 import type { ProcessInfo } from "../protocol/frames.js";
 import { parseAttachUrl } from "./runtimeOutput.js";
 import type { SessionManager } from "./sessionManager.js";
@@ -127,7 +127,7 @@ export class Commands {
     void load();
     return new Promise<string | undefined>((resolve) => {
       quickPick.onDidAccept(() => {
-        const picked = quickPick.selectedItems[0]?.pid ?? (/^<0\.\d+\.0>$/.test(quickPick.value.trim()) ? quickPick.value.trim() : undefined);
+        const picked = quickPick.selectedItems[0]?.pid ?? (parsePid(quickPick.value.trim()) !== undefined ? quickPick.value.trim() : undefined);
         resolve(picked);
         quickPick.hide();
       });

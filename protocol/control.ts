@@ -418,8 +418,17 @@ export function parsePid(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The one formatter of pid text: every part of Beamline writes a pid with it (docs/protocol.md, section 7). */
 export function formatPid(id: number): string {
   return `<0.${id}.0>`;
+}
+
+const PID_SEARCH = /^(?:<0\.)?(\d+)(?:\.0?>?)?$/;
+
+/** The pid a person typed to find one: `<0.84.0>`, `84`, or a pid typed partway (`<0.84`); else undefined. */
+export function pidTyped(text: string): number | undefined {
+  const m = PID_SEARCH.exec(text.trim());
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Parses and validates a client request; the error names the field that is wrong. */

@@ -14,6 +14,7 @@ import {
   mailboxBucket,
   parsePid,
   parseRequest,
+  pidTyped,
   parseTelemetryLine,
   PROTOCOL_VERSION,
   readProcessFrame,
@@ -25,6 +26,8 @@ import {
   type ProcessInfo,
 } from "../protocol/index.js";
 import { processFrame } from "./processFrameArbitraries.js";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
 
 const proc = (pid: number, extra: Partial<ProcessInfo> = {}): ProcessInfo => ({
   pid,
@@ -221,6 +224,30 @@ test("pids parse and mailbox buckets are powers of two", () => {
   assert.equal(parsePid("<0.84.0>"), 84);
   assert.equal(parsePid("<0.84.1>"), undefined);
   assert.deepEqual([0, 1, 2, 3, 4, 7, 8, 1000].map(mailboxBucket), [0, 1, 2, 2, 3, 3, 4, 10]);
+});
+
+test("issue 15: a pid typed to find a process may be whole, a number, or typed partway", () => {
+  assert.deepEqual(["<0.84.0>", "84", " <0.84", "<0.84.", "<0.84.0", "<0.x.0>", "abc", ""].map(pidTyped), [84, 84, 84, 84, 84, undefined, undefined, undefined]);
+});
+
+test("issue 15: the pid text <0.N.0> is written and read in one place, protocol/control.ts", () => {
+  // A template that writes a pid (`<0.${...}.0>`) or a pattern that reads one (<0\.\d+\.0>)
+  // anywhere else is a second formatter that can drift from the first.
+  const writes = /<0\.\$\{[^}]*\}\.0>/;
+  const reads = /(?<!Ref)<0\\\.(?:\(|\\d)/;
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (file.endsWith(".ts") && file !== path.join("protocol", "control.ts")) {
+        const text = readFileSync(file, "utf8");
+        if (writes.test(text) || reads.test(text)) offenders.push(file);
+      }
+    }
+  };
+  for (const dir of ["runtime", "protocol", "webview", "extension"]) walk(dir);
+  assert.deepEqual(offenders, []);
 });
 
 test("any token survives the subprotocol that carries it, and a malformed one reads as none", () => {

@@ -1,6 +1,7 @@
 // The shell: the status line, the tabs, the views; the one dispatcher for the extension's messages;
 // the render loop that redraws only the shown view, once per animation frame.
 
+import { parsePid } from "../protocol/control.js";
 import type { ToWebview, VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import { Connection, type ConnectionStatus } from "./connection.js";
 import { h, setAttr, setText } from "./dom.js";
@@ -122,8 +123,8 @@ export class App implements Ui {
         this.show(message.tab);
         return;
       case "inspect": {
-        const n = /^<0\.(\d+)\.0>$/.exec(message.pid);
-        if (n) this.inspect(Number(n[1]));
+        const pid = parsePid(message.pid);
+        if (pid !== undefined) this.inspect(pid);
         return;
       }
       case "filter-site":

@@ -3,7 +3,7 @@
 // answer (a stuck scheduler), it says so and keeps what it last knew, marked stale.
 
 import type { InspectChild, InspectResult } from "../protocol/control.js";
-import { parsePid } from "../protocol/control.js";
+import { parsePid, pidTyped } from "../protocol/control.js";
 import { parseTerm, TermSyntaxError } from "../protocol/termSyntax.js";
 import { Sparkline } from "./charts.js";
 import { h, setText } from "./dom.js";
@@ -18,7 +18,6 @@ const SPARK_POINTS = 60;
 const SLOW_ANSWER_MS = 1000;
 
 /** The runtime's refusal for a pid that is not alive (docs/protocol.md, section 9). */
-const NOT_ALIVE = /^no process <0\.\d+\.0> is alive/;
 
 export class Inspector implements View {
   readonly element: HTMLElement;
@@ -119,7 +118,7 @@ export class Inspector implements View {
 
   private inspectTyped(): void {
     const text = this.pidField.value.trim();
-    const n = parsePid(text) ?? (/^\d+$/.test(text) ? Number(text) : undefined);
+    const n = pidTyped(text);
     if (n === undefined) {
       this.error = `"${text}" is not a pid: write it like <0.84.0> or 84`;
       this.renderBody();
@@ -164,7 +163,8 @@ export class Inspector implements View {
     }
     const r = this.result;
     const now = performance.now();
-    const gone = NOT_ALIVE.test(this.error);
+    // The runtime's refusal for a pid that is gone (docs/protocol.md, section 9).
+    const gone = this.error.startsWith(`no process ${fmt.pid(this.pid)} is alive`);
     const parts: Node[] = [];
     if (this.error) {
       parts.push(h("p", { class: "inspect-error", role: "alert", "data-testid": "inspect-error" }, this.error));

@@ -36,6 +36,11 @@ export interface StuckScheduler {
 export class SchedulerHistory {
   readonly utilization = new Ring(HISTORY);
   readonly runQueue = new Ring(HISTORY);
+  /** Per second at each sample: processes started here, spawns placed elsewhere, messages across schedulers. */
+  readonly placed = new Ring(HISTORY);
+  readonly placedElsewhere = new Ring(HISTORY);
+  readonly crossIn = new Ring(HISTORY);
+  readonly crossOut = new Ring(HISTORY);
   readonly timeline: TimelineSlot[] = [];
   last: SchedulerSample | null = null;
 }
@@ -120,6 +125,8 @@ export class Model {
       this.restartedAs.clear();
       this.versions.faults++;
     }
+    // One row per scheduler from the start, before the first sample.
+    this.lane(hello.schedulers);
     if (hello.mainStartedAt !== undefined) this.mainStartedAt = hello.mainStartedAt;
     this.store.intervalMs = hello.sampleIntervalMs;
     this.versions.hello++;
@@ -217,7 +224,7 @@ export class Model {
     this.processesKnown = true;
     if (frame.type === "process-delta") {
       this.appliedSeq = frame.seq;
-      this.timeline(this.store.ran);
+      this.timeline(this.store.ran, frame.deltaScheduler);
     }
     this.versions.processes++;
     this.showPendingWarnings();
@@ -286,11 +293,15 @@ export class Model {
     let sends = 0;
     let reductions = 0;
     let heap = 0;
+    const perSecond = 1000 / Math.max(1, intervalMs);
     for (const s of samples) {
-      let h = this.schedulers[s.scheduler - 1];
-      if (h === undefined) h = this.schedulers[s.scheduler - 1] = new SchedulerHistory();
+      const h = this.lane(s.scheduler);
       h.utilization.push(s.utilization);
       h.runQueue.push(s.runQueue);
+      h.placed.push(s.spawns * perSecond);
+      h.placedElsewhere.push(s.placedElsewhere * perSecond);
+      h.crossIn.push(s.crossIn * perSecond);
+      h.crossOut.push(s.crossOut * perSecond);
       h.last = s;
       sends += s.sends;
       reductions += s.reductions;
@@ -299,7 +310,6 @@ export class Model {
       if (s.stuckMs > 0) h.timeline.push({ time, total: 0, top: [], stuckPid: s.stuckPid, stuckMs: s.stuckMs });
       if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
     }
-    const perSecond = 1000 / Math.max(1, intervalMs);
     this.time.push(time);
     this.processes.push(summary.processes);
     this.messagesPerSecond.push(sends * perSecond);
@@ -308,8 +318,19 @@ export class Model {
     this.versions.samples++;
   }
 
-  /** One timeline column per scheduler: the total reductions of a delta and its biggest few processes. */
-  private timeline(ran: Ran): void {
+  /** A scheduler's history (1-based), made when first needed. */
+  private lane(scheduler: number): SchedulerHistory {
+    for (let i = this.schedulers.length; i < scheduler; i++) this.schedulers.push(new SchedulerHistory());
+    return this.schedulers[scheduler - 1]!;
+  }
+
+  /**
+   * A timeline column for the scheduler whose tick the delta is (each scheduler ticks on its own):
+   * the delta's total reductions and its biggest few processes. A delta of no scheduler (0) gives
+   * every lane a column.
+   */
+  private timeline(ran: Ran, scheduler: number): void {
+    if (scheduler > 0) this.lane(scheduler);
     const lanes = this.schedulers.length;
     if (lanes === 0) return;
     const totals = new Float64Array(lanes);
@@ -340,6 +361,7 @@ export class Model {
       pids[j] = ran.pid[i]!;
     }
     for (let l = 0; l < lanes; l++) {
+      if (scheduler > 0 && l !== scheduler - 1) continue;
       const h = this.schedulers[l]!;
       const top = topPid[l]!.map((pid, k) => ({ pid, reductions: topRed[l]![k]! }));
       h.timeline.push({ time: this.runTime, total: totals[l]!, top, stuckPid: 0, stuckMs: 0 });

@@ -2,6 +2,7 @@
 // time slices (processes are scanned, keyed and sorted a chunk at a time), so the table keeps
 // scrolling on the old order while a new one is prepared for a million processes.
 
+import { pidTyped } from "../protocol/control.js";
 import { EXITED, FREE, STATUS_NAMES, type ProcessStore } from "./store.js";
 import { SlicedJob } from "./slicedJob.js";
 import { slicedRadixSort } from "./slicedSort.js";
@@ -17,6 +18,8 @@ export interface IndexQuery {
   status: string;
   /** Only processes spawned at or waiting at this site (null for all). */
   site: number | null;
+  /** Only processes on this scheduler, 1-based (0 for all). */
+  scheduler: number;
 }
 
 const KEY_MAX = 2 ** 31 - 1;
@@ -161,6 +164,7 @@ export class ProcessIndex {
     const textMatch = this.textMatcher();
     const status = q.status === "" ? -1 : STATUS_NAMES.indexOf(q.status as (typeof STATUS_NAMES)[number]);
     const site = q.site;
+    const scheduler = q.scheduler;
     const slots = this.slots;
     let min = KEY_MAX;
     let max = 0;
@@ -174,6 +178,7 @@ export class ProcessIndex {
         if (st === FREE || (st === EXITED && status !== EXITED)) continue;
         if (status >= 0 && st !== status) continue;
         if (site !== null && s.spawnSite[slot] !== site && s.waitSite[slot] !== site) continue;
+        if (scheduler !== 0 && s.scheduler[slot] !== scheduler) continue;
         if (textMatch !== null && !textMatch(slot)) continue;
         let k = primary(slot);
         k = k > 0 ? (k < KEY_MAX ? Math.floor(k) : KEY_MAX) : 0;
@@ -238,8 +243,7 @@ export class ProcessIndex {
     const text = this.query.text.trim().toLowerCase();
     if (text === "") return null;
     const s = this.store;
-    const pidMatch = /^(?:<0\.)?(\d+)(?:\.0>?)?$/.exec(text);
-    const pid = pidMatch ? Number(pidMatch[1]) : -1;
+    const pid = pidTyped(text) ?? -1;
     const strings = new Uint8Array(s.strings.length);
     s.strings.forEach((str, i) => (strings[i] = str !== "" && str.toLowerCase().includes(text) ? 1 : 0));
     return (slot) => s.pid[slot] === pid || strings[s.name[slot]!] === 1 || strings[s.fn[slot]!] === 1;

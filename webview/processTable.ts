@@ -5,7 +5,7 @@ import { h, setAttr, setText } from "./dom.js";
 import * as fmt from "./format.js";
 import { ProcessIndex, type IndexQuery, type SortColumn } from "./processIndex.js";
 import { EXITED, STATUS_NAMES } from "./store.js";
-import { button, dropdown, textField } from "./toolkit.js";
+import { button, dropdown, option, textField } from "./toolkit.js";
 import type { StuckScheduler } from "./model.js";
 import { sourceLink, type Ui, type View } from "./ui.js";
 
@@ -48,6 +48,7 @@ export interface ProcessTableState {
   descending?: boolean;
   text?: string;
   status?: string;
+  scheduler?: number;
 }
 
 export class ProcessTable implements View {
@@ -59,6 +60,9 @@ export class ProcessTable implements View {
   private readonly header: HTMLElement;
   private readonly countLabel: HTMLElement;
   private readonly siteChip: HTMLElement;
+  /** Shown when the run has more than one scheduler. */
+  private readonly schedulerFilter: HTMLElement & { value: string };
+  private schedulerOptions = 1;
   /** Says that the list is stale, and why, while a scheduler is stuck. */
   private readonly staleNote: HTMLElement;
   private readonly tableBox: HTMLElement;
@@ -77,7 +81,7 @@ export class ProcessTable implements View {
     private readonly ui: Ui,
     saved: ProcessTableState,
   ) {
-    const query: IndexQuery = { sort: saved.sort ?? "mailbox", descending: saved.descending ?? true, text: saved.text ?? "", status: saved.status ?? "", site: null };
+    const query: IndexQuery = { sort: saved.sort ?? "mailbox", descending: saved.descending ?? true, text: saved.text ?? "", status: saved.status ?? "", site: null, scheduler: saved.scheduler ?? 0 };
     this.index = new ProcessIndex(ui.model.store, query, () => (this.scrollDirty = true));
 
     const filter = textField("Filter: pid, name or function", (value) => this.setQuery({ text: value }), "Filter processes by pid, registered name or function");
@@ -86,6 +90,9 @@ export class ProcessTable implements View {
     const status = dropdown("Filter by status", [{ value: "", text: "All statuses" }, ...STATUS_NAMES.map((s) => ({ value: s, text: s }))], (value) => this.setQuery({ status: value }));
     status.setAttribute("data-testid", "status-filter");
     if (query.status) queueMicrotask(() => (status.value = query.status));
+    this.schedulerFilter = dropdown("Filter by scheduler", [{ value: "0", text: "All schedulers" }], (value) => this.setQuery({ scheduler: Number(value) }));
+    this.schedulerFilter.setAttribute("data-testid", "scheduler-filter");
+    this.schedulerFilter.hidden = true;
     this.siteChip = h("span", { class: "site-chip", hidden: "" });
     this.countLabel = h("span", { class: "table-count", "aria-live": "polite", "data-testid": "process-count" });
 
@@ -102,7 +109,7 @@ export class ProcessTable implements View {
     });
     this.staleNote = h("p", { class: "stale-note process-stale", role: "status", "data-testid": "process-stale", hidden: "" });
     this.tableBox = h("div", "table", this.header, this.viewport);
-    this.element = h("section", { class: "view processes", "aria-label": "Processes" }, h("div", "toolbar", filter, status, this.siteChip, this.countLabel), this.staleNote, this.tableBox);
+    this.element = h("section", { class: "view processes", "aria-label": "Processes" }, h("div", "toolbar", filter, status, this.schedulerFilter, this.siteChip, this.countLabel), this.staleNote, this.tableBox);
     new ResizeObserver(() => {
       this.width = this.viewport.clientWidth;
       this.height = this.viewport.clientHeight;
@@ -114,7 +121,7 @@ export class ProcessTable implements View {
 
   state(): ProcessTableState {
     const q = this.index.query;
-    return { sort: q.sort, descending: q.descending, text: q.text, status: q.status };
+    return { sort: q.sort, descending: q.descending, text: q.text, status: q.status, scheduler: q.scheduler };
   }
 
   /** Shows only the processes of one site (a code lens click), or all with null. */
@@ -128,6 +135,21 @@ export class ProcessTable implements View {
     this.siteChip.replaceChildren(`site ${this.ui.model.siteText(site) || site}`, button("✕", () => this.filterSite(null), "icon", "Show the processes of all sites"));
   }
 
+  /** One choice per scheduler of the run; the filter shows only when there is more than one. */
+  private schedulerChoices(): void {
+    const n = this.ui.model.hello?.schedulers ?? 1;
+    if (n === this.schedulerOptions) return;
+    this.schedulerOptions = n;
+    const chosen = this.index.query.scheduler;
+    this.schedulerFilter.replaceChildren(
+      option("0", "All schedulers"),
+      ...Array.from({ length: n }, (_, i) => option(String(i + 1), `Scheduler ${i + 1}`)),
+    );
+    this.schedulerFilter.hidden = n <= 1;
+    queueMicrotask(() => (this.schedulerFilter.value = String(chosen <= n ? chosen : 0)));
+    if (chosen > n) this.setQuery({ scheduler: 0 });
+  }
+
   setQuery(change: Partial<IndexQuery>): void {
     this.index.setQuery({ ...this.index.query, ...change });
     this.selected = -1;
@@ -136,6 +158,7 @@ export class ProcessTable implements View {
   }
 
   render(now: number): void {
+    this.schedulerChoices();
     this.index.tick(now);
     const m = this.ui.model;
     const store = m.store;
@@ -252,7 +275,7 @@ export class ProcessTable implements View {
     const q = this.index.query;
     const listed = store.live;
     const total = listed + store.unlisted;
-    const filtered = q.text !== "" || q.status !== "" || q.site !== null;
+    const filtered = q.text !== "" || q.status !== "" || q.site !== null || q.scheduler !== 0;
     if (stale) {
       // The store stopped with the stuck scheduler; the samples' count goes on (issue 13 item 9).
       const counted = fmt.counted(this.ui.model.summary?.processes ?? total, "process", "processes");

@@ -1,75 +1,89 @@
-// Schedulers: utilization and run queue over time per scheduler, and a timeline lane per scheduler
-// of what it ran. The lanes are sampled, and say so: each column is one telemetry interval showing
-// the processes whose reductions grew in it, not every slice.
+// Schedulers: one row per scheduler thread, each with its utilization and run queue over time, a
+// timeline lane of what it ran, and what crosses to and from the other schedulers: processes
+// placed here, spawns the balancer placed elsewhere, messages in and out per second. The lanes
+// are sampled, and say so: each column is one of the scheduler's telemetry ticks, showing the
+// processes whose reductions grew in it, not every slice.
 
 import { chartWindow, LineChart } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
 
+import type { SchedulerHistory } from "./model.js";
 import type { TimelineSlot } from "./history.js";
 import type { Ui, View } from "./ui.js";
 
 const LANE = 34;
 const COLUMN = 6;
 
-export class SchedulersView implements View {
+/** One scheduler's row: its numbers, its two charts and its timeline lane. */
+class SchedulerRow {
   readonly element: HTMLElement;
-  private readonly charts: HTMLElement;
-  private readonly perScheduler: { utilization: LineChart; runQueue: LineChart }[] = [];
-  private readonly canvas: HTMLCanvasElement;
-  private readonly note: HTMLElement;
+  readonly utilization: LineChart;
+  readonly runQueue: LineChart;
+  readonly canvas: HTMLCanvasElement;
+  private readonly stats: Record<"utilization" | "runQueue" | "processes" | "placed" | "placedElsewhere" | "crossIn" | "crossOut", HTMLElement>;
   private readonly hover: HTMLElement;
-  private seen = -1;
-  private seenProcesses = -1;
 
-  constructor(private readonly ui: Ui) {
-    this.charts = h("div", "scheduler-charts");
-    this.canvas = h("canvas", { class: "timeline", role: "img", tabindex: "0", "aria-label": "Timeline of what each scheduler ran, per telemetry interval" });
-    this.note = h("p", { class: "note", "data-testid": "timeline-note" });
+  constructor(readonly scheduler: number) {
+    const i = scheduler;
+    this.utilization = new LineChart({ max: 1, format: fmt.percent, height: 60, ariaLabel: `Scheduler ${i} utilization over time` }, `Scheduler ${i}: busy time divided by the sample interval, over the last minutes.`);
+    this.runQueue = new LineChart({ format: fmt.compact, height: 40, ariaLabel: `Scheduler ${i} run queue over time` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample.`);
+    this.canvas = h("canvas", { class: "timeline", role: "img", tabindex: "0", "aria-label": `Timeline of what scheduler ${i} ran, per telemetry tick`, "data-testid": `timeline-${i}` });
     this.hover = h("div", { class: "timeline-hover", "aria-live": "polite" });
-    this.canvas.addEventListener("mousemove", (e) => this.describe(e.offsetX, e.offsetY));
+    this.canvas.addEventListener("mousemove", (e) => this.describe(e.offsetX));
+    const stat = (key: string, label: string, title: string) => {
+      const value = h("dd", { "data-testid": `sched-${key}-${i}` }, "—");
+      return { value, item: h("div", { class: "scheduler-stat", title }, h("dt", {}, label), value) };
+    };
+    const items = {
+      utilization: stat("utilization", "busy", "Busy time divided by the last sample interval."),
+      runQueue: stat("run-queue", "run queue", "Processes ready to run, waiting for their turn on this scheduler."),
+      processes: stat("processes", "processes", "Live processes on this scheduler. A process stays on the scheduler it started on."),
+      placed: stat("placed", "placed here", "Processes started on this scheduler per second, wherever the spawn call ran."),
+      placedElsewhere: stat("placed-elsewhere", "placed elsewhere", "Spawn calls made here per second whose process the balancer (or spawnOn) started on another scheduler."),
+      crossIn: stat("cross-in", "messages in", "Messages per second that arrived from processes on other schedulers."),
+      crossOut: stat("cross-out", "messages out", "Messages per second sent to processes on other schedulers."),
+    };
+    this.stats = Object.fromEntries(Object.entries(items).map(([k, v]) => [k, v.value])) as SchedulerRow["stats"];
     this.element = h(
       "section",
-      { class: "view schedulers", "aria-label": "Schedulers" },
-      this.charts,
-      h("h3", { title: "Sampled: one column per telemetry interval." }, "What each scheduler ran (sampled)"),
-      this.note,
+      { class: "scheduler-row", "aria-label": `Scheduler ${i}`, "data-testid": "scheduler-row", "data-scheduler": String(i) },
+      h("h3", {}, `Scheduler ${i}`),
+      h("dl", "scheduler-stats", ...Object.values(items).map((v) => v.item)),
+      h("div", "scheduler-charts", h("div", "scheduler-chart", h("span", "chart-label", "utilization"), this.utilization.element), h("div", "scheduler-chart", h("span", "chart-label", "run queue"), this.runQueue.element)),
+      h("span", "chart-label", "what it ran (sampled)"),
       this.canvas,
       this.hover,
     );
   }
 
-  render(): void {
-    const m = this.ui.model;
-    if (m.versions.samples === this.seen && m.versions.processes === this.seenProcesses) return;
-    this.seen = m.versions.samples;
-    this.seenProcesses = m.versions.processes;
-    while (this.perScheduler.length < m.schedulers.length) {
-      const i = this.perScheduler.length + 1;
-      const utilization = new LineChart({ max: 1, format: fmt.percent, height: 60, ariaLabel: `Scheduler ${i} utilization over time` }, `Scheduler ${i}: busy time divided by the sample interval, over the last minutes.`);
-      const runQueue = new LineChart({ format: fmt.compact, height: 40, ariaLabel: `Scheduler ${i} run queue over time` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample.`);
-      this.perScheduler.push({ utilization, runQueue });
-      this.charts.append(h("div", "scheduler-chart", h("h3", {}, `Scheduler ${i}`), h("span", "chart-label", "utilization"), utilization.element, h("span", "chart-label", "run queue"), runQueue.element));
-    }
-    m.schedulers.forEach((s, i) => {
-      this.perScheduler[i]!.utilization.draw([s.utilization], chartWindow(m));
-      this.perScheduler[i]!.runQueue.draw([s.runQueue], chartWindow(m));
-    });
-    setText(
-      this.note,
-      `Sampled, not exact: each column is one telemetry interval (${fmt.duration(m.store.intervalMs)}); its height is split between the processes whose reductions grew in that interval, biggest first (up to 6 shown, the rest grey). Short runs between samples show only as reductions. Red: a non-preemptible slice held the scheduler.`,
-    );
-    this.drawTimeline();
+  private history: SchedulerHistory | null = null;
+  private programTime: (t: number) => number = (t) => t;
+
+  render(history: SchedulerHistory, window: number, programTime: (t: number) => number): void {
+    this.history = history;
+    this.programTime = programTime;
+    this.utilization.draw([history.utilization], window);
+    this.runQueue.draw([history.runQueue], window);
+    const last = history.last;
+    const st = this.stats;
+    setText(st.utilization, last === null ? "—" : fmt.percent(last.utilization));
+    setText(st.runQueue, last === null ? "—" : fmt.count(last.runQueue));
+    setText(st.processes, last === null ? "—" : fmt.count(last.processes));
+    setText(st.placed, fmt.rate(history.placed.last()));
+    setText(st.placedElsewhere, fmt.rate(history.placedElsewhere.last()));
+    setText(st.crossIn, fmt.rate(history.crossIn.last()));
+    setText(st.crossOut, fmt.rate(history.crossOut.last()));
+    this.drawLane(history);
   }
 
   private columns(): number {
     return Math.max(10, Math.floor((this.canvas.clientWidth || 600) / COLUMN));
   }
 
-  private drawTimeline(): void {
-    const m = this.ui.model;
+  private drawLane(history: SchedulerHistory): void {
     const width = this.canvas.clientWidth || 600;
-    const height = Math.max(1, m.schedulers.length) * LANE;
+    const height = LANE;
     const ratio = window.devicePixelRatio || 1;
     if (this.canvas.width !== Math.round(width * ratio) || this.canvas.height !== Math.round(height * ratio)) {
       this.canvas.width = Math.round(width * ratio);
@@ -85,60 +99,91 @@ export class SchedulersView implements View {
     const stuck = style.getPropertyValue("--bl-error").trim() || "#f14c4c";
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, height);
-    const cols = this.columns();
-    m.schedulers.forEach((s, lane) => {
-      const slots = s.timeline.slice(-cols);
-      let max = 1;
-      for (const slot of slots) max = Math.max(max, slot.total);
-      const y0 = lane * LANE + 2;
-      const laneHeight = LANE - 6;
-      slots.forEach((slot, i) => {
-        const x = width - (slots.length - i) * COLUMN;
-        if (slot.stuckMs > 0) {
-          g.fillStyle = stuck;
-          g.fillRect(x, y0, COLUMN - 1, laneHeight);
-          return;
-        }
-        if (slot.total === 0) return;
-        // Height: this interval's work relative to the busiest interval shown.
-        const full = Math.max(2, (slot.total / max) * laneHeight);
-        let y = y0 + laneHeight;
-        let shown = 0;
-        for (const t of slot.top) {
-          const part = (t.reductions / slot.total) * full;
-          g.fillStyle = colors[(Math.imul(t.pid, 2654435761) >>> 0) % colors.length]!;
-          g.fillRect(x, y - part, COLUMN - 1, part);
-          y -= part;
-          shown += t.reductions;
-        }
-        if (shown < slot.total) {
-          g.fillStyle = rest;
-          g.fillRect(x, y - ((slot.total - shown) / slot.total) * full, COLUMN - 1, ((slot.total - shown) / slot.total) * full);
-        }
-      });
-      g.fillStyle = style.color;
-      g.font = "10px sans-serif";
-      g.fillText(`S${lane + 1}`, 2, y0 + 10);
+    const slots = history.timeline.slice(-this.columns());
+    let max = 1;
+    for (const slot of slots) max = Math.max(max, slot.total);
+    const y0 = 2;
+    const laneHeight = LANE - 6;
+    slots.forEach((slot, i) => {
+      const x = width - (slots.length - i) * COLUMN;
+      if (slot.stuckMs > 0) {
+        g.fillStyle = stuck;
+        g.fillRect(x, y0, COLUMN - 1, laneHeight);
+        return;
+      }
+      if (slot.total === 0) return;
+      // Height: this tick's work relative to the busiest tick shown.
+      const full = Math.max(2, (slot.total / max) * laneHeight);
+      let y = y0 + laneHeight;
+      let shown = 0;
+      for (const t of slot.top) {
+        const part = (t.reductions / slot.total) * full;
+        g.fillStyle = colors[(Math.imul(t.pid, 2654435761) >>> 0) % colors.length]!;
+        g.fillRect(x, y - part, COLUMN - 1, part);
+        y -= part;
+        shown += t.reductions;
+      }
+      if (shown < slot.total) {
+        g.fillStyle = rest;
+        g.fillRect(x, y - ((slot.total - shown) / slot.total) * full, COLUMN - 1, ((slot.total - shown) / slot.total) * full);
+      }
     });
+    g.fillStyle = style.color;
+    g.font = "10px sans-serif";
+    g.fillText(`S${this.scheduler}`, 2, y0 + 10);
   }
 
-  private describe(x: number, y: number): void {
-    const m = this.ui.model;
-    const lane = Math.floor(y / LANE);
-    const s = m.schedulers[lane];
-    if (s === undefined) return;
-    const width = this.canvas.clientWidth;
-    const back = Math.floor((width - x) / COLUMN);
-    const slot: TimelineSlot | undefined = s.timeline[s.timeline.length - 1 - back];
+  private describe(x: number): void {
+    const history = this.history;
+    if (history === null) return;
+    const back = Math.floor((this.canvas.clientWidth - x) / COLUMN);
+    const slot: TimelineSlot | undefined = history.timeline[history.timeline.length - 1 - back];
     if (slot === undefined) {
       setText(this.hover, "");
       return;
     }
+    const at = fmt.duration(this.programTime(slot.time));
     const text =
       slot.stuckMs > 0
-        ? `S${lane + 1} at ${fmt.duration(m.programTime(slot.time))}: stuck ${fmt.duration(slot.stuckMs)} in ${fmt.pid(slot.stuckPid)} (non-preemptible)`
-        : `S${lane + 1} at ${fmt.duration(m.programTime(slot.time))}: ${fmt.counted(slot.total, "reduction")}; ${slot.top.map((t) => `${fmt.pid(t.pid)} ${fmt.compact(t.reductions)}`).join(", ") || "nothing ran"}`;
+        ? `S${this.scheduler} at ${at}: stuck ${fmt.duration(slot.stuckMs)} in ${fmt.pid(slot.stuckPid)} (non-preemptible)`
+        : `S${this.scheduler} at ${at}: ${fmt.counted(slot.total, "reduction")}; ${slot.top.map((t) => `${fmt.pid(t.pid)} ${fmt.compact(t.reductions)}`).join(", ") || "nothing ran"}`;
     setText(this.hover, text);
     this.canvas.title = text;
+  }
+}
+
+export class SchedulersView implements View {
+  readonly element: HTMLElement;
+  private readonly rowsBox: HTMLElement;
+  private readonly rows: SchedulerRow[] = [];
+  private readonly note: HTMLElement;
+  private seen = -1;
+  private seenProcesses = -1;
+
+  constructor(private readonly ui: Ui) {
+    this.rowsBox = h("div", "scheduler-rows");
+    this.note = h("p", { class: "note", "data-testid": "timeline-note" });
+    this.element = h("section", { class: "view schedulers", "aria-label": "Schedulers" }, this.note, this.rowsBox);
+  }
+
+  render(): void {
+    const m = this.ui.model;
+    if (m.versions.samples === this.seen && m.versions.processes === this.seenProcesses) return;
+    this.seen = m.versions.samples;
+    this.seenProcesses = m.versions.processes;
+    while (this.rows.length < m.schedulers.length) {
+      const row = new SchedulerRow(this.rows.length + 1);
+      this.rows.push(row);
+      this.rowsBox.append(row.element);
+    }
+    setText(
+      this.note,
+      (m.schedulers.length > 1
+        ? `${m.schedulers.length} schedulers, one thread each. A process stays on the scheduler it started on (it cannot migrate, unlike on the BEAM), so a busy row beside an idle one stays that way until new processes spread out. `
+        : "One scheduler thread. ") +
+        `Sampled, not exact: each lane's column is one telemetry tick of that scheduler (${fmt.duration(m.store.intervalMs)}); its height is split between the processes whose reductions grew in it, biggest first (up to 6 shown, the rest grey). Red: a non-preemptible slice held the scheduler.`,
+    );
+    const window = chartWindow(m);
+    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, window, (t) => m.programTime(t)));
   }
 }

@@ -101,14 +101,17 @@ export function drawn(): Promise<void> {
 export function dropdown(label: string, options: readonly { value: string; text: string }[], onChange: (value: string) => void): HTMLElement & { value: string } {
   const d = document.createElement(Tag.dropdown) as HTMLElement & { value: string };
   d.setAttribute("aria-label", label);
-  for (const o of options) {
-    const opt = document.createElement(Tag.option);
-    opt.setAttribute("value", o.value);
-    opt.textContent = o.text;
-    d.append(opt);
-  }
+  for (const o of options) d.append(option(o.value, o.text));
   d.addEventListener("change", () => onChange(d.value));
   return d;
+}
+
+/** One choice of a dropdown. */
+export function option(value: string, text: string): HTMLElement {
+  const opt = document.createElement(Tag.option);
+  opt.setAttribute("value", value);
+  opt.textContent = text;
+  return opt;
 }
 
 export function badge(text: string, title = ""): HTMLElement {

@@ -78,7 +78,7 @@ test("a delta's update records change what runs and keep what a process was star
 test("issue 13 item 11: a process that ends leaves the table's order at the next tick, the others keeping their order", () => {
   const store = new ProcessStore();
   applyWhole(store, encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 6, processes: [1, 2, 3, 4, 5, 6].map((pid) => proc(pid, { mailbox: 10 * pid })) }), 1000);
-  const index = new ProcessIndex(store, { sort: "mailbox", descending: true, text: "", status: "", site: null }, () => undefined);
+  const index = new ProcessIndex(store, { sort: "mailbox", descending: true, text: "", status: "", site: null, scheduler: 0 }, () => undefined);
   index.tick(1000);
   const pids = () => Array.from(index.order.subarray(0, index.length), (slot) => store.pid[slot]!);
   assert.deepEqual(pids(), [6, 5, 4, 3, 2, 1]);
@@ -103,4 +103,17 @@ test("issue 13 item 11: the store grows a column per step, and applying after it
   assert.equal(store.capacity, before * 4);
   assert.equal(store.mailbox[store.slotOf(1)], 7);
   assert.equal(store.status[before * 4 - 1], FREE, "new slots are free");
+});
+
+test("issue 15: the processes table filters by scheduler and sorts by it", () => {
+  const store = new ProcessStore();
+  const processes = [1, 2, 3, 4, 5, 6].map((pid) => proc(pid, { scheduler: (pid % 2) + 1, mailbox: pid }));
+  applyWhole(store, encodeFrame({ type: "process-page", snapshot: 1, page: 0, pages: 1, total: 6, processes }), 1000);
+  const index = new ProcessIndex(store, { sort: "mailbox", descending: true, text: "", status: "", site: null, scheduler: 2 }, () => undefined);
+  index.tick(1000);
+  const pids = () => Array.from(index.order.subarray(0, index.length), (slot) => store.pid[slot]!);
+  assert.deepEqual(pids(), [5, 3, 1], "scheduler 2 holds the odd pids");
+  index.setQuery({ ...index.query, scheduler: 0, sort: "scheduler", descending: false });
+  index.tick(1001);
+  assert.deepEqual(pids(), [2, 4, 6, 1, 3, 5], "scheduler 1 first, each in slot order");
 });
