@@ -67,7 +67,7 @@ export class Commands {
     const d = this.defaults();
     const text = await vscode.window.showInputBox({
       title: "Beamline: Run With Options",
-      prompt: "schedulers=N reductions=N (per slice) seed=N (a repeatable run on virtual time) sample-interval=MS",
+      prompt: "schedulers=N (0: one per core) reductions=N (per slice) seed=N (a repeatable run on virtual time) sample-interval=MS",
       value: `schedulers=${d.schedulers} reductions=${d.reductions} seed=`,
       valueSelection: [`schedulers=${d.schedulers} reductions=${d.reductions} seed=`.length, `schedulers=${d.schedulers} reductions=${d.reductions} seed=`.length],
       validateInput: (value) => {

@@ -2,7 +2,7 @@
 // command line they lead to.
 
 export interface Settings {
-  /** Scheduler threads (`--schedulers`); the runtime runs 1 in this version. */
+  /** Scheduler threads (`--schedulers`); 0 leaves it to the runtime, whose default is one per core. */
   schedulers: number;
   /** Reductions per slice (`--reductions`). */
   reductions: number;
@@ -12,7 +12,7 @@ export interface Settings {
   waitingDecorations: boolean;
 }
 
-export const DEFAULT_SETTINGS: Settings = { schedulers: 1, reductions: 2000, sampleIntervalMs: 250, codeLens: true, waitingDecorations: true };
+export const DEFAULT_SETTINGS: Settings = { schedulers: 0, reductions: 2000, sampleIntervalMs: 250, codeLens: true, waitingDecorations: true };
 
 function integer(value: unknown, min: number, max: number, fallback: number): number {
   const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
@@ -23,7 +23,7 @@ function integer(value: unknown, min: number, max: number, fallback: number): nu
 /** Reads settings from a getter (vscode's `WorkspaceConfiguration.get`); bad values fall back to defaults, out-of-range ones are clamped. */
 export function parseSettings(get: (key: string) => unknown): Settings {
   return {
-    schedulers: integer(get("schedulers"), 1, 1024, DEFAULT_SETTINGS.schedulers),
+    schedulers: integer(get("schedulers"), 0, 1024, DEFAULT_SETTINGS.schedulers),
     reductions: integer(get("reductions"), 1, 100_000_000, DEFAULT_SETTINGS.reductions),
     sampleIntervalMs: integer(get("sampleInterval"), 50, 10_000, DEFAULT_SETTINGS.sampleIntervalMs),
     codeLens: typeof get("codeLens.enabled") === "boolean" ? (get("codeLens.enabled") as boolean) : DEFAULT_SETTINGS.codeLens,
@@ -50,7 +50,7 @@ export function parseRunOptions(text: string, defaults: RunOptions): RunOptions 
       case "s":
       case "+s":
       case "schedulers":
-        if (n < 1) return "schedulers must be at least 1";
+        if (n < 0) return "schedulers must be 0 (one per core) or more";
         options.schedulers = n;
         break;
       case "reductions":
@@ -75,7 +75,8 @@ export function parseRunOptions(text: string, defaults: RunOptions): RunOptions 
  * panels and lenses see a short program's whole run, not only what is left of it.
  */
 export function runtimeArgs(file: string, options: RunOptions): string[] {
-  const args = ["run", file, "--schedulers", String(options.schedulers), "--reductions", String(options.reductions)];
+  // 0 is the runtime's own default, one scheduler per core (as on the BEAM).
+  const args = ["run", file, ...(options.schedulers > 0 ? ["--schedulers", String(options.schedulers)] : []), "--reductions", String(options.reductions)];
   if (options.seed !== undefined) args.push("--seed", String(options.seed));
   args.push("--sample-interval", String(options.sampleIntervalMs), "--telemetry", "0", "--keep-alive", "--wait-for-viewer");
   return args;

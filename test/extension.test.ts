@@ -251,7 +251,7 @@ describe("settings", () => {
     const values: Record<string, unknown> = { schedulers: 4, reductions: "500", sampleInterval: 10, "codeLens.enabled": false, "waitingDecorations.enabled": "no" };
     assert.deepEqual(parseSettings((k) => values[k]), { schedulers: 4, reductions: 500, sampleIntervalMs: 50, codeLens: false, waitingDecorations: true });
     assert.equal(parseSettings((k) => (k === "reductions" ? Number.NaN : undefined)).reductions, 2000);
-    assert.equal(parseSettings((k) => (k === "schedulers" ? 0 : undefined)).schedulers, 1);
+    assert.equal(parseSettings((k) => (k === "schedulers" ? -3 : undefined)).schedulers, 0);
   });
   test("run options", () => {
     const d = { schedulers: 1, reductions: 2000, sampleIntervalMs: 250 };
@@ -259,12 +259,16 @@ describe("settings", () => {
     assert.deepEqual(parseRunOptions("  ", d), d);
     assert.deepEqual(parseRunOptions("+S 2".replace(" ", "="), d), { ...d, schedulers: 2 });
     assert.match(parseRunOptions("reductions=0", d) as string, /at least 1/);
+    assert.deepEqual(parseRunOptions("schedulers=0", d), { ...d, schedulers: 0 });
+    assert.match(parseRunOptions("schedulers=-1", d) as string, /0 \(one per core\) or more/);
     assert.match(parseRunOptions("speed=3", d) as string, /cannot read "speed=3"/);
   });
   test("the runtime command line", () => {
     assert.deepEqual(runtimeArgs("examples/a.ts", { schedulers: 1, reductions: 500, sampleIntervalMs: 250, seed: 3 }), [
       "run", "examples/a.ts", "--schedulers", "1", "--reductions", "500", "--seed", "3", "--sample-interval", "250", "--telemetry", "0", "--keep-alive", "--wait-for-viewer",
     ]);
+    // issue 15: beamline.schedulers 0 (the default) leaves the count to the runtime: one per core.
+    assert.deepEqual(runtimeArgs("examples/a.ts", { schedulers: 0, reductions: 2000, sampleIntervalMs: 250 }).slice(0, 4), ["run", "examples/a.ts", "--reductions", "2000"]);
   });
 });
 
