@@ -13,24 +13,30 @@ export interface ThreadData {
   threads: number;
   rounds: number;
   table: SharedArrayBuffer;
-  /** [arrived, generation] of the barrier. */
+  /** [arrived, generation] of the barrier, then how many threads finished churning. */
   barrier: SharedArrayBuffer;
+  /** Names the test registered before the threads started, with their holders; they never change. */
+  stable: [name: string, pidId: number][];
 }
 
 const data = workerData as ThreadData;
 const table = new NameTable(data.table);
 const barrier = new Int32Array(data.barrier);
 
-/** Returns when every thread arrived. */
+/**
+ * Returns when every thread arrived. Waiters spin a while before they sleep, so that the threads
+ * leave together and their next operations race as closely as the cores allow.
+ */
 function arrive(): void {
   const generation = Atomics.load(barrier, 1);
   if (Atomics.add(barrier, 0, 1) === data.threads - 1) {
     Atomics.store(barrier, 0, 0);
     Atomics.add(barrier, 1, 1);
     Atomics.notify(barrier, 1);
-  } else {
-    while (Atomics.load(barrier, 1) === generation) Atomics.wait(barrier, 1, generation);
+    return;
   }
+  for (let spin = 0; spin < 100_000; spin++) if (Atomics.load(barrier, 1) !== generation) return;
+  while (Atomics.load(barrier, 1) === generation) Atomics.wait(barrier, 1, generation);
 }
 
 function race(): unknown {
@@ -94,6 +100,9 @@ function handoff(): unknown {
 }
 
 function churn(): unknown {
+  // Thread 0 reads names that never change while the others churn names of the same small table,
+  // whose deletions shift the stable names' entries back and reuse freed entries.
+  if (data.index === 0) return watch();
   // Threads register and free overlapping names at random; what a thread holds, only it can free.
   let seed = data.index * 7919 + 1;
   const random = (n: number) => {
@@ -126,8 +135,26 @@ function churn(): unknown {
       full++;
     }
   }
+  Atomics.add(barrier, 2, 1);
   arrive();
   return { failures, full, held: [...held] };
+}
+
+function watch(): unknown {
+  const failures: string[] = [];
+  let reads = 0;
+  arrive();
+  while (Atomics.load(barrier, 2) < data.threads - 1 || reads === 0) {
+    for (const [name, id] of data.stable) {
+      const found = table.whereis(name);
+      if (found !== id) failures.push(`whereis("${name}") returned ${found}, not ${id}`);
+      const named = table.nameOf(id);
+      if (named !== name) failures.push(`nameOf(${id}) returned ${named}, not ${name}`);
+      reads++;
+    }
+  }
+  arrive();
+  return { failures: failures.slice(0, 10), full: 0, held: [], reads };
 }
 
 const scenarios = { race, "one-name": oneName, handoff, churn };
