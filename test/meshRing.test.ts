@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { Mesh } from "../runtime/mesh/mesh.js";
-import { createMeshBuffers, RING_DATA_OFFSET, RING_WAITING, type MeshBuffers } from "../runtime/mesh/meshBuffers.js";
+import { createMeshBuffers, RING_DATA_OFFSET, RING_WAITING, sleepingSlot, type MeshBuffers } from "../runtime/mesh/meshBuffers.js";
 import type { TermReader } from "../runtime/mesh/termCodec.js";
 
 function pair(ringBytes: number): [Mesh, Mesh, MeshBuffers] {
@@ -149,4 +149,33 @@ test("issue 15: abort() drops an envelope whose term was unsendable; the next on
   a.flush();
   assert.deepEqual(drainAll(b), ["next"]);
   assert.equal(a.stats[1].sent, 1);
+});
+
+test("issue 15: sleep() returns at once when an envelope already waits, and wake() ends a sleep from the same thread", async () => {
+  const [a, b] = pair(1024);
+  send(a, 1, "waiting");
+  a.flush();
+  await b.sleep(600_000);
+  assert.deepEqual(drainAll(b), ["waiting"]);
+  // Nothing waits now: only wake() can end this sleep before its ten minutes.
+  setImmediate(() => b.wake());
+  await b.sleep(600_000);
+  assert.deepEqual(drainAll(b), []);
+});
+
+test("issue 15: a sleeping scheduler sets its flag only while it waits, so peers ring it only then", async () => {
+  const [a, b, buffers] = pair(1024);
+  const control = new Int32Array(buffers.control);
+  send(a, 1, 1);
+  a.flush();
+  assert.equal(a.stats[1].doorbells, 0, "an awake peer is not rung");
+  drainAll(b);
+  const asleep = b.sleep(600_000);
+  assert.equal(Atomics.load(control, sleepingSlot(1)), 1);
+  send(a, 1, 2);
+  a.flush();
+  await asleep;
+  assert.equal(a.stats[1].doorbells, 1);
+  assert.equal(Atomics.load(control, sleepingSlot(1)), 0);
+  assert.deepEqual(drainAll(b), [2]);
 });
