@@ -31,7 +31,7 @@ const primitive = fc.oneof(
   fc.constant(null),
   fc.constant(undefined),
   fc.bigInt(),
-  fc.nat().map((id) => new Pid(id)),
+  fc.oneof(fc.nat(), fc.integer({ min: 2 ** 32 - 2, max: 2 ** 53 })).map((id) => new Pid(id)),
   fc.tuple(fc.nat({ max: 64 }), fc.nat()).map(([s, id]) => new Ref(s, id)),
   fc.uint8Array({ maxLength: 40 }),
 );
@@ -60,6 +60,17 @@ test("issue 15: decode(encode(x)) equals copyTerm(x) for every term (fast-check)
     }),
     { numRuns: 2000 },
   );
+});
+
+test("issue 15: arrays longer than 255 items, and numbers at the edges of the short forms, round-trip", () => {
+  for (const n of [255, 256, 70_000]) {
+    const array = Array.from({ length: n }, (_, i) => i);
+    assert.deepStrictEqual(roundTrip(array), array);
+  }
+  const edges = [0, 1, 255, 256, -1, -0, 2 ** 32 - 1, 2 ** 32];
+  assert.deepStrictEqual(roundTrip(edges), edges);
+  const pids = [0, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1].map((id) => new Pid(id));
+  assert.deepStrictEqual((roundTrip(pids) as Pid[]).map((p) => p.id), pids.map((p) => p.id));
 });
 
 test("issue 15: strings keep every code unit, lone surrogates included, short and long", () => {

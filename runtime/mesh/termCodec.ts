@@ -30,6 +30,10 @@ const enum Tag {
   Bytes = 15,
   Pid = 16,
   Ref = 17,
+  // Shorter forms of the common small values, so that more envelopes share a cache line.
+  Uint8 = 18,
+  SmallArray = 19,
+  Pid32 = 20,
 }
 
 /** How a decoded pid becomes a Pid: the scheduler sets it to give its own Process for a local id. */
@@ -152,7 +156,12 @@ export class TermWriter {
   private value(value: unknown, depth: number): void {
     switch (typeof value) {
       case "number":
-        if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
+        if ((value & 0xff) === value && (value !== 0 || 1 / value > 0)) {
+          if (this.pos + 2 > this.bytes.length) this.grow(2);
+          this.bytes[this.pos] = Tag.Uint8;
+          this.bytes[this.pos + 1] = value;
+          this.pos += 2;
+        } else if ((value | 0) === value && (value !== 0 || 1 / value > 0)) {
           if (this.pos + 5 > this.bytes.length) this.grow(5);
           this.bytes[this.pos] = Tag.Int32;
           this.view.setInt32(this.pos + 1, value, true);
@@ -211,8 +220,15 @@ export class TermWriter {
     const next = depth + 1;
     if (Array.isArray(value)) {
       const n = value.length;
-      this.u8(Tag.Array);
-      this.u32(n);
+      if (n <= 0xff) {
+        if (this.pos + 2 > this.bytes.length) this.grow(2);
+        this.bytes[this.pos] = Tag.SmallArray;
+        this.bytes[this.pos + 1] = n;
+        this.pos += 2;
+      } else {
+        this.u8(Tag.Array);
+        this.u32(n);
+      }
       for (let i = 0; i < n; i++) this.value(value[i], next);
       return;
     }
@@ -232,8 +248,13 @@ export class TermWriter {
     }
     if (value instanceof Pid) {
       if (onEncodePid !== undefined) onEncodePid(value);
+      const id = value.id;
+      if (id >>> 0 === id) {
+        this.u8(Tag.Pid32);
+        return this.u32(id);
+      }
       this.u8(Tag.Pid);
-      return this.f64(value.id);
+      return this.f64(id);
     }
     if (value instanceof Ref) {
       this.u8(Tag.Ref);
@@ -373,6 +394,8 @@ export class TermReader {
   term(): unknown {
     const tag = this.bytes[this.pos++];
     switch (tag) {
+      case Tag.Uint8:
+        return this.bytes[this.pos++];
       case Tag.Int32:
         return this.i32();
       case Tag.Float64:
@@ -394,8 +417,9 @@ export class TermReader {
         const hex = this.string();
         return hex.charCodeAt(0) === 45 ? -BigInt("0x" + hex.slice(1)) : BigInt("0x" + hex);
       }
+      case Tag.SmallArray:
       case Tag.Array: {
-        const n = this.u32();
+        const n = tag === Tag.SmallArray ? this.bytes[this.pos++] : this.u32();
         const out = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.term();
         return out;
@@ -413,6 +437,8 @@ export class TermReader {
         }
         return out;
       }
+      case Tag.Pid32:
+        return decodePid(this.u32());
       case Tag.Pid:
         return decodePid(this.f64());
       case Tag.Ref: {
