@@ -179,3 +179,23 @@ test("issue 15: a sleeping scheduler sets its flag only while it waits, so peers
   assert.equal(Atomics.load(control, sleepingSlot(1)), 0);
   assert.deepEqual(drainAll(b), [2]);
 });
+
+test("issue 15: drain(onEnvelope, max) reads at most max envelopes and starts the next drain at the next sender", () => {
+  const buffers = createMeshBuffers(3, 1024);
+  const [a, b, c] = [0, 1, 2].map((i) => new Mesh(buffers, i, { spinMicros: 0 }));
+  for (let i = 0; i < 3; i++) {
+    send(b, 0, `b${i}`);
+    send(c, 0, `c${i}`);
+  }
+  b.flush();
+  c.flush();
+  const got: unknown[] = [];
+  const take = (_from: number, reader: TermReader): void => void got.push(reader.term());
+  assert.equal(a.drain(take, 2), 2);
+  assert.deepEqual(got, ["b0", "b1"]);
+  assert.equal(a.drain(take, 2), 2);
+  assert.deepEqual(got.slice(2), ["c0", "c1"]);
+  assert.equal(a.drain(take), 2);
+  assert.deepEqual(got.slice(4).sort(), ["b2", "c2"]);
+  assert.equal(a.drain(take), 0);
+});

@@ -173,6 +173,8 @@ export class Mesh {
   private readonly spinMicros: number;
   /** The peer of the envelope begun last, or -1. */
   private to = -1;
+  /** The sender drain() reads first. */
+  private firstSender = 0;
 
   constructor(buffers: MeshBuffers, self: number, options: MeshOptions = {}) {
     const { count } = buffers;
@@ -264,20 +266,25 @@ export class Mesh {
   }
 
   /**
-   * Reads every envelope that arrived, each sender's in order, and returns how many. The reader is
-   * valid only during the call: decode the envelope before returning.
+   * Reads the envelopes that arrived, each sender's in order, at most `max` of them, and returns
+   * how many. The reader is valid only during the call: decode the envelope before returning. With
+   * a `max`, the next drain starts at the next sender, so that no sender waits behind a busy one.
    */
-  drain(onEnvelope: (from: number, reader: TermReader) => void): number {
+  drain(onEnvelope: (from: number, reader: TermReader) => void, max = Infinity): number {
     let delivered = 0;
-    for (let from = 0; from < this.count; from++) {
+    const count = this.count;
+    const first = this.firstSender;
+    for (let k = 0; k < count && delivered < max; k++) {
+      const from = first + k < count ? first + k : first + k - count;
       const inbox = this.inboxes[from];
       if (inbox === undefined) continue;
       const end = Atomics.load(inbox.header, RING_WRITE);
       if (inbox.read === end) continue;
+      if (max !== Infinity) this.firstSender = from + 1 < count ? from + 1 : 0;
       const { view, mask, capacity } = inbox;
       const stats = this.stats[from];
       try {
-        while (inbox.read !== end) {
+        while (inbox.read !== end && delivered < max) {
           const p = inbox.read & mask;
           const header = view.getUint32(p, true);
           if (header === WRAP) {
