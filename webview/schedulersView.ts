@@ -101,7 +101,14 @@ class SchedulerRow {
     g.clearRect(0, 0, width, height);
     const slots = history.timeline.slice(-this.columns());
     let max = 1;
-    for (const slot of slots) max = Math.max(max, slot.total);
+    let ran = 0;
+    for (const slot of slots) {
+      max = Math.max(max, slot.total);
+      if (slot.total > 0) ran++;
+    }
+    // How many columns of the lane show work: what a test (or a screen reader's summary) can read of the canvas.
+    this.canvas.dataset.ran = String(ran);
+    this.canvas.setAttribute("aria-label", `Timeline of what scheduler ${this.scheduler} ran: ${ran} of the last ${slots.length} ticks did work`);
     const y0 = 2;
     const laneHeight = LANE - 6;
     slots.forEach((slot, i) => {
