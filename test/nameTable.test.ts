@@ -75,14 +75,10 @@ test("issue 15: whereis on thread B right after register on thread A finds it; u
 
 test("issue 15: threads churning overlapping names in a small table keep it consistent, and readers meanwhile see the names that stay", async () => {
   const threads = 4;
-  const buffer = createNameTableBuffer(threads, 16);
-  const stable: ThreadData["stable"] = [
-    ["stable-a", 1_000_001],
-    ["stable-b", 1_000_002],
-    ["stable-c", 1_000_003],
-  ];
+  const buffer = createNameTableBuffer(threads, 32);
+  const stable = Array.from({ length: 12 }, (_, i): [string, number] => [`stable-${i}`, 1_000_001 + i]);
   for (const [name, id] of stable) new NameTable(buffer).register(name, id);
-  const results = (await onThreads("churn", threads, 20_000, buffer, stable)) as { failures: string[]; full: number; held: [string, number][] }[];
+  const results = (await onThreads("churn", threads, 100_000, buffer, stable)) as { failures: string[]; full: number; held: [string, number][] }[];
   for (const r of results) assert.deepEqual(r.failures, []);
   const held = [...stable, ...results.flatMap((r) => r.held)].sort(([x], [y]) => x.localeCompare(y));
   const table = new NameTable(buffer);
@@ -92,7 +88,7 @@ test("issue 15: threads churning overlapping names in a small table keep it cons
     assert.equal(table.whereis(name), id);
     assert.equal(table.nameOf(id), name);
   }
-  // 24 names over 13 free places: the table was full at times, and said so.
+  // 40 names over 20 free places: the table was full at times, and said so.
   assert.ok(results.some((r) => r.full > 0));
 });
 

@@ -115,11 +115,13 @@ function churn(): unknown {
   let nextId = data.index + 1;
   arrive();
   for (let step = 0; step < data.rounds; step++) {
-    const name = `churn-${random(24)}`;
+    const name = `churn-${random(40)}`;
     const mine = held.get(name);
     if (mine !== undefined) {
-      if (table.whereis(name) !== mine) failures.push(`${name} held by ${mine} but whereis says ${table.whereis(name)}`);
-      if (table.nameOf(mine) !== name) failures.push(`${mine} holds ${name} but nameOf says ${table.nameOf(mine)}`);
+      const found = table.whereis(name);
+      if (found !== mine) failures.push(`${name} held by ${mine} but whereis says ${found}`);
+      const named = table.nameOf(mine);
+      if (named !== name) failures.push(`${mine} holds ${name} but nameOf says ${JSON.stringify(named)}`);
       if (random(2) === 0 ? !table.unregister(name, mine) : !table.release(mine)) failures.push(`could not free ${name} held by ${mine}`);
       held.delete(name);
       continue;
@@ -149,7 +151,7 @@ function watch(): unknown {
       const found = table.whereis(name);
       if (found !== id) failures.push(`whereis("${name}") returned ${found}, not ${id}`);
       const named = table.nameOf(id);
-      if (named !== name) failures.push(`nameOf(${id}) returned ${named}, not ${name}`);
+      if (named !== name) failures.push(`nameOf(${id}) returned ${JSON.stringify(named)}, not ${name}`);
       reads++;
     }
   }
