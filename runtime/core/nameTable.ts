@@ -20,6 +20,8 @@
 //   reads from being reordered past the check on the platforms' weaker memory models. After a few
 //   retries a reader takes the lock, so a writer descheduled mid-change cannot starve it. So readers
 //   never write to shared memory, and senders by name on many threads do not contend.
+// - Each thread remembers its answers while the sequence number stays the same, so that repeated
+//   lookups of the same name (a loop that sends to a registered server) cost one atomic read.
 // - Deletion shifts later entries of a probe run back (Knuth's algorithm R) instead of leaving
 //   tombstones, so a table that churns never slows down and never needs a rebuild.
 // Every operation is linearizable: a name registered on one thread is found by any thread that
@@ -62,6 +64,8 @@ const M_PID_HI = 3;
 
 const LOCK_SPINS = 100;
 const READ_RETRIES = 64;
+/** Answers a thread keeps between changes to the table (see NameTable.cachedAt). */
+const MAX_CACHED = 4096;
 
 interface Layout {
   headerWords: number;
@@ -119,6 +123,15 @@ export class NameTable {
   private readonly bytes = new Uint8Array(NAME_WORDS * 4);
   private readonly words = new Int32Array(this.bytes.buffer);
   private hash = 0;
+  /**
+   * Answers of whereis and nameOf, valid while the sequence number is `cachedAt`: any change to the
+   * table changes it, so a program that sends to a registered server in a loop reads one word and
+   * a Map per send. (The number wraps after 2^31 changes; a thread would have to miss exactly a
+   * multiple of that many to be fooled.)
+   */
+  private cachedAt = -1;
+  private readonly holders = new Map<string, number>();
+  private readonly namesOf = new Map<number, string | undefined>();
 
   constructor(buffer: SharedArrayBuffer) {
     const header = new Int32Array(buffer);
@@ -198,16 +211,24 @@ export class NameTable {
 
   /** The id of the pid that holds `name`, or 0. */
   whereis(name: string): number {
+    const header = this.header;
+    if (Atomics.load(header, SEQ) === this.cachedAt) {
+      const cached = this.holders.get(name);
+      if (cached !== undefined) return cached;
+    }
     const length = this.encode(name);
     if (length < 0) return 0;
     const hash = this.hash;
-    const header = this.header;
     for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
       const seq = Atomics.load(header, SEQ);
       if ((seq & 1) !== 0) continue;
       const slot = this.findName(length, hash);
       const id = slot < 0 ? 0 : this.pidOf(Atomics.load(this.nameSlots, slot) - 1);
-      if (Atomics.load(header, SEQ) === seq) return id;
+      if (Atomics.load(header, SEQ) === seq) {
+        this.cacheAt(seq);
+        this.holders.set(name, id);
+        return id;
+      }
     }
     this.lock();
     try {
@@ -220,14 +241,20 @@ export class NameTable {
 
   /** The name `pidId` holds, or undefined. */
   nameOf(pidId: number): string | undefined {
-    if (Atomics.load(this.header, HELD + (pidId % this.schedulers)) === 0) return undefined;
     const header = this.header;
+    if (Atomics.load(header, HELD + (pidId % this.schedulers)) === 0) return undefined;
+    if (Atomics.load(header, SEQ) === this.cachedAt && this.namesOf.has(pidId)) return this.namesOf.get(pidId);
     for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
       const seq = Atomics.load(header, SEQ);
       if ((seq & 1) !== 0) continue;
       const slot = this.findPid(pidId);
       const length = slot < 0 ? -1 : this.copyName(Atomics.load(this.pidSlots, slot) - 1);
-      if (Atomics.load(header, SEQ) === seq) return length < 0 ? undefined : this.decode(length);
+      if (Atomics.load(header, SEQ) === seq) {
+        const name = length < 0 ? undefined : this.decode(length);
+        this.cacheAt(seq);
+        this.namesOf.set(pidId, name);
+        return name;
+      }
     }
     this.lock();
     try {
@@ -318,6 +345,15 @@ export class NameTable {
       this.unlock();
     }
     return result;
+  }
+
+  /** Makes the cache hold answers read at sequence number `seq`: it drops older ones. */
+  private cacheAt(seq: number): void {
+    if (seq !== this.cachedAt || this.holders.size + this.namesOf.size > MAX_CACHED) {
+      this.holders.clear();
+      this.namesOf.clear();
+      this.cachedAt = seq;
+    }
   }
 
   /**
