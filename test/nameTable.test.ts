@@ -194,6 +194,6 @@ test("the table agrees with a Map model over random registers, unregisters and r
 
 test("createNameTableBuffer and NameTable reject what they cannot use", () => {
   assert.throws(() => createNameTableBuffer(0), /the scheduler count must be an integer >= 1, got 0/);
-  assert.throws(() => createNameTableBuffer(2, 0), /the capacity must be an integer from 1 to 16777216 names, got 0/);
+  assert.throws(() => createNameTableBuffer(2, 0), /the capacity must be an integer from 1 to 1048576 names, got 0/);
   assert.throws(() => new NameTable(new SharedArrayBuffer(1024)), /the buffer was not made by createNameTableBuffer/);
 });

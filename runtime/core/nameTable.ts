@@ -34,7 +34,8 @@ export class RegistryError extends Error {
 /** The most UTF-8 bytes a registered name may have (Erlang's atoms are at most 255 characters). */
 export const MAX_NAME_BYTES = 255;
 export const DEFAULT_NAME_CAPACITY = 64 * 1024;
-const MAX_CAPACITY = 1 << 24;
+/** As many names as Erlang has atoms by default; the memory is reserved, and used as names come. */
+const MAX_CAPACITY = 1 << 20;
 /** Int32 words per entry's name; one more byte than MAX_NAME_BYTES, so an encoder can overflow into it. */
 const NAME_WORDS = (MAX_NAME_BYTES + 1) / 4;
 
