@@ -301,10 +301,20 @@ export class NameTable {
 
   /**
    * Frees the name `pidId` holds, if any (for a process that exits); returns whether it held one.
-   * Costs one atomic read when no pid of its scheduler holds a name.
+   * Costs one atomic read when no pid of its scheduler holds a name, and a lookup without the lock
+   * when this one holds none.
    */
   release(pidId: number): boolean {
-    if (Atomics.load(this.header, HELD + (pidId % this.schedulers)) === 0) return false;
+    const header = this.header;
+    if (Atomics.load(header, HELD + (pidId % this.schedulers)) === 0) return false;
+    for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
+      const seq = Atomics.load(header, SEQ);
+      if ((seq & 1) !== 0) continue;
+      const held = this.findPid(pidId) >= 0;
+      if (Atomics.load(header, SEQ) !== seq) continue;
+      if (!held) return false;
+      break;
+    }
     this.lock();
     try {
       const pidSlot = this.findPid(pidId);
