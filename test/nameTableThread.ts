@@ -3,9 +3,9 @@
 
 import { parentPort, workerData } from "node:worker_threads";
 import { NameTable, RegistryError } from "../runtime/core/nameTable.js";
+import { Process } from "../runtime/core/process.js";
 import { Registry } from "../runtime/core/registry.js";
 import { Pid } from "../runtime/core/terms.js";
-import { fakeProcess } from "./fakeProcess.js";
 
 export interface ThreadData {
   scenario: "race" | "one-name" | "handoff" | "churn";
@@ -67,8 +67,8 @@ function handoff(): unknown {
   const failures: string[] = [];
   for (let round = 0; round < data.rounds; round++) {
     const name = `handoff-${round}`;
-    const first = fakeProcess(2 * round + 2);
-    const second = fakeProcess(2 * round + 3);
+    const first = aProcess(2 * round + 2);
+    const second = aProcess(2 * round + 3);
     if (data.index === 0) registry.register(name, first);
     arrive();
     if (data.index === 1) {
@@ -161,3 +161,10 @@ function watch(): unknown {
 
 const scenarios = { race, "one-name": oneName, handoff, churn };
 parentPort!.postMessage(scenarios[data.scenario]());
+
+/** A process of this thread's scheduler that never runs: the registry reads only its id and status. */
+function aProcess(id: number, status: Process["status"] = "runnable"): Process {
+  const p = new Process(id, function* () {} as never, []);
+  p.status = status;
+  return p;
+}

@@ -5,10 +5,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { on, receive, register, registered, RegistryError, self, send, sleep, spawn, unregister, whereis } from "../runtime/api.js";
 import { createNameTableBuffer, NameTable } from "../runtime/core/nameTable.js";
+import { Process } from "../runtime/core/process.js";
 import { Registry } from "../runtime/core/registry.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import { Pid } from "../runtime/core/terms.js";
-import { fakeProcess } from "./fakeProcess.js";
 import { runProcess } from "./harness.js";
 
 const modes = [
@@ -120,7 +120,7 @@ for (const mode of modes) {
 for (const mode of modes) {
   test(`a name longer than 255 bytes of UTF-8 is a clear error${mode.label}`, () => {
     const registry = mode.registry();
-    const p = fakeProcess(1);
+    const p = aProcess(1);
     assert.throws(
       () => registry.register("ü".repeat(200), p),
       (e: unknown) => e instanceof RegistryError && e.message === `register: the name "${"ü".repeat(40)}…" is 400 bytes of UTF-8; a registered name is at most 255`,
@@ -136,8 +136,8 @@ function twoSchedulers() {
   const local = new Map<number, Pid>();
   const registryOf = (index: number) =>
     new Registry<Pid>({ table: new NameTable(table), pidFor: (id) => (id % 2 === index ? local.get(id)! : new Pid(id)) });
-  const processOn = (index: number, serial: number, status?: string) => {
-    const p = fakeProcess(serial * 2 + index, status);
+  const processOn = (index: number, serial: number, status?: Process["status"]) => {
+    const p = aProcess(serial * 2 + index, status);
     local.set(p.id, p);
     return p;
   };
@@ -199,3 +199,10 @@ test("issue 15: a name is freed for every scheduler by unregister anywhere and b
   a.register("child", processOn(0, 3));
   assert.deepEqual(b.registered().sort(), ["child", "other"]);
 });
+
+/** A process of this thread's scheduler that never runs: the registry reads only its id and status. */
+function aProcess(id: number, status: Process["status"] = "runnable"): Process {
+  const p = new Process(id, function* () {} as never, []);
+  p.status = status;
+  return p;
+}
