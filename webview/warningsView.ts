@@ -11,7 +11,11 @@ const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
   bottleneck: { title: "Bottleneck", explain: "One process serves many callers one message at a time; the callers wait in its mailbox." },
   "unmatched-messages": { title: "Unmatched messages", explain: "Messages that no receive clause matches stay in the mailbox forever, and every receive walks past them." },
   "non-preemptible": { title: "Non-preemptible slice", explain: "A plain (non-generator) function ran long: JavaScript cannot preempt it, so its scheduler ran nothing else meanwhile." },
-  imbalance: { title: "Schedulers out of balance", explain: "Some schedulers are busy while others idle; processes stay on the scheduler they started on." },
+  imbalance: {
+    title: "Schedulers out of balance",
+    explain:
+      "One scheduler is busy with processes waiting to run while another is idle. On the BEAM the idle scheduler would steal the waiting processes; in Beamline a process stays on the scheduler it started on, because a suspended generator cannot move to another thread, so the imbalance lasts until new processes start elsewhere.",
+  },
   "restart-loop": { title: "Restart loop", explain: "A supervisor restarts a child again and again: each new child crashes the way the last one did, so restarting does not repair it." },
   "supervisor-gave-up": { title: "Supervisor gave up", explain: "More restarts than its intensity allows within its period: the supervisor stopped its children and exited with reason shutdown, and its own supervisor (if any) now decides." },
   "linked-crash": { title: "Crash took linked processes down", explain: "A process crashed and the exit signal went to every process linked to it: those that do not trap exits died with the same reason." },
