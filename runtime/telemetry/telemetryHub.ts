@@ -240,7 +240,12 @@ export class TelemetryHub {
 
   private keyframePage(snapshot: number, from: number, frame: ArrayBuffer, listsNew: boolean): void {
     const assembly = this.assemblies.get(snapshot);
-    if (assembly === undefined) return;
+    if (assembly === undefined) {
+      // A keyframe given up or no longer wanted; but a part that lists new processes made them
+      // known to its scheduler's deltas, so every viewer needs a fresh keyframe now.
+      if (listsNew) this.allBehind();
+      return;
+    }
     for (const page of assembly.page(from, frame, listsNew)) {
       const first = KeyframeAssembly.isFirst(page);
       // A keyframe that lists processes no delta listed is every viewer's: deltas take them as
@@ -278,9 +283,23 @@ export class TelemetryHub {
   /** Gives up a keyframe: its clients are behind and ask again once they have caught up. */
   private abandon(assembly: KeyframeAssembly): void {
     this.assemblies.delete(assembly.snapshot);
+    // A part that listed new processes made them known to deltas: every viewer needs a keyframe.
+    if (assembly.listsNew) {
+      this.allBehind();
+      return;
+    }
     for (const client of this.clients.values()) {
-      // A part that listed new processes made them known to deltas: every viewer needs a keyframe.
-      if (client.snapshot !== assembly.snapshot && !(assembly.listsNew && client.channels.has("processes"))) continue;
+      if (client.snapshot !== assembly.snapshot) continue;
+      client.snapshot = null;
+      client.behind = true;
+      client.dropped++;
+    }
+  }
+
+  /** Every viewer of processes is behind: it gets a fresh keyframe once it has caught up. */
+  private allBehind(): void {
+    for (const client of this.clients.values()) {
+      if (!client.channels.has("processes")) continue;
       client.snapshot = null;
       client.behind = true;
       client.dropped++;
@@ -303,6 +322,13 @@ export class TelemetryHub {
   private disconnect(client: Client): void {
     this.clients.delete(client.connection);
     client.held.length = 0;
+    // A keyframe nobody waits for any more is not put together: with a scheduler that never
+    // answers, viewers that come and go would each leave the other schedulers' pages behind.
+    const wanted = client.snapshot === null ? undefined : this.assemblies.get(client.snapshot);
+    if (wanted !== undefined && ![...this.clients.values()].some((c) => c.snapshot === wanted.snapshot)) {
+      this.assemblies.delete(wanted.snapshot);
+      if (wanted.listsNew) this.allBehind();
+    }
     for (const [id, p] of this.pending) {
       if (p.client === client) {
         clearTimeout(p.timer);
