@@ -340,3 +340,45 @@ test("issue 15: site aggregates and dropped events are the sums over all schedul
   assert.deepEqual(events, [5, 12, 12]);
   hub.stop();
 });
+
+test("issue 15: a keyframe that a stuck scheduler never finishes is given up once deltas pile up behind it; the viewer lags, then asks again", () => {
+  const { hub, schedulers } = hubOf(2);
+  const client = new FakeConnection();
+  hub.connect(client, ["processes"]);
+  const keyframes = () => schedulers[0]!.posted.filter((m) => m.type === "keyframe").length;
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 1, frame: page(1, 0, 1, 1, 1, [2]), listsNew: false }, 0);
+  // Scheduler 2 is stuck: its part never comes, and scheduler 1's deltas wait behind the keyframe.
+  const big = (seq: number): FromScheduler => {
+    const t = tick(1, seq);
+    if (t.type !== "telemetry") throw new Error("a tick");
+    const delta = encodeFrame({ type: "process-delta", seq, scheduler: 1, unlisted: 0, changed: [], updated: Array.from({ length: 40_000 }, (_, i) => ({ pid: 2 * i + 2, status: "waiting" as const, mailbox: 0, reductions: 0, memory: 380, waitSite: 0 })), removed: [] });
+    return { ...t, delta };
+  };
+  for (let seq = 1; seq <= 10; seq++) hub.fromScheduler(big(seq), 0);
+  assert.equal(client.frames().length, 0, "nothing of the keyframe went out");
+  hub.sample();
+  assert.deepEqual(client.texts("lagging").length, 1, "told it lags");
+  assert.equal(keyframes(), 2, "and asked for a fresh keyframe");
+  // The stuck scheduler's late part of the old keyframe is ignored.
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 1, frame: page(1, 0, 1, 0, 2, []), listsNew: false }, 1);
+  assert.equal(client.frames().filter((f) => f.type === "process-page").length, 0);
+  hub.stop();
+});
+
+test("issue 15: a viewer that leaves while its keyframe is put together leaves nothing behind, and a part listing new processes then makes every viewer ask again", () => {
+  const { hub, schedulers } = hubOf(2);
+  const stays = new FakeConnection();
+  hub.connect(stays, ["processes"]);
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 1, frame: page(1, 0, 1, 0, 1, []), listsNew: false }, 0);
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 1, frame: page(1, 0, 1, 0, 2, []), listsNew: false }, 1);
+  const leaves = new FakeConnection();
+  const disconnect = hub.connect(leaves, ["processes"]);
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 2, frame: page(2, 0, 1, 1, 1, [4]), listsNew: false }, 0);
+  disconnect();
+  // Scheduler 2's part lists processes no delta listed: the viewer that stays must get them.
+  hub.fromScheduler({ type: "keyframe-page", snapshot: 2, frame: page(2, 0, 1, 1, 2, [3]), listsNew: true }, 1);
+  hub.sample();
+  assert.equal(stays.texts("lagging").length, 1);
+  assert.equal(schedulers[1]!.posted.filter((m) => m.type === "keyframe").length, 3, "a fresh keyframe for it");
+  hub.stop();
+});
