@@ -7,6 +7,7 @@ import { Process, type ProcessGenerator } from "./core/process.js";
 import { after, AwaitReply, beginReceive, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
 import { budget } from "./core/reductions.js";
 import { scheduler } from "./core/scheduler.js";
+import type { Peers } from "./core/peers.js";
 import * as signals from "./core/signals.js";
 import { Pid, Ref } from "./core/terms.js";
 
@@ -34,6 +35,10 @@ export {
 export { startDynamicSupervisor, type DynamicSupervisorOptions } from "./behaviours/dynamicSupervisor.js";
 /** Used by the code the loader instruments; not part of the public API. */
 export { budget as __beamline } from "./core/reductions.js";
+/** Called by the loaded program with its top-level process functions (core/processFunctions.ts); not part of the public API. */
+export function __beamlineDefine(functions: Record<string, Function>): void {
+  scheduler.functions.define(functions);
+}
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
@@ -47,8 +52,23 @@ export const From = [Pid, Ref] as const;
 
 /** Starts a process running `fn(...args)`; the arguments are copied (shared-nothing). */
 export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
+  const peers = scheduler.peers;
+  if (peers !== null && fn instanceof GeneratorFunction) {
+    const owner = peers.place(fn);
+    if (owner !== scheduler.index) {
+      budget.r--;
+      const site = budget.s;
+      budget.s = 0;
+      return peers.spawn(owner, scheduler.functions.nameFor(fn)!, args, site);
+    }
+  }
+  return spawnHere("spawn", fn, args);
+}
+
+/** Starts a process on this scheduler. */
+function spawnHere(what: string, fn: Function, args: unknown[]): Process {
   if (!(fn instanceof GeneratorFunction)) {
-    throw new TypeError(`spawn: expected a generator function (function*), got ${describeFunction(fn)}`);
+    throw new TypeError(`${what}: expected a generator function (function*), got ${describeFunction(fn)}`);
   }
   budget.r--;
   const site = budget.s;
@@ -56,10 +76,50 @@ export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): 
   return scheduler.spawn(fn as (...args: unknown[]) => ProcessGenerator, args.length === 0 ? args : copyArgs(args), site);
 }
 
+/**
+ * Starts `fn(...args)` on scheduler `schedulerId` (1..schedulers()), for teaching and tests; spawn
+ * lets the balancer choose. On another scheduler, `fn` must be a top-level function* of the program,
+ * which every scheduler loads: a closure can start only on the scheduler that made it.
+ */
+export function spawnOn<A extends unknown[]>(schedulerId: number, fn: ProcessFunction<A>, ...args: A): Pid {
+  const count = scheduler.count;
+  if (!Number.isInteger(schedulerId) || schedulerId < 1 || schedulerId > count) {
+    throw new RangeError(`spawnOn: the scheduler id must be an integer from 1 to ${count} (this run has ${count} scheduler${count === 1 ? "" : "s"}), got ${preview(schedulerId)}`);
+  }
+  if (schedulerId - 1 === scheduler.index) return spawnHere("spawnOn", fn, args);
+  if (!(fn instanceof GeneratorFunction)) {
+    throw new TypeError(`spawnOn: expected a generator function (function*), got ${describeFunction(fn)}`);
+  }
+  const name = scheduler.functions.nameFor(fn);
+  if (name === undefined) {
+    throw new TypeError(
+      `spawnOn(${schedulerId}, ${fn.name || "an anonymous function*"}): only a top-level function* of the program can start on another scheduler, ` +
+        `because each scheduler thread has its own copy of the program and finds the function by its name; ` +
+        `a closure or a nested function can start only on the scheduler that made it (scheduler ${scheduler.index + 1})`,
+    );
+  }
+  budget.r--;
+  const site = budget.s;
+  budget.s = 0;
+  return scheduler.peers!.spawn(schedulerId - 1, name, args, site);
+}
+
+/** This process's scheduler, 1..schedulers(), like Erlang's `erlang:system_info(scheduler_id)`. */
+export function schedulerId(): number {
+  current("schedulerId");
+  return scheduler.index + 1;
+}
+
+/** How many schedulers this run has (`--schedulers N`, `+S N`). */
+export function schedulers(): number {
+  return scheduler.count;
+}
+
 /** Spawns a process linked to the caller, atomically: the link exists before the child runs. */
 export function spawnLink<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
   const p = current("spawnLink");
-  const child = spawn(fn, ...args) as Process;
+  // On this scheduler: links do not cross schedulers yet (docs/architecture.md).
+  const child = spawnHere("spawnLink", fn, args);
   signals.link(scheduler, p, child);
   return child;
 }
@@ -67,7 +127,7 @@ export function spawnLink<A extends unknown[]>(fn: ProcessFunction<A>, ...args: 
 /** Spawns a process monitored by the caller, atomically; returns its pid and the monitor's ref. */
 export function spawnMonitor<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): [Pid, Ref] {
   const p = current("spawnMonitor");
-  const child = spawn(fn, ...args) as Process;
+  const child = spawnHere("spawnMonitor", fn, args);
   return [child, signals.monitor(scheduler, p, child)];
 }
 
@@ -137,6 +197,12 @@ export const make_ref = makeRef;
 /** Sends a deep copy of `msg` to a pid or a registered name. Sending to a dead pid does nothing, like the BEAM. */
 export function send(dest: Pid | string, msg: unknown): void {
   budget.r--;
+  const peers = scheduler.peers;
+  if (peers !== null && dest instanceof Pid && !(dest instanceof Process)) {
+    // A pid of another scheduler, or a local one that crossed and came back: by id (peers.ts).
+    peers.send(dest, msg);
+    return;
+  }
   scheduler.deliver(resolve("send", dest), copyTerm(msg));
 }
 
@@ -163,6 +229,8 @@ export function sleep(ms: number): Receive<undefined> {
 export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutMs = 5000): Receive<T> {
   const p = current("call");
   if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) throw new TypeError(`call: the timeout must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
+  const peers = scheduler.peers;
+  if (peers !== null && dest instanceof Pid && !(dest instanceof Process)) return remoteCall(p, peers, dest, request, timeoutMs) as Receive<T>;
   // Like OTP's gen_server:call, a callee that is not alive (or a name nobody holds) is an exit with "noproc".
   const target = typeof dest === "string" ? scheduler.registry.whereis(dest) : local("call", dest);
   if (target === undefined || target.status === "exited") {
@@ -179,13 +247,29 @@ export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutM
   return beginReceive(p, marker, [wait]) as Receive<T>;
 }
 
+/**
+ * A call to a process on another scheduler: the request goes as an envelope, and the reply comes
+ * back as one. The callee's exit does not end the wait yet (a monitor across schedulers is the next
+ * step, docs/architecture.md); the timeout does.
+ */
+function remoteCall(p: Process, peers: Peers, dest: Pid, request: unknown, timeoutMs: number): Receive<unknown> {
+  const ref = scheduler.makeRef();
+  const marker = p.tail;
+  budget.r--;
+  peers.send(dest, ["$call", [p, ref], request]);
+  return beginReceive(p, marker, [new AwaitReply(ref, timeoutMs, dest, request)]);
+}
+
 /** Answers a `call`. */
 export function reply(from: From, value: unknown): void {
   if (!Array.isArray(from) || !(from[0] instanceof Pid) || !(from[1] instanceof Ref)) {
     throw new TypeError(`reply: expected the caller's From ([Pid, Ref]) from a ["$call", from, request] message, got ${preview(from)}`);
   }
   budget.r--;
-  scheduler.deliver(local("reply", from[0]), ["$reply", from[1], copyTerm(value, "reply")]);
+  const caller = from[0];
+  const peers = scheduler.peers;
+  if (peers !== null && !(caller instanceof Process)) peers.send(caller, ["$reply", from[1], value]);
+  else scheduler.deliver(local("reply", caller), ["$reply", from[1], copyTerm(value, "reply")]);
 }
 
 /** Registers a process under a unique name. */

@@ -8,7 +8,7 @@ import { run, type RunOptions } from "./host/node.js";
 const USAGE = `usage: beamline run <program.ts> [options]
 
 options:
-  --schedulers N, +S N   scheduler threads (this version runs 1)
+  --schedulers N, +S N   scheduler threads, one per core at most useful (default 1 for now; docs/architecture.md)
   --reductions N         reductions per slice before a process is preempted (default 2000)
   --seed S               repeatable run: seeded slice budgets and Math.random, virtual time for timers and clocks (docs/api.md)
   --keep-alive           keep running after main returns, until stopped (Ctrl-C)
@@ -26,6 +26,9 @@ export const TOKEN_VARIABLE = "BEAMLINE_TELEMETRY_TOKEN";
 const TOKEN_PATTERN = /^[\w.~-]{16,}$/;
 /** A program's path, as opposed to a mistyped port after --telemetry. */
 const PROGRAM_PATTERN = /\.[cm]?[jt]sx?$/;
+
+/** The BEAM's own limit on schedulers. */
+const MAX_SCHEDULERS = 1024;
 
 export class UsageError extends Error {}
 
@@ -73,8 +76,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
     else throw new UsageError(`one program at a time; got ${options.file} and ${arg}`);
   }
   if (options.file === "") throw new UsageError("which program? give the path of a .ts file");
-  if (options.schedulers !== 1) {
-    throw new UsageError(`--schedulers ${options.schedulers}: this version runs one scheduler thread; m:n scheduling is the next step`);
+  if (options.schedulers < 1 || options.schedulers > MAX_SCHEDULERS) {
+    throw new UsageError(`--schedulers must be from 1 to ${MAX_SCHEDULERS}, got ${options.schedulers}`);
   }
   if (options.telemetryPort === undefined && (args.includes("--sample-interval") || options.waitForViewer)) {
     throw new UsageError("--sample-interval and --wait-for-viewer need --telemetry");

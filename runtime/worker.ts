@@ -10,6 +10,9 @@ import { scheduler, SiteCounters } from "./core/scheduler.js";
 import { SchedulerTelemetry } from "./telemetry/schedulerTelemetry.js";
 import type { Pid } from "./core/terms.js";
 import { installVirtualClock } from "./core/virtualClock.js";
+import { Peers } from "./core/peers.js";
+import { Heartbeat } from "./core/heartbeat.js";
+import { Mesh } from "./mesh/mesh.js";
 
 const config = workerData as SchedulerConfig;
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
@@ -19,6 +22,7 @@ process.setSourceMapsEnabled(true);
 
 scheduler.index = config.index;
 scheduler.count = config.count;
+scheduler.idStride = config.peers === undefined ? config.count : 2 * config.count;
 scheduler.reductionBudget = config.reductions;
 scheduler.heartbeat = new Int32Array(config.heartbeat);
 scheduler.counters = new Float64Array(config.counters);
@@ -60,7 +64,7 @@ scheduler.observe({
     mainSignalledBy = from === to ? "itself (exit(self(), reason))" : String(from);
   },
   overran(p, site) {
-    post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[0]! });
+    post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[Heartbeat.slice]! });
   },
   nonPreemptible(p, site, ms) {
     post({ type: "non-preemptible", pid: String(p), site, ms });
@@ -112,8 +116,10 @@ if (!config.waitForStart) await startProgram();
 
 /** Loads the program and spawns its main process. */
 async function startProgram(): Promise<void> {
-  // The port's listener above would keep an idle thread alive; without --keep-alive the run ends with main.
-  if (!config.keepAlive) parentPort!.unref();
+  // The port's listener above would keep an idle thread alive; without --keep-alive the run ends with
+  // main. With other schedulers the thread stays: a process there may still send here, and the main
+  // thread ends the run when every scheduler waits and no envelope is in flight.
+  if (!config.keepAlive && config.peers === undefined) parentPort!.unref();
   let program: Record<string, unknown>;
   try {
     program = await import(config.programUrl);
@@ -121,6 +127,10 @@ async function startProgram(): Promise<void> {
     post({ type: "load-error", message: `${config.programName} failed while loading: ${formatReason(error)}` });
     return;
   }
+  // Only now can this scheduler start the functions other schedulers name (the program defined them).
+  if (config.peers !== undefined) scheduler.connect(new Peers(scheduler, new Mesh(config.peers.mesh, config.index, { spinMicros: 0 }), config.peers.counters));
+  // Main runs on scheduler 1; the others run what is spawned on them.
+  if (config.index !== 0) return;
   const main = program.main;
   if (typeof main !== "function" || main.constructor?.name !== "GeneratorFunction") {
     post({

@@ -11,6 +11,9 @@ import { crashReason, ProcessExit } from "./exitReason.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { AwaitReply, yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
+import { Heartbeat } from "./heartbeat.js";
+import type { Peers } from "./peers.js";
+import { ProcessFunctions } from "./processFunctions.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
 import { Counter, newCounters } from "./schedulerCounters.js";
@@ -63,6 +66,12 @@ export class SiteCounters {
 /** With telemetry on, a process whose mailbox reaches this length is watched for warnings. */
 export const WATCH_MAILBOX = 50;
 
+/** How long a scheduler with nothing to run polls the rings before it sleeps. */
+const PEER_SPIN_MS = 0.2;
+
+/** An idle scheduler wakes this often even when no doorbell rang, as a safety net. */
+const PEER_SLEEP_MS = 1000;
+
 /** Run this long at most before letting the thread's event loop handle control messages. */
 const MAX_RUN_MS = 20;
 
@@ -78,6 +87,15 @@ const realNow = performance.now.bind(performance);
 export class Scheduler {
   index = 0;
   count = 1;
+  /**
+   * Local ids step by this: `count` with one scheduler; with more, twice that, so that the odd
+   * multiples stay free for processes other schedulers start here (peers.ts).
+   */
+  idStride = 1;
+  /** The other schedulers, when there are any (peers.ts). */
+  peers: Peers | null = null;
+  /** The program's process functions by name, for spawns from other schedulers. */
+  readonly functions = new ProcessFunctions();
   reductionBudget = 2000;
   /** With `--seed`, each slice gets a seeded random budget, so a seed picks one repeatable interleaving. */
   random: (() => number) | undefined = undefined;
@@ -107,11 +125,8 @@ export class Scheduler {
   current: Process | null = null;
   /** See observe(); a list, so that the host and a test harness never overwrite each other. */
   private observers: readonly Partial<SchedulerObserver>[] = [];
-  /**
-   * Read by the main thread's watchdog while this thread may be stuck: [0] counts slices,
-   * [1] is the running process's id (0 between slices). Plain stores, no locks.
-   */
-  heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(2);
+  /** Read by the main thread's watchdog (heartbeat.ts). */
+  heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(Heartbeat.slots);
   /**
    * With telemetry on: processes changed in the current interval, and pids that ended. Only
    * processes that a frame has listed (an id up to `announcedMaxId`) are tracked: newer ones are
@@ -145,6 +160,8 @@ export class Scheduler {
   private nextRef = 1;
   private running = false;
   private scheduled = false;
+  /** Waiting for another scheduler's doorbell (peers.ts). */
+  private sleeping = false;
   private nodeTimer: NodeJS.Timeout | undefined = undefined;
   private overrunAt = 0;
   /** The real clock at the start of the current batch of slices. */
@@ -160,6 +177,12 @@ export class Scheduler {
     };
   }
 
+  /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
+  connect(peers: Peers): void {
+    this.peers = peers;
+    this.wake();
+  }
+
   /** Adds an observer of exits and overruns; returns the function that removes it. */
   observe(observer: Partial<SchedulerObserver>): () => void {
     this.observers = [...this.observers, observer];
@@ -173,7 +196,11 @@ export class Scheduler {
   }
 
   spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
-    const id = this.nextSerial++ * this.count + this.index;
+    return this.spawnWithId(this.nextSerial++ * this.idStride + this.index, fn, args, site);
+  }
+
+  /** Starts a process under an id taken already: by spawn, or by another scheduler that spawned it here (peers.ts). */
+  spawnWithId(id: number, fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
     const p = new Process(id, fn, args);
     p.spawnSite = site < this.sites.size ? site : 0;
     this.lastSpawnedId = id;
@@ -323,6 +350,7 @@ export class Scheduler {
       }
     }
     this.unlinkLive(p);
+    if (this.peers !== null) this.peers.exited(p);
     if (this.traced.size !== 0 && this.traced.delete(p)) this.events.record(crashed ? "crash" : "exit", p.id, 0, reason);
     for (const o of this.observers) o.exited?.(p, reason, crashed);
     // After the observers, so that a crash report can still name the process.
@@ -405,12 +433,16 @@ export class Scheduler {
   private readonly runLoop = (): void => {
     this.scheduled = false;
     this.running = true;
+    const peers = this.peers;
+    if (peers !== null) Atomics.store(this.heartbeat, Heartbeat.idle, 0);
     const started = realNow();
     let now = started;
     for (;;) {
       this.clock = now;
+      if (peers !== null) this.exchange(peers);
       this.fireTimers(this.virtualTime ? this.virtualNow : now);
       if (this.runQueue.length === 0) {
+        if (peers !== null && !this.virtualTime && this.spinForPeers(peers)) continue;
         if (!this.virtualTime || this.timers.size === 0) break;
         // Virtual time: nothing can run, so the clock jumps to the next deadline at once.
         this.virtualNow = Math.max(this.virtualNow, this.timers.nextDeadline);
@@ -427,13 +459,53 @@ export class Scheduler {
     this.running = false;
     this.counters[Counter.busyMs] += now - started;
     this.counters[Counter.runQueue] = this.runQueue.length;
+    if (peers !== null) this.exchange(peers);
     if (this.runQueue.length > 0 || (this.virtualTime && this.timers.size > 0)) {
       this.scheduled = true;
       setImmediate(this.runLoop);
     } else {
       this.armNodeTimer();
+      if (peers !== null) this.sleepUntilPeersRing(peers);
     }
   };
+
+  /** Sends what the batch wrote to other schedulers, and delivers what they sent. */
+  private exchange(peers: Peers): void {
+    peers.publishLoad();
+    peers.flush();
+    Atomics.store(this.heartbeat, Heartbeat.sent, peers.sent | 0);
+    if (peers.drain() > 0) Atomics.store(this.heartbeat, Heartbeat.received, peers.received | 0);
+  }
+
+  /**
+   * With nothing to run, first polls the rings for a short while, as the BEAM's schedulers busy-wait
+   * before they sleep: a reply from another scheduler usually comes within microseconds, and
+   * waking from a sleep through the event loop costs far more (docs/performance.md). Returns
+   * whether an envelope arrived.
+   */
+  private spinForPeers(peers: Peers): boolean {
+    peers.flush();
+    const until = Math.min(realNow() + PEER_SPIN_MS, this.timers.nextDeadline);
+    do {
+      for (let i = 0; i < 64; i++) if (peers.ready()) return true;
+    } while (realNow() < until);
+    return false;
+  }
+
+  /**
+   * With nothing to run, the thread waits for another scheduler's doorbell (and its own timers,
+   * armed apart). It says it is idle, so that the main thread can tell when every scheduler waits
+   * and no envelope is in flight: then no process can ever run again.
+   */
+  private sleepUntilPeersRing(peers: Peers): void {
+    if (this.timers.size === 0) Atomics.store(this.heartbeat, Heartbeat.idle, 1);
+    if (this.sleeping) return;
+    this.sleeping = true;
+    void peers.sleep(PEER_SLEEP_MS).then(() => {
+      this.sleeping = false;
+      this.wake();
+    });
+  }
 
   /** Runs one slice; returns whether the process was preempted (it used its whole budget). */
   private runSlice(p: Process): boolean {
@@ -441,8 +513,8 @@ export class Scheduler {
     this.current = p;
     p.status = "running";
     const heartbeat = this.heartbeat;
-    heartbeat[0]++;
-    heartbeat[1] = p.id;
+    heartbeat[Heartbeat.slice]++;
+    heartbeat[Heartbeat.pid] = p.id;
     const granted = this.random === undefined ? this.reductionBudget : 1 + Math.floor(this.random() * this.reductionBudget);
     budget.r = granted;
     this.granted = granted;
@@ -503,7 +575,7 @@ export class Scheduler {
     c[Counter.slices]++;
     this.sites.reductions[p.spawnSite] += used;
     this.markChanged(p);
-    this.heartbeat[1] = 0;
+    this.heartbeat[Heartbeat.pid] = 0;
     this.current = null;
     if (budget.overSite !== undefined) this.endedNonPreemptible(p, budget.overSite);
   }

@@ -13,6 +13,9 @@ import { apiModuleUrl, workerModuleUrl } from "../layout.js";
 import { loadProgram, LoadError } from "../loader/loader.js";
 import { writeLine } from "./output.js";
 import { newCounters } from "../core/schedulerCounters.js";
+import { Heartbeat, newHeartbeat } from "../core/heartbeat.js";
+import { newPeerCounters } from "../core/peers.js";
+import { createMeshBuffers } from "../mesh/meshBuffers.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
 import { TelemetryHub } from "../telemetry/telemetryHub.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/telemetryServer.js";
@@ -73,11 +76,12 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     return stop.code;
   }
 
-  const heartbeat = new SharedArrayBuffer(8);
-  const counters = newCounters();
   const startedAt = Date.now();
-  const watchdog = startWatchdog(new Int32Array(heartbeat), 1);
-  let worker: Worker | undefined;
+  // One scheduler thread per scheduler, each watched on its own: a stuck one never hides the others.
+  const schedulers = Array.from({ length: options.schedulers }, (_, i) => {
+    const heartbeat = newHeartbeat();
+    return { heartbeat, beats: new Int32Array(heartbeat), counters: newCounters(), watchdog: startWatchdog(new Int32Array(heartbeat), i + 1), worker: undefined as Worker | undefined };
+  });
 
   // The telemetry server listens, and says so on stdout, before the program runs: the
   // BEAMLINE_TELEMETRY line comes before anything the program prints.
@@ -85,7 +89,11 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   let server: TelemetryServer | undefined;
   if (options.telemetryPort !== undefined) {
     hub = new TelemetryHub(
-      [{ post: (message) => worker?.postMessage(message), counters, stuck: () => ({ ms: watchdog.stuckMs, pid: watchdog.pid, site: watchdog.site }) }],
+      schedulers.map((thread) => ({
+        post: (message: ToScheduler) => thread.worker?.postMessage(message),
+        counters: thread.counters,
+        stuck: () => ({ ms: thread.watchdog.stuckMs, pid: thread.watchdog.pid, site: thread.watchdog.site }),
+      })),
       {
         type: "hello",
         version: PROTOCOL_VERSION,
@@ -113,32 +121,37 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     writeLine(1, telemetryLine(server.port, token));
   }
 
-  const config: SchedulerConfig = {
-    index: 0,
-    count: options.schedulers,
-    reductions: options.reductions,
-    seed: options.seed,
-    programUrl: program.url,
-    programName,
-    sites: program.sites,
-    heartbeat,
-    counters: counters.buffer as SharedArrayBuffer,
-    keepAlive: options.keepAlive,
-    startedAt,
-    telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
-    waitForStart: hub !== undefined && options.waitForViewer,
-  };
-  worker = new Worker(workerModuleUrl, { workerData: config, stdout: false, stderr: false });
-  const thread = worker;
-  if (config.waitForStart) {
+  const peers = options.schedulers > 1 ? { mesh: createMeshBuffers(options.schedulers), counters: newPeerCounters(options.schedulers) } : undefined;
+  const waitForStart = hub !== undefined && options.waitForViewer;
+  const threads = schedulers.map((scheduler, index) => {
+    const config: SchedulerConfig = {
+      index,
+      count: options.schedulers,
+      reductions: options.reductions,
+      seed: options.seed,
+      programUrl: program.url,
+      programName,
+      sites: program.sites,
+      heartbeat: scheduler.heartbeat,
+      peers,
+      counters: scheduler.counters.buffer as SharedArrayBuffer,
+      keepAlive: options.keepAlive,
+      startedAt,
+      telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
+      waitForStart,
+    };
+    return (scheduler.worker = new Worker(workerModuleUrl, { workerData: config, stdout: false, stderr: false }));
+  });
+  if (waitForStart) {
     writeLine(2, `beamline: waiting for a viewer; ${programName} starts when one connects`);
     void hub!.firstViewer.then(() => {
       hub!.mainStarted();
-      thread.postMessage({ type: "start" } satisfies ToScheduler);
+      for (const thread of threads) thread.postMessage({ type: "start" } satisfies ToScheduler);
     });
   } else {
     hub?.mainStarted();
   }
+  const quiet = peers !== undefined && !options.keepAlive ? watchForQuiet(schedulers.map((s) => s.beats)) : undefined;
 
   try {
     return await new Promise<number>((settle) => {
@@ -149,8 +162,8 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
         settled = true;
         settle(code);
       };
-      thread.on("message", (message: FromScheduler) => {
-        hub?.fromScheduler(message, 0);
+      const onMessage = (index: number, message: FromScheduler) => {
+        hub?.fromScheduler(message, index);
         switch (message.type) {
           case "load-error":
             writeLine(2, message.message);
@@ -173,7 +186,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
             exitCall = message;
             break;
           case "overran":
-            watchdog.overran(message.slice, message.site);
+            schedulers[index]!.watchdog.overran(message.slice, message.site);
             break;
           case "non-preemptible":
             if (message.ms >= REPORT_SLICE_MS) {
@@ -185,32 +198,76 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
             }
             break;
         }
-      });
-      thread.on("error", (error) => {
-        writeLine(2, `beamline: scheduler 1 failed: ${error.stack ?? error}`);
+      };
+      const stuck = () => {
+        writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
         resolve(1);
-      });
-      thread.on("exit", (code) => {
-        // The thread ends by itself when the program called process.exit, or when no process can
-        // ever run again (after the run was settled, it is our own terminate()).
-        if (settled) return;
-        if (exitCall !== undefined) {
-          writeLine(2, `beamline: ${exitCall.pid ?? "the program"} called process.exit(${code}) at ${exitCall.site}; the run ends with exit code ${code}`);
-          resolve(code);
-        } else if (!mainEnded) {
-          writeLine(2, "beamline: every process is waiting for a message that nothing can send (main never returned); the run ends");
+      };
+      threads.forEach((thread, index) => {
+        thread.on("message", (message: FromScheduler) => onMessage(index, message));
+        thread.on("error", (error) => {
+          writeLine(2, `beamline: scheduler ${index + 1} failed: ${error.stack ?? error}`);
           resolve(1);
-        } else resolve(0);
+        });
+        thread.on("exit", (code) => {
+          // A thread ends by itself when the program called process.exit, or, with one scheduler,
+          // when no process can ever run again (after the run was settled, it is our own terminate()).
+          if (settled) return;
+          if (exitCall !== undefined) {
+            writeLine(2, `beamline: ${exitCall.pid ?? "the program"} called process.exit(${code}) at ${exitCall.site}; the run ends with exit code ${code}`);
+            resolve(code);
+          } else if (threads.length > 1) {
+            writeLine(2, `beamline: scheduler ${index + 1} ended unexpectedly (exit code ${code}); the run ends`);
+            resolve(1);
+          } else if (!mainEnded) stuck();
+          else resolve(0);
+        });
+      });
+      quiet?.onQuiet(() => {
+        if (!settled && !mainEnded) stuck();
       });
       stop.onStop(resolve);
     });
   } finally {
-    watchdog.stop();
+    quiet?.stop();
+    for (const s of schedulers) s.watchdog.stop();
     hub?.stop();
     await server?.close();
     program.dispose();
-    await thread.terminate();
+    await Promise.all(threads.map((thread) => thread.terminate()));
   }
+}
+
+/**
+ * With more than one scheduler, no thread ends by itself when its processes all wait: another
+ * scheduler may still send to them. No process can ever run again once every scheduler is idle and
+ * every envelope sent was received; seen twice in a row with nothing changed between, that is so.
+ */
+function watchForQuiet(heartbeats: Int32Array[]) {
+  let listener: (() => void) | undefined;
+  let last = "";
+  const timer = setInterval(() => {
+    let sent = 0;
+    let received = 0;
+    let idle = true;
+    const seen: number[] = [];
+    for (const beats of heartbeats) {
+      idle &&= Atomics.load(beats, Heartbeat.idle) === 1;
+      sent = (sent + Atomics.load(beats, Heartbeat.sent)) | 0;
+      received = (received + Atomics.load(beats, Heartbeat.received)) | 0;
+      seen.push(Atomics.load(beats, Heartbeat.slice));
+    }
+    const now = idle && sent === received ? `${sent}:${seen.join(",")}` : "";
+    if (now !== "" && now === last) listener?.();
+    last = now;
+  }, WATCHDOG_MS);
+  timer.unref();
+  return {
+    onQuiet(l: () => void) {
+      listener = l;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 interface StopSignals {
@@ -281,8 +338,8 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
     stop: () => clearInterval(timer),
   };
   const timer = setInterval(() => {
-    const slice = heartbeat[0]!;
-    const pid = heartbeat[1]!;
+    const slice = heartbeat[Heartbeat.slice]!;
+    const pid = heartbeat[Heartbeat.pid]!;
     const now = performance.now();
     if (pid === 0 || slice !== lastSlice) {
       lastSlice = slice;

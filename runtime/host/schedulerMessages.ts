@@ -2,6 +2,7 @@
 
 import type { Request, RequestResult } from "../../protocol/control.js";
 import type { InstrumentedSite } from "../loader/instrument.js";
+import type { MeshBuffers } from "../mesh/meshBuffers.js";
 import type { TelemetryTick } from "../telemetry/schedulerTelemetry.js";
 
 export interface SchedulerConfig {
@@ -14,7 +15,10 @@ export interface SchedulerConfig {
   programName: string;
   /** The loader's sites, by id - 1. */
   sites: InstrumentedSite[];
+  /** Read by the main thread: the slots of Heartbeat (core/scheduler.ts). */
   heartbeat: SharedArrayBuffer;
+  /** With more than one scheduler: the rings between them, and the counters of ids for spawns elsewhere (core/peers.ts). */
+  peers: { mesh: MeshBuffers; counters: SharedArrayBuffer } | undefined;
   /** The always-on counters (schedulerCounters.ts). */
   counters: SharedArrayBuffer;
   /** Keep the thread alive when no process is left to run (`--keep-alive`). */

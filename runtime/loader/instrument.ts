@@ -93,8 +93,24 @@ export function instrument(source: string, sourceOf: SourceOf, budgetImport: str
   };
   visit(ast, null);
   hoistConstantClauses(ast, code, budgetImport);
-  code.prepend(`import { __beamline as __bl } from ${JSON.stringify(budgetImport)};\n`);
+  const topLevel = topLevelGenerators(ast);
+  code.prepend(
+    `import { __beamline as __bl${topLevel.length > 0 ? ", __beamlineDefine as __bl_def" : ""} } from ${JSON.stringify(budgetImport)};\n`,
+  );
+  // Every scheduler thread loads the program; a process can start on another one by its function's
+  // name (core/processFunctions.ts). Function declarations are hoisted, so the call may come last.
+  if (topLevel.length > 0) code.append(`\n__bl_def({ ${topLevel.join(", ")} });\n`);
   return { code, processGenerators, sites };
+}
+
+/** The names of the module's top-level generator function declarations, exported or not. */
+function topLevelGenerators(ast: AnyNode): string[] {
+  const names: string[] = [];
+  for (const statement of ast.body) {
+    const decl = statement.type === "ExportNamedDeclaration" || statement.type === "ExportDefaultDeclaration" ? statement.declaration : statement;
+    if (decl?.type === "FunctionDeclaration" && decl.generator === true && decl.id) names.push(decl.id.name);
+  }
+  return names;
 }
 
 /** Beamline exports a constant clause pattern may name (besides literals). */

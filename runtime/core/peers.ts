@@ -1,0 +1,277 @@
+// A scheduler's side of the other schedulers (docs/architecture.md, "Schedulers"): it sends
+// messages and spawns to processes that live on another scheduler thread as envelopes over the
+// mesh (runtime/mesh/), and delivers the envelopes that arrive. Only a run with more than one
+// scheduler has one; with one scheduler nothing here runs.
+//
+// A pid names its scheduler (`id % count`). A local process becomes addressable by id once its
+// pid crosses to another scheduler, or when it was spawned from one: `exported` finds it then.
+
+import type { Scheduler } from "./scheduler.js";
+import { copyTerm } from "./copy.js";
+import { Process, type ProcessGenerator } from "./process.js";
+import { Pid } from "./terms.js";
+import { setPidDecoder } from "../mesh/termCodec.js";
+
+/** What the scheduler needs of the mesh's term writer (runtime/mesh/termCodec.ts). */
+export interface EnvelopeWriter {
+  u8(v: number): void;
+  f64(v: number): void;
+  string(s: string): void;
+  term(value: unknown, root?: string): void;
+}
+
+/** What the scheduler needs of the mesh's term reader. */
+export interface EnvelopeReader {
+  u8(): number;
+  f64(): number;
+  string(): string;
+  term(): unknown;
+}
+
+/** What the scheduler needs of its mesh (runtime/mesh/mesh.ts). */
+export interface MeshPort {
+  begin(to: number): EnvelopeWriter;
+  /** The writer begin() returns; its onPid hook sees every pid written. */
+  readonly writer: { onPid: ((pid: Pid) => void) | undefined };
+  end(): void;
+  abort(): void;
+  flush(): void;
+  ready(): boolean;
+  drain(onEnvelope: (from: number, reader: EnvelopeReader) => void): number;
+  sleep(timeoutMs: number): Promise<void>;
+}
+
+const enum Envelope {
+  /** A message: the pid id, then the term. */
+  Send = 1,
+  /** A process to start here: the function's name, the arguments, the spawn site, then the new pid's id. */
+  Spawn = 2,
+}
+
+/**
+ * What schedulers share besides the rings, a line of 16 int32 each, so that two schedulers' slots
+ * never share a cache line: the counter from which others take the ids of processes they start on
+ * this scheduler, and this scheduler's run-queue length as of its last batch, for the balancer.
+ */
+const LINE = 16;
+const SERIAL = 0;
+const RUN_QUEUE = 1;
+
+export function newPeerCounters(count: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(count * LINE * 4);
+}
+
+/** A scheduler with fewer runnable processes than this starts every new process itself. */
+const BALANCE_FROM = 2;
+
+export class Peers {
+  /** Local processes that other schedulers may address by id. */
+  private readonly exported = new Map<number, Process>();
+  /**
+   * Messages to processes that another scheduler started here and whose Spawn envelope has not
+   * arrived yet: a third scheduler that got the pid may be faster than the spawner's ring.
+   */
+  private readonly early = new Map<number, unknown[]>();
+  /** Remote-allocated serials below this one all arrived; those above it that arrived are in `arrivedAbove`. */
+  private arrivedBelow = 0;
+  private readonly arrivedAbove = new Set<number>();
+  private readonly shared: Int32Array;
+  /** Per scheduler: the run-queue length it published last, and how many processes this one placed there since. */
+  private readonly seenRunQueue: number[];
+  private readonly placedSince: number[];
+  private readonly count: number;
+  private readonly index: number;
+  /** Envelopes sent and received; the main thread compares the totals to tell an idle run from a busy one. */
+  sent = 0;
+  received = 0;
+
+  constructor(
+    private readonly s: Scheduler,
+    private readonly mesh: MeshPort,
+    shared: SharedArrayBuffer,
+  ) {
+    this.shared = new Int32Array(shared);
+    this.seenRunQueue = new Array<number>(s.count).fill(0);
+    this.placedSince = new Array<number>(s.count).fill(0);
+    this.count = s.count;
+    this.index = s.index;
+    setPidDecoder(this.pidFor);
+    mesh.writer.onPid = this.onPid;
+  }
+
+  /** The scheduler index (0-based) a pid lives on. */
+  ownerOf(pid: Pid): number {
+    return pid.id % this.count;
+  }
+
+  /** Called for every pid that an envelope carries: a local process becomes addressable by id. */
+  readonly onPid = (pid: Pid): void => {
+    if (pid instanceof Process && pid.status !== "exited") this.exported.set(pid.id, pid);
+  };
+
+  /** The pid an envelope names: a local process, or a plain Pid (another scheduler's, or one that ended). */
+  readonly pidFor = (id: number): Pid => {
+    if (id % this.count === this.index) return this.exported.get(id) ?? new Pid(id);
+    return new Pid(id);
+  };
+
+  /** A local process ended: nothing can address it by id any more. */
+  exited(p: Process): void {
+    this.exported.delete(p.id);
+  }
+
+  /** Sends `msg` (not yet copied) to a pid that is not a local Process. */
+  send(to: Pid, msg: unknown): void {
+    const owner = to.id % this.count;
+    if (owner === this.index) {
+      this.deliverById(to.id, copyTerm(msg));
+      return;
+    }
+    const w = this.mesh.begin(owner);
+    try {
+      w.u8(Envelope.Send);
+      w.f64(to.id);
+      w.term(msg, "msg");
+    } catch (error) {
+      this.mesh.abort();
+      throw error;
+    }
+    this.mesh.end();
+    this.sent++;
+  }
+
+  /**
+   * Starts `name(...args)` on scheduler `owner` (0-based) and returns its pid at once; the process
+   * starts there when the envelope arrives, before any message sent to it afterwards.
+   */
+  spawn(owner: number, name: string, args: unknown[], site: number): Pid {
+    const w = this.mesh.begin(owner);
+    let id: number;
+    try {
+      w.u8(Envelope.Spawn);
+      w.string(name);
+      w.term(args, "args");
+      w.f64(site);
+      // The id is taken last, once the arguments proved sendable, so that every id taken arrives.
+      const serial = Atomics.add(this.shared, owner * LINE + SERIAL, 1);
+      id = (serial * 2 + 1) * this.count + owner;
+      w.f64(id);
+    } catch (error) {
+      this.mesh.abort();
+      throw error;
+    }
+    this.mesh.end();
+    this.sent++;
+    return new Pid(id);
+  }
+
+  /**
+   * The balancer: where a new process running `fn` starts (0-based). On the spawner's scheduler,
+   * unless its run queue is longer than another's by more than one; the others' lengths are as of
+   * their last batch, plus what this scheduler placed there since. A closure always starts here.
+   * A live process never moves (docs/architecture.md, "Schedulers").
+   */
+  place(fn: Function): number {
+    const own = this.s.runQueue.length;
+    if (own < BALANCE_FROM || this.s.functions.nameFor(fn) === undefined) return this.index;
+    let best = this.index;
+    let bestLoad = own - 1;
+    for (let k = 0; k < this.count; k++) {
+      if (k === this.index) continue;
+      const published = Atomics.load(this.shared, k * LINE + RUN_QUEUE);
+      if (published !== this.seenRunQueue[k]) {
+        this.seenRunQueue[k] = published;
+        this.placedSince[k] = 0;
+      }
+      const load = published + this.placedSince[k]!;
+      if (load < bestLoad) {
+        best = k;
+        bestLoad = load;
+      }
+    }
+    if (best !== this.index) this.placedSince[best]!++;
+    return best;
+  }
+
+  /** Publishes this scheduler's run-queue length for the others' balancers. */
+  publishLoad(): void {
+    Atomics.store(this.shared, this.index * LINE + RUN_QUEUE, this.s.runQueue.length);
+  }
+
+  /** Delivers what arrived; returns how many envelopes. */
+  drain(): number {
+    return this.mesh.drain(this.onEnvelope);
+  }
+
+  flush(): void {
+    this.mesh.flush();
+  }
+
+  /** Whether an envelope waits to be drained. */
+  ready(): boolean {
+    return this.mesh.ready();
+  }
+
+  sleep(timeoutMs: number): Promise<void> {
+    return this.mesh.sleep(timeoutMs);
+  }
+
+  private readonly onEnvelope = (_from: number, r: EnvelopeReader): void => {
+    this.received++;
+    switch (r.u8()) {
+      case Envelope.Send: {
+        const id = r.f64();
+        this.deliverById(id, r.term());
+        break;
+      }
+      case Envelope.Spawn: {
+        const name = r.string();
+        const args = r.term() as unknown[];
+        const site = r.f64();
+        const id = r.f64();
+        this.started(id, name, args, site);
+        break;
+      }
+      default:
+        throw new Error(`scheduler ${this.index + 1}: an envelope of unknown kind arrived; the mesh is corrupt`);
+    }
+  };
+
+  private started(id: number, name: string, args: unknown[], site: number): void {
+    const serial = ((id - this.index) / this.count - 1) / 2;
+    if (serial === this.arrivedBelow) {
+      this.arrivedBelow++;
+      while (this.arrivedAbove.delete(this.arrivedBelow)) this.arrivedBelow++;
+    } else this.arrivedAbove.add(serial);
+    const fn = this.s.functions.byKey(name);
+    if (fn === undefined) {
+      // Every scheduler loads the same program, so this is Beamline's bug, not the program's.
+      throw new Error(`scheduler ${this.index + 1}: no process function named ${name} to start ${new Pid(id)}`);
+    }
+    const p = this.s.spawnWithId(id, fn as (...args: unknown[]) => ProcessGenerator, args, site);
+    this.exported.set(id, p);
+    const waiting = this.early.get(id);
+    if (waiting !== undefined) {
+      this.early.delete(id);
+      for (const msg of waiting) this.s.deliver(p, msg);
+    }
+  }
+
+  /** Delivers a copied message to a local process by id: one that ended drops it, one not yet started keeps it. */
+  private deliverById(id: number, msg: unknown): void {
+    const p = this.exported.get(id);
+    if (p !== undefined) {
+      this.s.deliver(p, msg);
+      return;
+    }
+    const k = (id - this.index) / this.count;
+    if (k % 2 === 1) {
+      const serial = (k - 1) / 2;
+      if (serial >= this.arrivedBelow && !this.arrivedAbove.has(serial)) {
+        const waiting = this.early.get(id);
+        if (waiting === undefined) this.early.set(id, [msg]);
+        else waiting.push(msg);
+      }
+    }
+  }
+}

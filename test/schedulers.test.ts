@@ -1,0 +1,286 @@
+// Issue 15: more than one scheduler thread. Each test runs a real program through the CLI with
+// `--schedulers N`, so the loader, the scheduler threads and the mesh between them all take part.
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
+
+const cli = path.resolve("dist/runtime/cli.js");
+const dir = mkdtempSync(path.join(tmpdir(), "beamline-schedulers-test-"));
+
+function program(name: string, source: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, source);
+  return file;
+}
+
+function beamline(...args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: WAIT_DEADLINE_MS });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const echo = program(
+  "echo.ts",
+  `import { call, From, on, receive, reply, schedulerId, schedulers, self, send, spawnOn, Pid, _ } from "beamline";
+
+function* echo() {
+  for (;;) {
+    yield* receive(
+      on(["$call", From, _], ([, from, n]) => reply(from, [schedulerId(), n])),
+      on([Pid, _], ([from, n]) => send(from, [schedulerId(), n])),
+    );
+  }
+}
+
+export function* main() {
+  const n = schedulers();
+  const me = self();
+  const seen: number[] = [schedulerId()];
+  for (let s = 2; s <= n; s++) {
+    const e = spawnOn(s, echo);
+    send(e, [me, s * 10]);
+    const [where, back] = (yield* receive()) as [number, number];
+    const answer = (yield* call(e, s * 100)) as [number, number];
+    seen.push(where, back, answer[0], answer[1]);
+  }
+  console.log(JSON.stringify(seen));
+}
+`,
+);
+
+for (const n of [2, 4]) {
+  test(`issue 15: with ${n} schedulers, a process started by spawnOn runs there and answers a send and a call from scheduler 1`, () => {
+    const { code, stdout, stderr } = beamline("run", "--schedulers", String(n), echo);
+    assert.equal(code, 0, stderr);
+    const expected = [1];
+    for (let s = 2; s <= n; s++) expected.push(s, s * 10, s, s * 100);
+    assert.deepEqual(JSON.parse(stdout), expected);
+  });
+}
+
+test("issue 15: +S is --schedulers, and schedulerId() is 1 with one scheduler", () => {
+  const file = program(
+    "count.ts",
+    `import { schedulerId, schedulers } from "beamline";
+export function* main() { console.log(schedulers(), schedulerId()); }
+`,
+  );
+  assert.equal(beamline("run", "+S", "3", file).stdout, "3 1\n");
+  assert.equal(beamline("run", file).stdout, "1 1\n");
+});
+
+test("issue 15: spawnOn with a scheduler id outside 1..N says which ids there are", () => {
+  const file = program(
+    "outside.ts",
+    `import { spawnOn } from "beamline";
+function* idle() {}
+export function* main() {
+  try { spawnOn(3, idle); } catch (error) { console.log((error as Error).message); }
+  try { spawnOn(0.5, idle); } catch (error) { console.log((error as Error).message); }
+}
+`,
+  );
+  const { code, stdout } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0);
+  assert.equal(
+    stdout,
+    "spawnOn: the scheduler id must be an integer from 1 to 2 (this run has 2 schedulers), got 3\n" +
+      "spawnOn: the scheduler id must be an integer from 1 to 2 (this run has 2 schedulers), got 0.5\n",
+  );
+});
+
+test("issue 15: spawnOn with a closure for another scheduler is an error that says why, and the closure still starts on its own", () => {
+  const file = program(
+    "closure.ts",
+    `import { receive, schedulerId, self, send, spawnOn } from "beamline";
+export function* main() {
+  const me = self();
+  const closure = function* () { send(me, schedulerId()); };
+  try { spawnOn(2, closure); } catch (error) { console.log((error as Error).message); }
+  spawnOn(1, closure);
+  console.log("ran on", yield* receive());
+}
+`,
+  );
+  const { code, stdout } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0);
+  assert.match(stdout, /^spawnOn\(2, closure\): only a top-level function\* of the program can start on another scheduler/);
+  assert.match(stdout, /a closure or a nested function can start only on the scheduler that made it \(scheduler 1\)\n/);
+  assert.match(stdout, /ran on 1\n$/);
+});
+
+test("issue 15: module-level variables are per scheduler (shared-nothing)", () => {
+  const file = program(
+    "globals.ts",
+    `import { receive, schedulerId, self, send, spawnOn, Pid } from "beamline";
+let counter = 0;
+function* bump(parent: Pid) { counter += 1; send(parent, [schedulerId(), counter]); }
+export function* main() {
+  const me = self();
+  for (const s of [1, 2, 2, 1, 2]) {
+    spawnOn(s, bump, me);
+    console.log(JSON.stringify(yield* receive()));
+  }
+}
+`,
+  );
+  const { code, stdout } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0);
+  assert.equal(stdout, "[1,1]\n[2,1]\n[2,2]\n[1,2]\n[2,3]\n");
+});
+
+test("issue 15: terms keep their shape across schedulers: Map, Set, Uint8Array, pids, refs, nesting", () => {
+  const file = program(
+    "terms.ts",
+    `import { makeRef, receive, self, send, spawnOn, Pid, Ref } from "beamline";
+function* mirror(parent: Pid) { const msg = yield* receive(); send(parent, msg); }
+export function* main() {
+  const me = self();
+  const ref = makeRef();
+  const term = { n: 1.5, big: 2 ** 53, s: "héllo ✓", b: true, u: undefined, z: null, list: [1, [2, [3]]], map: new Map<unknown, unknown>([["k", [me]], [7, new Set([1, "x"])]]), bytes: new Uint8Array([1, 2, 255]), ref };
+  send(spawnOn(2, mirror, me), term);
+  const back = (yield* receive()) as typeof term;
+  const checks = [
+    back.n === 1.5 && back.big === 2 ** 53 && back.s === term.s && back.b === true && "u" in back && back.u === undefined && back.z === null,
+    JSON.stringify(back.list) === "[1,[2,[3]]]",
+    back.map instanceof Map && (back.map.get("k") as Pid[])[0]!.toString() === me.toString() && (back.map.get(7) as Set<unknown>).has("x"),
+    back.bytes instanceof Uint8Array && back.bytes.join() === "1,2,255",
+    back.ref instanceof Ref && back.ref.toString() === ref.toString(),
+  ];
+  console.log(checks.join(" "));
+  // A pid that came back from another scheduler still reaches this process.
+  send((back.map.get("k") as Pid[])[0]!, "home");
+  console.log(yield* receive());
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "true true true true true\nhome\n");
+});
+
+test("issue 15: an unsendable message to another scheduler throws the same error as a local send, and nothing half-sent arrives", () => {
+  const file = program(
+    "unsendable.ts",
+    `import { receive, self, send, spawnOn, Pid } from "beamline";
+function* mirror(parent: Pid) { for (;;) { const msg = yield* receive(); send(parent, msg); } }
+export function* main() {
+  const other = spawnOn(2, mirror, self());
+  try { send(other, { ok: 1, bad: [() => 1] }); } catch (error) { console.log((error as Error).name + ": " + (error as Error).message); }
+  send(other, "after");
+  console.log(yield* receive());
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  const [error, after] = stdout.trim().split("\n");
+  assert.match(error!, /^UnsendableError: .*msg\.bad\[0\]/);
+  assert.equal(after, "after");
+});
+
+test("issue 15: messages between schedulers lose nothing, duplicate nothing and keep each sender's order, through full rings", () => {
+  // Three senders on schedulers 2..4 each send 60,000 numbered messages to a receiver on scheduler
+  // 1 at once: far more than a ring holds, so the rings fill and spill.
+  const file = program(
+    "fifo.ts",
+    `import { receive, self, send, spawnOn, Pid } from "beamline";
+const COUNT = 60_000;
+function* sender(to: Pid, id: number) {
+  for (let i = 0; i < COUNT; i++) send(to, [id, i, "payload-" + i]);
+  send(to, [id, "done"]);
+}
+export function* main() {
+  const me = self();
+  for (let s = 2; s <= 4; s++) spawnOn(s, sender, me, s);
+  const next = new Map<number, number>();
+  let done = 0;
+  let bad = 0;
+  while (done < 3) {
+    const [id, i] = (yield* receive()) as [number, number | "done"];
+    if (i === "done") { done++; if (next.get(id) !== COUNT) bad++; continue; }
+    if (i !== (next.get(id) ?? 0)) bad++;
+    next.set(id, (next.get(id) ?? 0) + 1);
+  }
+  console.log("bad", bad, [...next.values()].join(","));
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "4", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "bad 0 60000,60000,60000\n");
+});
+
+test("issue 15: a message from a third scheduler to a process spawned elsewhere is kept until the spawn arrives", () => {
+  // Scheduler 1 starts a process on 3 and at once hands its pid to a process on 2, which sends to
+  // it: the message from 2 may reach 3 before the spawn from 1 does; it must wait, not vanish. A
+  // burst to a sink on 3 first fills the ring from 1 to 3, so the spawn waits in 1's spill.
+  const file = program(
+    "early.ts",
+    `import { receive, self, send, spawnOn, Pid } from "beamline";
+function* relay() { for (;;) { const [to, msg] = (yield* receive()) as [Pid, unknown]; send(to, msg); } }
+function* target(parent: Pid) { for (;;) { const msg = yield* receive(); send(parent, msg); } }
+function* sink() { for (;;) yield* receive(); }
+export function* main() {
+  const me = self();
+  const r = spawnOn(2, relay);
+  const s = spawnOn(3, sink);
+  const filler = "x".repeat(1024);
+  let got = 0;
+  for (let i = 0; i < 20; i++) {
+    for (let k = 0; k < 400; k++) send(s, filler);
+    const t = spawnOn(3, target, me);
+    send(r, [t, i]);
+    if ((yield* receive()) === i) got++;
+  }
+  console.log("got", got);
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "3", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "got 20\n");
+});
+
+test("issue 15: a run whose processes all wait on two schedulers ends with the deadlock message", () => {
+  const file = program(
+    "deadlock.ts",
+    `import { receive, spawnOn } from "beamline";
+function* waiter() { yield* receive(); }
+export function* main() {
+  spawnOn(2, waiter);
+  yield* receive();
+}
+`,
+  );
+  const { code, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 1);
+  assert.match(stderr, /every process is waiting for a message that nothing can send \(main never returned\)/);
+});
+
+test("issue 15: the balancer spreads a pool of busy processes over the schedulers", () => {
+  const file = program(
+    "spread.ts",
+    `import { receive, schedulerId, self, send, spawn, Pid } from "beamline";
+function* busy(parent: Pid) {
+  let x = 0;
+  for (let i = 0; i < 200_000; i++) x += i % 7;
+  send(parent, schedulerId());
+}
+export function* main() {
+  const me = self();
+  for (let i = 0; i < 32; i++) spawn(busy, me);
+  const on = new Set<number>();
+  for (let i = 0; i < 32; i++) on.add((yield* receive()) as number);
+  console.log([...on].sort().join(","));
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "1,2\n");
+});
