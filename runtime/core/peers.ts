@@ -9,6 +9,7 @@
 import type { Scheduler } from "./scheduler.js";
 import { copyTerm } from "./copy.js";
 import { Process, type ProcessGenerator } from "./process.js";
+import { Counter } from "./schedulerCounters.js";
 import { Pid } from "./terms.js";
 import { setPidDecoder } from "../mesh/termCodec.js";
 
@@ -138,6 +139,7 @@ export class Peers {
     }
     this.mesh.end();
     this.sent++;
+    this.s.counters[Counter.crossOut]++;
   }
 
   /**
@@ -162,6 +164,7 @@ export class Peers {
     }
     this.mesh.end();
     this.sent++;
+    this.s.counters[Counter.placedElsewhere]++;
     return new Pid(id);
   }
 
@@ -220,6 +223,7 @@ export class Peers {
     this.received++;
     switch (r.u8()) {
       case Envelope.Send: {
+        this.s.counters[Counter.crossIn]++;
         const id = r.f64();
         this.deliverById(id, r.term());
         break;
