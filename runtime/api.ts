@@ -4,7 +4,7 @@
 import { copyArgs, copyTerm } from "./core/copy.js";
 import { ProcessExit } from "./core/exitReason.js";
 import { Process, type ProcessGenerator } from "./core/process.js";
-import { after, AwaitReply, beginReceive, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
+import { after, AwaitRemoteReply, AwaitReply, beginReceive, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
 import { budget } from "./core/reductions.js";
 import { scheduler } from "./core/scheduler.js";
 import type { Peers } from "./core/peers.js";
@@ -118,7 +118,8 @@ export function schedulers(): number {
 /** Spawns a process linked to the caller, atomically: the link exists before the child runs. */
 export function spawnLink<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
   const p = current("spawnLink");
-  // On this scheduler: links do not cross schedulers yet (docs/architecture.md).
+  // On the caller's scheduler, as supervisors expect of their children; spawnOn and link place a
+  // linked process elsewhere (docs/api.md, "Several schedulers").
   const child = spawnHere("spawnLink", fn, args);
   signals.link(scheduler, p, child);
   return child;
@@ -137,13 +138,13 @@ export function spawnMonitor<A extends unknown[]>(fn: ProcessFunction<A>, ...arg
  * signal with reason "noproc".
  */
 export function link(pid: Pid): true {
-  signals.link(scheduler, current("link"), local("link", pid));
+  signals.link(scheduler, current("link"), anywhere("link", pid));
   return true;
 }
 
 /** Removes the link between the caller and `pid`, if there is one. */
 export function unlink(pid: Pid): true {
-  signals.unlink(scheduler, current("unlink"), local("unlink", pid));
+  signals.unlink(scheduler, current("unlink"), anywhere("unlink", pid));
   return true;
 }
 
@@ -154,7 +155,7 @@ export function unlink(pid: Pid): true {
 export function monitor(target: Pid | string): Ref {
   const p = current("monitor");
   if (typeof target === "string") return signals.monitor(scheduler, p, scheduler.registry.whereis(target) ?? target);
-  return signals.monitor(scheduler, p, local("monitor", target));
+  return signals.monitor(scheduler, p, anywhere("monitor", target));
 }
 
 /** Stops a monitor; no DOWN for `ref` arrives after it. With `flush`, also removes a DOWN already in the mailbox. Returns whether the monitor was active. */
@@ -249,15 +250,16 @@ export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutM
 
 /**
  * A call to a process on another scheduler: the request goes as an envelope, and the reply comes
- * back as one. The callee's exit does not end the wait yet (a monitor across schedulers is the next
- * step, docs/architecture.md); the timeout does.
+ * back as one. The call monitors its callee, so the callee's exit ends it at once (receive.ts).
  */
 function remoteCall(p: Process, peers: Peers, dest: Pid, request: unknown, timeoutMs: number): Receive<unknown> {
   const ref = scheduler.makeRef();
   const marker = p.tail;
   budget.r--;
+  // The monitor goes first through the same ring, so the callee's scheduler knows it before the request.
+  const monitor = signals.monitor(scheduler, p, dest);
   peers.send(dest, ["$call", [p, ref], request]);
-  return beginReceive(p, marker, [new AwaitReply(ref, timeoutMs, dest, request)]);
+  return beginReceive(p, marker, [new AwaitRemoteReply(ref, timeoutMs, dest, request, monitor)]);
 }
 
 /** Answers a `call`. */
@@ -320,7 +322,7 @@ export function exit(...args: unknown[]): void {
   }
   if (args.length !== 2) throw new TypeError(`exit: expected exit(reason) or exit(pid, reason), got ${args.length} arguments`);
   const p = current("exit");
-  const target = local("exit", args[0] as Pid);
+  const target = anywhere("exit", args[0] as Pid);
   signals.exitSignal(scheduler, p, target, copyTerm(args[1], "reason"), false);
 }
 
@@ -344,9 +346,27 @@ function resolve(what: string, dest: Pid | string): Process {
   return local(what, dest);
 }
 
+/** A process on this scheduler, or the plain Pid of one on another scheduler. */
+function anywhere(what: string, pid: Pid): Pid {
+  const peers = scheduler.peers;
+  if (peers !== null && pid instanceof Pid && !(pid instanceof Process) && peers.ownerOf(pid) !== scheduler.index) return pid;
+  return local(what, pid);
+}
+
 function local(what: string, pid: Pid): Process {
   if (pid instanceof Process) return pid;
   if (pid instanceof Pid) {
+    const peers = scheduler.peers;
+    if (peers !== null) {
+      if (peers.ownerOf(pid) !== scheduler.index) {
+        throw new Error(
+          `${what}: ${pid} runs on scheduler ${peers.ownerOf(pid) + 1}, and ${what} works on processes of this scheduler (${scheduler.index + 1}) only (docs/api.md, "Several schedulers")`,
+        );
+      }
+      // A local pid that came back from another scheduler: addressable by id if alive.
+      const p = peers.pidFor(pid.id);
+      return p instanceof Process ? p : deadProcess(pid);
+    }
     const p = scheduler.find(pid.id);
     // A pid of a process that is gone behaves like a dead process.
     return p ?? deadProcess(pid);

@@ -9,6 +9,7 @@ import type { FromScheduler, SchedulerConfig, ToScheduler } from "./host/schedul
 import { scheduler, SiteCounters } from "./core/scheduler.js";
 import { SchedulerTelemetry } from "./telemetry/schedulerTelemetry.js";
 import type { Pid } from "./core/terms.js";
+import type { Process } from "./core/process.js";
 import { installVirtualClock } from "./core/virtualClock.js";
 import { Peers } from "./core/peers.js";
 import { Heartbeat } from "./core/heartbeat.js";
@@ -59,7 +60,7 @@ scheduler.observe({
     else post(message);
   },
   signal(kind, from, to, reason) {
-    if (kind !== "exit-signal" || to !== mainPid || to.signals?.trapExit === true) return;
+    if (kind !== "exit-signal" || to !== mainPid || (to as Process).signals?.trapExit === true) return;
     if (reason === "normal" && from !== to) return;
     mainSignalledBy = from === to ? "itself (exit(self(), reason))" : String(from);
   },

@@ -183,9 +183,9 @@ test("issue 14: crashes are counted per interval and per spawn site, and a crash
         throw new TypeError("bad input");
       }) as Process;
       yield* settle();
-      const linked = [...crasher.signals!.links!];
+      const linked = [...crasher.signals!.links!.values()] as Process[];
       const victim = linked.find((p) => p.signals?.links?.size === 2)!;
-      const chained = [...victim.signals!.links!].find((p) => p !== crasher)!;
+      const chained = [...victim.signals!.links!.values()].find((p) => p !== crasher)!;
       scheduler.deliver(crasher, "go");
       yield* settle();
       telemetry.tick();

@@ -284,3 +284,132 @@ export function* main() {
   assert.equal(code, 0, stderr);
   assert.equal(stdout, "1,2\n");
 });
+
+test("issue 15: links cross schedulers: a crash on scheduler 2 ends a linked process on 1, and a trapping one gets the EXIT message", () => {
+  const file = program(
+    "links.ts",
+    `import { isAlive, link, processFlag, receive, self, send, spawnOn, Pid } from "beamline";
+function* doomed(go: Pid) { send(go, "ready"); yield* receive(); throw new Error("boom on 2"); }
+function* bystander(parent: Pid, victim: Pid) {
+  link(victim);
+  send(parent, "linked");
+  yield* receive();
+}
+function* watcher(parent: Pid) {
+  const [, victim] = (yield* receive()) as [string, Pid];
+  const b = spawnOn(1, bystander, self(), victim);
+  yield* receive();
+  processFlag("trapExit", true);
+  link(victim);
+  send(parent, ["watching", b]);
+  const exitMsg = (yield* receive()) as [string, Pid, { message: string }];
+  send(parent, [exitMsg[0], String(exitMsg[1]) === String(victim), exitMsg[2].message]);
+}
+export function* main() {
+  const me = self();
+  const w = spawnOn(1, watcher, me);
+  const victim = spawnOn(2, doomed, me);
+  yield* receive();
+  send(w, ["victim", victim]);
+  const [, b] = (yield* receive()) as [string, Pid];
+  send(victim, "crash now");
+  console.log(JSON.stringify(yield* receive()));
+  // The bystander on scheduler 1 was linked to the victim on 2 and did not trap: it ended (its
+  // exit signal came through the same ring, before the watcher's).
+  console.log("bystander alive:", isAlive(b));
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, '["EXIT",true,"boom on 2"]\nbystander alive: false\n');
+  assert.match(stderr, /crashed/);
+});
+
+test("issue 15: monitors cross schedulers: DOWN with the reason, noproc for a process already gone, none after demonitor", () => {
+  const file = program(
+    "monitors.ts",
+    `import { demonitor, exit, monitor, receive, self, send, sleep, spawnOn, after, on, Pid, Ref, _ } from "beamline";
+function* short(go: Pid) { send(go, "up"); yield* receive(); exit("finished"); }
+function* long() { yield* receive(); }
+export function* main() {
+  const me = self();
+  const a = spawnOn(2, short, me);
+  yield* receive();
+  const ref = monitor(a);
+  send(a, "go");
+  const down = (yield* receive(on(["DOWN", Ref, "process", _, _]))) as [string, Ref, string, Pid, unknown];
+  console.log(down[1].toString() === ref.toString(), String(down[3]) === String(a), down[4]);
+  const ref2 = monitor(a);
+  const gone = (yield* receive(on(["DOWN", Ref, "process", _, _]))) as [string, Ref, string, Pid, unknown];
+  console.log(gone[1].toString() === ref2.toString(), gone[4]);
+  const b = spawnOn(2, long);
+  const ref3 = monitor(b);
+  console.log("demonitor", demonitor(ref3));
+  exit(b, "kill");
+  const none = yield* receive(on(["DOWN", Ref, "process", _, _]), after(200, () => "no DOWN"));
+  console.log(none);
+  void sleep;
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "true true finished\ntrue noproc\ndemonitor true\nno DOWN\n");
+});
+
+test("issue 15: exit(pid, reason) crosses schedulers: normal is ignored, kill cannot be trapped, a trapping process gets the EXIT", () => {
+  const file = program(
+    "exits.ts",
+    `import { exit, monitor, processFlag, receive, self, send, spawnOn, on, Pid, Ref, _ } from "beamline";
+function* plain(parent: Pid) { send(parent, "up"); yield* receive(on("never")); }
+function* trapping(parent: Pid) {
+  processFlag("trapExit", true);
+  send(parent, "up");
+  for (;;) { const m = yield* receive(); send(parent, m); }
+}
+export function* main() {
+  const me = self();
+  const p = spawnOn(2, plain, me);
+  yield* receive(on("up"));
+  const ref = monitor(p);
+  exit(p, "normal");
+  exit(p, "stop");
+  const down = (yield* receive(on(["DOWN", ref, "process", _, _]))) as unknown[];
+  console.log("plain ended with", down[4]);
+  const t = spawnOn(2, trapping, me);
+  yield* receive(on("up"));
+  exit(t, "please");
+  const m = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, string];
+  console.log("trapped", String(m[1]) === String(me), m[2]);
+  const ref2 = monitor(t);
+  exit(t, "kill");
+  const killed = (yield* receive(on(["DOWN", ref2, "process", _, _]))) as unknown[];
+  console.log("trapping ended with", killed[4]);
+  void Ref;
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "plain ended with stop\ntrapped true please\ntrapping ended with killed\n");
+});
+
+test("issue 15: a call to a process on another scheduler that dies before replying throws CallExitError at once, with its reason", () => {
+  const file = program(
+    "callexit.ts",
+    `import { call, receive, spawnOn, on, From, _, CallExitError } from "beamline";
+function* dies() { yield* receive(on(["$call", From, _])); throw new Error("no answer from 2"); }
+export function* main() {
+  const d = spawnOn(2, dies);
+  const t0 = Date.now();
+  try { yield* call(d, "question", 60_000); } catch (error) {
+    console.log((error as Error).name, (error as CallExitError).message.includes("no answer from 2"), Date.now() - t0 < 30_000);
+  }
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "CallExitError true true\n");
+});

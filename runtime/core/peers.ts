@@ -10,8 +10,10 @@ import type { Scheduler } from "./scheduler.js";
 import { copyTerm } from "./copy.js";
 import { Process, type ProcessGenerator } from "./process.js";
 import { Counter } from "./schedulerCounters.js";
-import { Pid } from "./terms.js";
-import { setPidDecoder } from "../mesh/termCodec.js";
+import * as signals from "./signals.js";
+import type { Monitor } from "./signals.js";
+import { Pid, Ref } from "./terms.js";
+import { setPidDecoder, setPidEncodeHook } from "../mesh/termCodec.js";
 
 /** What the scheduler needs of the mesh's term writer (runtime/mesh/termCodec.ts). */
 export interface EnvelopeWriter {
@@ -32,8 +34,6 @@ export interface EnvelopeReader {
 /** What the scheduler needs of its mesh (runtime/mesh/mesh.ts). */
 export interface MeshPort {
   begin(to: number): EnvelopeWriter;
-  /** The writer begin() returns; its onPid hook sees every pid written. */
-  readonly writer: { onPid: ((pid: Pid) => void) | undefined };
   end(): void;
   abort(): void;
   flush(): void;
@@ -47,6 +47,16 @@ const enum Envelope {
   Send = 1,
   /** A process to start here: the function's name, the arguments, the spawn site, then the new pid's id. */
   Spawn = 2,
+  /** The signals of signals.ts: from, to (pid ids), and what each needs. */
+  Link = 3,
+  Unlink = 4,
+  /** from, to, the reason, and whether a link carried it. */
+  Exit = 5,
+  /** The monitor's ref, the watcher, the target. */
+  Monitor = 6,
+  Demonitor = 7,
+  /** The monitor's ref, the watcher, the target, the reason. */
+  Down = 8,
 }
 
 /**
@@ -97,7 +107,7 @@ export class Peers {
     this.count = s.count;
     this.index = s.index;
     setPidDecoder(this.pidFor);
-    mesh.writer.onPid = this.onPid;
+    setPidEncodeHook(this.onPid);
   }
 
   /** The scheduler index (0-based) a pid lives on. */
@@ -168,6 +178,87 @@ export class Peers {
     return new Pid(id);
   }
 
+  link(from: Process, to: Pid): void {
+    this.signal(Envelope.Link, from, to);
+  }
+
+  unlink(from: Process, to: Pid): void {
+    this.signal(Envelope.Unlink, from, to);
+  }
+
+  exitSignal(from: Pid, to: Pid, reason: unknown, viaLink: boolean): void {
+    this.onPid(from);
+    const w = this.begin(to.id % this.count);
+    try {
+      w.u8(Envelope.Exit);
+      w.f64(from.id);
+      w.f64(to.id);
+      w.term(reason, "reason");
+      w.u8(viaLink ? 1 : 0);
+    } catch (error) {
+      this.mesh.abort();
+      throw error;
+    }
+    this.end();
+  }
+
+  /** Asks the target's scheduler to watch `m.target` for the local `m.watcher`. */
+  monitor(m: Monitor): void {
+    this.monitorSignal(Envelope.Monitor, m, m.target);
+  }
+
+  /** Tells the target's scheduler that the monitor ended at its watcher. */
+  demonitor(m: Monitor): void {
+    this.monitorSignal(Envelope.Demonitor, m, m.target);
+  }
+
+  /** Tells the watcher's scheduler that the local `m.target` exited. */
+  down(m: Monitor, reason: unknown): void {
+    const w = this.begin(m.watcher.id % this.count);
+    try {
+      this.writeMonitor(w, Envelope.Down, m);
+      w.term(reason, "reason");
+    } catch (error) {
+      this.mesh.abort();
+      throw error;
+    }
+    this.end();
+  }
+
+  private signal(kind: Envelope, from: Pid, to: Pid): void {
+    this.onPid(from);
+    const w = this.begin(to.id % this.count);
+    w.u8(kind);
+    w.f64(from.id);
+    w.f64(to.id);
+    this.end();
+  }
+
+  private monitorSignal(kind: Envelope, m: Monitor, to: Pid): void {
+    this.writeMonitor(this.begin(to.id % this.count), kind, m);
+    this.end();
+  }
+
+  private writeMonitor(w: EnvelopeWriter, kind: Envelope, m: Monitor): void {
+    // Pids written as raw ids, not as terms, so the hook that makes a local process addressable is called here.
+    this.onPid(m.watcher);
+    this.onPid(m.target);
+    w.u8(kind);
+    w.f64(m.ref.scheduler);
+    w.f64(m.ref.id);
+    w.f64(m.watcher.id);
+    w.f64(m.target.id);
+  }
+
+  private begin(to: number): EnvelopeWriter {
+    return this.mesh.begin(to);
+  }
+
+  private end(): void {
+    this.mesh.end();
+    this.sent++;
+  }
+
   /**
    * The balancer: where a new process running `fn` starts (0-based). On the spawner's scheduler,
    * unless its run queue is longer than another's by more than one; the others' lengths are as of
@@ -221,7 +312,8 @@ export class Peers {
 
   private readonly onEnvelope = (_from: number, r: EnvelopeReader): void => {
     this.received++;
-    switch (r.u8()) {
+    const kind = r.u8();
+    switch (kind) {
       case Envelope.Send: {
         this.s.counters[Counter.crossIn]++;
         const id = r.f64();
@@ -236,8 +328,48 @@ export class Peers {
         this.started(id, name, args, site);
         break;
       }
+      case Envelope.Link:
+      case Envelope.Unlink: {
+        const from = this.pidFor(r.f64());
+        const toId = r.f64();
+        const to = this.exported.get(toId);
+        if (kind === Envelope.Unlink) to?.signals?.links?.delete(from.id);
+        // A link to a process that is gone gets the "noproc" exit signal back.
+        else if (to === undefined) this.exitSignal(new Pid(toId), from, "noproc", true);
+        else signals.linkedFromPeer(this.s, from, to);
+        break;
+      }
+      case Envelope.Exit: {
+        const from = this.pidFor(r.f64());
+        const to = this.exported.get(r.f64());
+        const reason = r.term();
+        const viaLink = r.u8() === 1;
+        if (to !== undefined) signals.exitSignalFromPeer(this.s, from, to, reason, viaLink);
+        break;
+      }
+      case Envelope.Monitor:
+      case Envelope.Demonitor:
+      case Envelope.Down: {
+        const ref = new Ref(r.f64(), r.f64());
+        const watcherId = r.f64();
+        const targetId = r.f64();
+        if (kind === Envelope.Down) {
+          const reason = r.term();
+          const watcher = this.exported.get(watcherId);
+          if (watcher !== undefined) signals.downFromPeer(this.s, watcher, ref, this.pidFor(targetId), reason);
+          break;
+        }
+        const target = this.exported.get(targetId);
+        if (kind === Envelope.Demonitor) target?.signals?.watchers?.delete(signals.refKey(ref));
+        else {
+          const m = new signals.Monitor(ref, this.pidFor(watcherId), target ?? new Pid(targetId));
+          if (target === undefined) this.down(m, "noproc");
+          else signals.monitoredFromPeer(this.s, m);
+        }
+        break;
+      }
       default:
-        throw new Error(`scheduler ${this.index + 1}: an envelope of unknown kind arrived; the mesh is corrupt`);
+        throw new Error(`scheduler ${this.index + 1}: an envelope of unknown kind ${kind} arrived; the mesh is corrupt`);
     }
   };
 

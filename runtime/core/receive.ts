@@ -13,7 +13,7 @@ import { crashLine, isCrashReason } from "./exitReason.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
-import { NOT_EXITED, signalsOf, unwatchCallee, type CallWatch } from "./signals.js";
+import { demonitor, NOT_EXITED, signalsOf, unwatchCallee, type CallWatch } from "./signals.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
@@ -70,8 +70,8 @@ export class AwaitReply extends After<unknown> implements CallWatch {
   constructor(
     readonly ref: Ref,
     ms: number,
-    private readonly dest: unknown,
-    private readonly request: unknown,
+    readonly dest: unknown,
+    readonly request: unknown,
   ) {
     super(ms, undefined);
   }
@@ -82,6 +82,24 @@ export class AwaitReply extends After<unknown> implements CallWatch {
 
   exitError(): CallExitError {
     return callExitError(this.dest, this.calleeExit, this.request);
+  }
+}
+
+/**
+ * The wait of a call to a process on another scheduler: the call monitors its callee there (the
+ * DOWN comes as an envelope, signals.ts), so that the callee's exit ends it, as OTP's
+ * gen_server:call monitors its callee.
+ */
+export class AwaitRemoteReply extends AwaitReply {
+  constructor(
+    ref: Ref,
+    ms: number,
+    dest: unknown,
+    request: unknown,
+    /** The call's monitor of its callee. */
+    readonly monitor: Ref,
+  ) {
+    super(ref, ms, dest, request);
   }
 }
 
@@ -114,6 +132,12 @@ function isReply(msg: unknown, ref: Ref): boolean {
 
 /** The clause a reply matches: the receive returns the reply's value. */
 const REPLY_VALUE = new On<unknown>(undefined, (msg: [string, Ref, unknown]) => msg[2]);
+/** What a remote call's wait matches when its callee's DOWN arrives first; take() throws. */
+const CALLEE_DOWN = new On<unknown>(undefined, () => undefined);
+
+function isDown(msg: unknown, ref: Ref): boolean {
+  return Array.isArray(msg) && msg.length === 5 && msg[0] === "DOWN" && msg[1] instanceof Ref && sameRef(msg[1], ref);
+}
 
 export type Clause<R = unknown> = On<R> | After<R>;
 export type ClauseResult<C> = C extends On<infer R> | After<infer R> ? R : never;
@@ -221,9 +245,13 @@ function take(
   const msg = node.msg;
   p.unlink(prev, node);
   endReceive(p);
-  // Only a call's wait matches with REPLY_VALUE: the reply is in, so the call stops watching its callee.
-  if (handler === REPLY_VALUE.handler) unwatchCallee(clauses as AwaitReply);
+  // Only a call's wait matches with these: the reply is in, so the call stops watching its callee.
+  if (handler === REPLY_VALUE.handler) endCall(p, clauses as AwaitReply);
   scheduler.took(p, msg);
+  if (handler === CALLEE_DOWN.handler) {
+    const wait = clauses as AwaitReply;
+    throw callExitError(wait.dest, (msg as unknown[])[4], wait.request);
+  }
   if (handler === undefined) return { done: true, value: msg };
   return runHandler(p, handler, msg);
 }
@@ -239,7 +267,7 @@ function noMatch(p: Process, clauses: Clause | readonly Clause[] | null): Iterat
   if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
     endReceive(p);
     if (timeout instanceof AwaitReply) {
-      unwatchCallee(timeout);
+      endCall(p, timeout);
       throw timeout.timeoutError();
     }
     const handler = timeout!.handler;
@@ -252,12 +280,22 @@ function noMatch(p: Process, clauses: Clause | readonly Clause[] | null): Iterat
 
 function matchingClause(clauses: Clause | readonly Clause[], msg: unknown): On<unknown> | undefined {
   if (clauses instanceof On) return matches(clauses.pattern, msg) ? clauses : undefined;
-  if (clauses instanceof After) return clauses instanceof AwaitReply && isReply(msg, clauses.ref) ? REPLY_VALUE : undefined;
+  if (clauses instanceof After) {
+    if (!(clauses instanceof AwaitReply)) return undefined;
+    if (isReply(msg, clauses.ref)) return REPLY_VALUE;
+    return clauses instanceof AwaitRemoteReply && isDown(msg, clauses.monitor) ? CALLEE_DOWN : undefined;
+  }
   for (let i = 0; i < clauses.length; i++) {
     const c = clauses[i];
     if (c instanceof On && matches(c.pattern, msg)) return c;
   }
   return undefined;
+}
+
+/** A call got its reply or timed out: it stops watching its callee, here or on another scheduler. */
+function endCall(p: Process, wait: AwaitReply): void {
+  if (wait instanceof AwaitRemoteReply) demonitor(scheduler, p, wait.monitor, true);
+  else unwatchCallee(wait);
 }
 
 function timeoutOf(clauses: Clause | readonly Clause[] | null): After<unknown> | undefined {

@@ -18,7 +18,7 @@ import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
 import { Counter, newCounters } from "./schedulerCounters.js";
 import { NOT_EXITED, propagateExit, unwatchCallee } from "./signals.js";
-import { Ref } from "./terms.js";
+import { Ref, type Pid } from "./terms.js";
 import { Timer, TimerHeap } from "./timers.js";
 
 /** What a process ended with: "normal", a CrashReason (exitReason.ts) if it threw, or any term it was given. */
@@ -39,8 +39,11 @@ export interface SchedulerObserver {
    * whatever its reason). Processes it took down through links end after this call.
    */
   exited(p: Process, reason: ExitReason, crashed: boolean): void;
-  /** A link, unlink, monitor, demonitor, or an exit signal that reached a live process (`reason` only for those). */
-  signal(kind: SignalKind, from: Process, to: Process, reason: unknown): void;
+  /**
+   * A link, unlink, monitor, demonitor, or an exit signal that reached a live process (`reason`
+   * only for those). One side may be a process on another scheduler (a plain Pid).
+   */
+  signal(kind: SignalKind, from: Pid, to: Pid, reason: unknown): void;
   /** A supervisor restarted a child or gave up. */
   fault(event: FaultEvent): void;
   /** A slice ran past its budget inside a plain function, which cannot be preempted; it still runs. */
@@ -381,9 +384,9 @@ export class Scheduler {
   }
 
   /** Tells observers of a signal, and records it if either process is traced. */
-  noteSignal(kind: SignalKind, from: Process, to: Process, reason: unknown): void {
+  noteSignal(kind: SignalKind, from: Pid, to: Pid, reason: unknown): void {
     for (const o of this.observers) o.signal?.(kind, from, to, reason);
-    if (this.traced.size !== 0 && (this.traced.has(from) || this.traced.has(to))) this.events.record(kind, from.id, to.id, reason ?? "");
+    if (this.traced.size !== 0 && (this.traced.has(from as Process) || this.traced.has(to as Process))) this.events.record(kind, from.id, to.id, reason ?? "");
   }
 
   /** A supervisor's restart or surrender, for telemetry and traces. */

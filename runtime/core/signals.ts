@@ -2,20 +2,26 @@
 // signals"). A process that never links, monitors, traps exits or is called costs one null field:
 // its Signals are made on first use. Signals are delivered at once on this thread; a signal that
 // would end the running process ends it when its slice does, since a running generator cannot be
-// stopped from inside itself.
+// stopped from inside itself. A signal to or from a process on another scheduler goes as an
+// envelope (peers.ts), which calls back into this file on the receiving side.
 
 import { copyTerm } from "./copy.js";
-import type { HandlerStack, Process } from "./process.js";
+import { Process, type HandlerStack } from "./process.js";
 import type { Scheduler } from "./scheduler.js";
 import { Ref, sameRef, type Pid } from "./terms.js";
 
-/** A monitor: `watcher` gets one DOWN message with `ref` when `target` exits. */
+/** A monitor: `watcher` gets one DOWN message with `ref` when `target` exits. One of them may live on another scheduler (a plain Pid). */
 export class Monitor {
   constructor(
     readonly ref: Ref,
-    readonly watcher: Process,
-    readonly target: Process,
+    readonly watcher: Pid,
+    readonly target: Pid,
   ) {}
+}
+
+/** A monitor's key in `watching` and `watchers`: refs of different schedulers may share an id. */
+export function refKey(ref: Ref): number {
+  return ref.id * 1024 + ref.scheduler;
 }
 
 /**
@@ -42,11 +48,11 @@ export const NOT_EXITED = Symbol("not exited");
 export class Signals {
   /** Generator handlers of matched receives that are still running; see stepReceive (receive.ts). */
   handlers: HandlerStack | null = null;
-  /** Linked processes; links are bidirectional, so each side holds the other. */
-  links: Set<Process> | null = null;
-  /** Monitors this process holds on others, by ref id. */
+  /** Linked processes by id (a local Process, or a Pid on another scheduler); links are bidirectional, so each side holds the other. */
+  links: Map<number, Pid> | null = null;
+  /** Monitors this process holds on others, by refKey. */
   watching: Map<number, Monitor> | null = null;
-  /** Monitors others hold on this process, by ref id. */
+  /** Monitors others hold on this process, by refKey. */
   watchers: Map<number, Monitor> | null = null;
   /** `processFlag("trapExit", true)`: exit signals arrive as ["EXIT", from, reason] messages. */
   trapExit = false;
@@ -61,61 +67,111 @@ export function signalsOf(p: Process): Signals {
 }
 
 /** Links `p` and `q` both ways; a dead `q` sends `p` an exit signal with reason "noproc". */
-export function link(s: Scheduler, p: Process, q: Process): void {
+export function link(s: Scheduler, p: Process, q: Pid): void {
   if (p === q) return;
+  if (!(q instanceof Process)) {
+    // On another scheduler: linked here at once, there when the envelope arrives; if `q` is gone
+    // by then, its scheduler answers with the "noproc" exit signal.
+    if (p.signals?.links?.has(q.id) === true) return;
+    (signalsOf(p).links ??= new Map()).set(q.id, q);
+    s.peers!.link(p, q);
+    s.noteSignal("link", p, q, undefined);
+    return;
+  }
   if (q.status === "exited") {
     exitSignal(s, q, p, "noproc", true);
     return;
   }
-  ((signalsOf(p).links ??= new Set())).add(q);
-  ((signalsOf(q).links ??= new Set())).add(p);
+  (signalsOf(p).links ??= new Map()).set(q.id, q);
+  (signalsOf(q).links ??= new Map()).set(p.id, p);
   s.noteSignal("link", p, q, undefined);
 }
 
 /** Removes the link between `p` and `q`, if any. */
-export function unlink(s: Scheduler, p: Process, q: Process): void {
-  const had = p.signals?.links?.delete(q) ?? false;
-  q.signals?.links?.delete(p);
+export function unlink(s: Scheduler, p: Process, q: Pid): void {
+  const had = p.signals?.links?.delete(q.id) ?? false;
+  if (q instanceof Process) q.signals?.links?.delete(p.id);
+  else if (had) s.peers!.unlink(p, q);
   if (had) s.noteSignal("unlink", p, q, undefined);
+}
+
+/** The other scheduler's half of a link from `from` (remote) to the local `to`. */
+export function linkedFromPeer(s: Scheduler, from: Pid, to: Process): void {
+  if (to.status === "exited") {
+    s.peers!.exitSignal(to, from, "noproc", true);
+    return;
+  }
+  (signalsOf(to).links ??= new Map()).set(from.id, from);
+  s.noteSignal("link", from, to, undefined);
 }
 
 /**
  * `watcher` monitors `target` (a process, or a registered name that nobody holds): one DOWN
  * message when it exits, at once with "noproc" when it is not alive.
  */
-export function monitor(s: Scheduler, watcher: Process, target: Process | string): Ref {
+export function monitor(s: Scheduler, watcher: Process, target: Pid | string): Ref {
   const ref = s.makeRef();
-  if (typeof target === "string" || target.status === "exited") {
-    s.deliver(watcher, ["DOWN", ref, "process", typeof target === "string" ? target : (target as Pid), "noproc"]);
+  if (typeof target === "string" || (target instanceof Process && target.status === "exited")) {
+    s.deliver(watcher, ["DOWN", ref, "process", target, "noproc"]);
     return ref;
   }
   const m = new Monitor(ref, watcher, target);
-  (signalsOf(watcher).watching ??= new Map()).set(ref.id, m);
-  (signalsOf(target).watchers ??= new Map()).set(ref.id, m);
+  (signalsOf(watcher).watching ??= new Map()).set(refKey(ref), m);
+  if (target instanceof Process) (signalsOf(target).watchers ??= new Map()).set(refKey(ref), m);
+  else s.peers!.monitor(m);
   s.noteSignal("monitor", watcher, target, undefined);
   return ref;
 }
 
+/** The other scheduler's half of a monitor: `m.target` is local, `m.watcher` remote. */
+export function monitoredFromPeer(s: Scheduler, m: Monitor): void {
+  const target = m.target as Process;
+  if (target.status === "exited") {
+    s.peers!.down(m, "noproc");
+    return;
+  }
+  (signalsOf(target).watchers ??= new Map()).set(refKey(m.ref), m);
+  s.noteSignal("monitor", m.watcher, target, undefined);
+}
+
 /** Removes `watcher`'s monitor `ref`; with `flush`, also a DOWN for it already in the mailbox. Returns whether the monitor was active. */
 export function demonitor(s: Scheduler, watcher: Process, ref: Ref, flush: boolean): boolean {
-  const m = watcher.signals?.watching?.get(ref.id);
+  const m = watcher.signals?.watching?.get(refKey(ref));
   const active = m !== undefined && sameRef(m.ref, ref);
   if (active) {
-    watcher.signals!.watching!.delete(ref.id);
-    m.target.signals?.watchers?.delete(ref.id);
+    watcher.signals!.watching!.delete(refKey(ref));
+    forgetWatcher(s, m);
     s.noteSignal("demonitor", watcher, m.target, undefined);
   }
   if (flush) flushDown(s, watcher, ref);
   return active;
 }
 
+/** The target's side of a monitor that ended at its watcher (demonitor, or the watcher's exit). */
+function forgetWatcher(s: Scheduler, m: Monitor): void {
+  if (m.target instanceof Process) m.target.signals?.watchers?.delete(refKey(m.ref));
+  else s.peers!.demonitor(m);
+}
+
+/** A DOWN from another scheduler for the local watcher's monitor `m.ref`, if it is still active. */
+export function downFromPeer(s: Scheduler, watcher: Process, ref: Ref, target: Pid, reason: unknown): void {
+  const m = watcher.signals?.watching?.get(refKey(ref));
+  if (m === undefined || !sameRef(m.ref, ref)) return;
+  watcher.signals!.watching!.delete(refKey(ref));
+  s.deliver(watcher, ["DOWN", m.ref, "process", target, reason]);
+}
+
 /**
  * Sends `to` an exit signal from `from` (Erlang's `exit(Pid, Reason)`, or a linked process's
  * exit when `viaLink`): "kill" (not via a link) ends it with "killed" whatever it traps; a
  * trapping process gets ["EXIT", from, reason]; otherwise "normal" is ignored (unless a process
- * signals itself) and any other reason ends it.
+ * signals itself) and any other reason ends it. `to` on another scheduler gets it as an envelope.
  */
-export function exitSignal(s: Scheduler, from: Process, to: Process, reason: unknown, viaLink: boolean): void {
+export function exitSignal(s: Scheduler, from: Pid, to: Pid, reason: unknown, viaLink: boolean): void {
+  if (!(to instanceof Process)) {
+    s.peers!.exitSignal(from, to, reason, viaLink);
+    return;
+  }
   if (to.status === "exited") return;
   s.noteSignal("exit-signal", from, to, reason);
   if (reason === "kill" && !viaLink) {
@@ -125,6 +181,12 @@ export function exitSignal(s: Scheduler, from: Process, to: Process, reason: unk
   } else if (reason !== "normal" || (from === to && !viaLink)) {
     die(s, to, reason);
   }
+}
+
+/** An exit signal from another scheduler; one that a link carries counts only while the link holds. */
+export function exitSignalFromPeer(s: Scheduler, from: Pid, to: Process, reason: unknown, viaLink: boolean): void {
+  if (viaLink && to.signals?.links?.delete(from.id) !== true) return;
+  exitSignal(s, from, to, reason, viaLink);
 }
 
 /** Ends `p` with `reason`: now, or when its slice ends if it is the running process. */
@@ -157,22 +219,25 @@ export function propagateExit(s: Scheduler, p: Process, sig: Signals, reason: un
   }
   const watching = sig.watching;
   if (watching !== null) {
-    for (const m of watching.values()) m.target.signals?.watchers?.delete(m.ref.id);
+    for (const m of watching.values()) forgetWatcher(s, m);
     sig.watching = null;
   }
   const watchers = sig.watchers;
   if (watchers !== null) {
     sig.watchers = null;
     for (const m of watchers.values()) {
-      m.watcher.signals?.watching?.delete(m.ref.id);
-      s.deliver(m.watcher, ["DOWN", m.ref, "process", p, copyTerm(reason, "reason")]);
+      const watcher = m.watcher;
+      if (watcher instanceof Process) {
+        watcher.signals?.watching?.delete(refKey(m.ref));
+        s.deliver(watcher, ["DOWN", m.ref, "process", p, copyTerm(reason, "reason")]);
+      } else s.peers!.down(m, reason);
     }
   }
   const links = sig.links;
   if (links !== null) {
     sig.links = null;
-    for (const q of links) {
-      q.signals?.links?.delete(p);
+    for (const q of links.values()) {
+      if (q instanceof Process) q.signals?.links?.delete(p.id);
       exitSignal(s, p, q, reason, true);
     }
   }

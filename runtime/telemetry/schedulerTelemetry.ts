@@ -131,7 +131,7 @@ function cap(n: number): number {
 }
 
 /** At most `limit` pids of an iteration, as `<0.N.0>`. */
-function pidList(items: Iterable<Process> | undefined, limit: number): string[] {
+function pidList(items: Iterable<Pid> | undefined, limit: number): string[] {
   const out: string[] = [];
   if (items === undefined) return out;
   for (const p of items) {
@@ -141,11 +141,11 @@ function pidList(items: Iterable<Process> | undefined, limit: number): string[] 
   return out;
 }
 
-function* targets(monitors: Map<number, { target: Process }> | null | undefined): Generator<Process> {
+function* targets(monitors: Map<number, { target: Pid }> | null | undefined): Generator<Pid> {
   if (monitors != null) for (const m of monitors.values()) yield m.target;
 }
 
-function* watchers(monitors: Map<number, { watcher: Process }> | null | undefined): Generator<Process> {
+function* watchers(monitors: Map<number, { watcher: Pid }> | null | undefined): Generator<Pid> {
   if (monitors != null) for (const m of monitors.values()) yield m.watcher;
 }
 
@@ -219,15 +219,18 @@ export class SchedulerTelemetry {
         const sig = p.signals;
         if (sig !== null) {
           // The monitors it held leave their targets without a signal.
-          if (sig.watching !== null) for (const m of sig.watching.values()) s.markChanged(m.target);
+          if (sig.watching !== null) for (const m of sig.watching.values()) if (m.target instanceof Process) s.markChanged(m.target);
           this.faults.forget(p);
         }
         if (this.sentRelations.size !== 0) this.sentRelations.delete(p);
       },
       signal: (kind, from, to, reason) => {
-        s.markChanged(from);
-        s.markChanged(to);
-        if (kind === "exit-signal") this.faults.signalled(from, to, reason);
+        // Either side may be on another scheduler, whose own telemetry marks it.
+        if (from instanceof Process) s.markChanged(from);
+        if (to instanceof Process) {
+          s.markChanged(to);
+          if (kind === "exit-signal" && from instanceof Process) this.faults.signalled(from, to, reason);
+        }
       },
       fault: (event) => {
         if (event.kind === "restart") {
@@ -565,7 +568,7 @@ export class SchedulerTelemetry {
       waitingFor: !waiting ? [] : inServerLoop ? [SERVER_LOOP_CLAUSES] : describeClauses(p.clauses),
       mailboxLength: p.mailboxLength,
       mailbox,
-      links: pidList(sig?.links ?? undefined, INSPECT_LIST_LIMIT),
+      links: pidList(sig?.links?.values(), INSPECT_LIST_LIMIT),
       linkCount: info.links,
       monitors: pidList(targets(sig?.watching), INSPECT_LIST_LIMIT),
       monitorCount: info.monitors,

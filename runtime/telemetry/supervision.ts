@@ -120,7 +120,7 @@ export class SupervisionReader {
       const links = p.signals?.links;
       if (links == null || links.size === 0 || supervisors.has(p) || supervisorOf(p) !== undefined) continue;
       const pids: number[] = [];
-      for (const q of links) {
+      for (const q of links.values()) {
         if (pids.length === SUPERVISION_LOOSE_LINKS_LIMIT) break;
         pids.push(q.id);
       }
