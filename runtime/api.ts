@@ -155,6 +155,7 @@ export function unlink(pid: Pid): true {
 export function monitor(target: Pid | string): Ref {
   const p = current("monitor");
   if (typeof target === "string") return signals.monitor(scheduler, p, scheduler.registry.whereis(target) ?? target);
+  // (A name another scheduler's process holds gives its plain Pid, which signals.monitor sends there.)
   return signals.monitor(scheduler, p, anywhere("monitor", target));
 }
 
@@ -199,9 +200,12 @@ export const make_ref = makeRef;
 export function send(dest: Pid | string, msg: unknown): void {
   budget.r--;
   const peers = scheduler.peers;
-  if (peers !== null && dest instanceof Pid && !(dest instanceof Process)) {
-    // A pid of another scheduler, or a local one that crossed and came back: by id (peers.ts).
-    peers.send(dest, msg);
+  if (peers !== null && !(dest instanceof Process)) {
+    // A pid (or a name) of another scheduler, or a local pid that crossed and came back: by id (peers.ts).
+    const to = typeof dest === "string" ? named("send", dest) : dest;
+    if (to instanceof Process) scheduler.deliver(to, copyTerm(msg));
+    else if (to instanceof Pid) peers.send(to, msg);
+    else throw new TypeError(`send: expected a Pid or a registered name, got ${preview(dest)}`);
     return;
   }
   scheduler.deliver(resolve("send", dest), copyTerm(msg));
@@ -231,9 +235,12 @@ export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutM
   const p = current("call");
   if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) throw new TypeError(`call: the timeout must be a number of milliseconds >= 0, got ${String(timeoutMs)}`);
   const peers = scheduler.peers;
-  if (peers !== null && dest instanceof Pid && !(dest instanceof Process)) return remoteCall(p, peers, dest, request, timeoutMs) as Receive<T>;
+  if (peers !== null && !(dest instanceof Process)) {
+    const to = typeof dest === "string" ? scheduler.registry.whereis(dest) : dest;
+    if (to instanceof Pid && !(to instanceof Process) && peers.ownerOf(to) !== scheduler.index) return remoteCall(p, peers, to, request, timeoutMs) as Receive<T>;
+  }
   // Like OTP's gen_server:call, a callee that is not alive (or a name nobody holds) is an exit with "noproc".
-  const target = typeof dest === "string" ? scheduler.registry.whereis(dest) : local("call", dest);
+  const target = typeof dest === "string" ? (scheduler.registry.whereis(dest) as Process | undefined) : local("call", dest);
   if (target === undefined || target.status === "exited") {
     throw callExitError(typeof dest === "string" ? `"${dest}" (no process is registered under that name)` : dest, "noproc", request);
   }
@@ -276,16 +283,19 @@ export function reply(from: From, value: unknown): void {
 
 /** Registers a process under a unique name. */
 export function register(name: string, pid: Pid): void {
-  const p = local("register", pid);
+  const p = anywhere("register", pid);
   scheduler.registry.register(name, p);
-  scheduler.markRenamed(p);
+  if (p instanceof Process) {
+    // Another scheduler that finds the name addresses the process by id (peers.ts).
+    scheduler.peers?.onPid(p);
+    scheduler.markRenamed(p);
+  }
 }
 
 /** Frees a registered name. */
 export function unregister(name: string): void {
-  const p = scheduler.registry.whereis(name);
-  scheduler.registry.unregister(name);
-  if (p !== undefined) scheduler.markRenamed(p);
+  const p = scheduler.registry.unregister(name);
+  if (p instanceof Process) scheduler.markRenamed(p);
 }
 
 /** The pid registered under `name`, or undefined. */
@@ -338,12 +348,15 @@ function current(what: string): Process {
 }
 
 function resolve(what: string, dest: Pid | string): Process {
-  if (typeof dest === "string") {
-    const p = scheduler.registry.whereis(dest);
-    if (p === undefined) throw new Error(`${what}: no process is registered as "${dest}"`);
-    return p;
-  }
+  if (typeof dest === "string") return named(what, dest) as Process;
   return local(what, dest);
+}
+
+/** The pid registered as `name`: a Process of this scheduler, or with several schedulers possibly another's Pid. */
+function named(what: string, name: string): Pid {
+  const p = scheduler.registry.whereis(name);
+  if (p === undefined) throw new Error(`${what}: no process is registered as "${name}"`);
+  return p;
 }
 
 /** A process on this scheduler, or the plain Pid of one on another scheduler. */

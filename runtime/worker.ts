@@ -14,6 +14,7 @@ import { installVirtualClock } from "./core/virtualClock.js";
 import { Peers } from "./core/peers.js";
 import { Heartbeat } from "./core/heartbeat.js";
 import { Mesh } from "./mesh/mesh.js";
+import { NameTable } from "./core/nameTable.js";
 
 const config = workerData as SchedulerConfig;
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
@@ -129,7 +130,10 @@ async function startProgram(): Promise<void> {
     return;
   }
   // Only now can this scheduler start the functions other schedulers name (the program defined them).
-  if (config.peers !== undefined) scheduler.connect(new Peers(scheduler, new Mesh(config.peers.mesh, config.index, { spinMicros: 0 }), config.peers.counters));
+  if (config.peers !== undefined) {
+    const { mesh, counters, names } = config.peers;
+    scheduler.connect(new Peers(scheduler, new Mesh(mesh, config.index, { spinMicros: 0 }), counters), new NameTable(names));
+  }
   // Main runs on scheduler 1; the others run what is spawned on them.
   if (config.index !== 0) return;
   const main = program.main;

@@ -25,8 +25,7 @@ const modes = [
 
 /** Runs `body` with the harness scheduler's registry replaced by `registry`. */
 async function withRegistry<T>(registry: Registry, body: () => Promise<T>): Promise<T> {
-  // Whatever type of registry the scheduler declares, these two kinds work in the harness's one thread.
-  const s = scheduler as unknown as { registry: unknown };
+  const s = scheduler;
   const saved = s.registry;
   s.registry = registry;
   try {

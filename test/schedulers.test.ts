@@ -413,3 +413,49 @@ export function* main() {
   assert.equal(code, 0, stderr);
   assert.equal(stdout, "CallExitError true true\n");
 });
+
+test("issue 15: registered names are node-wide: whereis, send and call by name reach a process on another scheduler, and its exit frees the name", () => {
+  const file = program(
+    "names.ts",
+    `import { call, From, on, receive, register, registered, reply, self, send, spawnOn, whereis, exit, monitor, Pid, Ref, _ } from "beamline";
+function* db(parent: Pid) {
+  register("db", self());
+  send(parent, "registered");
+  for (;;) {
+    yield* receive(
+      on(["$call", From, _], ([, from, q]) => reply(from, "answer to " + q)),
+      on(["note", _], ([, n]) => send(parent, ["noted", n])),
+      on("stop", () => exit("done")),
+    );
+  }
+}
+function* rival(parent: Pid) {
+  try { register("db", self()); send(parent, "rival took it"); } catch (error) { send(parent, (error as Error).message); }
+}
+export function* main() {
+  const me = self();
+  const d = spawnOn(2, db, me);
+  yield* receive(on("registered"));
+  console.log(String(whereis("db")) === String(d), registered().join());
+  send("db", ["note", 1]);
+  console.log(JSON.stringify(yield* receive()));
+  console.log(yield* call("db", "q"));
+  spawnOn(1, rival, me);
+  console.log(yield* receive());
+  const ref = monitor("db");
+  send("db", "stop");
+  yield* receive(on(["DOWN", ref, "process", _, _]));
+  console.log(whereis("db") === undefined);
+  register("db", me);
+  console.log(String(whereis("db")) === String(me));
+  void Ref;
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split("\n");
+  assert.deepEqual(lines.slice(0, 3), ["true db", '["noted",1]', "answer to q"]);
+  assert.match(lines[3]!, /^register: the name "db" is already taken by <0\.\d+\.0>$/);
+  assert.deepEqual(lines.slice(4), ["true", "true"]);
+});

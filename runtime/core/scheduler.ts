@@ -14,6 +14,7 @@ import { budget, WAIT } from "./reductions.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { Peers } from "./peers.js";
 import { ProcessFunctions } from "./processFunctions.js";
+import type { NameTable } from "./nameTable.js";
 import { Registry } from "./registry.js";
 import { RunQueue } from "./runQueue.js";
 import { Counter, newCounters } from "./schedulerCounters.js";
@@ -112,7 +113,8 @@ export class Scheduler {
   virtualNow = 0;
   readonly runQueue = new RunQueue();
   readonly timers = new TimerHeap();
-  readonly registry = new Registry();
+  /** Registered names: this thread's own with one scheduler, the node-wide table's with several (connect). */
+  registry: Registry<Pid> = new Registry();
   /** Live processes, newest first, linked through the processes themselves. */
   newestLive: Process | null = null;
   /** Always-on totals (see schedulerCounters.ts), shared with the main thread. */
@@ -181,8 +183,9 @@ export class Scheduler {
   }
 
   /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
-  connect(peers: Peers): void {
+  connect(peers: Peers, names: NameTable): void {
     this.peers = peers;
+    this.registry = new Registry<Pid>({ table: names, pidFor: peers.pidFor });
     this.wake();
   }
 

@@ -16,6 +16,7 @@ import { newCounters } from "../core/schedulerCounters.js";
 import { Heartbeat, newHeartbeat } from "../core/heartbeat.js";
 import { newPeerCounters } from "../core/peers.js";
 import { createMeshBuffers } from "../mesh/meshBuffers.js";
+import { createNameTableBuffer } from "../core/nameTable.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
 import { TelemetryHub } from "../telemetry/telemetryHub.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/telemetryServer.js";
@@ -121,7 +122,10 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     writeLine(1, telemetryLine(server.port, token));
   }
 
-  const peers = options.schedulers > 1 ? { mesh: createMeshBuffers(options.schedulers), counters: newPeerCounters(options.schedulers) } : undefined;
+  const peers =
+    options.schedulers > 1
+      ? { mesh: createMeshBuffers(options.schedulers), counters: newPeerCounters(options.schedulers), names: createNameTableBuffer(options.schedulers) }
+      : undefined;
   const waitForStart = hub !== undefined && options.waitForViewer;
   const threads = schedulers.map((scheduler, index) => {
     const config: SchedulerConfig = {

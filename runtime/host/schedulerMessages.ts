@@ -17,8 +17,11 @@ export interface SchedulerConfig {
   sites: InstrumentedSite[];
   /** Read by the main thread: the slots of Heartbeat (core/scheduler.ts). */
   heartbeat: SharedArrayBuffer;
-  /** With more than one scheduler: the rings between them, and the counters of ids for spawns elsewhere (core/peers.ts). */
-  peers: { mesh: MeshBuffers; counters: SharedArrayBuffer } | undefined;
+  /**
+   * With more than one scheduler: the rings between them, what they share for spawns elsewhere and
+   * the balancer (core/peers.ts), and the node-wide table of registered names (core/nameTable.ts).
+   */
+  peers: { mesh: MeshBuffers; counters: SharedArrayBuffer; names: SharedArrayBuffer } | undefined;
   /** The always-on counters (schedulerCounters.ts). */
   counters: SharedArrayBuffer;
   /** Keep the thread alive when no process is left to run (`--keep-alive`). */
