@@ -117,9 +117,40 @@ test("unbounded_mailbox: unmatched messages pile up, and the catch-all drains th
 
 test("preemption: on one scheduler a busy loop does not starve the ticker; a long plain function is reported", async () => {
   const { stdout, stderr } = await run("preemption", "--schedulers", "1");
+  assert.match(stdout, /busy loop <0\.\d+\.0> on scheduler 1, ticker <0\.\d+\.0> on scheduler 1/);
   assert.match(stdout, /tick 5 at \d+ ms/);
+  assert.match(stdout, /preempted the busy loop/);
   assert.match(stderr, /ran \d+ ms past its reduction budget in a plain function at examples\/preemption\.ts:\d+/);
 });
+
+// Issue 15: the chapter's m:n schedulers (docs/guide.md, "Schedulers and preemption" and "A pool
+// over the cores"). Elapsed times are printed for the reader, never asserted.
+test("issue 15: preemption with two schedulers: the busy loop and the plain function run on scheduler 2, the ticker on scheduler 1, and the long plain function is still reported", async () => {
+  const { stdout, stderr } = await run("preemption", "--schedulers", "2");
+  assert.match(stdout, /Step 1: .* on 2 scheduler threads/);
+  assert.match(stdout, /busy loop <0\.\d+\.0> on scheduler 2, ticker <0\.\d+\.0> on scheduler 1/);
+  assert.match(stdout, /the busy loop had scheduler 2 to itself/);
+  assert.match(stdout, /spinner <0\.\d+\.0> on scheduler 2, ticker on scheduler 1/);
+  assert.equal(stdout.match(/tick 5 at \d+ ms/g)?.length, 2);
+  assert.match(stderr, /ran \d+ ms past its reduction budget in a plain function at examples\/preemption\.ts:\d+/);
+});
+
+for (const count of [1, 2]) {
+  test(`issue 15: pool_over_cores with --schedulers ${count}: every query is answered, by ${count === 1 ? "scheduler 1" : "both schedulers"}, and each scheduler's copy of a module-level variable counts its own queries`, async () => {
+    const { stdout } = await run("pool_over_cores", "--schedulers", String(count));
+    assert.match(stdout, new RegExp(`started a pool of 100 database servers over ${count} scheduler`));
+    assert.equal(stdout.match(/query \d: 78,498 primes, answered on scheduler \d/g)?.length, 8);
+    if (count === 1) {
+      assert.match(stdout, /answered by scheduler 1: 8 queries\n/);
+      assert.match(stdout, /counted 9 on scheduler 1: one scheduler, one copy/);
+    } else {
+      // Round-robin placement: the eight queries go to members 1..8, four on each scheduler.
+      assert.match(stdout, /answered by scheduler 1: 4 queries, scheduler 2: 4 queries\n/);
+      assert.match(stdout, /counted 5 on scheduler 1 and 5 on scheduler 2: each scheduler has its own copy of the module/);
+    }
+    numberIn(stdout, /8 queries took ([\d.]+) s/);
+  });
+}
 
 test("million_processes: a million processes start, wait, answer and end", async () => {
   const { stdout } = await run("million_processes");
