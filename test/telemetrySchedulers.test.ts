@@ -79,3 +79,20 @@ test("issue 15: requests reach the scheduler that owns the process: inspect, sen
     client.close();
   }
 });
+
+test("issue 15: a scheduler that receives messages from another keeps ticking: its deltas keep pace and it answers requests", async () => {
+  // Bug: the exchange at the end of a run loop woke the receiving process and scheduled the loop,
+  // and the loop scheduled itself again: pending run loops doubled at every turn of scheduler 1's
+  // event loop, whose telemetry ticks came 170, 260, 630, 1400 ms apart, and its requests timed out.
+  const client = await TestClient.connect(runtime, "&channels=processes");
+  try {
+    const deltas = (scheduler: number) => client.received.filter((m) => m.type === "process-delta" && m.scheduler === scheduler).length;
+    await client.waitFor(() => deltas(2) >= 40, "40 ticks of scheduler 2");
+    assert.ok(deltas(1) >= 20, `scheduler 1, which the workers of scheduler 2 send to, ticked ${deltas(1)} times meanwhile`);
+    const collector = [...client.processes.values()].find((p) => p.fn === "collector")!;
+    const inspected = await client.request({ type: "inspect", pid: `<0.${collector.pid}.0>` });
+    assert.equal(inspected.ok, true, inspected.error);
+  } finally {
+    client.close();
+  }
+});

@@ -467,8 +467,13 @@ export class Scheduler {
     this.counters[Counter.runQueue] = this.runQueue.length;
     if (peers !== null) this.exchange(peers);
     if (this.runQueue.length > 0 || (this.virtualTime && this.timers.size > 0)) {
-      this.scheduled = true;
-      setImmediate(this.runLoop);
+      // The exchange above may have woken a process and scheduled the loop already. Two pending
+      // run loops would each schedule two more: the event loop's other work (telemetry ticks, the
+      // main thread's requests) waited longer at every turn.
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.runLoop);
+      }
     } else {
       this.armNodeTimer();
       if (peers !== null) this.sleepUntilPeersRing(peers);
