@@ -89,6 +89,25 @@ test("issue 14: startSupervisor, startDynamicSupervisor, spawnLink and spawnMoni
   );
 });
 
+test("issue 15: a generator passed only to spawnOn (its second argument) is a process, and the spawnOn call is a spawn site", () => {
+  const { code, processGenerators, sites } = run(
+    [
+      `function* busy() { while (true) { x++; } }`,
+      `function* main() {`,
+      `  spawnOn(2, busy);`,
+      `}`,
+      `export { main };`,
+    ].join("\n"),
+  );
+  assert.deepEqual(processGenerators.sort(), ["busy", "main"]);
+  assert.match(code, /while \(true\) \{if \(--__bl\.r <= 0\) yield __bl\.P; x\+\+; \}/);
+  assert.match(code, /\(__bl\.s = \d+, spawnOn\(2, busy\)\)/);
+  assert.deepEqual(
+    sites.filter((s) => s.kind === "spawn").map(({ name, line }) => ({ name, line })),
+    [{ name: "spawnOn", line: 3 }],
+  );
+});
+
 test("issue 14: a generator a child spec starts (start: [fn, ...args]) is a process, even when the spec is built apart from the supervisor", () => {
   const { code, processGenerators } = run(
     [

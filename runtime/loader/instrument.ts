@@ -34,8 +34,9 @@ export interface Instrumented {
 type AnyNode = Node & Record<string, any>;
 
 // startServer and the supervisor starters spawn their process: their line is its spawn site, where
-// the code lens counts its restarts and crashes (docs/api.md, "Supervisors").
-const SPAWN_NAME = /^(spawn|spawnLink|spawnMonitor|startServer|startSupervisor|startDynamicSupervisor)\d*$/;
+// the code lens counts its restarts and crashes (docs/api.md, "Supervisors"). spawnOn takes its
+// function second, after the scheduler id.
+const SPAWN_NAME = /^(spawn|spawnOn|spawnLink|spawnMonitor|startServer|startSupervisor|startDynamicSupervisor)\d*$/;
 const WAIT_NAME = /^(receive|call|sleep)\d*$/;
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
@@ -249,7 +250,7 @@ function forEachChild(node: AnyNode, f: (child: AnyNode) => void): void {
 }
 
 /**
- * Names (and inline function nodes) passed as the first argument of spawn, named first in a child
+ * Names (and inline function nodes) passed as the function argument of spawn, named first in a child
  * spec's `start: [fn, ...args]` (a supervisor spawns fn; the spec may be built anywhere, so any
  * object property `start` holding such an array counts), and the exported main.
  */
@@ -263,7 +264,7 @@ function collectSpawnedNames(ast: AnyNode): Set<string | AnyNode> {
   const walk = (node: AnyNode): void => {
     if (node.type === "CallExpression") {
       const name = calleeName(node);
-      if (name && SPAWN_NAME.test(name)) addFunction(node.arguments[0]);
+      if (name && SPAWN_NAME.test(name)) addFunction(node.arguments[/^spawnOn\d*$/.test(name) ? 1 : 0]);
     }
     if (node.type === "Property" && !node.computed && (node.key.name ?? node.key.value) === "start" && node.value.type === "ArrayExpression") {
       addFunction(node.value.elements[0]);
