@@ -310,6 +310,8 @@ export function registered(): string[] {
 
 /** Whether a process is alive. */
 export function isAlive(pid: Pid): boolean {
+  const peers = scheduler.peers;
+  if (peers !== null && pid instanceof Pid) return peers.isAlive(pid);
   return local("isAlive", pid).status !== "exited";
 }
 

@@ -3,12 +3,13 @@
 // Every usage error is one line on stderr and exit code 2.
 
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { run, type RunOptions } from "./host/node.js";
 
 const USAGE = `usage: beamline run <program.ts> [options]
 
 options:
-  --schedulers N, +S N   scheduler threads, one per core at most useful (default 1 for now; docs/architecture.md)
+  --schedulers N, +S N   scheduler threads (default: one per core; 1 with --seed)
   --reductions N         reductions per slice before a process is preempted (default 2000)
   --seed S               repeatable run: seeded slice budgets and Math.random, virtual time for timers and clocks (docs/api.md)
   --keep-alive           keep running after main returns, until stopped (Ctrl-C)
@@ -36,7 +37,7 @@ export class UsageError extends Error {}
 export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOptions {
   const options: RunOptions = {
     file: "",
-    schedulers: 1,
+    schedulers: 0,
     reductions: 2000,
     seed: undefined,
     keepAlive: false,
@@ -76,6 +77,11 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
     else throw new UsageError(`one program at a time; got ${options.file} and ${arg}`);
   }
   if (options.file === "") throw new UsageError("which program? give the path of a .ts file");
+  // As on the BEAM, one scheduler per core; a seeded run asks for repeatability, which only one
+  // scheduler gives, so --seed alone means one (docs/api.md, "Repeatable runs").
+  if (options.schedulers === 0 && !args.some((a) => a === "--schedulers" || a === "+S")) {
+    options.schedulers = options.seed !== undefined ? 1 : availableParallelism();
+  }
   if (options.schedulers < 1 || options.schedulers > MAX_SCHEDULERS) {
     throw new UsageError(`--schedulers must be from 1 to ${MAX_SCHEDULERS}, got ${options.schedulers}`);
   }

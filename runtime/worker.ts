@@ -15,6 +15,7 @@ import { Peers } from "./core/peers.js";
 import { Heartbeat } from "./core/heartbeat.js";
 import { Mesh } from "./mesh/mesh.js";
 import { NameTable } from "./core/nameTable.js";
+import { Liveness } from "./core/liveness.js";
 
 const config = workerData as SchedulerConfig;
 const post = (message: FromScheduler) => parentPort!.postMessage(message);
@@ -32,11 +33,16 @@ scheduler.sites = new SiteCounters(config.sites.length + 1);
 scheduler.sourceSites = config.sites;
 scheduler.events.startedAt = config.startedAt;
 if (config.seed !== undefined) {
-  // One stream picks slice budgets, another serves Math.random, and time is virtual: a seed fixes all three.
-  scheduler.random = seededRandom(config.seed);
-  Math.random = seededRandom(config.seed ^ 0x5eed);
-  scheduler.useVirtualTime(true);
-  installVirtualClock(() => scheduler.now());
+  // One stream picks slice budgets, another serves Math.random, and time is virtual: a seed fixes all
+  // three. Each scheduler's streams start from its own seed. Virtual time only with one scheduler:
+  // an idle scheduler jumps its clock to its next timer, which would fire a call's timeout while
+  // another scheduler is still working on the answer.
+  scheduler.random = seededRandom(config.seed + config.index);
+  Math.random = seededRandom((config.seed + config.index) ^ 0x5eed);
+  if (config.count === 1) {
+    scheduler.useVirtualTime(true);
+    installVirtualClock(() => scheduler.now());
+  }
 }
 
 let mainPid: Pid | undefined;
@@ -131,8 +137,9 @@ async function startProgram(): Promise<void> {
   }
   // Only now can this scheduler start the functions other schedulers name (the program defined them).
   if (config.peers !== undefined) {
-    const { mesh, counters, names } = config.peers;
-    scheduler.connect(new Peers(scheduler, new Mesh(mesh, config.index, { spinMicros: 0 }), counters), new NameTable(names));
+    const { mesh, counters, names, liveness } = config.peers;
+    const peers = new Peers(scheduler, new Mesh(mesh, config.index, { spinMicros: 0 }), counters, new Liveness(liveness, config.count));
+    scheduler.connect(peers, new NameTable(names));
   }
   // Main runs on scheduler 1; the others run what is spawned on them.
   if (config.index !== 0) return;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
@@ -62,7 +62,7 @@ for (const n of [2, 4]) {
   });
 }
 
-test("issue 15: +S is --schedulers, and schedulerId() is 1 with one scheduler", () => {
+test("issue 15: +S is --schedulers; the default is one scheduler per core, and one with --seed", () => {
   const file = program(
     "count.ts",
     `import { schedulerId, schedulers } from "beamline";
@@ -70,7 +70,11 @@ export function* main() { console.log(schedulers(), schedulerId()); }
 `,
   );
   assert.equal(beamline("run", "+S", "3", file).stdout, "3 1\n");
-  assert.equal(beamline("run", file).stdout, "1 1\n");
+  assert.equal(beamline("run", file).stdout, `${availableParallelism()} 1\n`);
+  assert.equal(beamline("run", "--seed", "7", file).stdout, "1 1\n");
+  const seeded = beamline("run", "--seed", "7", "--schedulers", "2", file);
+  assert.equal(seeded.stdout, "2 1\n");
+  assert.match(seeded.stderr, /--seed with 2 schedulers .* runs are not repeatable; --schedulers 1 makes them so/);
 });
 
 test("issue 15: spawnOn with a scheduler id outside 1..N says which ids there are", () => {
@@ -326,10 +330,10 @@ export function* main() {
   assert.match(stderr, /crashed/);
 });
 
-test("issue 15: monitors cross schedulers: DOWN with the reason, noproc for a process already gone, none after demonitor", () => {
+test("issue 15: monitors cross schedulers: DOWN with the reason, noproc for a process already gone, none after demonitor; isAlive sees the other scheduler's processes", () => {
   const file = program(
     "monitors.ts",
-    `import { demonitor, exit, monitor, receive, self, send, sleep, spawnOn, after, on, Pid, Ref, _ } from "beamline";
+    `import { demonitor, exit, isAlive, monitor, receive, self, send, sleep, spawnOn, after, on, Pid, Ref, _ } from "beamline";
 function* short(go: Pid) { send(go, "up"); yield* receive(); exit("finished"); }
 function* long() { yield* receive(); }
 export function* main() {
@@ -344,6 +348,7 @@ export function* main() {
   const gone = (yield* receive(on(["DOWN", Ref, "process", _, _]))) as [string, Ref, string, Pid, unknown];
   console.log(gone[1].toString() === ref2.toString(), gone[4]);
   const b = spawnOn(2, long);
+  console.log("alive", isAlive(a), isAlive(b));
   const ref3 = monitor(b);
   console.log("demonitor", demonitor(ref3));
   exit(b, "kill");
@@ -355,7 +360,7 @@ export function* main() {
   );
   const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
   assert.equal(code, 0, stderr);
-  assert.equal(stdout, "true true finished\ntrue noproc\ndemonitor true\nno DOWN\n");
+  assert.equal(stdout, "true true finished\ntrue noproc\nalive false true\ndemonitor true\nno DOWN\n");
 });
 
 test("issue 15: exit(pid, reason) crosses schedulers: normal is ignored, kill cannot be trapped, a trapping process gets the EXIT", () => {

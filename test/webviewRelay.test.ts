@@ -20,7 +20,8 @@ let relay: Relay;
 const reportedOrigins = new Set<string>();
 
 before(async () => {
-  runtime = await startRuntime("examples/calculator.ts");
+  // One scheduler, so that the calculator's process is <0.2.0>: this file is about the relay.
+  runtime = await startRuntime("examples/calculator.ts", ["--schedulers", "1"]);
   relay = await startRelay({
     upstreamUrl: `ws://127.0.0.1:${runtime.port}/ws`,
     upstreamToken: runtime.token,

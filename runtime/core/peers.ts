@@ -9,6 +9,7 @@
 import type { Scheduler } from "./scheduler.js";
 import { copyTerm } from "./copy.js";
 import { Process, type ProcessGenerator } from "./process.js";
+import type { Liveness } from "./liveness.js";
 import { Counter } from "./schedulerCounters.js";
 import * as signals from "./signals.js";
 import type { Monitor } from "./signals.js";
@@ -100,6 +101,7 @@ export class Peers {
     private readonly s: Scheduler,
     private readonly mesh: MeshPort,
     shared: SharedArrayBuffer,
+    private readonly liveness: Liveness,
   ) {
     this.shared = new Int32Array(shared);
     this.seenRunQueue = new Array<number>(s.count).fill(0);
@@ -126,9 +128,20 @@ export class Peers {
     return new Pid(id);
   };
 
+  /** A local process started: alive for isAlive on every scheduler. */
+  born(id: number): void {
+    this.liveness.set(id);
+  }
+
   /** A local process ended: nothing can address it by id any more. */
   exited(p: Process): void {
     this.exported.delete(p.id);
+    this.liveness.clear(p.id);
+  }
+
+  /** Whether the process with this id (on any scheduler) is alive. */
+  isAlive(pid: Pid): boolean {
+    return pid instanceof Process ? pid.status !== "exited" : this.liveness.isAlive(pid.id);
   }
 
   /** Sends `msg` (not yet copied) to a pid that is not a local Process. */
@@ -168,6 +181,7 @@ export class Peers {
       const serial = Atomics.add(this.shared, owner * LINE + SERIAL, 1);
       id = (serial * 2 + 1) * this.count + owner;
       w.f64(id);
+      this.liveness.set(id);
     } catch (error) {
       this.mesh.abort();
       throw error;

@@ -208,6 +208,7 @@ export class Scheduler {
   /** Starts a process under an id taken already: by spawn, or by another scheduler that spawned it here (peers.ts). */
   spawnWithId(id: number, fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
     const p = new Process(id, fn, args);
+    if (this.peers !== null) this.peers.born(id);
     p.spawnSite = site < this.sites.size ? site : 0;
     this.lastSpawnedId = id;
     const newest = this.newestLive;
@@ -482,10 +483,12 @@ export class Scheduler {
 
   /** Sends what the batch wrote to other schedulers, and delivers what they sent. */
   private exchange(peers: Peers): void {
+    // Drain first: what arrives may send at once (a DOWN for a monitor of a process that is gone, an
+    // exit signal down a link), and that must be published now, not when this scheduler next wakes.
+    if (peers.drain() > 0) Atomics.store(this.heartbeat, Heartbeat.received, peers.received | 0);
     peers.publishLoad();
     peers.flush();
     Atomics.store(this.heartbeat, Heartbeat.sent, peers.sent | 0);
-    if (peers.drain() > 0) Atomics.store(this.heartbeat, Heartbeat.received, peers.received | 0);
   }
 
   /**

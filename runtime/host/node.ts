@@ -17,6 +17,7 @@ import { Heartbeat, newHeartbeat } from "../core/heartbeat.js";
 import { newPeerCounters } from "../core/peers.js";
 import { createMeshBuffers } from "../mesh/meshBuffers.js";
 import { createNameTableBuffer } from "../core/nameTable.js";
+import { newLiveness } from "../core/liveness.js";
 import type { FromScheduler, SchedulerConfig, ToScheduler } from "./schedulerMessages.js";
 import { TelemetryHub } from "../telemetry/telemetryHub.js";
 import { startTelemetryServer, type TelemetryServer } from "../telemetry/telemetryServer.js";
@@ -77,6 +78,12 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     return stop.code;
   }
 
+  if (options.seed !== undefined && options.schedulers > 1) {
+    writeLine(
+      2,
+      `beamline: --seed with ${options.schedulers} schedulers seeds each scheduler's slices and Math.random, but time is real and the threads run at the operating system's pace, so runs are not repeatable; --schedulers 1 makes them so`,
+    );
+  }
   const startedAt = Date.now();
   // One scheduler thread per scheduler, each watched on its own: a stuck one never hides the others.
   const schedulers = Array.from({ length: options.schedulers }, (_, i) => {
@@ -124,7 +131,12 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
 
   const peers =
     options.schedulers > 1
-      ? { mesh: createMeshBuffers(options.schedulers), counters: newPeerCounters(options.schedulers), names: createNameTableBuffer(options.schedulers) }
+      ? {
+          mesh: createMeshBuffers(options.schedulers),
+          counters: newPeerCounters(options.schedulers),
+          names: createNameTableBuffer(options.schedulers),
+          liveness: newLiveness(options.schedulers),
+        }
       : undefined;
   const waitForStart = hub !== undefined && options.waitForViewer;
   const threads = schedulers.map((scheduler, index) => {

@@ -19,9 +19,10 @@ export interface SchedulerConfig {
   heartbeat: SharedArrayBuffer;
   /**
    * With more than one scheduler: the rings between them, what they share for spawns elsewhere and
-   * the balancer (core/peers.ts), and the node-wide table of registered names (core/nameTable.ts).
+   * the balancer (core/peers.ts), the node-wide table of registered names (core/nameTable.ts), and
+   * which processes are alive (core/liveness.ts).
    */
-  peers: { mesh: MeshBuffers; counters: SharedArrayBuffer; names: SharedArrayBuffer } | undefined;
+  peers: { mesh: MeshBuffers; counters: SharedArrayBuffer; names: SharedArrayBuffer; liveness: SharedArrayBuffer[] } | undefined;
   /** The always-on counters (schedulerCounters.ts). */
   counters: SharedArrayBuffer;
   /** Keep the thread alive when no process is left to run (`--keep-alive`). */
