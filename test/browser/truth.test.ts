@@ -197,7 +197,8 @@ test("issue 13 item 12: one process is \"1 process\"", async () => {
 });
 
 test("issue 13 item 9: while a scheduler is stuck, the Processes view keeps what it last knew, marked stale, and says which process is stuck where", { timeout: 600_000 }, async () => {
-  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts");
+  // One scheduler, the fixture's "only scheduler": every process waits behind the stuck one.
+  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts", ["--schedulers", "1"]);
   const client = await TestClient.connect(runtime, "&channels=schedulers");
   try {
     // A viewer that was there before: three processes listed.

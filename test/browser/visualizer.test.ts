@@ -234,7 +234,8 @@ for (const example of ["bottleneck", "unbounded_mailbox"]) {
 // Issue 13 item 9 (the inspector's part): with the scheduler stuck in a plain function, the
 // inspector said "Inspecting <0.3.0>…" and nothing else, though the runtime answers with an error.
 test("stuck scheduler: the inspector shows the runtime's error, which process is stuck where, and what it last knew, marked stale", async () => {
-  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts");
+  // One scheduler, the fixture's "only scheduler": every process waits behind the stuck one.
+  const runtime = await startRuntime("test/fixtures/stuck_scheduler.ts", ["--schedulers", "1"]);
   const client = await TestClient.connect(runtime);
   try {
     const { page, errors } = await openVisualizer(context, runtime);
