@@ -32,6 +32,8 @@ export function* main() {
 
 /** A supervisor with a calculator child and a child that crashes five times at one line (issue 14). */
 const SUPERVISED = readFileSync(path.join(ROOT, "test/fixtures/supervised_flaky.ts"), "utf8");
+/** A CPU-bound pool spread over the schedulers (issue 15). */
+const POOL = readFileSync(path.join(ROOT, "test/fixtures/scheduler_pool.ts"), "utf8");
 /** The 1-based line of the first line of `text` that contains `needle`. */
 const lineOf = (text: string, needle: string) => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
 
@@ -71,7 +73,7 @@ describe("the Beamline extension in VS Code", () => {
     () =>
       withinStep("setup", async () => {
         const vsix = await packageVsix();
-        vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH, "supervised_flaky.ts": SUPERVISED }), "ext");
+        vscode = await startVsCode(vsix, exampleFiles(["calculator.ts", "database_pool.ts"], { "syntax_error.ts": SYNTAX_ERROR, "crash.ts": CRASH, "supervised_flaky.ts": SUPERVISED, "scheduler_pool.ts": POOL }), "ext");
         await vscode.shot("workbench");
       }),
     { timeout: STEP_TIMEOUT_MS },
@@ -270,6 +272,30 @@ describe("the Beamline extension in VS Code", () => {
     const tree = await vscode.webviewText("full", /one_for_one[\s\S]*calc[\s\S]*flaky/);
     assert.match(tree, /6 restarts/, "the supervisor's six restarts");
     await vscode.shot("supervision-view-restart");
+  });
+
+  step("issue 15: Run With Options… schedulers=2 spreads a pool over two schedulers: the status bar counts both busy, and the Schedulers view shows both rows moving", async () => {
+    const { page } = vscode;
+    await vscode.openFile("scheduler_pool.ts");
+    await vscode.command("Beamline: Run With Options…");
+    const input = page.locator(".quick-input-widget:visible input");
+    await input.fill("schedulers=2");
+    await page.keyboard.press("Enter");
+    await page.locator(".statusbar-item", { hasText: /\b2\/2 busy\b/ }).waitFor();
+    await vscode.shot("two-schedulers-status-bar");
+    await vscode.command("Beamline: Open Visualizer");
+    const panel = vscode.editorPanel();
+    await panel.locator('[data-tab="schedulers"]').click();
+    await panel.locator('[data-testid="scheduler-row"][data-scheduler="2"]').waitFor();
+    for (const i of [1, 2]) {
+      const lane = panel.locator(`[data-testid="timeline-${i}"]`);
+      // Ticks of its own in which it ran work: the lane moves.
+      for (let ran = 0; ran < 5; await new Promise((r) => setTimeout(r, 200))) ran = Number((await lane.getAttribute("data-ran")) ?? 0);
+    }
+    await vscode.webviewText("full", /Scheduler 1[\s\S]*busy\s*([5-9]\d|100)%[\s\S]*Scheduler 2[\s\S]*busy\s*([5-9]\d|100)%/i);
+    await vscode.shot("two-schedulers-view");
+    await vscode.command("Beamline: Stop");
+    await eventually("the pool's runtime ended", () => runtimes().length === 0 || undefined);
   });
 
   step("after a window reload the runtime is gone, the editor panel is restored and the side panel shows again", async () => {
