@@ -6,6 +6,7 @@
 //   node scripts/build.mjs runtime && node bench/meshTransport.mjs [--quick]
 //
 // Prints a table and a `BENCH {...}` line (µs per round trip, messages/s) for bench/run.mjs.
+// MESH_SPIN=µs and MESH_BLOCK=µs set the Mesh's spinMicros and blockMicros (docs/mesh.md).
 // The main thread is one end, a worker thread running this same file the other.
 
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
@@ -27,12 +28,13 @@ const POST_ONE_WAY = quick ? 50_000 : 300_000;
 /** Envelopes written between two flushes when sending one way, like a scheduler's batch. */
 const BATCH = 256;
 const IDLE_MS = 1000;
+const SPIN = { ...(process.env.MESH_SPIN ? { spinMicros: Number(process.env.MESH_SPIN) } : {}), ...(process.env.MESH_BLOCK ? { blockMicros: Number(process.env.MESH_BLOCK) } : {}) };
 
 // ---------------------------------------------------------------------------------------------
 // The worker thread: echoes or counts, over postMessage and over the mesh.
 
 async function peer() {
-  const mesh = new Mesh(workerData.buffers, 1);
+  const mesh = new Mesh(workerData.buffers, 1, SPIN);
   /** What a port message does in the current job; the job's first message says which. */
   let onPost = null;
   parentPort.on("message", (m) => {
@@ -195,7 +197,7 @@ function codecNs(pid) {
 async function main() {
   const buffers = createMeshBuffers(2);
   const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { buffers } });
-  const mesh = new Mesh(buffers, 0);
+  const mesh = new Mesh(buffers, 0, SPIN);
   const pid = new Pid(1234);
   // A warm-up of each path, so that both run optimized code when measured.
   codecNs(pid);

@@ -56,6 +56,7 @@ interface Plan {
   batch: number;
   textLengths: number[];
   spinMicros: number;
+  blockMicros?: number;
 }
 
 async function exchange(plan: Plan): Promise<ExchangeResult[]> {
@@ -71,6 +72,7 @@ async function exchange(plan: Plan): Promise<ExchangeResult[]> {
         batch: plan.batch,
         textLengths: plan.textLengths,
         spinMicros: plan.spinMicros,
+        blockMicros: plan.blockMicros ?? 0,
       }),
     ),
   );
@@ -98,6 +100,10 @@ test("issue 15: four scheduler threads, every pair in order, rings small enough 
   assert.ok(results.some((r) => r.spilled > 0), "the rings were small enough that envelopes spilled");
 });
 
+test("issue 15: schedulers that block briefly in Atomics.wait before waitAsync still get every envelope, in order", { timeout: 120_000 }, async () => {
+  await exchange({ count: 4, ringBytes: 512, sends: square(4, 2_000), batch: 30, textLengths: [3, 90], spinMicros: 0, blockMicros: 300 });
+});
+
 test("issue 15: an envelope larger than the whole ring is cut into records and arrives whole", { timeout: 120_000 }, async () => {
   await exchange({ count: 2, ringBytes: 64, sends: square(2, 50), batch: 7, textLengths: [1000, 1, 70_000], spinMicros: 0 });
 });
@@ -113,6 +119,7 @@ test("issue 15: every envelope arrives exactly once and in per-sender order, ove
           batch: fc.integer({ min: 1, max: 300 }),
           textLengths: fc.array(fc.nat({ max: 300 }), { minLength: 1, maxLength: 4 }),
           spinMicros: fc.constantFrom(0, 10, 50),
+          blockMicros: fc.constantFrom(0, 0, 200),
         }),
       ),
       async (plan) => {
@@ -124,9 +131,10 @@ test("issue 15: every envelope arrives exactly once and in per-sender order, ove
   );
 });
 
-test("issue 15: a scheduler asleep on its doorbell wakes when a peer sends, and the peer rang exactly once", { timeout: 60_000 }, async () => {
+for (const [how, blockMicros] of [["waitAsync", 0], ["a blocking Atomics.wait of its blockMicros", 300_000_000]] as const) {
+test(`issue 15: a scheduler asleep on its doorbell (${how}) wakes when a peer sends, and the peer rang exactly once`, { timeout: 60_000 }, async () => {
   const buffers = createMeshBuffers(2, 1024);
-  const woken = peers.run<{ texts: unknown[] }>(1, { kind: "sleep", buffers, self: 1 });
+  const woken = peers.run<{ texts: unknown[] }>(1, { kind: "sleep", buffers, self: 1, blockMicros });
   const control = new Int32Array(buffers.control);
   // The peer says it sleeps before it waits; send only then, so that the doorbell is what wakes it.
   while (Atomics.load(control, sleepingSlot(1)) === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -138,6 +146,7 @@ test("issue 15: a scheduler asleep on its doorbell wakes when a peer sends, and 
   assert.equal(mesh.stats[1].doorbells, 1);
   assert.equal(mesh.stats[1].sent, 1);
 });
+}
 
 test("issue 15: the main thread's ringDoorbell wakes a sleeping scheduler that has no envelope", { timeout: 60_000 }, async () => {
   const buffers = createMeshBuffers(2, 1024);

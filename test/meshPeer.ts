@@ -16,6 +16,7 @@ export interface ExchangeJob {
   /** The length of the text of envelope seq is textLengths[seq % textLengths.length]. */
   textLengths: number[];
   spinMicros: number;
+  blockMicros: number;
 }
 
 /** Sleeps without a deadline worth the name, then reports what woke it. */
@@ -23,6 +24,7 @@ export interface SleepJob {
   kind: "sleep";
   buffers: MeshBuffers;
   self: number;
+  blockMicros?: number;
 }
 
 export interface ExchangeResult {
@@ -37,7 +39,7 @@ export function textOf(seq: number, lengths: number[]): string {
 }
 
 async function exchange(job: ExchangeJob): Promise<ExchangeResult> {
-  const mesh = new Mesh(job.buffers, job.self, { spinMicros: job.spinMicros });
+  const mesh = new Mesh(job.buffers, job.self, { spinMicros: job.spinMicros, blockMicros: job.blockMicros });
   const { count } = job.buffers;
   const sent = new Array<number>(count).fill(0);
   const received = new Array<number>(count).fill(0);
@@ -71,7 +73,7 @@ async function exchange(job: ExchangeJob): Promise<ExchangeResult> {
 }
 
 async function sleepJob(job: SleepJob): Promise<{ texts: unknown[] }> {
-  const mesh = new Mesh(job.buffers, job.self, { spinMicros: 0 });
+  const mesh = new Mesh(job.buffers, job.self, { spinMicros: 0, blockMicros: job.blockMicros ?? 0 });
   await mesh.sleep(600_000);
   const texts: unknown[] = [];
   mesh.drain((_from, reader) => texts.push(reader.term()));

@@ -199,3 +199,11 @@ test("issue 15: drain(onEnvelope, max) reads at most max envelopes and starts th
   assert.deepEqual(got.slice(4).sort(), ["b2", "c2"]);
   assert.equal(a.drain(take), 0);
 });
+
+test("issue 15: with blockMicros, a sleep that nothing wakes still ends at its timeout", async () => {
+  const buffers = createMeshBuffers(2, 64);
+  const b = new Mesh(buffers, 1, { spinMicros: 0, blockMicros: 1000 });
+  await b.sleep(5);
+  await b.sleep(0);
+  assert.equal(Atomics.load(new Int32Array(buffers.control), sleepingSlot(1)), 0);
+});

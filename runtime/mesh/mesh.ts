@@ -39,6 +39,14 @@ export interface PeerStats {
 export interface MeshOptions {
   /** How long sleep() polls the rings before it waits on the doorbell, in microseconds (default 50). */
   spinMicros?: number;
+  /**
+   * Then blocks in Atomics.wait for up to this long before it waits with waitAsync (default 0:
+   * never). Like the spin it holds up the thread's event loop for at most this long, but it gives
+   * the core away: on a machine with more busy threads than cores a spinning peer takes the CPU
+   * its partner needs, and a round trip measured 50 µs blocking against 170-250 µs spinning there
+   * (docs/mesh.md). Keep it short: port messages wait meanwhile.
+   */
+  blockMicros?: number;
 }
 
 /** The end of a ring this scheduler writes. */
@@ -171,6 +179,7 @@ export class Mesh {
   private readonly writer = new TermWriter();
   private readonly gatheredReader = new TermReader();
   private readonly spinMicros: number;
+  private readonly blockMicros: number;
   /** The peer of the envelope begun last, or -1. */
   private to = -1;
   /** The sender drain() reads first. */
@@ -183,6 +192,7 @@ export class Mesh {
     this.self = self;
     this.control = new Int32Array(buffers.control);
     this.spinMicros = options.spinMicros ?? 50;
+    this.blockMicros = options.blockMicros ?? 0;
     for (let peer = 0; peer < count; peer++) {
       this.stats.push({ sent: 0, sentBytes: 0, received: 0, receivedBytes: 0, spilled: 0, doorbells: 0 });
       this.outboxes.push(peer === self ? undefined : new Outbox(buffers.rings[self * count + peer]));
@@ -350,12 +360,21 @@ export class Mesh {
     const sleeping = sleepingSlot(this.self);
     const doorbell = doorbellSlot(this.self);
     Atomics.store(control, sleeping, 1);
-    const seen = Atomics.load(control, doorbell);
+    let seen = Atomics.load(control, doorbell);
+    let timeout = Math.max(0, timeoutMs);
+    if (this.blockMicros > 0 && !this.ready()) {
+      const blockMs = Math.min(this.blockMicros / 1000, timeout);
+      if (Atomics.wait(control, doorbell, seen, blockMs) !== "timed-out") {
+        Atomics.store(control, sleeping, 0);
+        return;
+      }
+      timeout -= blockMs;
+      seen = Atomics.load(control, doorbell);
+    }
     if (this.ready()) {
       Atomics.store(control, sleeping, 0);
       return;
     }
-    const timeout = Math.max(0, timeoutMs);
     const wait = waitAsync(control, doorbell, seen, timeout);
     if (wait.async) {
       // A pending waitAsync does not keep Node's event loop alive; this timer does, for its duration.
