@@ -200,10 +200,11 @@ test("issue 15: drain(onEnvelope, max) reads at most max envelopes and starts th
   assert.equal(a.drain(take), 0);
 });
 
-test("issue 15: with blockMicros, a sleep that nothing wakes still ends at its timeout", async () => {
-  const buffers = createMeshBuffers(2, 64);
-  const b = new Mesh(buffers, 1, { spinMicros: 0, blockMicros: 1000 });
-  await b.sleep(5);
-  await b.sleep(0);
-  assert.equal(Atomics.load(new Int32Array(buffers.control), sleepingSlot(1)), 0);
+test("issue 15: a sleep that nothing wakes ends at its timeout, the event loop kept alive until then (bug: it could end between the keep-alive timer and the wait)", async () => {
+  for (const blockMicros of [0, 1000]) {
+    const buffers = createMeshBuffers(2, 64);
+    const b = new Mesh(buffers, 1, { spinMicros: 0, blockMicros });
+    for (const ms of [5, 1, 0]) await b.sleep(ms);
+    assert.equal(Atomics.load(new Int32Array(buffers.control), sleepingSlot(1)), 0);
+  }
 });

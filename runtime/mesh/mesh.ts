@@ -377,10 +377,12 @@ export class Mesh {
     }
     const wait = waitAsync(control, doorbell, seen, timeout);
     if (wait.async) {
-      // A pending waitAsync does not keep Node's event loop alive; this timer does, for its duration.
-      const alive = setTimeout(noop, Math.min(timeout, 2 ** 31 - 1));
-      await wait.value;
-      clearTimeout(alive);
+      // A pending waitAsync does not keep Node's event loop alive, so a timer ends the sleep: had it
+      // only kept the loop alive, the loop could end between the timer and the wait's own timeout.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = new Promise<"timer">((resolve) => (timer = setTimeout(resolve, Math.min(timeout, 2 ** 31 - 1), "timer")));
+      if ((await Promise.race([wait.value, timedOut])) === "timer") this.ring(this.self);
+      else clearTimeout(timer);
     }
     Atomics.store(control, sleeping, 0);
   }
@@ -396,8 +398,6 @@ export class Mesh {
     if (index !== this.self) this.stats[index].doorbells++;
   }
 }
-
-function noop(): void {}
 
 /** Atomics.waitAsync (Node 16+), which the project's ES2022 library types do not declare yet. */
 const waitAsync = (Atomics as unknown as {
