@@ -596,7 +596,9 @@ export class Scheduler {
 
   private endedNonPreemptible(p: Process, site: string): void {
     this.counters[Counter.nonPreemptible]++;
-    const ms = realNow() - this.overrunAt;
+    // The slice ran long, so the batch's clock is stale: long timeouts armed next read it (armTimer).
+    this.clock = realNow();
+    const ms = this.clock - this.overrunAt;
     for (const o of this.observers) o.nonPreemptible?.(p, site, ms);
   }
 
