@@ -19,9 +19,12 @@ options:
   --version              print the version
 
 environment:
+  BEAMLINE_SCHEDULERS       the scheduler count when --schedulers is not given (default: one per core)
   BEAMLINE_TELEMETRY_TOKEN  with --telemetry: the token clients must present (default: a random one,
                             printed); an environment variable, because a command line is visible to every user`;
 
+/** The default scheduler count when no --schedulers is given. */
+export const SCHEDULERS_VARIABLE = "BEAMLINE_SCHEDULERS";
 /** The variable that carries the telemetry token: /proc/PID/environ is readable by its owner only. */
 export const TOKEN_VARIABLE = "BEAMLINE_TELEMETRY_TOKEN";
 const TOKEN_PATTERN = /^[\w.~-]{16,}$/;
@@ -80,7 +83,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   // As on the BEAM, one scheduler per core; a seeded run asks for repeatability, which only one
   // scheduler gives, so --seed alone means one (docs/api.md, "Repeatable runs").
   if (options.schedulers === 0 && !args.some((a) => a === "--schedulers" || a === "+S")) {
-    options.schedulers = options.seed !== undefined ? 1 : availableParallelism();
+    options.schedulers = options.seed !== undefined ? 1 : defaultSchedulers(env);
   }
   if (options.schedulers < 1 || options.schedulers > MAX_SCHEDULERS) {
     throw new UsageError(`--schedulers must be from 1 to ${MAX_SCHEDULERS}, got ${options.schedulers}`);
@@ -98,6 +101,18 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   }
   if (options.reductions < 1) throw new UsageError(`--reductions must be at least 1, got ${options.reductions}`);
   return options;
+}
+
+/**
+ * One scheduler per core, unless the environment variable BEAMLINE_SCHEDULERS says otherwise (as
+ * ERL_FLAGS="+S N" does for the BEAM): the test suite runs the CLI's tests with 1, 2 and 4 through it.
+ */
+function defaultSchedulers(env: NodeJS.ProcessEnv): number {
+  const text = env[SCHEDULERS_VARIABLE];
+  if (text === undefined || text === "") return availableParallelism();
+  const n = Number(text);
+  if (!Number.isInteger(n)) throw new UsageError(`${SCHEDULERS_VARIABLE} needs a whole number, got ${text}`);
+  return n;
 }
 
 /** The version in the package.json beside the built runtime (dist/runtime or dist/runtime-bundle). */

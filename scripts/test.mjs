@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { ensureChromium } from "./ensureChromium.mjs";
 import { ensureDependencies } from "./ensureDependencies.mjs";
 
-const run = (command) => execSync(command, { stdio: "inherit" });
+const run = (command, env = {}) => execSync(command, { stdio: "inherit", env: { ...process.env, ...env } });
 const testsIn = (dir) =>
   existsSync(dir)
     ? readdirSync(dir)
@@ -29,5 +29,9 @@ if (vscode.length > 0) {
   await ensureCodeServer();
 }
 run(`node --import tsx --test --test-reporter=spec ${[...unit, ...browser].join(" ")}`);
+// The tests that run programs through the CLI, again with 1 and 4 schedulers as the default
+// (the run above has one per core): what a program does must not depend on the count.
+const throughCli = ["test/cli.test.ts", "test/examples.test.ts", "test/schedulers.test.ts"].filter(existsSync);
+for (const n of [1, 4]) run(`node --import tsx --test --test-reporter=dot ${throughCli.join(" ")}`, { BEAMLINE_SCHEDULERS: String(n) });
 // The VS Code tests start a whole editor each; they run one file at a time.
 if (vscode.length > 0) run(`node --import tsx --test --test-concurrency=1 --test-reporter=spec ${vscode.join(" ")}`);

@@ -70,7 +70,8 @@ export function* main() { console.log(schedulers(), schedulerId()); }
 `,
   );
   assert.equal(beamline("run", "+S", "3", file).stdout, "3 1\n");
-  assert.equal(beamline("run", file).stdout, `${availableParallelism()} 1\n`);
+  const byDefault = Number(process.env.BEAMLINE_SCHEDULERS || availableParallelism());
+  assert.equal(beamline("run", file).stdout, `${byDefault} 1\n`);
   assert.equal(beamline("run", "--seed", "7", file).stdout, "1 1\n");
   const seeded = beamline("run", "--seed", "7", "--schedulers", "2", file);
   assert.equal(seeded.stdout, "2 1\n");
