@@ -4,28 +4,15 @@
 
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 import WebSocket from "ws";
 import { findTelemetryLine, parseTelemetryLine, type TelemetryEndpoint } from "../protocol/telemetryLine.js";
-import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
+import { beamline, cli, programFolder } from "./cliRun.js";
 
-const cli = path.resolve("dist/runtime/cli.js");
-const dir = mkdtempSync(path.join(tmpdir(), "beamline-cli-test-"));
-
-function program(name: string, source: string): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, source);
-  return file;
-}
-
-function beamline(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: WAIT_DEADLINE_MS });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const { dir, program } = programFolder("beamline-cli-test-");
 
 test("a busy loop inside a process does not starve a ticker on the same scheduler", () => {
   const file = program(

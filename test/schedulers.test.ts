@@ -2,26 +2,11 @@
 // `--schedulers N`, so the loader, the scheduler threads and the mesh between them all take part.
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
-import path from "node:path";
+import { availableParallelism } from "node:os";
 import { test } from "node:test";
-import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
+import { beamline, programFolder } from "./cliRun.js";
 
-const cli = path.resolve("dist/runtime/cli.js");
-const dir = mkdtempSync(path.join(tmpdir(), "beamline-schedulers-test-"));
-
-function program(name: string, source: string): string {
-  const file = path.join(dir, name);
-  writeFileSync(file, source);
-  return file;
-}
-
-function beamline(...args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: WAIT_DEADLINE_MS });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const { program } = programFolder("beamline-schedulers-test-");
 
 const echo = program(
   "echo.ts",
