@@ -200,15 +200,17 @@ export const make_ref = makeRef;
 export function send(dest: Pid | string, msg: unknown): void {
   budget.r--;
   const peers = scheduler.peers;
-  if (peers !== null && !(dest instanceof Process)) {
-    // A pid (or a name) of another scheduler, or a local pid that crossed and came back: by id (peers.ts).
-    const to = typeof dest === "string" ? named("send", dest) : dest;
-    if (to instanceof Process) scheduler.deliver(to, copyTerm(msg));
-    else if (to instanceof Pid) peers.send(to, msg);
-    else throw new TypeError(`send: expected a Pid or a registered name, got ${preview(dest)}`);
-    return;
-  }
-  scheduler.deliver(resolve("send", dest), copyTerm(msg));
+  // Kept small, so that V8 inlines it into a process's loop: the other schedulers' case is apart.
+  if (peers !== null && !(dest instanceof Process)) sendElsewhere(peers, dest, msg);
+  else scheduler.deliver(resolve("send", dest), copyTerm(msg));
+}
+
+/** A send to a pid (or a name) of another scheduler, or a local pid that crossed and came back: by id (peers.ts). */
+function sendElsewhere(peers: Peers, dest: Pid | string, msg: unknown): void {
+  const to = typeof dest === "string" ? named("send", dest) : dest;
+  if (to instanceof Process) scheduler.deliver(to, copyTerm(msg));
+  else if (to instanceof Pid) peers.send(to, msg);
+  else throw new TypeError(`send: expected a Pid or a registered name, got ${preview(dest)}`);
 }
 
 /**
@@ -372,21 +374,23 @@ function local(what: string, pid: Pid): Process {
   if (pid instanceof Process) return pid;
   if (pid instanceof Pid) {
     const peers = scheduler.peers;
-    if (peers !== null) {
-      if (peers.ownerOf(pid) !== scheduler.index) {
-        throw new Error(
-          `${what}: ${pid} runs on scheduler ${peers.ownerOf(pid) + 1}, and ${what} works on processes of this scheduler (${scheduler.index + 1}) only (docs/api.md, "Several schedulers")`,
-        );
-      }
-      // A local pid that came back from another scheduler: addressable by id if alive.
-      const p = peers.pidFor(pid.id);
-      return p instanceof Process ? p : deadProcess(pid);
-    }
+    if (peers !== null) return crossedBack(what, pid, peers);
     const p = scheduler.find(pid.id);
     // A pid of a process that is gone behaves like a dead process.
     return p ?? deadProcess(pid);
   }
   throw new TypeError(`${what}: expected a Pid or a registered name, got ${preview(pid)}`);
+}
+
+/** A pid of this scheduler that came back from another one: addressable by id while alive. */
+function crossedBack(what: string, pid: Pid, peers: Peers): Process {
+  if (peers.ownerOf(pid) !== scheduler.index) {
+    throw new Error(
+      `${what}: ${pid} runs on scheduler ${peers.ownerOf(pid) + 1}, and ${what} works on processes of this scheduler (${scheduler.index + 1}) only (docs/api.md, "Several schedulers")`,
+    );
+  }
+  const p = peers.pidFor(pid.id);
+  return p instanceof Process ? p : deadProcess(pid);
 }
 
 function deadProcess(pid: Pid): Process {
