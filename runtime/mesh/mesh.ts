@@ -49,13 +49,25 @@ export interface MeshOptions {
   blockMicros?: number;
 }
 
-/** The end of a ring this scheduler writes. */
-class Outbox {
+/** A ring's shared memory as either end sees it: the header of indexes, and the data area (a power of two). */
+class RingEnd {
   readonly header: Int32Array;
   readonly data: Uint8Array;
   readonly view: DataView;
   readonly capacity: number;
   readonly mask: number;
+
+  constructor(ring: SharedArrayBuffer) {
+    this.header = new Int32Array(ring, 0, RING_DATA_OFFSET / 4);
+    this.capacity = ring.byteLength - RING_DATA_OFFSET;
+    this.data = new Uint8Array(ring, RING_DATA_OFFSET, this.capacity);
+    this.view = new DataView(ring, RING_DATA_OFFSET, this.capacity);
+    this.mask = this.capacity - 1;
+  }
+}
+
+/** The end of a ring this scheduler writes. */
+class Outbox extends RingEnd {
   /** The largest payload of one record: half the ring, so that a record always fits an empty ring. */
   readonly maxRecord: number;
   /** Where the next record goes; published to the consumer by flush(). */
@@ -69,11 +81,7 @@ class Outbox {
   spillOffset = 0;
 
   constructor(ring: SharedArrayBuffer) {
-    this.header = new Int32Array(ring, 0, RING_DATA_OFFSET / 4);
-    this.capacity = ring.byteLength - RING_DATA_OFFSET;
-    this.data = new Uint8Array(ring, RING_DATA_OFFSET, this.capacity);
-    this.view = new DataView(ring, RING_DATA_OFFSET, this.capacity);
-    this.mask = this.capacity - 1;
+    super(ring);
     this.maxRecord = this.capacity / 2 - 4;
   }
 
@@ -134,12 +142,7 @@ class Outbox {
 }
 
 /** The end of a ring this scheduler reads. */
-class Inbox {
-  readonly header: Int32Array;
-  readonly data: Uint8Array;
-  readonly view: DataView;
-  readonly capacity: number;
-  readonly mask: number;
+class Inbox extends RingEnd {
   /** Where this scheduler has read to; published to the producer at the end of each drain. */
   read = 0;
   readonly reader: TermReader;
@@ -148,11 +151,7 @@ class Inbox {
   gatheredLength = 0;
 
   constructor(ring: SharedArrayBuffer) {
-    this.header = new Int32Array(ring, 0, RING_DATA_OFFSET / 4);
-    this.capacity = ring.byteLength - RING_DATA_OFFSET;
-    this.data = new Uint8Array(ring, RING_DATA_OFFSET, this.capacity);
-    this.view = new DataView(ring, RING_DATA_OFFSET, this.capacity);
-    this.mask = this.capacity - 1;
+    super(ring);
     this.reader = new TermReader(this.data);
   }
 
