@@ -152,16 +152,10 @@ export class Peers {
       return;
     }
     const w = this.mesh.begin(owner);
-    try {
-      w.u8(Envelope.Send);
-      w.f64(to.id);
-      w.term(msg, "msg");
-    } catch (error) {
-      this.mesh.abort();
-      throw error;
-    }
-    this.mesh.end();
-    this.sent++;
+    w.u8(Envelope.Send);
+    w.f64(to.id);
+    this.term(w, msg, "msg");
+    this.end();
     this.s.counters[Counter.crossOut]++;
   }
 
@@ -171,23 +165,16 @@ export class Peers {
    */
   spawn(owner: number, name: string, args: unknown[], site: number): Pid {
     const w = this.mesh.begin(owner);
-    let id: number;
-    try {
-      w.u8(Envelope.Spawn);
-      w.string(name);
-      w.term(args, "args");
-      w.f64(site);
-      // The id is taken last, once the arguments proved sendable, so that every id taken arrives.
-      const serial = Atomics.add(this.shared, owner * LINE + SERIAL, 1);
-      id = (serial * 2 + 1) * this.count + owner;
-      w.f64(id);
-      this.liveness.set(id);
-    } catch (error) {
-      this.mesh.abort();
-      throw error;
-    }
-    this.mesh.end();
-    this.sent++;
+    w.u8(Envelope.Spawn);
+    w.string(name);
+    this.term(w, args, "args");
+    w.f64(site);
+    // The id is taken last, once the arguments proved sendable, so that every id taken arrives.
+    const serial = Atomics.add(this.shared, owner * LINE + SERIAL, 1);
+    const id = (serial * 2 + 1) * this.count + owner;
+    w.f64(id);
+    this.liveness.set(id);
+    this.end();
     this.s.counters[Counter.placedElsewhere]++;
     return new Pid(id);
   }
@@ -202,54 +189,45 @@ export class Peers {
 
   exitSignal(from: Pid, to: Pid, reason: unknown, viaLink: boolean): void {
     this.onPid(from);
-    const w = this.begin(to.id % this.count);
-    try {
-      w.u8(Envelope.Exit);
-      w.f64(from.id);
-      w.f64(to.id);
-      w.term(reason, "reason");
-      w.u8(viaLink ? 1 : 0);
-    } catch (error) {
-      this.mesh.abort();
-      throw error;
-    }
+    const w = this.mesh.begin(to.id % this.count);
+    w.u8(Envelope.Exit);
+    w.f64(from.id);
+    w.f64(to.id);
+    this.term(w, reason, "reason");
+    w.u8(viaLink ? 1 : 0);
     this.end();
   }
 
   /** Asks the target's scheduler to watch `m.target` for the local `m.watcher`. */
   monitor(m: Monitor): void {
-    this.monitorSignal(Envelope.Monitor, m, m.target);
+    this.monitorSignal(Envelope.Monitor, m);
   }
 
   /** Tells the target's scheduler that the monitor ended at its watcher. */
   demonitor(m: Monitor): void {
-    this.monitorSignal(Envelope.Demonitor, m, m.target);
+    this.monitorSignal(Envelope.Demonitor, m);
   }
 
   /** Tells the watcher's scheduler that the local `m.target` exited. */
   down(m: Monitor, reason: unknown): void {
-    const w = this.begin(m.watcher.id % this.count);
-    try {
-      this.writeMonitor(w, Envelope.Down, m);
-      w.term(reason, "reason");
-    } catch (error) {
-      this.mesh.abort();
-      throw error;
-    }
+    const w = this.mesh.begin(m.watcher.id % this.count);
+    this.writeMonitor(w, Envelope.Down, m);
+    this.term(w, reason, "reason");
     this.end();
   }
 
   private signal(kind: Envelope, from: Pid, to: Pid): void {
     this.onPid(from);
-    const w = this.begin(to.id % this.count);
+    const w = this.mesh.begin(to.id % this.count);
     w.u8(kind);
     w.f64(from.id);
     w.f64(to.id);
     this.end();
   }
 
-  private monitorSignal(kind: Envelope, m: Monitor, to: Pid): void {
-    this.writeMonitor(this.begin(to.id % this.count), kind, m);
+  /** To the target's scheduler. */
+  private monitorSignal(kind: Envelope, m: Monitor): void {
+    this.writeMonitor(this.mesh.begin(m.target.id % this.count), kind, m);
     this.end();
   }
 
@@ -264,10 +242,17 @@ export class Peers {
     w.f64(m.target.id);
   }
 
-  private begin(to: number): EnvelopeWriter {
-    return this.mesh.begin(to);
+  /** Writes a term into the envelope begun last; an unsendable one drops the envelope, so nothing half-written is read. */
+  private term(w: EnvelopeWriter, value: unknown, root: string): void {
+    try {
+      w.term(value, root);
+    } catch (error) {
+      this.mesh.abort();
+      throw error;
+    }
   }
 
+  /** Ends the envelope begun last and counts it (heartbeat.ts compares sent and received). */
   private end(): void {
     this.mesh.end();
     this.sent++;
