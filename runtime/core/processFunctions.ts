@@ -7,14 +7,13 @@ export class ProcessFunctions {
   private readonly byName = new Map<string, Function>();
   private readonly nameOf = new Map<Function, string>();
 
-  /** Names the program's top-level generator functions (the loader inserts the call) and the runtime's own. */
-  define(functions: Record<string, Function>, prefix = ""): void {
+  /** Names the program's top-level generator functions (the loader inserts the call). */
+  define(functions: Record<string, Function>): void {
     for (const [name, fn] of Object.entries(functions)) {
-      const key = prefix + name;
       // A name stays with its first function: the loader only passes top-level names, which are unique.
-      if (this.byName.has(key) || this.nameOf.has(fn)) continue;
-      this.byName.set(key, fn);
-      this.nameOf.set(fn, key);
+      if (this.byName.has(name) || this.nameOf.has(fn)) continue;
+      this.byName.set(name, fn);
+      this.nameOf.set(fn, name);
     }
   }
 
