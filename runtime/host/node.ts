@@ -179,6 +179,8 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
         settle(code);
       };
       const onMessage = (index: number, message: FromScheduler) => {
+        // A thread that was still starting when the run ended may speak after it; the run is over.
+        if (settled) return;
         hub?.fromScheduler(message, index);
         switch (message.type) {
           case "load-error":
@@ -222,6 +224,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
       threads.forEach((thread, index) => {
         thread.on("message", (message: FromScheduler) => onMessage(index, message));
         thread.on("error", (error) => {
+          if (settled) return;
           writeLine(2, `beamline: scheduler ${index + 1} failed: ${error.stack ?? error}`);
           resolve(1);
         });
@@ -249,8 +252,9 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
     for (const s of schedulers) s.watchdog.stop();
     hub?.stop();
     await server?.close();
-    program.dispose();
+    // The threads go before the compiled program does: one still loading it would fail to find it.
     await Promise.all(threads.map((thread) => thread.terminate()));
+    program.dispose();
   }
 }
 
