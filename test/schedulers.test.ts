@@ -275,6 +275,66 @@ export function* main() {
   assert.equal(stdout, "1,2\n");
 });
 
+test("issue 15: the balancer spreads every burst of spawns alike, not only the first (it counted processes placed earlier as still on their way)", () => {
+  // Four bursts of 32 processes that park. Before the fix, what a scheduler placed elsewhere stayed
+  // counted until the other scheduler's published run queue changed, so the later bursts stayed home.
+  const file = program(
+    "bursts.ts",
+    `import { receive, schedulerId, self, send, spawn, Pid } from "beamline";
+function* parked(parent: Pid) {
+  send(parent, schedulerId());
+  yield* receive();
+  send(parent, "stopped");
+}
+export function* main() {
+  const me = self();
+  const remote: number[] = [];
+  for (let round = 0; round < 4; round++) {
+    const pids: Pid[] = [];
+    for (let i = 0; i < 32; i++) pids.push(spawn(parked, me));
+    let onTwo = 0;
+    for (let i = 0; i < 32; i++) if ((yield* receive()) === 2) onTwo++;
+    remote.push(onTwo);
+    for (const p of pids) send(p, "stop");
+    for (let i = 0; i < 32; i++) yield* receive();
+  }
+  console.log(remote.every((n) => n >= 8 && n <= 24) ? "even" : "uneven " + remote.join(","));
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "even\n");
+});
+
+test("issue 15: a spawn on another scheduler goes out when the spawner's slice ends, not after the next slice on its scheduler", () => {
+  // A local process then runs a plain function that cannot be preempted, and watches the process it
+  // was given end. Before the fix the Spawn envelope was published only after that slice.
+  const file = program(
+    "publish.ts",
+    `import { isAlive, receive, self, send, spawn, spawnOn, Pid } from "beamline";
+function* brief() {}
+function waitForEnd(p: Pid): boolean {
+  const until = performance.now() + 10_000;
+  while (performance.now() < until) if (!isAlive(p)) return true;
+  return false;
+}
+function* hog(parent: Pid, p: Pid) {
+  send(parent, waitForEnd(p) ? "saw it end" : "it never started");
+}
+export function* main() {
+  const me = self();
+  const p = spawnOn(2, brief);
+  spawn(hog, me, p);
+  console.log(yield* receive());
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", "--schedulers", "2", file);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "saw it end\n");
+});
+
 test("issue 15: links cross schedulers: a crash on scheduler 2 ends a linked process on 1, and a trapping one gets the EXIT message", () => {
   const file = program(
     "links.ts",

@@ -63,11 +63,13 @@ const enum Envelope {
 /**
  * What schedulers share besides the rings, a line of 16 int32 each, so that two schedulers' slots
  * never share a cache line: the counter from which others take the ids of processes they start on
- * this scheduler, and this scheduler's run-queue length as of its last batch, for the balancer.
+ * this scheduler, and, for the balancer, this scheduler's run-queue length as of its last batch and
+ * how many of those processes it had started by then. SERIAL - STARTED is what is on its way.
  */
 const LINE = 16;
 const SERIAL = 0;
 const RUN_QUEUE = 1;
+const STARTED = 2;
 
 export function newPeerCounters(count: number): SharedArrayBuffer {
   return new SharedArrayBuffer(count * LINE * 4);
@@ -88,14 +90,15 @@ export class Peers {
   private arrivedBelow = 0;
   private readonly arrivedAbove = new Set<number>();
   private readonly shared: Int32Array;
-  /** Per scheduler: the run-queue length it published last, and how many processes this one placed there since. */
-  private readonly seenRunQueue: number[];
-  private readonly placedSince: number[];
+  /** Processes other schedulers started here (Spawn envelopes that arrived), published with the run queue. */
+  private startedHere = 0;
   private readonly count: number;
   private readonly index: number;
   /** Envelopes sent and received; the main thread compares the totals to tell an idle run from a busy one. */
   sent = 0;
   received = 0;
+  /** Envelopes ended since the last flush: the run loop publishes after a slice that sent any. */
+  unflushed = 0;
 
   constructor(
     private readonly s: Scheduler,
@@ -104,8 +107,6 @@ export class Peers {
     private readonly liveness: Liveness,
   ) {
     this.shared = new Int32Array(shared);
-    this.seenRunQueue = new Array<number>(s.count).fill(0);
-    this.placedSince = new Array<number>(s.count).fill(0);
     this.count = s.count;
     this.index = s.index;
     setPidDecoder(this.pidFor);
@@ -256,13 +257,14 @@ export class Peers {
   private end(): void {
     this.mesh.end();
     this.sent++;
+    this.unflushed++;
   }
 
   /**
    * The balancer: where a new process running `fn` starts (0-based). On the spawner's scheduler,
-   * unless its run queue is longer than another's by more than one; the others' lengths are as of
-   * their last batch, plus what this scheduler placed there since. A closure always starts here.
-   * A live process never moves (docs/architecture.md, "Schedulers").
+   * unless its run queue is longer than another's by more than one. Another's load is its run queue
+   * as of its last batch, plus the processes any scheduler placed there that it had not started by
+   * then. A closure always starts here. A live process never moves (docs/architecture.md, "Schedulers").
    */
   place(fn: Function): number {
     const own = this.s.runQueue.length;
@@ -271,24 +273,32 @@ export class Peers {
     let bestLoad = own - 1;
     for (let k = 0; k < this.count; k++) {
       if (k === this.index) continue;
-      const published = Atomics.load(this.shared, k * LINE + RUN_QUEUE);
-      if (published !== this.seenRunQueue[k]) {
-        this.seenRunQueue[k] = published;
-        this.placedSince[k] = 0;
-      }
-      const load = published + this.placedSince[k]!;
+      const load = this.loadOf(k);
       if (load < bestLoad) {
         best = k;
         bestLoad = load;
       }
     }
-    if (best !== this.index) this.placedSince[best]!++;
     return best;
   }
 
-  /** Publishes this scheduler's run-queue length for the others' balancers. */
+  /**
+   * Scheduler k's runnable processes as it published them, plus those placed there and not yet
+   * started. STARTED is read before the run queue, which k stores first: a reader that sees the new
+   * count sees the run queue that holds those processes.
+   */
+  private loadOf(k: number): number {
+    const shared = this.shared;
+    const started = Atomics.load(shared, k * LINE + STARTED);
+    const queued = Atomics.load(shared, k * LINE + RUN_QUEUE);
+    return queued + ((Atomics.load(shared, k * LINE + SERIAL) - started) | 0);
+  }
+
+  /** Publishes this scheduler's run-queue length, and how many placed processes it started, for the others' balancers. */
   publishLoad(): void {
-    Atomics.store(this.shared, this.index * LINE + RUN_QUEUE, this.s.runQueue.length);
+    const at = this.index * LINE;
+    Atomics.store(this.shared, at + RUN_QUEUE, this.s.runQueue.length);
+    Atomics.store(this.shared, at + STARTED, this.startedHere);
   }
 
   /** Delivers what arrived; returns how many envelopes. */
@@ -296,7 +306,9 @@ export class Peers {
     return this.mesh.drain(this.onEnvelope);
   }
 
+  /** Publishes what was written to the rings since the last flush (and what waited in a spill). */
   flush(): void {
+    this.unflushed = 0;
     this.mesh.flush();
   }
 
@@ -373,6 +385,7 @@ export class Peers {
   };
 
   private started(id: number, name: string, args: unknown[], site: number): void {
+    this.startedHere++;
     const serial = ((id - this.index) / this.count - 1) / 2;
     if (serial === this.arrivedBelow) {
       this.arrivedBelow++;

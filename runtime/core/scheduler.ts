@@ -459,6 +459,9 @@ export class Scheduler {
       // or after any slice that spent its whole budget (such a slice may have been long).
       for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
         if (this.runSlice(this.runQueue.shift()!)) break;
+        // What a slice sent to another scheduler is published at once: the next slice may run for
+        // long without yielding (a plain function), and the peer may be idle, waiting for it.
+        if (peers !== null && peers.unflushed !== 0) peers.flush();
       }
       now = realNow();
       if (now - started > MAX_RUN_MS) break;
