@@ -52,17 +52,20 @@ export const From = [Pid, Ref] as const;
 
 /** Starts a process running `fn(...args)`; the arguments are copied (shared-nothing). */
 export function spawn<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
-  const peers = scheduler.peers;
-  if (peers !== null && fn instanceof GeneratorFunction) {
-    const owner = peers.place(fn);
-    if (owner !== scheduler.index) {
-      budget.r--;
-      const site = budget.s;
-      budget.s = 0;
-      return peers.spawn(owner, scheduler.functions.nameFor(fn)!, args, site);
-    }
-  }
+  const owner = placed(fn);
+  if (owner >= 0) return spawnThere(owner, fn, args, null, null);
   return spawnHere("spawn", fn, args);
+}
+
+/**
+ * Where the balancer starts `fn` (peers.ts, place): another scheduler's index, or -1 for this one
+ * (always with one scheduler, and for a closure, which only this scheduler can run).
+ */
+function placed(fn: Function): number {
+  const peers = scheduler.peers;
+  if (peers === null || !(fn instanceof GeneratorFunction)) return -1;
+  const owner = peers.place(fn);
+  return owner === scheduler.index ? -1 : owner;
 }
 
 /** Starts a process on this scheduler. */
@@ -77,31 +80,59 @@ function spawnHere(what: string, fn: Function, args: unknown[]): Process {
 }
 
 /**
+ * Starts a top-level process function on scheduler `owner` (0-based, not this one), linked to or
+ * monitored by `spawner` from its first slice on (peers.ts, spawn).
+ */
+function spawnThere(owner: number, fn: Function, args: unknown[], spawner: Process | null, monitorRef: Ref | null): Pid {
+  budget.r--;
+  const site = budget.s;
+  budget.s = 0;
+  return scheduler.peers!.spawn(owner, scheduler.functions.nameFor(fn)!, args, site, spawner, monitorRef);
+}
+
+/**
  * Starts `fn(...args)` on scheduler `schedulerId` (1..schedulers()), for teaching and tests; spawn
  * lets the balancer choose. On another scheduler, `fn` must be a top-level function* of the program,
  * which every scheduler loads: a closure can start only on the scheduler that made it.
  */
 export function spawnOn<A extends unknown[]>(schedulerId: number, fn: ProcessFunction<A>, ...args: A): Pid {
+  const owner = chosen("spawnOn", schedulerId, fn);
+  if (owner < 0) return spawnHere("spawnOn", fn, args);
+  return spawnThere(owner, fn, args, null, null);
+}
+
+/** spawnOn and link at once, like spawnLink: the link exists before the child runs, on whichever scheduler. */
+export function spawnLinkOn<A extends unknown[]>(schedulerId: number, fn: ProcessFunction<A>, ...args: A): Pid {
+  const p = current("spawnLinkOn");
+  const owner = chosen("spawnLinkOn", schedulerId, fn);
+  return owner < 0 ? linkedHere("spawnLinkOn", p, fn, args) : linkedThere(p, owner, fn, args);
+}
+
+/** spawnOn and monitor at once, like spawnMonitor; returns the pid and the monitor's ref. */
+export function spawnMonitorOn<A extends unknown[]>(schedulerId: number, fn: ProcessFunction<A>, ...args: A): [Pid, Ref] {
+  const p = current("spawnMonitorOn");
+  const owner = chosen("spawnMonitorOn", schedulerId, fn);
+  return owner < 0 ? monitoredHere("spawnMonitorOn", p, fn, args) : monitoredThere(p, owner, fn, args);
+}
+
+/** The scheduler index (0-based) a spawnOn-like call names, or -1 for this one; a bad id or a closure for another scheduler throws. */
+function chosen(what: string, schedulerId: number, fn: Function): number {
   const count = scheduler.count;
   if (!Number.isInteger(schedulerId) || schedulerId < 1 || schedulerId > count) {
-    throw new RangeError(`spawnOn: the scheduler id must be an integer from 1 to ${count} (this run has ${count} scheduler${count === 1 ? "" : "s"}), got ${preview(schedulerId)}`);
+    throw new RangeError(`${what}: the scheduler id must be an integer from 1 to ${count} (this run has ${count} scheduler${count === 1 ? "" : "s"}), got ${preview(schedulerId)}`);
   }
-  if (schedulerId - 1 === scheduler.index) return spawnHere("spawnOn", fn, args);
+  if (schedulerId - 1 === scheduler.index) return -1;
   if (!(fn instanceof GeneratorFunction)) {
-    throw new TypeError(`spawnOn: expected a generator function (function*), got ${describeFunction(fn)}`);
+    throw new TypeError(`${what}: expected a generator function (function*), got ${describeFunction(fn)}`);
   }
-  const name = scheduler.functions.nameFor(fn);
-  if (name === undefined) {
+  if (scheduler.functions.nameFor(fn) === undefined) {
     throw new TypeError(
-      `spawnOn(${schedulerId}, ${fn.name || "an anonymous function*"}): only a top-level function* of the program can start on another scheduler, ` +
+      `${what}(${schedulerId}, ${fn.name || "an anonymous function*"}): only a top-level function* of the program can start on another scheduler, ` +
         `because each scheduler thread has its own copy of the program and finds the function by its name; ` +
         `a closure or a nested function can start only on the scheduler that made it (scheduler ${scheduler.index + 1})`,
     );
   }
-  budget.r--;
-  const site = budget.s;
-  budget.s = 0;
-  return scheduler.peers!.spawn(schedulerId - 1, name, args, site);
+  return schedulerId - 1;
 }
 
 /** This process's scheduler, 1..schedulers(), like Erlang's `erlang:system_info(scheduler_id)`. */
@@ -115,21 +146,44 @@ export function schedulers(): number {
   return scheduler.count;
 }
 
-/** Spawns a process linked to the caller, atomically: the link exists before the child runs. */
+/**
+ * Spawns a process linked to the caller, atomically: the link exists before the child runs. The
+ * balancer may start it on another scheduler, as spawn's; the link travels with the spawn.
+ */
 export function spawnLink<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): Pid {
   const p = current("spawnLink");
-  // On the caller's scheduler, as supervisors expect of their children; spawnOn and link place a
-  // linked process elsewhere (docs/api.md, "Several schedulers").
-  const child = spawnHere("spawnLink", fn, args);
+  const owner = placed(fn);
+  return owner < 0 ? linkedHere("spawnLink", p, fn, args) : linkedThere(p, owner, fn, args);
+}
+
+/** Spawns a process monitored by the caller, atomically, placed as spawn's; returns its pid and the monitor's ref. */
+export function spawnMonitor<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): [Pid, Ref] {
+  const p = current("spawnMonitor");
+  const owner = placed(fn);
+  return owner < 0 ? monitoredHere("spawnMonitor", p, fn, args) : monitoredThere(p, owner, fn, args);
+}
+
+function linkedHere(what: string, p: Process, fn: Function, args: unknown[]): Pid {
+  const child = spawnHere(what, fn, args);
   signals.link(scheduler, p, child);
   return child;
 }
 
-/** Spawns a process monitored by the caller, atomically; returns its pid and the monitor's ref. */
-export function spawnMonitor<A extends unknown[]>(fn: ProcessFunction<A>, ...args: A): [Pid, Ref] {
-  const p = current("spawnMonitor");
-  const child = spawnHere("spawnMonitor", fn, args);
+function linkedThere(p: Process, owner: number, fn: Function, args: unknown[]): Pid {
+  const child = spawnThere(owner, fn, args, p, null);
+  signals.linkedSpawn(scheduler, p, child);
+  return child;
+}
+
+function monitoredHere(what: string, p: Process, fn: Function, args: unknown[]): [Pid, Ref] {
+  const child = spawnHere(what, fn, args);
   return [child, signals.monitor(scheduler, p, child)];
+}
+
+function monitoredThere(p: Process, owner: number, fn: Function, args: unknown[]): [Pid, Ref] {
+  const ref = scheduler.makeRef();
+  const child = spawnThere(owner, fn, args, p, ref);
+  return [child, signals.monitoredSpawn(scheduler, p, child, ref)];
 }
 
 /**

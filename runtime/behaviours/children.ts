@@ -16,7 +16,8 @@ const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as 
 /** What telemetry reads of a child (supervisor.ts, supervisorSnapshot). */
 export interface ChildSnapshot {
   readonly id: string;
-  readonly pid: Process | undefined;
+  /** A local Process, or the Pid of a child the balancer started on another scheduler. */
+  readonly pid: Pid | undefined;
   readonly type: ChildType;
   readonly restart: RestartType;
   readonly restarts: number;
@@ -28,7 +29,7 @@ export interface ChildSnapshot {
 
 /** A supervisor's record of one child; it is its own snapshot, so a snapshot copies nothing. */
 export class Child implements ChildSnapshot {
-  pid: Process | undefined = undefined;
+  pid: Pid | undefined = undefined;
   restarts = 0;
   lastRestartMs = -1;
   lastReason: unknown = undefined;
@@ -48,11 +49,12 @@ export class StartFailure {
 }
 
 /**
- * Starts a child in the calling supervisor, linked to it: a process function is spawned linked;
- * a plain function is called and gives a pid (linked to here, in case it did not link),
- * `"ignore"`, or an iterable that gives one of those. Throws StartFailure when the start failed.
+ * Starts a child in the calling supervisor, linked to it: a process function is spawned linked
+ * (on whichever scheduler the balancer chooses, docs/architecture.md, "Schedulers"); a plain
+ * function is called and gives a pid (linked to here, in case it did not link), `"ignore"`, or an
+ * iterable that gives one of those. Throws StartFailure when the start failed.
  */
-export function* startProcess(start: StartFunction, extraArgs: readonly unknown[]): Generator<unknown, Process | "ignore", unknown> {
+export function* startProcess(start: StartFunction, extraArgs: readonly unknown[]): Generator<unknown, Pid | "ignore", unknown> {
   const fn = start[0] as (...args: unknown[]) => unknown;
   const args = extraArgs.length === 0 ? start.slice(1) : [...start.slice(1), ...extraArgs];
   let result: unknown;
@@ -61,7 +63,7 @@ export function* startProcess(start: StartFunction, extraArgs: readonly unknown[
   // sets its own line instead; the mark is cleared after the call, so no later receive takes it.
   budget.s = (scheduler.current as Process).spawnSite;
   try {
-    if (fn instanceof GeneratorFunction) return spawnLink(fn as (...a: unknown[]) => Generator<unknown, unknown, unknown>, ...args) as Process;
+    if (fn instanceof GeneratorFunction) return spawnLink(fn as (...a: unknown[]) => Generator<unknown, unknown, unknown>, ...args);
     try {
       result = fn(...args);
     } finally {
@@ -73,7 +75,7 @@ export function* startProcess(start: StartFunction, extraArgs: readonly unknown[
     throw new StartFailure(thrown instanceof ServerStartError ? thrown.reason : crashReason(thrown));
   }
   if (result === "ignore") return "ignore";
-  const p = result instanceof Process ? result : result instanceof Pid ? scheduler.find(result.id) : undefined;
+  const p = result instanceof Pid ? pidOf(result) : undefined;
   if (p === undefined) {
     const error = new TypeError(`the start function ${fn.name || "(anonymous)"} returned ${preview(result)}; expected a Pid, "ignore", or a generator that gives one`);
     throw new StartFailure(crashReason(error));
@@ -82,13 +84,19 @@ export function* startProcess(start: StartFunction, extraArgs: readonly unknown[
   return p;
 }
 
+/** A local pid as its Process (undefined once it is gone), another scheduler's as it is: link() then handles a dead one. */
+function pidOf(pid: Pid): Pid | undefined {
+  if (pid instanceof Process) return pid;
+  return scheduler.peers !== null && scheduler.peers.ownerOf(pid) !== scheduler.index ? pid : scheduler.find(pid.id);
+}
+
 /**
  * Stops one child like OTP: monitor it and unlink; if it had already ended (its EXIT is here),
  * that is its reason; else exit(child, "shutdown") and wait for its DOWN up to `shutdown` ms, then
  * exit(child, "kill"). "brutal_kill" kills at once; "infinity" waits as long as it takes.
  * Returns the reason the child ended with.
  */
-export function* shutdownChild(pid: Process, shutdown: Shutdown): Generator<unknown, unknown, unknown> {
+export function* shutdownChild(pid: Pid, shutdown: Shutdown): Generator<unknown, unknown, unknown> {
   const ref = monitor(pid);
   unlink(pid);
   const early = yield* receive(on(["EXIT", pid, _]), after(0, () => undefined));
@@ -110,8 +118,8 @@ export function* shutdownChild(pid: Process, shutdown: Shutdown): Generator<unkn
  * exit(child, "shutdown") together and share one deadline, after which those left are killed.
  * O(children), with one receive per DOWN.
  */
-export function* shutdownAll(pids: Iterable<Process>, shutdown: Shutdown): Generator<unknown, void, unknown> {
-  const waiting = new Map<number, Process>();
+export function* shutdownAll(pids: Iterable<Pid>, shutdown: Shutdown): Generator<unknown, void, unknown> {
+  const waiting = new Map<number, Pid>();
   for (const pid of pids) {
     const ref = monitor(pid);
     unlink(pid);

@@ -107,7 +107,7 @@ class DynamicSupervisor implements SupervisorRecord, SupervisorBody {
   }
 
   *stopAll(): Generator<unknown, void, unknown> {
-    const pids: Process[] = [];
+    const pids: Pid[] = [];
     for (const child of this.byId.values()) if (child.pid !== undefined) pids.push(child.pid);
     yield* shutdownAll(pids, this.spec.shutdown);
     for (const child of this.byId.values()) child.pid = undefined;

@@ -6,6 +6,7 @@
 import { call, exit, isCrashReason, makeRef, Pid, processFlag, receive, Ref, reply, self, send, spawnLink, type From, type Receive } from "../api.js";
 import type { Process } from "../core/process.js";
 import { preview } from "../core/receive.js";
+import { signalsOf } from "../core/signals.js";
 import { budget, PREEMPT } from "../core/reductions.js";
 import { scheduler } from "../core/scheduler.js";
 import { checkStrategy, fullChildSpec, needsRestart, restartLimits, type ChildSpec, type ChildType, type FullChildSpec, type RestartType, type Strategy, type SupervisorOptions } from "./childSpec.js";
@@ -31,7 +32,7 @@ export interface SupervisorRecord {
   readonly strategy: Strategy | "simple_one_for_one";
   readonly limits: RestartIntensity;
   children(): readonly ChildSnapshot[];
-  /** The child record whose running process is `p`, if any. */
+  /** The child record whose running process is `p` (a local one), if any. */
   childByPid(p: Process): ChildSnapshot | undefined;
 }
 
@@ -65,14 +66,23 @@ export class SupervisorError extends Error {
 const live = new Map<Process, SupervisorRecord>();
 const supervisorOfChild = new WeakMap<Process, Process>();
 
-/** Marks `p` as a live supervisor for introspection. */
+/**
+ * Marks `p` as a live supervisor for introspection; a child it starts on another scheduler is
+ * told so with its spawn (core/peers.ts), so that its own scheduler's telemetry knows it.
+ */
 export function registerSupervisor(p: Process, record: SupervisorRecord): void {
   live.set(p, record);
+  signalsOf(p).supervises = true;
 }
 
-/** Records that `child` was started by the supervisor `sup`. */
-export function noteChild(sup: Process, child: Process): void {
-  supervisorOfChild.set(child, sup);
+/** Records that `child` was started by the supervisor `sup`; a child on another scheduler knows its supervisor itself (supervisorOf). */
+export function noteChild(sup: Process, child: Pid): void {
+  if (isLocal(child)) supervisorOfChild.set(child, sup);
+}
+
+/** A Process is a Pid of this scheduler with a status; a child on another scheduler is a plain Pid. */
+function isLocal(p: Pid): p is Process {
+  return "status" in p;
 }
 
 /** Calls `fn` for each live supervisor with its snapshot; a supervisor that ended is forgotten here. */
@@ -94,10 +104,17 @@ export function supervisorSnapshot(p: Process): SupervisorSnapshot | undefined {
   return snapshotOf(record);
 }
 
-/** The live supervisor that `p` is a running child of. */
-export function supervisorOf(p: Process): Process | undefined {
+/**
+ * The live supervisor that `p` is a running child of: a Process, or the Pid of a supervisor on
+ * another scheduler that started `p` here, while their link holds (core/signals.ts, Signals.supervisor).
+ */
+export function supervisorOf(p: Process): Pid | undefined {
   const sup = supervisorOfChild.get(p);
-  if (sup === undefined || sup.status === "exited") return undefined;
+  if (sup === undefined) {
+    const remote = p.signals?.supervisor ?? null;
+    return remote !== null && p.signals!.links?.has(remote.id) === true ? remote : undefined;
+  }
+  if (sup.status === "exited") return undefined;
   return live.get(sup)?.childByPid(p) !== undefined ? sup : undefined;
 }
 
@@ -385,7 +402,7 @@ class StaticSupervisor implements SupervisorRecord, SupervisorBody {
       c.restarts++;
       c.lastRestartMs = scheduler.now();
       const why = c === child ? reason : c.lastReason;
-      scheduler.reportFault({ kind: "restart", supervisor: this.me, childId: c.id, oldPid: oldPids.get(c) ?? 0, newPid: (c.pid as Process | undefined)?.id ?? 0, reason: why });
+      scheduler.reportFault({ kind: "restart", supervisor: this.me, childId: c.id, oldPid: oldPids.get(c) ?? 0, newPid: (c.pid as Pid | undefined)?.id ?? 0, reason: why });
     }
   }
 

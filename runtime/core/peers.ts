@@ -46,7 +46,10 @@ export interface MeshPort {
 const enum Envelope {
   /** A message: the pid id, then the term. */
   Send = 1,
-  /** A process to start here: the function's name, the arguments, the spawn site, then the new pid's id. */
+  /**
+   * A process to start here: the function's name, the arguments, the spawn site, the new pid's id,
+   * then its Tie to the spawner and what the tie needs.
+   */
   Spawn = 2,
   /** The signals of signals.ts: from, to (pid ids), and what each needs. */
   Link = 3,
@@ -58,6 +61,21 @@ const enum Envelope {
   Demonitor = 7,
   /** The monitor's ref, the watcher, the target, the reason. */
   Down = 8,
+}
+
+/**
+ * What ties a process started elsewhere to its spawner: spawnLink's link or spawnMonitor's monitor
+ * travels in the Spawn envelope and is set up before the process's first slice, so that a child
+ * that dies at once still sends its exit signal or DOWN with its own reason.
+ */
+const enum Tie {
+  None = 0,
+  /** The linker's id. */
+  Link = 1,
+  /** The linker's id; the linker is a supervisor (Signals.supervises), so the child is its child. */
+  SupervisorLink = 2,
+  /** The monitor's ref (scheduler, id), then the watcher's id. */
+  Monitor = 3,
 }
 
 /**
@@ -162,9 +180,12 @@ export class Peers {
 
   /**
    * Starts `name(...args)` on scheduler `owner` (0-based) and returns its pid at once; the process
-   * starts there when the envelope arrives, before any message sent to it afterwards.
+   * starts there when the envelope arrives, before any message sent to it afterwards. With a
+   * `spawner`, the child starts linked to it (spawnLink), or monitored by it with `monitorRef`
+   * (spawnMonitor): the spawner's own half is the caller's to set (signals.ts, linkedSpawn and
+   * monitoredSpawn).
    */
-  spawn(owner: number, name: string, args: unknown[], site: number): Pid {
+  spawn(owner: number, name: string, args: unknown[], site: number, spawner: Process | null = null, monitorRef: Ref | null = null): Pid {
     const w = this.mesh.begin(owner);
     w.u8(Envelope.Spawn);
     w.string(name);
@@ -174,6 +195,17 @@ export class Peers {
     const serial = Atomics.add(this.shared, owner * LINE + SERIAL, 1);
     const id = (serial * 2 + 1) * this.count + owner;
     w.f64(id);
+    if (spawner === null) w.u8(Tie.None);
+    else {
+      // The child's exit signal or DOWN comes back addressed by the spawner's id.
+      this.onPid(spawner);
+      if (monitorRef !== null) {
+        w.u8(Tie.Monitor);
+        w.f64(monitorRef.scheduler);
+        w.f64(monitorRef.id);
+      } else w.u8(spawner.signals?.supervises === true ? Tie.SupervisorLink : Tie.Link);
+      w.f64(spawner.id);
+    }
     this.liveness.set(id);
     this.end();
     this.s.counters[Counter.placedElsewhere]++;
@@ -336,7 +368,13 @@ export class Peers {
         const args = r.term() as unknown[];
         const site = r.f64();
         const id = r.f64();
-        this.started(id, name, args, site);
+        const p = this.started(id, name, args, site);
+        const tie = r.u8() as Tie;
+        if (tie === Tie.Monitor) {
+          const ref = new Ref(r.f64(), r.f64());
+          signals.monitoredFromPeer(this.s, new signals.Monitor(ref, this.pidFor(r.f64()), p));
+        } else if (tie !== Tie.None) signals.linkedFromPeer(this.s, this.pidFor(r.f64()), p, tie === Tie.SupervisorLink);
+        this.deliverEarly(p);
         break;
       }
       case Envelope.Link:
@@ -384,7 +422,8 @@ export class Peers {
     }
   };
 
-  private started(id: number, name: string, args: unknown[], site: number): void {
+  /** Starts a process that another scheduler spawned here; it runs after this envelope is read. */
+  private started(id: number, name: string, args: unknown[], site: number): Process {
     this.startedHere++;
     const serial = ((id - this.index) / this.count - 1) / 2;
     if (serial === this.arrivedBelow) {
@@ -398,9 +437,14 @@ export class Peers {
     }
     const p = this.s.spawnWithId(id, fn as (...args: unknown[]) => ProcessGenerator, args, site);
     this.exported.set(id, p);
-    const waiting = this.early.get(id);
+    return p;
+  }
+
+  /** Messages that a third scheduler sent to `p` before its Spawn envelope arrived, after its tie to its spawner. */
+  private deliverEarly(p: Process): void {
+    const waiting = this.early.get(p.id);
     if (waiting !== undefined) {
-      this.early.delete(id);
+      this.early.delete(p.id);
       for (const msg of waiting) this.s.deliver(p, msg);
     }
   }

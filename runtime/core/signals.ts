@@ -60,6 +60,13 @@ export class Signals {
   waitingCallers = 0;
   /** An exit signal that arrived while the process ran: it ends when its slice does. */
   pendingExit: unknown = NOT_EXITED;
+  /** This process is a supervisor: a child it starts on another scheduler learns so (peers.ts, Tie.SupervisorLink). */
+  supervises = false;
+  /**
+   * The supervisor on another scheduler that started this process linked to itself, for telemetry
+   * (behaviours/supervisor.ts, supervisorOf); it counts while the link holds.
+   */
+  supervisor: Pid | null = null;
 }
 
 export function signalsOf(p: Process): Signals {
@@ -95,14 +102,35 @@ export function unlink(s: Scheduler, p: Process, q: Pid): void {
   if (had) s.noteSignal("unlink", p, q, undefined);
 }
 
-/** The other scheduler's half of a link from `from` (remote) to the local `to`. */
-export function linkedFromPeer(s: Scheduler, from: Pid, to: Process): void {
+/**
+ * The other scheduler's half of a link from `from` (remote) to the local `to`; `bySupervisor`
+ * when `from` is a supervisor that started `to` as its child (spawnLink, peers.ts).
+ */
+export function linkedFromPeer(s: Scheduler, from: Pid, to: Process, bySupervisor = false): void {
   if (to.status === "exited") {
     s.peers!.exitSignal(to, from, "noproc", true);
     return;
   }
-  (signalsOf(to).links ??= new Map()).set(from.id, from);
+  const sig = signalsOf(to);
+  (sig.links ??= new Map()).set(from.id, from);
+  if (bySupervisor) sig.supervisor = from;
   s.noteSignal("link", from, to, undefined);
+}
+
+/**
+ * The spawner's half of spawnLink with the child on another scheduler; the child's half comes
+ * with its Spawn envelope and exists before its first slice (peers.ts).
+ */
+export function linkedSpawn(s: Scheduler, p: Process, child: Pid): void {
+  (signalsOf(p).links ??= new Map()).set(child.id, child);
+  s.noteSignal("link", p, child, undefined);
+}
+
+/** The watcher's half of spawnMonitor with the child on another scheduler, as linkedSpawn. */
+export function monitoredSpawn(s: Scheduler, p: Process, child: Pid, ref: Ref): Ref {
+  (signalsOf(p).watching ??= new Map()).set(refKey(ref), new Monitor(ref, p, child));
+  s.noteSignal("monitor", p, child, undefined);
+  return ref;
 }
 
 /**

@@ -16,6 +16,7 @@ import {
 import { isCrashReason } from "../core/exitReason.js";
 import type { Process } from "../core/process.js";
 import type { FaultEvent } from "../core/scheduler.js";
+import type { Pid } from "../core/terms.js";
 import { render } from "./eventRing.js";
 
 /** A reason on one line is cut to this many characters, a stack to STACK_LIMIT. */
@@ -30,8 +31,8 @@ export interface FaultContext {
   now(): number;
   /** The registered name of a live process, "" when it has none. */
   nameOf(p: Process): string;
-  /** The supervisor a process is a child of. */
-  supervisorOf(p: Process): Process | undefined;
+  /** The supervisor a process is a child of (on this scheduler or another). */
+  supervisorOf(p: Process): Pid | undefined;
 }
 
 /** One group's window: how many went out in it, and the latest held back with the count it stands for. */

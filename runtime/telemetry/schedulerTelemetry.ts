@@ -186,7 +186,7 @@ export class SchedulerTelemetry {
      */
     private readonly port: { postMessage(message: TelemetryTick | KeyframePage): void },
     /** The supervisor a process is a child of (runtime/behaviours/supervisor.ts); a test may fake it. */
-    private readonly supervisorOf: (p: Process) => Process | undefined = supervisorOfChild,
+    private readonly supervisorOf: (p: Process) => Pid | undefined = supervisorOfChild,
   ) {
     this.supervision = new SupervisionReader(scheduler, () => scheduler.events.now(), (p) => this.nameOf(p));
     this.siteCrashes = new Float64Array(scheduler.sites.size);
@@ -538,7 +538,7 @@ export class SchedulerTelemetry {
       restarts: snapshot.restarts,
       children: listedChildren(snapshot.children, INSPECT_LIST_LIMIT).map((c) => ({
         id: c.id,
-        pid: String(runningPid(c) ?? ""),
+        pid: String(runningPid(c, this.scheduler) ?? ""),
         type: c.type,
         restart: c.restart,
         restarts: c.restarts,

@@ -14,6 +14,7 @@ import {
 } from "../../protocol/control.js";
 import type { Process } from "../core/process.js";
 import type { Scheduler } from "../core/scheduler.js";
+import type { Pid } from "../core/terms.js";
 import { forEachSupervisor, supervisorOf, type ChildSnapshot, type SupervisorSnapshot } from "../behaviours/supervisor.js";
 import { oneLine } from "./faultLog.js";
 
@@ -31,9 +32,25 @@ export function listedChildren(children: readonly ChildSnapshot[], limit: number
   return [...chosen].sort((a, b) => a - b).map((i) => children[i]!);
 }
 
-/** The child's running process, or undefined while it is not running. */
-export function runningPid(c: ChildSnapshot): Process | undefined {
-  return c.pid !== undefined && c.pid.status !== "exited" ? c.pid : undefined;
+/** The child's running process (a local Process, or the Pid of one on another scheduler), or undefined while it is not running. */
+export function runningPid(c: ChildSnapshot, s: Scheduler): Pid | undefined {
+  const pid = c.pid;
+  if (pid === undefined) return undefined;
+  if (isLocal(pid)) return pid.status !== "exited" ? pid : undefined;
+  return s.peers?.isAlive(pid) === true ? pid : undefined;
+}
+
+/** A Process is a Pid of this scheduler with a status; a child on another scheduler is a plain Pid. */
+function isLocal(p: Pid): p is Process {
+  return "status" in p;
+}
+
+/**
+ * A child's status as its supervisor's scheduler knows it: a local child's process status, and
+ * "remote" for one on another scheduler, whose status is that scheduler's (the process table).
+ */
+function statusOf(pid: Pid): string {
+  return isLocal(pid) ? pid.status : "remote";
 }
 
 /** The reason a child last ended with, on one line; "" if it never ended. */
@@ -57,14 +74,16 @@ export class SupervisionReader {
     const visit = (p: Process, snapshot: SupervisorSnapshot, parent: number) => {
       ordered.push([p, snapshot, parent]);
       for (const c of snapshot.children) {
-        const child = runningPid(c);
-        const sub = child === undefined ? undefined : all.get(child);
-        if (child !== undefined && sub !== undefined) visit(child, sub, p.id);
+        const child = runningPid(c, this.scheduler);
+        // A supervisor on another scheduler is placed under this one when the trees merge (supervisionMerge.ts).
+        if (child === undefined || !isLocal(child)) continue;
+        const sub = all.get(child);
+        if (sub !== undefined) visit(child, sub, p.id);
       }
     };
     const roots = [...all.keys()].filter((p) => {
       const parent = supervisorOf(p);
-      return parent === undefined || !all.has(parent);
+      return parent === undefined || !isLocal(parent) || !all.has(parent);
     });
     roots.sort((a, b) => a.id - b.id);
     for (const root of roots) visit(root, all.get(root)!, 0);
@@ -100,7 +119,7 @@ export class SupervisionReader {
   }
 
   private child(c: ChildSnapshot): ChildNode {
-    const pid = runningPid(c);
+    const pid = runningPid(c, this.scheduler);
     return {
       id: c.id,
       pid: pid?.id ?? 0,
@@ -109,11 +128,11 @@ export class SupervisionReader {
       restarts: c.restarts,
       lastRestartMs: this.runTimeOf(c.lastRestartMs),
       lastReason: lastReasonOf(c),
-      status: pid === undefined ? "stopped" : pid.status,
+      status: pid === undefined ? "stopped" : statusOf(pid),
     };
   }
 
-  /** Linked processes that are neither supervisors nor a supervisor's children, oldest first. */
+  /** Linked processes that are neither supervisors nor a supervisor's children (of this scheduler or another), oldest first. */
   private looseLinks(supervisors: ReadonlyMap<Process, SupervisorSnapshot>): LooseLink[] {
     const found: LooseLink[] = [];
     for (let p = this.scheduler.newestLive; p !== null; p = p.nextLive) {
