@@ -81,6 +81,13 @@ export class FrameWriter {
     this.offset += data.length;
   }
 
+  /** Bytes as they are, e.g. a whole frame inside another. */
+  raw(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.bytes.set(data, this.offset);
+    this.offset += data.length;
+  }
+
   /** Starts over, keeping the buffer: a writer reused for every frame touches no fresh memory. */
   reset(): void {
     this.offset = 0;
@@ -172,6 +179,14 @@ export class FrameReader {
     }
     this.offset += length;
     return text;
+  }
+
+  /** The next `n` bytes as a view (no copy), e.g. a whole frame inside another. */
+  raw(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const view = this.bytes.subarray(this.offset, this.offset + n);
+    this.offset += n;
+    return view;
   }
 
   /** A count of items that each take at least `minBytes`; refuses counts the frame cannot hold. */

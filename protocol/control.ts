@@ -102,6 +102,13 @@ export const WARNING_KINDS = [
 ] as const;
 export type WarningKind = (typeof WARNING_KINDS)[number];
 
+/** The largest reading of what a warning's rule measures (a mailbox's length, a slice's ms, ...), and its unit. */
+export interface Peak {
+  value: number;
+  /** What the value counts, to be written after it: `queued`, `unmatched`, `ms`, `restarts`, `waiting to run`, `linked down`. */
+  unit: string;
+}
+
 export interface Warning {
   kind: WarningKind;
   /** The process concerned, as `<0.N.0>`, when there is one. */
@@ -115,6 +122,14 @@ export interface Warning {
   advice: string;
   /** Milliseconds since the run started, when the condition was first seen. */
   since: number;
+  /** The largest reading since `since` (absent for a rule that measures nothing). */
+  peak?: Peak;
+}
+
+/** A warning that held from `since` to `until` and no longer does: its last text, and its peak. */
+export interface EndedWarning extends Warning {
+  /** Milliseconds since the run started, when it was first judged not to hold. */
+  until: number;
 }
 
 export interface Warnings {
@@ -124,7 +139,14 @@ export interface Warnings {
    * sent before that delta, so that a viewer can show them with the processes of the same moment.
    */
   seq: number;
+  /** When they were judged, in milliseconds since the run started. */
+  time: number;
   warnings: Warning[];
+  /**
+   * Warnings that ended since the previous `warnings` message to this connection, oldest first;
+   * the first one on a connection (and after subscribing) carries every ended warning recorded.
+   */
+  ended: EndedWarning[];
 }
 
 /** A slow client caught up: frames it did not get since the last notice; a fresh keyframe follows (latest state wins). */
@@ -144,6 +166,36 @@ export interface MainStarted {
 export interface MainExited {
   type: "main-exited";
   crashed: boolean;
+  /** Milliseconds since the run started, on the samples' clock. */
+  at: number;
+}
+
+/**
+ * What the run's recording holds, sent once on connect before the live stream (docs/protocol.md,
+ * section 5): a SampleHistory frame with `samples` samples follows when `samples` is above 0.
+ */
+export interface History {
+  type: "history";
+  /** The recording's size cap, in bytes (`--record-cap`). */
+  capBytes: number;
+  /** The bytes it holds now. */
+  bytes: number;
+  /** SchedulerSamples in the SampleHistory frame that follows (0: none follows, e.g. not subscribed to `schedulers`). */
+  samples: number;
+  /** What the cap made the recording drop, oldest first, since the run started. */
+  dropped: RecordingDropped;
+  /** When main ended and whether it crashed; absent while it runs. */
+  mainExited?: { at: number; crashed: boolean };
+}
+
+/** The part of a run the recording dropped to stay within its cap: counted, never silent. */
+export interface RecordingDropped {
+  samples: number;
+  /** Ended warnings dropped. */
+  warnings: number;
+  bytes: number;
+  /** The run time of the newest sample dropped; -1 when none was. The recording starts after it. */
+  samplesUntil: number;
 }
 
 /** Lists of pids in an InspectResult hold at most this many; the counts beside them say how many there are. */
@@ -408,7 +460,7 @@ export function faultGroupKey(m: FaultMessage): string {
   }
 }
 
-export type ControlMessage = Hello | Sites | Warnings | Lagging | MainStarted | MainExited | Response | FaultMessage;
+export type ControlMessage = Hello | Sites | History | Warnings | Lagging | MainStarted | MainExited | Response | FaultMessage;
 
 const PID_TEXT = /^<0\.(\d+)\.0>$/;
 

@@ -4,7 +4,7 @@
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
 
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const MAGIC = 0xbe;
 
 export const FrameType = {
@@ -13,6 +13,7 @@ export const FrameType = {
   ProcessDelta: 3,
   SiteAggregates: 4,
   Events: 5,
+  SampleHistory: 6,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -186,7 +187,16 @@ export interface EventsFrame {
   events: TraceEvent[];
 }
 
-export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame;
+/**
+ * The recorded SchedulerSamples of the run so far, oldest first, sent once on connect before the
+ * live stream (docs/protocol.md, section 5): a viewer that connects late draws the whole run.
+ */
+export interface SampleHistoryFrame {
+  type: "sample-history";
+  samples: SchedulerSamplesFrame[];
+}
+
+export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame | SampleHistoryFrame;
 
 function writeHeader(w: FrameWriter, type: FrameType): void {
   w.u8(MAGIC);
@@ -261,6 +271,8 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
         w.u32(a.restarts);
       }
       break;
+    case "sample-history":
+      return encodeSampleHistory(frame.samples.map((sample) => encodeFrame(sample)));
     case "events":
       writeHeader(w, FrameType.Events);
       w.f64(frame.dropped);
@@ -273,6 +285,21 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
         w.str(e.text);
       }
       break;
+  }
+  return w.finish();
+}
+
+/**
+ * A SampleHistory frame around SchedulerSamples frames encoded earlier (the hub records the
+ * frames it sent): each goes whole, after its u32 byte length.
+ */
+export function encodeSampleHistory(samples: readonly ArrayBuffer[]): ArrayBuffer {
+  const w = new FrameWriter(16 + samples.reduce((n, s) => n + 4 + s.byteLength, 0));
+  writeHeader(w, FrameType.SampleHistory);
+  w.u32(samples.length);
+  for (const s of samples) {
+    w.u32(s.byteLength);
+    w.raw(new Uint8Array(s));
   }
   return w.finish();
 }
@@ -530,6 +557,17 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
         events.push({ time, kind, pid: r.u32("event pid"), other: r.u32("event other pid"), text: r.str("event text") });
       }
       frame = { type: "events", dropped, events };
+      break;
+    }
+    case FrameType.SampleHistory: {
+      const n = r.count("recorded sample", 4 + 3);
+      const samples: SchedulerSamplesFrame[] = [];
+      for (let i = 0; i < n; i++) {
+        const inner = decodeFrame(r.raw(r.u32(`recorded sample ${i} length`), `recorded sample ${i}`));
+        if (inner.type !== "schedulers") throw new ProtocolError(`recorded sample ${i} is a ${inner.type} frame, not a SchedulerSamples frame`);
+        samples.push(inner);
+      }
+      frame = { type: "sample-history", samples };
       break;
     }
     default:

@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { run, type RunOptions } from "./host/node.js";
+import { DEFAULT_RECORD_CAP_BYTES } from "./telemetry/recording.js";
 
 const USAGE = `usage: beamline run <program.ts> [options]
 
@@ -16,6 +17,8 @@ options:
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
   --sample-interval MS   telemetry sample interval (default 250)
   --wait-for-viewer      with --telemetry: start main only once the first viewer has connected
+  --record-cap SIZE      with --telemetry: the run's recording, which late viewers get, keeps at most SIZE
+                         bytes (a number, or with KiB, MiB, GiB; default 64MiB); the oldest part goes first
   --version              print the version
 
 environment:
@@ -48,6 +51,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
     telemetryToken: undefined,
     sampleIntervalMs: 250,
     waitForViewer: false,
+    recordCapBytes: DEFAULT_RECORD_CAP_BYTES,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -75,6 +79,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
       throw new UsageError(`--telemetry-token is refused: a command line is visible to every user (ps); set the environment variable ${TOKEN_VARIABLE} instead`);
     } else if (arg === "--sample-interval") options.sampleIntervalMs = value();
     else if (arg === "--wait-for-viewer") options.waitForViewer = true;
+    else if (arg === "--record-cap") options.recordCapBytes = byteSize(arg, args[++i]);
     else if (arg.startsWith("-") || arg.startsWith("+")) throw new UsageError(`unknown option ${arg}`);
     else if (options.file === "") options.file = arg;
     else throw new UsageError(`one program at a time; got ${options.file} and ${arg}`);
@@ -88,8 +93,8 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   if (options.schedulers < 1 || options.schedulers > MAX_SCHEDULERS) {
     throw new UsageError(`--schedulers must be from 1 to ${MAX_SCHEDULERS}, got ${options.schedulers}`);
   }
-  if (options.telemetryPort === undefined && (args.includes("--sample-interval") || options.waitForViewer)) {
-    throw new UsageError("--sample-interval and --wait-for-viewer need --telemetry");
+  if (options.telemetryPort === undefined && (args.includes("--sample-interval") || args.includes("--record-cap") || options.waitForViewer)) {
+    throw new UsageError("--sample-interval, --record-cap and --wait-for-viewer need --telemetry");
   }
   const token = env[TOKEN_VARIABLE];
   if (options.telemetryPort !== undefined && token !== undefined && token !== "") {
@@ -101,6 +106,21 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   }
   if (options.reductions < 1) throw new UsageError(`--reductions must be at least 1, got ${options.reductions}`);
   return options;
+}
+
+/** The smallest and largest recording caps: a few dozen samples, and far more than a viewer could take. */
+const MIN_RECORD_CAP = 16 * 1024;
+const MAX_RECORD_CAP = 64 * 1024 ** 3;
+const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A size in bytes: `65536`, `512KiB`, `64MiB`, `1GiB` (K, M and G are powers of 1024 too). */
+function byteSize(option: string, text: string | undefined): number {
+  const m = /^(\d+)([a-z]*)$/i.exec(text ?? "");
+  const unit = m === null ? undefined : SIZE_UNITS[m[2]!.toLowerCase()];
+  if (m === null || unit === undefined) throw new UsageError(`${option} needs a size in bytes, like 65536, 512KiB or 64MiB; got ${text ?? "nothing"}`);
+  const bytes = Number(m[1]) * unit;
+  if (bytes < MIN_RECORD_CAP || bytes > MAX_RECORD_CAP) throw new UsageError(`${option} must be from 16KiB to 64GiB, got ${text}`);
+  return bytes;
 }
 
 /**

@@ -35,6 +35,8 @@ export interface RunOptions {
   sampleIntervalMs: number;
   /** Start main only once the first telemetry client has connected, so that it sees the whole run. */
   waitForViewer: boolean;
+  /** The telemetry recording's cap in bytes (docs/protocol.md, section 5). */
+  recordCapBytes: number;
 }
 
 /** The exit code of a run whose main was killed from outside, as a shell reports a killed process (128 + SIGKILL). */
@@ -114,6 +116,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
       },
       program.sites,
       options.sampleIntervalMs,
+      options.recordCapBytes,
     );
     const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
     try {

@@ -7,13 +7,14 @@
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning } from "../../protocol/control.js";
-import { decodeFrame, deltaHeader, encodeFrame, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
+import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings } from "../../protocol/control.js";
+import { decodeFrame, deltaHeader, encodeFrame, encodeSampleHistory, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
 import { FaultHistory } from "./faultHistory.js";
 import { KeyframeAssembly } from "./keyframeAssembly.js";
+import { DEFAULT_RECORD_CAP_BYTES, Recording } from "./recording.js";
 import { mergeSupervisionTrees } from "./supervisionMerge.js";
 import { WarningRules } from "./warnings/warningRules.js";
 
@@ -86,6 +87,13 @@ class Client {
   paused = false;
   /** The warnings changed while it was behind; it gets the current list once it is not. */
   warningsStale = false;
+  /**
+   * The history sent on connect (docs/protocol.md, section 5): unsent bytes at its end, which
+   * shrink as the socket drains. Like a keyframe, it goes whole and is not a backlog.
+   */
+  historyBytes = 0;
+  /** How many of the run's ended warnings (Recording.endedTotal) it was sent. */
+  endedSeen = 0;
   constructor(
     readonly connection: ClientConnection,
     channels: readonly Channel[],
@@ -106,7 +114,11 @@ export class TelemetryHub {
   private readonly clients = new Map<ClientConnection, Client>();
   private readonly rules: WarningRules;
   private readonly faults = new FaultHistory();
+  /** The run so far, for viewers that connect late (docs/protocol.md, section 5). */
+  readonly recording: Recording;
   private warnings: Warning[] = [];
+  /** When the current list was judged, in run time. */
+  private warningsTime = 0;
   private warningsText = "[]";
   /** The node-wide number of the last delta forwarded: warnings say which tick they are of. */
   private deltaSeq = 0;
@@ -135,8 +147,11 @@ export class TelemetryHub {
     private readonly hello: Omit<Hello, "channels" | "sampleIntervalMs">,
     private readonly sites: Site[],
     intervalMs: number,
+    /** The recording's cap in bytes (`--record-cap`). */
+    recordCapBytes: number = DEFAULT_RECORD_CAP_BYTES,
   ) {
     this.intervalMs = intervalMs;
+    this.recording = new Recording(recordCapBytes);
     const siteNames = new Map(sites.map((s) => [s.id, `${s.file}:${s.line}`]));
     const receiveSites = new Set(sites.filter((s) => s.kind === "receive" && s.name === "receive").map((s) => s.id));
     this.rules = new WarningRules(
@@ -306,17 +321,34 @@ export class TelemetryHub {
     }
   }
 
-  /** A new client: hello, the site table, current warnings, then a paged keyframe and deltas. */
+  /**
+   * A new client: hello, the site table, the recorded history, current warnings (with the ended
+   * ones), then a paged keyframe and deltas. Everything recorded before this call is in the
+   * history and everything after goes live: the main thread does both, so nothing is missed or
+   * sent twice between them.
+   */
   connect(connection: ClientConnection, channels: readonly Channel[] = CHANNELS): () => void {
     const client = new Client(connection, channels);
     this.clients.set(connection, client);
     connection.send(JSON.stringify({ ...this.hello, ...(this.mainStartedAt !== undefined ? { mainStartedAt: this.mainStartedAt } : {}), sampleIntervalMs: this.intervalMs, channels: [...client.channels] }));
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
-    if (client.channels.has("warnings")) connection.send(this.warningsMessage());
+    this.sendHistory(client);
+    if (client.channels.has("warnings")) this.sendWarnings(client);
     if (client.channels.has("faults")) this.sendFaults(client, this.faults.replay());
     if (client.channels.has("processes")) this.requestKeyframe(client);
     this.viewerConnected();
     return () => this.disconnect(client);
+  }
+
+  /** The recording: what it holds and dropped, when main ended, and the samples so far if subscribed. */
+  private sendHistory(client: Client): void {
+    const r = this.recording;
+    const samples = client.channels.has("schedulers") ? r.sampleCount : 0;
+    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}) };
+    client.connection.send(JSON.stringify(history));
+    if (samples === 0) return;
+    client.connection.send(encodeSampleHistory(r.sampleFrames()));
+    client.historyBytes = client.connection.bufferedAmount;
   }
 
   private disconnect(client: Client): void {
@@ -399,7 +431,10 @@ export class TelemetryHub {
         if (!client.channels.has(request.channel)) {
           client.channels.add(request.channel);
           if (request.channel === "processes") this.requestKeyframe(client);
-          if (request.channel === "warnings") client.connection.send(this.warningsMessage());
+          if (request.channel === "warnings") {
+            client.endedSeen = 0;
+            this.sendWarnings(client);
+          }
           if (request.channel === "faults") this.sendFaults(client, this.faults.replay());
         }
         this.reply(client, { type: "response", id: request.id, ok: true, result: { channels: [...client.channels] } });
@@ -472,9 +507,11 @@ export class TelemetryHub {
     for (const client of this.clients.values()) client.connection.send(text);
   }
 
-  /** Tells clients that main ended (with --keep-alive the run goes on). */
+  /** Tells clients that main ended (with --keep-alive the run goes on), and records when. */
   mainExited(crashed: boolean): void {
-    const text = JSON.stringify({ type: "main-exited", crashed });
+    const message: MainExited = { type: "main-exited", crashed, at: this.now() };
+    this.recording.mainExited = { at: message.at, crashed };
+    const text = JSON.stringify(message);
     for (const client of this.clients.values()) client.connection.send(text);
   }
 
@@ -575,7 +612,11 @@ export class TelemetryHub {
     this.rules.stuckNow(stuckNow);
     this.rules.sampled(samples);
     this.judgeWarnings();
-    const frame = encodeFrame({ type: "schedulers", time: this.now(), intervalMs: elapsed, schedulers: samples, summary });
+    // The moment the interval ended, the one `elapsed` measured to: consecutive samples' times
+    // differ by exactly the later one's interval.
+    const time = performance.timeOrigin + now - this.hello.startedAt;
+    const frame = encodeFrame({ type: "schedulers", time, intervalMs: elapsed, schedulers: samples, summary });
+    this.recording.sample(frame, time);
     for (const client of this.clients.values()) {
       this.catchUp(client);
       this.sendBulk(client, "schedulers", frame);
@@ -585,8 +626,11 @@ export class TelemetryHub {
   }
 
   private judgeWarnings(): void {
-    const warnings = this.rules.judge(this.now());
+    const now = this.now();
+    const warnings = this.rules.judge(now);
     this.warnings = warnings;
+    this.warningsTime = now;
+    this.recording.warnings(warnings, now);
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     if (text === this.warningsText) return;
     this.warningsText = text;
@@ -599,14 +643,18 @@ export class TelemetryHub {
 
   private sendWarnings(client: Client): void {
     client.warningsStale = false;
-    if (client.channels.has("warnings")) client.connection.send(this.warningsMessage());
+    if (client.channels.has("warnings")) client.connection.send(this.warningsMessage(client));
   }
 
-  /** Unsent bytes besides the keyframe being sent; the keyframe's part shrinks as the socket drains. */
+  /**
+   * Unsent bytes besides the keyframe being sent and the history sent on connect; their parts
+   * shrink as the socket drains. Both are the oldest unsent bytes, so the larger covers the other.
+   */
   private backlog(client: Client): number {
     const buffered = client.connection.bufferedAmount;
     client.keyframeBytes = Math.min(client.keyframeBytes, buffered);
-    return buffered - client.keyframeBytes;
+    client.historyBytes = Math.min(client.historyBytes, buffered);
+    return buffered - Math.max(client.keyframeBytes, client.historyBytes);
   }
 
   /** The mark for a client's backlog: HIGH_WATER_BYTES, or its last keyframe's size if bigger. */
@@ -620,11 +668,17 @@ export class TelemetryHub {
    * after keyframe as other viewers connect.
    */
   private mayStartKeyframe(client: Client): boolean {
-    return !client.behind && client.connection.bufferedAmount <= HIGH_WATER_BYTES;
+    const buffered = client.connection.bufferedAmount;
+    client.historyBytes = Math.min(client.historyBytes, buffered);
+    return !client.behind && buffered - client.historyBytes <= HIGH_WATER_BYTES;
   }
 
-  private warningsMessage(): string {
-    return JSON.stringify({ type: "warnings", seq: this.deltaSeq, warnings: this.warnings });
+  /** The current list, and the warnings that ended since the client's previous list. */
+  private warningsMessage(client: Client): string {
+    const ended = this.recording.endedSince(client.endedSeen);
+    client.endedSeen = this.recording.endedTotal;
+    const message: Warnings = { type: "warnings", seq: this.deltaSeq, time: this.warningsTime, warnings: this.warnings, ended };
+    return JSON.stringify(message);
   }
 
   /**

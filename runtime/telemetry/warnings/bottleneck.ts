@@ -15,6 +15,7 @@ export const bottleneck: WarningRule = {
         kind: "bottleneck",
         pid,
         site: j.siteName(w.spawnSite),
+        measure: { value: w.mailbox, unit: "queued" },
         message: `${who(pid, w.name, w.fn)} has ${w.pendingCalls} callers blocked in call on it and ${w.mailbox} messages queued.`,
         advice: "One process handles one request at a time: spread the load over a pool of servers, or make each request cheaper.",
       });

@@ -66,6 +66,7 @@ export class ImbalanceRule implements WarningRule {
     warn({
       kind: "imbalance",
       scheduler: b.scheduler,
+      measure: { value: b.runQueue, unit: "waiting to run" },
       message:
         `Scheduler ${b.scheduler} is busy (${percent(util[busy]!)} utilization, ${b.runQueue} processes waiting to run) while scheduler ${i.scheduler} is idle (${percent(util[idle]!)}, ${i.runQueue} waiting). ` +
         "A process stays on the scheduler it started on: unlike the BEAM, whose idle schedulers steal waiting processes, Beamline cannot move a suspended generator to another thread.",

@@ -20,6 +20,7 @@ export const mailboxGrowing: WarningRule = {
         kind: "mailbox-growing",
         pid,
         site: j.siteName(w.spawnSite),
+        measure: { value: w.mailbox, unit: "queued" },
         message: `The mailbox of ${who(pid, w.name, w.fn)} has grown for ${GROWTH_SAMPLES} samples in a row, to ${w.mailbox} messages.`,
         advice: "It receives faster than it handles: make its handling faster, share the work with a pool, or have senders wait for replies.",
       });

@@ -43,6 +43,7 @@ export class NonPreemptibleRule implements WarningRule {
         pid: stuck.pid,
         scheduler: stuck.scheduler,
         site: stuck.site,
+        measure: { value: Math.round(stuck.ms), unit: "ms" },
         message: stuck.site
           ? `Scheduler ${stuck.scheduler} has been stuck for ${Math.round(stuck.ms)} ms in ${stuck.pid}, in a plain function at ${stuck.site} that cannot be preempted.`
           : `Scheduler ${stuck.scheduler} has been running one slice of ${stuck.pid} for ${Math.round(stuck.ms)} ms; nothing else runs on it meanwhile.`,
@@ -57,6 +58,7 @@ export class NonPreemptibleRule implements WarningRule {
         pid: s.pid,
         scheduler: s.scheduler,
         site: s.site,
+        measure: { value: Math.round(s.ms), unit: "ms" },
         message: `${s.pid} ran ${Math.round(s.ms)} ms past its budget in a plain function at ${s.site}, and scheduler ${s.scheduler} ran nothing else meanwhile.`,
         advice: SPLIT_WORK,
       });

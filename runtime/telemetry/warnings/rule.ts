@@ -1,11 +1,14 @@
 // What every warning rule sees and makes (one rule per file in this folder; docs/protocol.md,
 // section 10). Rules judge at each scheduler tick and each sample of the main thread.
 
-import type { Warning } from "../../../protocol/control.js";
+import type { Peak, Warning } from "../../../protocol/control.js";
 import type { WatchedProcess } from "../schedulerTelemetry.js";
 
-/** A warning before the rules' owner stamps it with `since`. */
-export type WarningDraft = Omit<Warning, "since">;
+/**
+ * A warning before the rules' owner stamps it with `since` and `peak`: `measure` is the reading
+ * the rule judged from now (a mailbox's length, a slice's ms), the largest of which is its peak.
+ */
+export type WarningDraft = Omit<Warning, "since" | "peak"> & { measure?: Peak };
 
 /** The recent readings of a watched process's mailbox. */
 export interface MailboxHistory {

@@ -20,6 +20,7 @@ export const unmatchedMessages: WarningRule = {
         kind: "unmatched-messages",
         pid,
         site: j.siteName(w.waitSite),
+        measure: { value: w.unmatched, unit: "unmatched" },
         message: `${who(pid, w.name, w.fn)} ${w.waiting ? "waits in a receive" : "keeps receiving"} while ${count} messages in its mailbox match none of its clauses.`,
         advice: "Unmatched messages stay forever: add a catch-all clause, on(_, ...), or stop sending them.",
       });

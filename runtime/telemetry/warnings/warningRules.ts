@@ -3,7 +3,7 @@
 // says what is happening and what to do, in one sentence each, and names the process and the
 // source line; each rule is a file of this folder (docs/protocol.md, section 10).
 
-import type { FaultMessage, Warning } from "../../../protocol/control.js";
+import type { FaultMessage, Peak, Warning } from "../../../protocol/control.js";
 import type { SchedulerSample } from "../../../protocol/frames.js";
 import type { WatchedProcess } from "../schedulerTelemetry.js";
 import { bottleneck } from "./bottleneck.js";
@@ -20,8 +20,8 @@ export type { StuckScheduler } from "./nonPreemptible.js";
 
 export class WarningRules {
   private readonly history = new Map<number, MailboxHistory>();
-  /** When each warning (by kind, pid, scheduler and site) was first seen without a break. */
-  private readonly first = new Map<string, number>();
+  /** When each warning (by warningKey) was first seen without a break, and its largest reading since. */
+  private readonly first = new Map<string, { since: number; peak: Peak | undefined }>();
   /** Each scheduler's latest watch list, by index; `watch` is all of them. */
   private readonly watches: (readonly WatchedProcess[])[] = [];
   private watch: readonly WatchedProcess[] = [];
@@ -101,25 +101,29 @@ export class WarningRules {
     const j: Judgement = { watch: this.watch, history: this.history, now, siteName: this.siteName, isReceiveSite: this.isReceiveSite };
     const warn = (draft: WarningDraft) => warnings.push(this.stamp(draft, now));
     for (const rule of this.rules) rule.judge(j, warn);
-    const keys = new Set(warnings.map(key));
+    const keys = new Set(warnings.map(warningKey));
     for (const k of this.first.keys()) if (!keys.has(k)) this.first.delete(k);
     return warnings;
   }
 
-  /** Gives a warning its `since`, and drops an empty site. */
+  /** Gives a warning its `since` and `peak` (the largest measure since then), and drops an empty site. */
   private stamp(draft: WarningDraft, now: number): Warning {
     const w: Warning = { kind: draft.kind, message: draft.message, advice: draft.advice, since: now };
     if (draft.pid !== undefined) w.pid = draft.pid;
     if (draft.site) w.site = draft.site;
     if (draft.scheduler !== undefined) w.scheduler = draft.scheduler;
-    const k = key(w);
-    const first = this.first.get(k);
-    if (first === undefined) this.first.set(k, now);
-    else w.since = first;
+    const k = warningKey(w);
+    let first = this.first.get(k);
+    if (first === undefined) this.first.set(k, (first = { since: now, peak: undefined }));
+    else w.since = first.since;
+    const m = draft.measure;
+    if (m !== undefined && (first.peak === undefined || m.value > first.peak.value)) first.peak = { value: m.value, unit: m.unit };
+    if (first.peak !== undefined) w.peak = first.peak;
     return w;
   }
 }
 
-function key(w: Warning): string {
+/** What makes two warnings the same one, held over time: its kind, process, scheduler and site. */
+export function warningKey(w: Warning): string {
   return `${w.kind} ${w.pid ?? ""} ${w.scheduler ?? ""} ${w.site ?? ""}`;
 }

@@ -1,0 +1,159 @@
+// The run's recording, on the main thread: what a viewer needs to draw the past when it connects
+// late or after main ended (docs/protocol.md, section 5, "History"). It holds the SchedulerSamples
+// frames the hub sent (the charts), the warnings that ended with their span and peak, and when
+// main ended. Faults are replayed from FaultHistory, the latest message of each group. The
+// recording is bounded by a cap in bytes: past it the oldest part goes first, and what went is
+// counted and told to every viewer that connects, never dropped silently.
+
+import type { EndedWarning, RecordingDropped, Warning } from "../../protocol/control.js";
+import { warningKey } from "./warnings/warningRules.js";
+
+/** The default cap (`--record-cap`): about 10 hours of samples of one scheduler at 250 ms (docs/protocol.md). */
+export const DEFAULT_RECORD_CAP_BYTES = 64 * 1024 * 1024;
+/** What one kept item costs besides its bytes: the object and the array slot that hold it. */
+export const ENTRY_OVERHEAD_BYTES = 64;
+
+/** A queue that drops from its head in O(1): an array and the index of its oldest item. */
+class Queue<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** The oldest item, or undefined when empty. */
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head]!;
+    this.head++;
+    // The dropped slots are given back once they are half the array: amortized O(1).
+    if (this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** The items from the `skip`-th oldest on, oldest first. */
+  from(skip: number): T[] {
+    return this.items.slice(this.head + Math.max(0, skip));
+  }
+}
+
+/** A recorded SchedulerSamples frame and its run time. */
+interface RecordedSample {
+  /** The frame exactly as clients were sent it. */
+  frame: ArrayBuffer;
+  /** Its `time`: milliseconds since the run started. */
+  time: number;
+}
+
+/** An ended warning and the bytes it is counted as (its JSON text and ENTRY_OVERHEAD_BYTES). */
+interface RecordedWarning {
+  warning: EndedWarning;
+  bytes: number;
+}
+
+export class Recording {
+  /** The SchedulerSamples frames sent to clients, oldest first. */
+  private readonly samples = new Queue<RecordedSample>();
+  /** Warnings that held and ended, oldest end first. */
+  private readonly ended = new Queue<RecordedWarning>();
+  /** The warnings that held at the last judgement, by warningKey: one that is gone from the next list has ended. */
+  private current = new Map<string, Warning>();
+  /** Bytes held now: every sample frame's and ended warning's bytes, each with ENTRY_OVERHEAD_BYTES. */
+  bytes = 0;
+  /**
+   * Warnings that ended since the run started, dropped ones included: a client's position in the
+   * ended warnings is a count of this kind, so that it is sent each one once (see endedSince).
+   */
+  endedTotal = 0;
+  /** What the cap made the recording drop since the run started (samplesUntil -1: no sample). */
+  readonly dropped: RecordingDropped = { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 };
+  /** When main ended and whether it crashed; undefined while it runs. */
+  mainExited: { at: number; crashed: boolean } | undefined;
+
+  /** `capBytes`: the most bytes held; the oldest part is dropped (and counted) to stay within it. */
+  constructor(readonly capBytes: number = DEFAULT_RECORD_CAP_BYTES) {
+    if (!(capBytes > 0)) throw new RangeError(`a recording's cap must be above 0 bytes, got ${capBytes}`);
+  }
+
+  /** A SchedulerSamples frame the hub sends to clients now, taken at run time `time`. */
+  sample(frame: ArrayBuffer, time: number): void {
+    this.samples.push({ frame, time });
+    this.bytes += frame.byteLength + ENTRY_OVERHEAD_BYTES;
+    this.keepWithinCap();
+  }
+
+  /** How many samples it holds. */
+  get sampleCount(): number {
+    return this.samples.length;
+  }
+
+  /** The recorded sample frames, oldest first, as sent. */
+  sampleFrames(): ArrayBuffer[] {
+    return this.samples.from(0).map((s) => s.frame);
+  }
+
+  /**
+   * The warnings judged at run time `now`: those of the previous judgement that are not in this
+   * one have ended now, with their last text and peak. Returns how many ended.
+   */
+  warnings(list: readonly Warning[], now: number): number {
+    const next = new Map<string, Warning>();
+    for (const w of list) next.set(warningKey(w), w);
+    let ended = 0;
+    for (const [key, w] of this.current) {
+      if (next.has(key)) continue;
+      const warning: EndedWarning = { ...w, until: now };
+      const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
+      this.ended.push({ warning, bytes });
+      this.bytes += bytes;
+      this.endedTotal++;
+      ended++;
+    }
+    this.current = next;
+    if (ended > 0) this.keepWithinCap();
+    return ended;
+  }
+
+  /**
+   * The ended warnings a client has not been sent, oldest first, given how many of all that ended
+   * (endedTotal) it was sent before: 0 for a new client, which gets every one still recorded.
+   */
+  endedSince(seen: number): EndedWarning[] {
+    const firstKept = this.endedTotal - this.ended.length;
+    return this.ended.from(seen - firstKept).map((r) => r.warning);
+  }
+
+  /** Drops the oldest sample or ended warning, whichever is older, until the bytes fit the cap. */
+  private keepWithinCap(): void {
+    while (this.bytes > this.capBytes) {
+      const sample = this.samples.peek();
+      const warning = this.ended.peek();
+      if (sample === undefined && warning === undefined) return;
+      if (warning === undefined || (sample !== undefined && sample.time <= warning.warning.until)) {
+        this.samples.shift();
+        const bytes = sample!.frame.byteLength + ENTRY_OVERHEAD_BYTES;
+        this.bytes -= bytes;
+        this.dropped.samples++;
+        this.dropped.bytes += bytes;
+        this.dropped.samplesUntil = sample!.time;
+      } else {
+        this.ended.shift();
+        this.bytes -= warning.bytes;
+        this.dropped.warnings++;
+        this.dropped.bytes += warning.bytes;
+      }
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// Issue 16, "every run is recorded": the hub's bounded recording of the run (runtime/telemetry/
+// recording.ts) keeps the samples and the ended warnings in order, drops the oldest part past its
+// cap in bytes and counts what it dropped; the hub sends a late client that history, then the
+// live stream, with nothing missed or sent twice between them (docs/protocol.md, section 5).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { History, Warning, Warnings } from "../protocol/control.js";
+import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
+import { newCounters } from "../runtime/core/schedulerCounters.js";
+import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.js";
+import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+
+function sampleFrame(time: number): ArrayBuffer {
+  return encodeFrame({
+    type: "schedulers",
+    time,
+    intervalMs: 100,
+    schedulers: [],
+    summary: { processes: time, runnable: 0, waiting: 0, queued: 0, crashes: 0, restarts: 0, mailboxHistogram: [] },
+  });
+}
+
+const times = (frames: ArrayBuffer[]) => frames.map((f) => (decodeFrame(f) as SchedulerSamplesFrame).time);
+
+function bottleneck(since: number, queued: number, pid = "<0.5.0>"): Warning {
+  return { kind: "bottleneck", pid, site: "examples/bottleneck.ts:84", message: `${queued} queued`, advice: "a pool", since, peak: { value: queued, unit: "queued" } };
+}
+
+test("issue 16: the recording keeps samples oldest first, and past its cap drops the oldest and counts them", () => {
+  const size = sampleFrame(0).byteLength + ENTRY_OVERHEAD_BYTES;
+  const r = new Recording(size * 10);
+  for (let t = 1; t <= 10; t++) r.sample(sampleFrame(t * 100), t * 100);
+  assert.deepEqual(times(r.sampleFrames()), [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  assert.equal(r.bytes, size * 10);
+  assert.deepEqual(r.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
+
+  for (let t = 11; t <= 13; t++) r.sample(sampleFrame(t * 100), t * 100);
+  assert.deepEqual(times(r.sampleFrames()), [400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300], "the three oldest went");
+  assert.ok(r.bytes <= r.capBytes);
+  assert.deepEqual(r.dropped, { samples: 3, warnings: 0, bytes: size * 3, samplesUntil: 300 });
+});
+
+test("issue 16: a warning that is gone from the list has ended, with its span, last text and peak; each client is sent each once", () => {
+  const r = new Recording();
+  r.warnings([bottleneck(400, 10)], 400);
+  r.warnings([bottleneck(400, 1000)], 900);
+  assert.deepEqual(r.endedSince(0), [], "a warning that holds has not ended");
+  assert.equal(r.warnings([], 2900), 1);
+  assert.deepEqual(r.endedSince(0), [{ ...bottleneck(400, 1000), until: 2900 }]);
+  assert.equal(r.endedTotal, 1);
+  // A client that was sent the first is sent only the next one.
+  r.warnings([bottleneck(3000, 60, "<0.9.0>")], 3000);
+  r.warnings([], 3500);
+  assert.deepEqual(r.endedSince(1).map((w) => [w.pid, w.since, w.until]), [["<0.9.0>", 3000, 3500]]);
+  assert.deepEqual(r.endedSince(2), []);
+});
+
+test("issue 16: past its cap the recording drops whichever is older, a sample or an ended warning, and counts both", () => {
+  const sampleBytes = sampleFrame(0).byteLength + ENTRY_OVERHEAD_BYTES;
+  const warningBytes = JSON.stringify({ ...bottleneck(50, 7), until: 150 }).length + ENTRY_OVERHEAD_BYTES;
+  const r = new Recording(sampleBytes * 3 + warningBytes);
+  r.sample(sampleFrame(100), 100);
+  r.warnings([bottleneck(50, 7)], 100);
+  r.warnings([], 150);
+  r.sample(sampleFrame(200), 200);
+  r.sample(sampleFrame(300), 300);
+  assert.deepEqual(r.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
+  // One more sample: the sample at 100 is older than the warning that ended at 150, so it goes first.
+  r.sample(sampleFrame(400), 400);
+  assert.deepEqual(times(r.sampleFrames()), [200, 300, 400]);
+  assert.equal(r.endedSince(0).length, 1);
+  // Then the warning (ended at 150) is older than the sample at 200.
+  r.sample(sampleFrame(500), 500);
+  assert.deepEqual(times(r.sampleFrames()), [200, 300, 400, 500]);
+  assert.deepEqual(r.endedSince(0), [], "the ended warning was dropped");
+  assert.deepEqual(r.dropped, { samples: 1, warnings: 1, bytes: sampleBytes + warningBytes, samplesUntil: 100 });
+  // A client that never saw it is told of the ones kept only; endedTotal still counts it.
+  assert.equal(r.endedTotal, 1);
+});
+
+test("issue 16: a cap of 0 bytes is refused with a clear error", () => {
+  assert.throws(() => new Recording(0), /a recording's cap must be above 0 bytes, got 0/);
+});
+
+/** A connection that records what was sent; its unsent bytes are what the test says. */
+class FakeConnection implements ClientConnection {
+  readonly sent: (string | ArrayBuffer)[] = [];
+  bufferedAmount = 0;
+  send(data: string | ArrayBuffer): void {
+    this.sent.push(data);
+    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
+  }
+  pause(): void {}
+  resume(): void {}
+  close(): void {}
+  messages(): ({ type: string } & Record<string, unknown>)[] {
+    return this.sent.map((d) => (typeof d === "string" ? (JSON.parse(d) as { type: string }) : decodeFrame(d)) as { type: string } & Record<string, unknown>);
+  }
+}
+
+function hub(capBytes?: number): TelemetryHub {
+  const scheduler = { post: () => {}, counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) };
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
+  return new TelemetryHub([scheduler], hello, [], 60_000, capBytes);
+}
+
+test("issue 16: a client that connects late gets hello, sites, the history with every sample so far and main's end, then live samples", () => {
+  const h = hub();
+  try {
+    for (let i = 0; i < 5; i++) h.sample();
+    h.mainExited(false);
+    const late = new FakeConnection();
+    h.connect(late, ["schedulers", "warnings"]);
+    const first = late.messages();
+    assert.deepEqual(first.map((m) => m.type), ["hello", "sites", "history", "sample-history", "warnings"]);
+    const history = first[2] as unknown as History;
+    assert.equal(history.samples, 5);
+    assert.equal(history.mainExited?.crashed, false);
+    assert.ok(typeof history.mainExited?.at === "number" && history.mainExited.at >= 0);
+    const recorded = (first[3] as unknown as { samples: SchedulerSamplesFrame[] }).samples;
+    assert.equal(recorded.length, 5);
+    assert.deepEqual((first[4] as unknown as Warnings).ended, []);
+    h.sample();
+    h.sample();
+    const live = late.messages().slice(5);
+    assert.deepEqual(live.map((m) => m.type), ["schedulers", "schedulers"]);
+    const all = [...recorded, ...(live as unknown as SchedulerSamplesFrame[])];
+    for (let i = 1; i < all.length; i++) assert.ok(all[i]!.time > all[i - 1]!.time, `sample ${i} comes after sample ${i - 1}`);
+  } finally {
+    h.stop();
+  }
+});
+
+test("issue 16: a history bigger than the 8 MiB mark, still unread, does not make its client behind: it gets the live samples after it", () => {
+  const h = hub();
+  try {
+    // About 11 MB of samples.
+    for (let i = 0; i < 25_000; i++) h.sample();
+    const late = new FakeConnection();
+    h.connect(late, ["schedulers"]);
+    assert.ok(late.bufferedAmount > 8 * 1024 * 1024, `the history is ${late.bufferedAmount} bytes`);
+    const before = late.sent.length;
+    h.sample();
+    assert.equal(late.sent.length, before + 1, "the live sample went out behind the unread history");
+    assert.deepEqual(late.messages().slice(-1).map((m) => m.type), ["schedulers"]);
+  } finally {
+    h.stop();
+  }
+});
+
+test("issue 16: a client not subscribed to schedulers gets the history message without samples", () => {
+  const h = hub();
+  try {
+    h.sample();
+    const c = new FakeConnection();
+    h.connect(c, ["warnings"]);
+    const messages = c.messages();
+    assert.deepEqual(messages.map((m) => m.type), ["hello", "sites", "history", "warnings"]);
+    assert.equal((messages[2] as unknown as History).samples, 0);
+  } finally {
+    h.stop();
+  }
+});
+
+test("issue 16: the history tells what the cap dropped", () => {
+  const h = hub(16 * 1024);
+  try {
+    for (let i = 0; i < 100; i++) h.sample();
+    const c = new FakeConnection();
+    h.connect(c, ["schedulers"]);
+    const history = c.messages()[2] as unknown as History;
+    assert.equal(history.capBytes, 16 * 1024);
+    assert.ok(history.bytes <= 16 * 1024);
+    assert.ok(history.dropped.samples > 0, "samples were dropped");
+    assert.equal(history.dropped.samples + history.samples, 100, "every sample is either kept or counted as dropped");
+    assert.ok(history.dropped.samplesUntil >= 0);
+  } finally {
+    h.stop();
+  }
+});
