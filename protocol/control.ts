@@ -284,7 +284,7 @@ export interface ChildNode {
   lastRestartMs: number;
   /** The reason it last exited with, on one line; "" if it never exited. */
   lastReason: string;
-  /** Its process status (`runnable`, `running`, `waiting`), or `stopped` while it is not running. */
+  /** Its process status (`runnable`, `running`, `waiting`), `stopped` while it is not running, or `remote` on another scheduler than its supervisor. */
   status: string;
 }
 

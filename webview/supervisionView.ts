@@ -9,6 +9,7 @@
 import type { ChildNode, SupervisionTree, SupervisorNode } from "../protocol/control.js";
 import { h, setAttr, setText } from "./dom.js";
 import * as fmt from "./format.js";
+import { STATUS_NAMES } from "./store.js";
 import { shapeTree, type ShapedItem, type ShapedSupervisor, type ShapedTree } from "./supervisionTree.js";
 import { button } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
@@ -336,7 +337,7 @@ export class SupervisionView implements View {
     setText(f.recent!, recent ? `restarted ${fmt.duration(Math.max(0, ago))} ago` : "");
     f.recent!.hidden = !recent;
     const last = c.lastRestartMs >= 0 ? ` Last restarted ${fmt.duration(Math.max(0, ago))} ago, after it exited with: ${c.lastReason || "(no reason)"}` : "";
-    setAttr(item.row, "title", `Child ${c.id} of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}: ${c.type}, ${c.restart}, ${running ? `${fmt.pid(c.pid)} (${c.status})` : "not running"}; ${fmt.counted(c.restarts, "restart")}.${last}${running ? " Click to inspect it." : ""}`);
+    setAttr(item.row, "title", `Child ${c.id} of ${parent.name || parent.fn} ${fmt.pid(parent.pid)}: ${c.type}, ${c.restart}, ${running ? `${fmt.pid(c.pid)} (${this.childStatus(c)})` : "not running"}; ${fmt.counted(c.restarts, "restart")}.${last}${running ? " Click to inspect it." : ""}`);
     setAttr(item.li, "aria-label", `${c.id}, ${running ? fmt.pid(c.pid) : "not running"}, ${fmt.counted(c.restarts, "restart")}${recent ? `, restarted ${fmt.duration(Math.max(0, ago))} ago: ${c.lastReason}` : ""}`);
     this.flash(item, c, runTime);
     return item;
@@ -380,6 +381,17 @@ export class SupervisionView implements View {
       this.items.set(key, item);
     }
     return item.li;
+  }
+
+  /**
+   * A running child's status: its supervisor's scheduler knows it only for a child of its own; a
+   * child on another scheduler ("remote") has it in the process table.
+   */
+  private childStatus(c: ChildNode): string {
+    if (c.status !== "remote") return c.status;
+    const store = this.ui.model.store;
+    const slot = store.slotOf(c.pid);
+    return slot < 0 ? "on another scheduler" : (STATUS_NAMES[store.status[slot]!] ?? "on another scheduler");
   }
 
   /** The function or registered name of a live process, from the process table. */
