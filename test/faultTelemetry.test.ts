@@ -16,8 +16,10 @@ import { Counter } from "../runtime/core/schedulerCounters.js";
 import { FaultLog } from "../runtime/telemetry/faultLog.js";
 import { SchedulerTelemetry, type TelemetryTick } from "../runtime/telemetry/schedulerTelemetry.js";
 import { decodeFrame } from "../protocol/frames.js";
-import { runProcess, yieldSlice } from "./harness.js";
+import { pinOneScheduler, runProcess, yieldSlice } from "./harness.js";
 import { EventRing } from "../runtime/telemetry/eventRing.js";
+
+pinOneScheduler("it reads the counters and telemetry of the scheduler of this thread; the telemetry of several is tested in telemetrySchedulers.test.ts");
 
 function* idle() {
   yield* receive(on("stop"));

@@ -87,7 +87,7 @@ function runCli(name: string, source: string): { code: number | null; stdout: st
 test("issue 13 item 16: yield receive/call/sleep without the star crashes that process with 'use yield*' and the user's line", () => {
   const { code, stdout, stderr } = runCli(
     "no_star.ts",
-    `import { call, on, receive, reply, self, send, sleep, spawn, From } from "beamline";
+    `import { _, call, monitor, on, receive, reply, self, send, sleep, spawn, From } from "beamline";
 function* forgetsStar() {
   const msg = yield receive(on("ping"));
   console.log("never: receive gave", msg);
@@ -104,10 +104,12 @@ function* server() {
   for (;;) yield* receive(on(["$call", From, "question"], ([, from]) => reply(from, 42)));
 }
 export function* main() {
-  send(spawn(forgetsStar), "ping");
-  spawn(callsWithoutStar, spawn(server));
-  spawn(sleepsWithoutStar);
-  yield* sleep(50);
+  const forgets = spawn(forgetsStar);
+  const processes = [forgets, spawn(callsWithoutStar, spawn(server)), spawn(sleepsWithoutStar)];
+  // Waits for the three crashes, not for a time: on another scheduler they may come later.
+  for (const p of processes) monitor(p);
+  send(forgets, "ping");
+  for (let i = 0; i < processes.length; i++) yield* receive(on(["DOWN", _, "process", _, _]));
   console.log("main goes on");
 }
 `,

@@ -12,7 +12,9 @@ import type { Process } from "../runtime/core/process.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import type { KeyframePage } from "../runtime/host/schedulerMessages.js";
 import { LIST_WHEN_BUSY, SchedulerTelemetry, type TelemetryTick, type WatchedProcess } from "../runtime/telemetry/schedulerTelemetry.js";
-import { runProcess, yieldSlice } from "./harness.js";
+import { pinOneScheduler, runProcess, yieldSlice } from "./harness.js";
+
+pinOneScheduler("it tests how one scheduler describes its processes, through the scheduler of this thread");
 
 function* idle() {
   yield* receive(on("stop"));

@@ -9,7 +9,9 @@ import path from "node:path";
 import { test } from "node:test";
 import { after, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
 import { seededRandom } from "../runtime/core/random.js";
-import { runProcess } from "./harness.js";
+import { pinOneScheduler, runProcess } from "./harness.js";
+
+pinOneScheduler("a seed makes a run repeatable on one scheduler only (docs/api.md, \"Repeatable runs\")");
 
 const cli = path.resolve("dist/runtime/cli.js");
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-seeded-test-"));

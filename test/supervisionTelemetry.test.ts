@@ -9,7 +9,9 @@ import { _, exit, link, monitor, on, Pid, receive, self, send, spawn, startChild
 import type { Process } from "../runtime/core/process.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import { SchedulerTelemetry } from "../runtime/telemetry/schedulerTelemetry.js";
-import { runProcess } from "./harness.js";
+import { pinOneScheduler, runProcess } from "./harness.js";
+
+pinOneScheduler("it reads the supervision telemetry of the scheduler of this thread");
 
 const running: SchedulerTelemetry[] = [];
 afterEach(() => {
