@@ -19,6 +19,7 @@ const modes = [
       new Registry({
         table: new NameTable(createNameTableBuffer(1)),
         pidFor: (id) => scheduler.find(id) ?? assert.fail(`the table named ${id}, which is not a live process`),
+        isAlive: (id) => scheduler.find(id) !== undefined,
       }),
   },
 ];
@@ -135,7 +136,11 @@ function twoSchedulers() {
   const table = createNameTableBuffer(2);
   const local = new Map<number, Pid>();
   const registryOf = (index: number) =>
-    new Registry<Pid>({ table: new NameTable(table), pidFor: (id) => (id % 2 === index ? local.get(id)! : new Pid(id)) });
+    new Registry<Pid>({
+      table: new NameTable(table),
+      pidFor: (id) => (id % 2 === index ? local.get(id)! : new Pid(id)),
+      isAlive: (id) => (local.get(id) as Process | undefined)?.status !== "exited",
+    });
   const processOn = (index: number, serial: number, status?: Process["status"]) => {
     const p = aProcess(serial * 2 + index, status);
     local.set(p.id, p);
@@ -198,6 +203,20 @@ test("issue 15: a name is freed for every scheduler by unregister anywhere and b
   assert.equal(b.whereis("child"), undefined);
   a.register("child", processOn(0, 3));
   assert.deepEqual(b.registered().sort(), ["child", "other"]);
+});
+
+test("issue 15: a name given to a pid of another scheduler whose process has ended is refused, and the name stays free (it stuck before: no scheduler would free it)", () => {
+  const { a, b, processOn } = twoSchedulers();
+  const ended = processOn(0, 1, "exited");
+  assert.throws(
+    () => b.register("ghost", new Pid(ended.id)),
+    (e: unknown) => e instanceof RegistryError && e.message === `register: ${ended} is not alive, so it cannot take the name "ghost"`,
+  );
+  assert.equal(a.whereis("ghost"), undefined);
+  assert.equal(b.whereis("ghost"), undefined);
+  assert.equal(a.nameFor(ended), undefined);
+  b.register("ghost", processOn(1, 1));
+  assert.deepEqual(a.registered(), ["ghost"]);
 });
 
 /** A process of this thread's scheduler that never runs: the registry reads only its id and status. */

@@ -287,3 +287,46 @@ for (const n of [2, 4]) {
     );
   });
 }
+
+test("issue 15: a name held by a process on another scheduler is freed however it ends (crash, kill, exit, normal, named by another scheduler), and a name for a pid already gone is refused", () => {
+  const file = program(
+    "names.ts",
+    `import { exit, monitor, on, receive, register, self, send, spawnOn, unregister, whereis, Pid, _ } from "beamline";
+function* holder(parent: Pid, name: string, registersItself: boolean) {
+  if (registersItself) register(name, self());
+  send(parent, ["ready", name]);
+  const how = yield* receive();
+  if (how === "crash") throw new Error("crashed holding " + name);
+  if (how === "exit") exit("bye");
+}
+function* quick() {}
+export function* main() {
+  const me = self();
+  const out: unknown[] = [];
+  const cases = [["crash", "crash", true], ["kill", "kill", true], ["normal", "normal", true], ["exit", "exit", true], ["byOther", "crash", false]] as const;
+  for (const [name, how, registersItself] of cases) {
+    const pid = spawnOn(2, holder, me, name, registersItself);
+    yield* receive(on(["ready", name]));
+    if (!registersItself) register(name, pid);
+    const held = String(whereis(name)) === String(pid);
+    const ref = monitor(pid);
+    if (how === "kill") exit(pid, "kill");
+    else send(pid, how);
+    yield* receive(on(["DOWN", ref, "process", _, _]));
+    const freed = whereis(name) === undefined;
+    // Free for good: this scheduler can take it again.
+    register(name, me);
+    unregister(name);
+    out.push([name, held, freed]);
+  }
+  const gone = spawnOn(2, quick);
+  const ref = monitor(gone);
+  yield* receive(on(["DOWN", ref, "process", _, _]));
+  try { register("ghost", gone); out.push("ghost registered"); } catch (error) { out.push((error as Error).message === \`register: \${gone} is not alive, so it cannot take the name "ghost"\`); }
+  out.push(whereis("ghost") === undefined);
+  console.log(JSON.stringify(out));
+}
+`,
+  );
+  assert.equal(run(2, file), JSON.stringify([["crash", true, true], ["kill", true, true], ["normal", true, true], ["exit", true, true], ["byOther", true, true], true, true]) + "\n");
+});

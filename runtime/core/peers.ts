@@ -158,6 +158,9 @@ export class Peers {
     this.liveness.clear(p.id);
   }
 
+  /** Whether the process with this id, on any scheduler, is alive (the name table's check, registry.ts). */
+  readonly isAliveId = (id: number): boolean => this.liveness.isAlive(id);
+
   /** Whether the process with this id (on any scheduler) is alive. */
   isAlive(pid: Pid): boolean {
     return pid instanceof Process ? pid.status !== "exited" : this.liveness.isAlive(pid.id);

@@ -17,6 +17,8 @@ export interface SharedNames<P extends Pid> {
   table: NameTable;
   /** The pid with this id: its Process if it lives on this scheduler, otherwise a Pid. */
   pidFor(id: number): P;
+  /** Whether the process with this id, on any scheduler, is alive (core/liveness.ts). */
+  isAlive(id: number): boolean;
 }
 
 /**
@@ -29,12 +31,14 @@ export class Registry<P extends Pid = Process> {
   private readonly nameOf = new Map<Process, string>();
   private readonly table: NameTable | undefined;
   private readonly pidFor: ((id: number) => P) | undefined;
+  private readonly isAlive: ((id: number) => boolean) | undefined;
   /** With the table: local processes registered here, by id, so that whereis finds them without pidFor. */
   private readonly registeredHere = new Map<number, P>();
 
   constructor(shared?: SharedNames<P>) {
     this.table = shared?.table;
     this.pidFor = shared?.pidFor;
+    this.isAlive = shared?.isAlive;
   }
 
   register(name: string, p: P): void {
@@ -56,6 +60,13 @@ export class Registry<P extends Pid = Process> {
         throw new RegistryError(`register: ${p} is already registered as "${table.nameOf(p.id) ?? "another name"}"; a process holds at most one name`);
       }
       if (isLocal(p)) this.registeredHere.set(p.id, p);
+      else if (!this.isAlive!(p.id)) {
+        // A process of another scheduler frees its name at exit, after it clears its liveness bit:
+        // seen alive after the name was written, its exit still frees it; seen dead, it may have
+        // exited before, so this scheduler takes the name back, or it would stay taken for good.
+        table.unregister(name, p.id);
+        throw new RegistryError(`register: ${p} is not alive, so it cannot take the name "${name}"`);
+      }
       return;
     }
     const holder = this.names.get(name);

@@ -185,7 +185,7 @@ export class Scheduler {
   /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
   connect(peers: Peers, names: NameTable): void {
     this.peers = peers;
-    this.registry = new Registry<Pid>({ table: names, pidFor: peers.pidFor });
+    this.registry = new Registry<Pid>({ table: names, pidFor: peers.pidFor, isAlive: peers.isAliveId });
     this.wake();
   }
 
