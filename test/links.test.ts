@@ -17,19 +17,11 @@ import {
   sleep,
   spawn,
   spawnLink,
-  unlink,
   type CrashReason,
 } from "../runtime/api.js";
 import { runProcess, yieldSlice } from "./harness.js";
-
-function* waitForever(): Generator<unknown, void, unknown> {
-  yield* receive(on("never"));
-}
-
-function* crashSoon(message: string): Generator<unknown, void, unknown> {
-  yield* sleep(1);
-  throw new Error(message);
-}
+import { crashAfterASlice, crashSoon, endAtOnce, endSoon, waitForever } from "./processes/common.js";
+import { exitSelf, linkAndWait, linkThenCrash, linkThenEnd, linkUnlinkThenCrash, trapAndReport, trapForever } from "./processes/links.js";
 
 /** Waits until `pid` is dead, a slice at a time. */
 function* untilDead(pid: Pid): Generator<unknown, void, unknown> {
@@ -53,11 +45,7 @@ test("issue 14: a crash propagates over a link and takes the linked process down
 test("issue 14: links are bidirectional: the linker's crash takes the other side down", async () => {
   const { value } = await runProcess(function* () {
     const peer = spawn(waitForever);
-    const linker = spawn(function* (p: Pid) {
-      link(p);
-      yield* sleep(1);
-      throw new Error("linker fails");
-    }, peer);
+    const linker = spawn(linkThenCrash, peer);
     yield* untilDead(linker);
     yield* untilDead(peer);
     return isAlive(peer);
@@ -68,10 +56,7 @@ test("issue 14: links are bidirectional: the linker's crash takes the other side
 test("issue 14: a normal exit does not propagate over a link", async () => {
   const { value } = await runProcess(function* () {
     const peer = spawn(waitForever);
-    const child = spawn(function* (p: Pid) {
-      link(p);
-      yield* sleep(1);
-    }, peer);
+    const child = spawn(linkThenEnd, peer);
     yield* untilDead(child);
     yield* sleep(2);
     return isAlive(peer);
@@ -90,7 +75,7 @@ test("issue 14: a trapping process gets [EXIT, pid, reason] with the crash as a 
   assert.ok(isCrashReason(value.reason));
   assert.equal(value.reason.error, "Error");
   assert.equal(value.reason.message, "kaput");
-  assert.match(value.reason.at, /links\.test\.ts:\d+:\d+$/, "the reason names the line that threw");
+  assert.match(value.reason.at, /processes\/common\.ts:\d+:\d+$/, "the reason names the line that threw");
   assert.match(value.reason.stack, /^Error: kaput\n\s+at crashSoon /);
   assert.doesNotMatch(value.reason.stack, /runtime\/core/, "no runtime frames");
 });
@@ -98,9 +83,7 @@ test("issue 14: a trapping process gets [EXIT, pid, reason] with the crash as a 
 test("issue 14: a trapping process also hears of a linked process's normal exit", async () => {
   const { value } = await runProcess(function* () {
     processFlag("trapExit", true);
-    const child = spawnLink(function* () {
-      yield* sleep(1);
-    });
+    const child = spawnLink(endSoon);
     const [, from, reason] = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, unknown];
     return { same: String(from) === String(child), reason };
   });
@@ -109,17 +92,14 @@ test("issue 14: a trapping process also hears of a linked process's normal exit"
 
 test("issue 14: linking to a dead process gives the caller an exit signal with reason noproc", async () => {
   const { value } = await runProcess(function* () {
-    const dead = spawn(function* () {});
+    const dead = spawn(endAtOnce);
     yield* untilDead(dead);
     processFlag("trapExit", true);
     link(dead);
     const trapped = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, unknown];
     processFlag("trapExit", false);
     // Without trapping, the same signal ends the caller with noproc.
-    const victim = spawn(function* (d: Pid) {
-      link(d);
-      yield* waitForever();
-    }, dead);
+    const victim = spawn(linkAndWait, dead);
     const reason = yield* exitReasonOf(victim);
     return { trapped: trapped[2], reason };
   });
@@ -129,12 +109,7 @@ test("issue 14: linking to a dead process gives the caller an exit signal with r
 test("issue 14: unlink stops propagation", async () => {
   const { value } = await runProcess(function* () {
     const peer = spawn(waitForever);
-    const child = spawn(function* (p: Pid) {
-      link(p);
-      unlink(p);
-      yield* sleep(1);
-      throw new Error("after unlink");
-    }, peer);
+    const child = spawn(linkUnlinkThenCrash, peer);
     yield* untilDead(child);
     yield* sleep(2);
     return isAlive(peer);
@@ -150,12 +125,7 @@ test("issue 14: exit(pid, reason): ignored as normal by a non-trapping process, 
     const survivedNormal = isAlive(plain);
     const reason = yield* exitReasonOf(plain, () => exit(plain, "shutdown"));
     const me = self();
-    const trapper = spawn(function* (parent: Pid) {
-      processFlag("trapExit", true);
-      send(parent, "ready");
-      const msg = yield* receive(on(["EXIT", Pid, _]));
-      send(parent, ["got", msg]);
-    }, me);
+    const trapper = spawn(trapAndReport, me);
     yield* receive(on("ready"));
     exit(trapper, "please stop");
     const [, msg] = (yield* receive(on(["got", _]))) as [string, [string, Pid, unknown]];
@@ -167,10 +137,7 @@ test("issue 14: exit(pid, reason): ignored as normal by a non-trapping process, 
 test("issue 14: exit(pid, \"kill\") cannot be trapped and ends the process with reason killed, which its links see", async () => {
   const { value } = await runProcess(function* () {
     processFlag("trapExit", true);
-    const trapper = spawnLink(function* () {
-      processFlag("trapExit", true);
-      yield* waitForever();
-    });
+    const trapper = spawnLink(trapForever);
     yield* sleep(1);
     exit(trapper, "kill");
     const [, , reason] = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, unknown];
@@ -211,10 +178,7 @@ test("issue 14: exit(pid) without a reason is a clear error, not a kill", async 
 test("issue 14: a process that signals itself with exit(self(), reason) ends when its slice does", async () => {
   const { value } = await runProcess(function* () {
     processFlag("trapExit", true);
-    spawnLink(function* () {
-      exit(self(), "myself");
-      yield* waitForever();
-    });
+    spawnLink(exitSelf);
     const [, , reason] = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, unknown];
     return reason;
   });
@@ -247,10 +211,7 @@ test("issue 14: a process dying while it is being linked: the link either propag
     const { value } = await runProcess(
       function* () {
         processFlag("trapExit", true);
-        const victim = spawn(function* () {
-          yield* yieldSlice();
-          throw new Error("dies");
-        });
+        const victim = spawn(crashAfterASlice, "dies");
         yield* yieldSlice();
         link(victim);
         const [, from, reason] = (yield* receive(on(["EXIT", Pid, _]))) as [string, Pid, unknown];

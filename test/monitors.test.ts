@@ -27,17 +27,12 @@ import {
   type From,
 } from "../runtime/api.js";
 import { runProcess, yieldSlice } from "./harness.js";
-
-function* waitForever(): Generator<unknown, void, unknown> {
-  yield* receive(on("never"));
-}
+import { crashAfterASlice, endAtOnce, waitForever } from "./processes/common.js";
+import { failWithTypeError, finishSoon, hangingCaller, replyOnceThenDie, slowServer } from "./processes/monitors.js";
 
 test("issue 14: a monitor gets one DOWN with the exit reason; the watcher does not die", async () => {
   const { value } = await runProcess(function* () {
-    const [pid, ref] = spawnMonitor(function* () {
-      yield* sleep(1);
-      exit("finished");
-    });
+    const [pid, ref] = spawnMonitor(finishSoon);
     const down = (yield* receive(on(["DOWN", ref, "process", Pid, _]))) as [string, Ref, string, Pid, unknown];
     const second = yield* receive(on(["DOWN", _, _, _, _]), after(0, () => "none"));
     return { pid: String(down[3]) === String(pid), reason: down[4], second };
@@ -45,9 +40,9 @@ test("issue 14: a monitor gets one DOWN with the exit reason; the watcher does n
   assert.deepEqual(value, { pid: true, reason: "finished", second: "none" });
 });
 
-test("issue 14: monitoring a dead process, or a name nobody holds, gives DOWN with noproc at once", async () => {
+test("issue 14, issue 15: monitoring a dead process (of any scheduler), or a name nobody holds, gives DOWN with noproc at once", async () => {
   const { value } = await runProcess(function* () {
-    const dead = spawn(function* () {});
+    const dead = spawn(endAtOnce);
     while (isAlive(dead)) yield* yieldSlice();
     const ref = monitor(dead);
     const [, , , , reason] = (yield* receive(on(["DOWN", ref, "process", _, _]), after(0, () => [0, 0, 0, 0, "nothing yet"]))) as unknown[];
@@ -77,7 +72,10 @@ test("issue 14: after demonitor no DOWN for that ref arrives; flush removes one 
     const wasActive = demonitor(refA);
     exit(a, "gone");
     const afterDemonitor = yield* receive(on(["DOWN", refA, _, _, _]), after(0, () => "no DOWN"));
-    const b = spawn(waitForever);
+    // A closure, so on this scheduler: its DOWN is in the mailbox as soon as exit returns.
+    const b = spawn(function* () {
+      yield* waitForever();
+    });
     const refB = monitor(b);
     exit(b, "gone");
     // The DOWN for b is in the mailbox now; flush takes it out.
@@ -103,26 +101,14 @@ test("issue 14: two monitors on one process each get their own DOWN", async () =
 
 test("issue 14: a crash's DOWN reason names the error and the user's line", async () => {
   const { value } = await runProcess(function* () {
-    const [, ref] = spawnMonitor(function* () {
-      yield* sleep(1);
-      (null as unknown as { toString(): string }).toString();
-    });
+    const [, ref] = spawnMonitor(failWithTypeError);
     const [, , , , reason] = (yield* receive(on(["DOWN", ref, _, _, _]))) as unknown[];
     return reason;
   });
   assert.ok(isCrashReason(value));
   assert.equal(value.error, "TypeError");
-  assert.match(value.at, /monitors\.test\.ts:\d+:\d+$/);
+  assert.match(value.at, /processes\/monitors\.ts:\d+:\d+$/);
 });
-
-function* slowServer(): Generator<unknown, void, unknown> {
-  for (;;) {
-    const [, from, request] = (yield* receive(on(["$call", _, _]))) as [string, From, unknown];
-    if (request === "die") throw new Error("server died on request");
-    if (request === "hang") continue;
-    reply(from, request);
-  }
-}
 
 test("issue 14: a call to a process that dies before replying throws CallExitError at once, with its reason", async () => {
   const { value } = await runProcess(function* () {
@@ -139,13 +125,13 @@ test("issue 14: a call to a process that dies before replying throws CallExitErr
   assert.equal(typeof value, "object");
   const v = value as { reason: unknown; message: string; quick: boolean };
   assert.equal(v.reason, "server died on request");
-  assert.match(v.message, /^call to <0\.\d+\.0> failed: the process exited with reason Error: server died on request \(at .*monitors\.test\.ts:\d+:\d+\) before replying to "die"$/);
+  assert.match(v.message, /^call to <0\.\d+\.0> failed: the process exited with reason Error: server died on request \(at .*processes\/monitors\.ts:\d+:\d+\) before replying to "die"$/);
   assert.equal(v.quick, true, "not after the 60 s timeout");
 });
 
 test("issue 14: a call to a dead pid, or a name nobody holds, throws CallExitError with noproc", async () => {
   const { value } = await runProcess(function* () {
-    const dead = spawn(function* () {});
+    const dead = spawn(endAtOnce);
     while (isAlive(dead)) yield* yieldSlice();
     const errors: unknown[] = [];
     for (const dest of [dead, "nobody_here"]) {
@@ -166,18 +152,11 @@ test("issue 14: a call to a dead pid, or a name nobody holds, throws CallExitErr
 
 test("issue 14: a callee killed while a call waits wakes the caller with killed; other callers and later calls are unaffected", async () => {
   const { value } = await runProcess(function* () {
-    const hanging = spawn(slowServer);
     const me = self();
-    const callers = [1, 2, 3].map((n) =>
-      spawn(function* (server: Pid, parent: Pid, k: number) {
-        try {
-          yield* call(server, "hang", 60_000);
-        } catch (error) {
-          send(parent, ["caller", k, error instanceof CallExitError ? error.reason : String(error)]);
-        }
-      }, hanging, me, n),
-    );
-    yield* sleep(1);
+    const hanging = spawn(slowServer, me);
+    const callers = [1, 2, 3].map((n) => spawn(hangingCaller, hanging, me, n));
+    // Waits until the server took every call, not for a time: callers on other schedulers take what they take.
+    for (let i = 0; i < callers.length; i++) yield* receive(on("hanging"));
     exit(hanging, "kill");
     const reasons: unknown[] = [];
     for (let i = 0; i < callers.length; i++) {
@@ -202,11 +181,7 @@ test("issue 14: a callee killed while a call waits wakes the caller with killed;
 
 test("issue 14: a reply that arrived before the callee died is still returned", async () => {
   const { value } = await runProcess(function* () {
-    const server = spawn(function* () {
-      const [, from] = (yield* receive(on(["$call", _, _]))) as [string, From, unknown];
-      reply(from, "last words");
-      throw new Error("then died");
-    });
+    const server = spawn(replyOnceThenDie);
     return yield* call(server, "x");
   });
   assert.equal(value, "last words");
@@ -216,10 +191,7 @@ test("issue 14: a process dying while it is being monitored or called gets exact
   for (const seed of [11, 12, 13, 14, 15, 16]) {
     const { value } = await runProcess(
       function* () {
-        const victim = spawn(function* () {
-          yield* yieldSlice();
-          throw new Error("racing");
-        });
+        const victim = spawn(crashAfterASlice, "racing");
         yield* yieldSlice();
         const ref = monitor(victim);
         let callOutcome: unknown;

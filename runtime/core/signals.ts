@@ -139,7 +139,8 @@ export function monitoredSpawn(s: Scheduler, p: Process, child: Pid, ref: Ref): 
  */
 export function monitor(s: Scheduler, watcher: Process, target: Pid | string): Ref {
   const ref = s.makeRef();
-  if (typeof target === "string" || (target instanceof Process && target.status === "exited")) {
+  // A pid of another scheduler is known dead at once too: liveness is shared (core/liveness.ts).
+  if (typeof target === "string" || (target instanceof Process ? target.status === "exited" : s.peers?.isAlive(target) !== true)) {
     s.deliver(watcher, ["DOWN", ref, "process", target, "noproc"]);
     return ref;
   }
