@@ -10,6 +10,7 @@ import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type SchedulerSamplesFrame 
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.js";
 import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { WARNING_GAP_MS, WarningRules } from "../runtime/telemetry/warnings/warningRules.js";
 
 function sampleFrame(time: number): ArrayBuffer {
   return encodeFrame({
@@ -46,14 +47,42 @@ test("issue 16: a warning that is gone from the list has ended, with its span, l
   r.warnings([bottleneck(400, 10)], 400);
   r.warnings([bottleneck(400, 1000)], 900);
   assert.deepEqual(r.endedSince(0), [], "a warning that holds has not ended");
-  assert.equal(r.warnings([], 2900), 1);
-  assert.deepEqual(r.endedSince(0), [{ ...bottleneck(400, 1000), until: 2900 }]);
+  assert.equal(r.warnings([], 2900), 0, "gone for less than WARNING_GAP_MS, it may come back");
+  assert.equal(r.warnings([], 2900 + WARNING_GAP_MS), 1);
+  assert.deepEqual(r.endedSince(0), [{ ...bottleneck(400, 1000), until: 2900 }], "it ended when it went");
   assert.equal(r.endedTotal, 1);
   // A client that was sent the first is sent only the next one.
-  r.warnings([bottleneck(3000, 60, "<0.9.0>")], 3000);
-  r.warnings([], 3500);
-  assert.deepEqual(r.endedSince(1).map((w) => [w.pid, w.since, w.until]), [["<0.9.0>", 3000, 3500]]);
+  r.warnings([bottleneck(4000, 60, "<0.9.0>")], 4000);
+  r.warnings([], 4500);
+  r.warnings([], 5500);
+  assert.deepEqual(r.endedSince(1).map((w) => [w.pid, w.since, w.until]), [["<0.9.0>", 4000, 4500]]);
   assert.deepEqual(r.endedSince(2), []);
+});
+
+test("issue 16: a warning gone for less than WARNING_GAP_MS that comes back is one warning held on, not two", () => {
+  const r = new Recording();
+  r.warnings([bottleneck(400, 900)], 400);
+  r.warnings([], 500);
+  r.warnings([bottleneck(400, 1000)], 600);
+  r.warnings([], 2000);
+  assert.deepEqual(r.endedSince(0), [], "not yet");
+  r.warnings([], 3000);
+  assert.deepEqual(r.endedSince(0), [{ ...bottleneck(400, 1000), until: 2000 }]);
+});
+
+test("issue 16: the rules keep a warning's since and peak through a break shorter than WARNING_GAP_MS", () => {
+  const rules = new WarningRules(() => "examples/bottleneck.ts:84", () => true);
+  const watched = (mailbox: number) => [{ pid: 5, mailbox, pendingCalls: mailbox, unmatched: 0, scanned: mailbox, spawnSite: 1, waitSite: 0, name: "", fn: "server", waiting: false }];
+  const judge = (mailbox: number, now: number) => {
+    rules.observe(0, mailbox === 0 ? [] : watched(mailbox));
+    return rules.judge(now).filter((w) => w.kind === "bottleneck");
+  };
+  assert.deepEqual(judge(1000, 400).map((w) => [w.since, w.peak]), [[400, { value: 1000, unit: "queued" }]]);
+  assert.deepEqual(judge(0, 500), []);
+  assert.deepEqual(judge(300, 600).map((w) => [w.since, w.peak]), [[400, { value: 1000, unit: "queued" }]], "the same warning, held on");
+  assert.deepEqual(judge(0, 700), []);
+  assert.deepEqual(judge(0, 700 + WARNING_GAP_MS), []);
+  assert.deepEqual(judge(300, 2000).map((w) => [w.since, w.peak]), [[2000, { value: 300, unit: "queued" }]], "after the gap, a new one");
 });
 
 test("issue 16: past its cap the recording drops whichever is older, a sample or an ended warning, and counts both", () => {
@@ -65,6 +94,7 @@ test("issue 16: past its cap the recording drops whichever is older, a sample or
   r.warnings([], 150);
   r.sample(sampleFrame(200), 200);
   r.sample(sampleFrame(300), 300);
+  r.warnings([], 150 + WARNING_GAP_MS);
   assert.deepEqual(r.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
   // One more sample: the sample at 100 is older than the warning that ended at 150, so it goes first.
   r.sample(sampleFrame(400), 400);

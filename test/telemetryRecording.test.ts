@@ -9,6 +9,7 @@ import path from "node:path";
 import { test } from "node:test";
 import type { EndedWarning, History, MainExited, Warnings } from "../protocol/control.js";
 import type { SampleHistoryFrame, SchedulerSamplesFrame } from "../protocol/frames.js";
+import { WARNING_GAP_MS } from "../runtime/telemetry/warnings/warningRules.js";
 import { isSample, startRuntime, TestClient, type Received } from "./telemetryClient.js";
 
 const isHistory = (m: Received): m is History => m.type === "history";
@@ -26,7 +27,8 @@ test("issue 16: a client that connects after main ended gets the whole run, then
   try {
     const exited = (await early.waitFor((m): m is MainExited => m.type === "main-exited", "main to end")) as MainExited;
     assert.ok(exited.at > 0, "main-exited says when");
-    await early.waitFor((m) => isSample(m) && m.time > exited.at, "a sample after main ended");
+    // A warning has ended once it has been gone for WARNING_GAP_MS: wait until any has.
+    await early.waitFor((m) => isSample(m) && m.time > exited.at + WARNING_GAP_MS + 100, "samples a while after main ended");
 
     const late = await TestClient.connect(runtime, "&channels=schedulers,warnings");
     const history = await late.waitFor(isHistory, "the history");

@@ -188,7 +188,8 @@ export class App implements Ui {
       this.warningBadge.hidden = m.warnings.length === 0;
       setText(this.warningBadge, String(m.warnings.length));
     }
-    const program = m.hello === null ? "" : `${m.hello.program} · ${m.hello.node}${m.mainExited ? (m.mainExited.crashed ? " · main crashed" : " · main ended") : ""}`;
+    const ended = m.mainExited === null ? "" : ` · main ${m.mainExited.crashed ? "crashed" : "ended"} at ${fmt.duration(m.programTime(m.mainExited.at))}`;
+    const program = m.hello === null ? "" : `${m.hello.program} · ${m.hello.node}${ended}`;
     setText(this.programText, program);
   }
 

@@ -1,40 +1,81 @@
-// Fixed-size ring buffers of recent samples: the charts read the last few minutes from here.
+// The run's samples, one series per quantity: the charts draw the whole run from here, from the
+// samples received live and the recorded ones a late viewer gets first (docs/protocol.md, section 5).
 
-export class Ring {
-  readonly values: Float64Array;
-  private start = 0;
+/** Points a series holds at most; then it halves its resolution (see Series). */
+export const SERIES_POINTS = 4096;
+
+/**
+ * One quantity against run time (ms since the run started), over the whole run, in bounded memory:
+ * every sample is a point until SERIES_POINTS, then neighbours merge pairwise (the mean of their
+ * values, at the later one's time) and each later point is the mean of as many samples as an old
+ * one. A chart of the whole run has fewer pixels than points anyway.
+ */
+export class Series {
+  readonly times = new Float64Array(SERIES_POINTS);
+  readonly values = new Float64Array(SERIES_POINTS);
+  /** Whole points held. */
   length = 0;
+  /** Samples per point. */
+  private stride = 1;
+  /** Samples of the point being filled, not yet a whole one: their sum, count and latest time. */
+  private partSum = 0;
+  private partCount = 0;
+  private partTime = 0;
+  /** The latest sample's value, for the numbers beside a chart. */
+  private latest = 0;
 
-  constructor(readonly capacity: number) {
-    this.values = new Float64Array(capacity);
+  push(time: number, value: number): void {
+    this.latest = value;
+    this.partSum += value;
+    this.partCount++;
+    this.partTime = time;
+    if (this.partCount < this.stride) return;
+    if (this.length === SERIES_POINTS) this.halve();
+    this.times[this.length] = time;
+    this.values[this.length++] = this.partSum / this.partCount;
+    this.partSum = 0;
+    this.partCount = 0;
   }
 
-  push(v: number): void {
-    if (this.length < this.capacity) this.values[(this.start + this.length++) % this.capacity] = v;
-    else {
-      this.values[this.start] = v;
-      this.start = (this.start + 1) % this.capacity;
-    }
+  /** Points to draw: the whole ones, and the one being filled. */
+  get points(): number {
+    return this.length + (this.partCount > 0 ? 1 : 0);
   }
 
-  /** The i-th oldest value. */
-  at(i: number): number {
-    return this.values[(this.start + i) % this.capacity]!;
+  time(i: number): number {
+    return i < this.length ? this.times[i]! : this.partTime;
+  }
+
+  value(i: number): number {
+    return i < this.length ? this.values[i]! : this.partSum / this.partCount;
   }
 
   last(): number {
-    return this.length === 0 ? 0 : this.at(this.length - 1);
+    return this.latest;
   }
 
-  max(): number {
+  /** The largest point at or after run time `from`. */
+  max(from = -Infinity): number {
     let m = 0;
-    for (let i = 0; i < this.length; i++) m = Math.max(m, this.at(i));
+    for (let i = 0; i < this.points; i++) if (this.time(i) >= from) m = Math.max(m, this.value(i));
     return m;
   }
 
   clear(): void {
-    this.start = 0;
     this.length = 0;
+    this.stride = 1;
+    this.partSum = this.partCount = this.partTime = this.latest = 0;
+  }
+
+  /** Merges neighbouring points pairwise: half the points, each of twice as many samples. */
+  private halve(): void {
+    const half = this.length >> 1;
+    for (let i = 0; i < half; i++) {
+      this.times[i] = this.times[2 * i + 1]!;
+      this.values[i] = (this.values[2 * i]! + this.values[2 * i + 1]!) / 2;
+    }
+    this.length = half;
+    this.stride *= 2;
   }
 }
 

@@ -1,15 +1,16 @@
 // Everything the visualizer knows about the runtime, fed by the connection and read by the views.
 // Views never talk to the socket themselves; they read this model and call its actions.
 
-import { formatPid, type ControlMessage, type Crash, type GaveUp, type Hello, type Site, type Warning } from "../protocol/control.js";
+import { formatPid, type ControlMessage, type Crash, type EndedWarning, type GaveUp, type Hello, type RecordingDropped, type Site, type Warning } from "../protocol/control.js";
 import type { Frame, NodeSummary, ProcessFrameView, SchedulerSample, TraceEvent } from "../protocol/frames.js";
-import { Ring, type TimelineSlot } from "./history.js";
+import type { ChartDomain } from "./charts.js";
+import { Series, type TimelineSlot } from "./history.js";
 import { ProcessFeed } from "./processFeed.js";
 import { ProcessStore, type Ran } from "./store.js";
 
-/** Five minutes at the fastest sample interval (100 ms). */
-const HISTORY = 3000;
 const TIMELINE = 600;
+/** Past warnings kept; older ones are counted (the Warnings view says how many). */
+const PAST_WARNINGS = 1000;
 /** Processes shown by name in a timeline column. */
 const TOP_RAN = 6;
 /** The sequence diagram keeps this many events; older ones are dropped (and the view says so). */
@@ -34,13 +35,13 @@ export interface StuckScheduler {
 }
 
 export class SchedulerHistory {
-  readonly utilization = new Ring(HISTORY);
-  readonly runQueue = new Ring(HISTORY);
+  readonly utilization = new Series();
+  readonly runQueue = new Series();
   /** Per second at each sample: processes started here, spawns placed elsewhere, messages across schedulers. */
-  readonly placed = new Ring(HISTORY);
-  readonly placedElsewhere = new Ring(HISTORY);
-  readonly crossIn = new Ring(HISTORY);
-  readonly crossOut = new Ring(HISTORY);
+  readonly placed = new Series();
+  readonly placedElsewhere = new Series();
+  readonly crossIn = new Series();
+  readonly crossOut = new Series();
   readonly timeline: TimelineSlot[] = [];
   last: SchedulerSample | null = null;
 }
@@ -51,11 +52,17 @@ export class Model {
   readonly store = new ProcessStore();
   private readonly feed = new ProcessFeed(this.store, (frame, at) => this.processFrameApplied(frame, at));
   schedulers: SchedulerHistory[] = [];
-  readonly time = new Ring(HISTORY);
-  readonly processes = new Ring(HISTORY);
-  readonly messagesPerSecond = new Ring(HISTORY);
-  readonly reductionsPerSecond = new Ring(HISTORY);
-  readonly heap = new Ring(HISTORY);
+  /** The whole run's samples (docs/protocol.md, section 5: a late viewer gets the recorded ones first). */
+  readonly processes = new Series();
+  readonly messagesPerSecond = new Series();
+  readonly reductionsPerSecond = new Series();
+  readonly heap = new Series();
+  /** The run time of the first and the latest sample applied; -1 before the first. */
+  firstSampleTime = -1;
+  lastSampleTime = -1;
+  /** What the runtime's recording dropped to stay within its cap, from `history`: the charts start later than the run. */
+  recordingDropped: RecordingDropped | null = null;
+  recordingCapBytes = 0;
   summary: NodeSummary | null = null;
   /** Milliseconds since the run started, at the last sample, and when that sample arrived here. */
   runTime = 0;
@@ -75,7 +82,15 @@ export class Model {
   readonly events: TraceEvent[] = [];
   eventsSeen = 0;
   eventsDropped = 0;
-  mainExited: { crashed: boolean } | null = null;
+  /** When main ended (run time) and whether it crashed; null while it runs. */
+  mainExited: { crashed: boolean; at: number } | null = null;
+  /** Warnings that held and ended, oldest end first (at most PAST_WARNINGS; `pastWarningsForgotten` older ones). */
+  readonly pastWarnings: EndedWarning[] = [];
+  pastWarningsForgotten = 0;
+  /** Ended warnings received with a list that waits for its delta (see control); shown with it. */
+  private pendingEnded: EndedWarning[] = [];
+  /** The past warnings known, by kind, pid, scheduler, site and since: a reconnect's replay adds none twice. */
+  private readonly pastKeys = new Set<string>();
   laggedFrames = 0;
   /**
    * Crashes and restarts since telemetry started, from the `faults` channel (docs/protocol.md,
@@ -106,7 +121,13 @@ export class Model {
       this.feed.clear();
       this.store.clear();
       this.schedulers = [];
-      for (const r of [this.time, this.processes, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
+      for (const r of [this.processes, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
+      this.firstSampleTime = this.lastSampleTime = -1;
+      this.recordingDropped = null;
+      this.pastWarnings.length = 0;
+      this.pastWarningsForgotten = 0;
+      this.pendingEnded = [];
+      this.pastKeys.clear();
       this.events.length = 0;
       this.eventsSeen = 0;
       this.warnings = [];
@@ -144,9 +165,17 @@ export class Model {
         break;
       case "warnings":
         // The runtime sends a tick's warnings, then its delta: they are shown once the store has
-        // applied that delta, so that their numbers and the store's are of one moment.
+        // applied that delta, so that their numbers and the store's are of one moment. A later list
+        // replaces a pending one, but the warnings that ended are news each time: they add up.
         this.pendingWarnings = { warnings: message.warnings, seq: message.seq ?? 0 };
+        this.pendingEnded.push(...(message.ended ?? []));
         this.showPendingWarnings();
+        break;
+      case "history":
+        this.recordingDropped = message.dropped.samples > 0 || message.dropped.warnings > 0 ? message.dropped : null;
+        this.recordingCapBytes = message.capBytes;
+        if (message.mainExited !== undefined) this.mainExited = message.mainExited;
+        this.versions.hello++;
         break;
       case "main-started":
         this.mainStartedAt = message.at;
@@ -156,7 +185,7 @@ export class Model {
         this.laggedFrames += message.droppedFrames;
         break;
       case "main-exited":
-        this.mainExited = { crashed: message.crashed };
+        this.mainExited = { crashed: message.crashed, at: message.at };
         this.versions.hello++;
         break;
       case "response":
@@ -203,6 +232,10 @@ export class Model {
       case "site-aggregates":
         // Per-site aggregates are for the extension's code lenses; the table has the same numbers.
         break;
+      case "sample-history":
+        // The recorded samples before the live ones; on a reconnect, those this viewer already has are skipped.
+        for (const f of frame.samples) this.sample(f.time, f.intervalMs, f.schedulers, f.summary, now);
+        break;
       case "events":
         this.eventsDropped = frame.dropped;
         this.eventsSeen += frame.events.length;
@@ -236,7 +269,28 @@ export class Model {
     if (pending === null || (this.appliedSeq >= 0 && this.appliedSeq < pending.seq)) return;
     this.pendingWarnings = null;
     this.warnings = pending.warnings;
+    for (const w of this.pendingEnded) {
+      const key = `${w.kind} ${w.pid ?? ""} ${w.scheduler ?? ""} ${w.site ?? ""} ${w.since}`;
+      if (this.pastKeys.has(key)) continue;
+      this.pastKeys.add(key);
+      this.pastWarnings.push(w);
+    }
+    this.pendingEnded = [];
+    if (this.pastWarnings.length > PAST_WARNINGS) {
+      const old = this.pastWarnings.splice(0, this.pastWarnings.length - PAST_WARNINGS);
+      this.pastWarningsForgotten += old.length;
+    }
     this.versions.warnings++;
+  }
+
+  /**
+   * What the charts span: the whole run, from main's start (or the first sample, before main
+   * started) to the latest sample, with main's end marked.
+   */
+  chartDomain(): ChartDomain {
+    const origin = this.mainStartedAt ?? Math.max(0, this.firstSampleTime);
+    const marks = this.mainExited === null ? [] : [{ time: this.mainExited.at, label: this.mainExited.crashed ? "main crashed" : "main ended" }];
+    return { origin, to: Math.max(origin, this.lastSampleTime), marks };
   }
 
   /**
@@ -287,6 +341,9 @@ export class Model {
   }
 
   private sample(time: number, intervalMs: number, samples: SchedulerSample[], summary: NodeSummary, now: number): void {
+    if (time <= this.lastSampleTime) return;
+    if (this.firstSampleTime < 0) this.firstSampleTime = time;
+    this.lastSampleTime = time;
     this.runTime = time;
     this.runTimeAt = now;
     this.summary = summary;
@@ -296,12 +353,12 @@ export class Model {
     const perSecond = 1000 / Math.max(1, intervalMs);
     for (const s of samples) {
       const h = this.lane(s.scheduler);
-      h.utilization.push(s.utilization);
-      h.runQueue.push(s.runQueue);
-      h.placed.push(s.spawns * perSecond);
-      h.placedElsewhere.push(s.placedElsewhere * perSecond);
-      h.crossIn.push(s.crossIn * perSecond);
-      h.crossOut.push(s.crossOut * perSecond);
+      h.utilization.push(time, s.utilization);
+      h.runQueue.push(time, s.runQueue);
+      h.placed.push(time, s.spawns * perSecond);
+      h.placedElsewhere.push(time, s.placedElsewhere * perSecond);
+      h.crossIn.push(time, s.crossIn * perSecond);
+      h.crossOut.push(time, s.crossOut * perSecond);
       h.last = s;
       sends += s.sends;
       reductions += s.reductions;
@@ -310,11 +367,10 @@ export class Model {
       if (s.stuckMs > 0) h.timeline.push({ time, total: 0, top: [], stuckPid: s.stuckPid, stuckMs: s.stuckMs });
       if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
     }
-    this.time.push(time);
-    this.processes.push(summary.processes);
-    this.messagesPerSecond.push(sends * perSecond);
-    this.reductionsPerSecond.push(reductions * perSecond);
-    this.heap.push(heap);
+    this.processes.push(time, summary.processes);
+    this.messagesPerSecond.push(time, sends * perSecond);
+    this.reductionsPerSecond.push(time, reductions * perSecond);
+    this.heap.push(time, heap);
     this.versions.samples++;
   }
 

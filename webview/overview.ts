@@ -1,7 +1,7 @@
 // The overview: runtime status, schedulers, counts and rates, the top processes and the warnings.
 // It must read well in the ~300 px side panel as well as in a wide editor tab.
 
-import { chartWindow, LineChart } from "./charts.js";
+import { LineChart } from "./charts.js";
 import { h, setAttr, setText, stat } from "./dom.js";
 import * as fmt from "./format.js";
 
@@ -43,6 +43,8 @@ export class Overview implements View {
   /** The store version the top lists were scanned from. */
   private topVersion = -1;
   private readonly samplesTime: HTMLElement;
+  /** Says when the runtime's recording dropped the start of the run (its cap), so the charts start later. */
+  private readonly recordingNote: HTMLElement;
   private readonly processesTime: HTMLElement;
   /** The run time of the update the top lists on screen were scanned from. */
   private topTime = 0;
@@ -62,8 +64,9 @@ export class Overview implements View {
     add("restarts", "Restarts", "Children restarted by supervisors since the run started. The Supervision view shows which.");
 
     this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
-    this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 70, ariaLabel: "Scheduler utilization over the last minutes" }, "Utilization of each scheduler over the last minutes: busy time divided by the sample interval.");
-    this.messagesChart = new LineChart({ format: fmt.rate, height: 50, ariaLabel: "Messages per second over the last minutes" }, "Messages sent per second over the last minutes.");
+    this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 84, ariaLabel: "Scheduler utilization over the run" }, "Utilization of each scheduler over the whole run (seconds since main started): busy time divided by the sample interval.");
+    this.messagesChart = new LineChart({ format: fmt.rate, height: 64, ariaLabel: "Messages per second over the run" }, "Messages sent per second over the whole run (seconds since main started).");
+    this.recordingNote = h("p", { class: "as-of recording-note", "data-testid": "recording-note", hidden: "" });
     this.topMailbox = h("ol", { class: "top-list", "data-testid": "top-mailbox" });
     this.topReductions = h("ol", { class: "top-list", "data-testid": "top-reductions" });
     this.warningList = h("ul", { class: "warning-summary", "data-testid": "overview-warnings" });
@@ -73,6 +76,8 @@ export class Overview implements View {
     this.processesTime = h("p", { class: "as-of", "data-testid": "overview-processes-time", title: "The top lists and the warnings come from the scheduler's latest update, the same one: their numbers agree with each other. They may differ from the counts above by what changed between the two moments." });
 
     const openButton = ui.layout === "overview" ? button("Open visualizer", () => ui.openVisualizer(), "primary", "Open the full visualizer in an editor tab") : null;
+    this.utilizationChart.element.dataset.testid = "utilization-chart";
+    this.messagesChart.element.dataset.testid = "messages-chart";
     this.element = h(
       "section",
       { class: "view overview", "aria-label": "Overview" },
@@ -84,6 +89,7 @@ export class Overview implements View {
       this.utilizationChart.element,
       h("h3", { title: "Messages sent per second, all schedulers." }, "Messages/s"),
       this.messagesChart.element,
+      this.recordingNote,
       h("div", "top-columns",
         h("div", {}, h("h3", { title: "The processes with the longest mailboxes: messages waiting to be received." }, "Top mailboxes"), this.topMailbox),
         h("div", {}, h("h3", { title: "The processes that did the most work per second lately (reductions per second)." }, "Top reductions/s"), this.topReductions),
@@ -186,8 +192,16 @@ export class Overview implements View {
       const stuck = last.stuckMs > 0 ? ` It has been stuck for ${fmt.duration(last.stuckMs)} in ${fmt.pid(last.stuckPid)}, a slice that cannot be preempted.` : "";
       row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.counted(last.runQueue, "process", "processes")} in its run queue (ready, waiting for their turn).${stuck}`;
     });
-    this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), chartWindow(m));
-    this.messagesChart.draw([m.messagesPerSecond], chartWindow(m));
+    const domain = m.chartDomain();
+    this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), domain);
+    this.messagesChart.draw([m.messagesPerSecond], domain);
+    const dropped = m.recordingDropped;
+    this.recordingNote.hidden = dropped === null;
+    if (dropped !== null) {
+      const samples = dropped.samples > 0 ? `its first ${fmt.duration(m.programTime(dropped.samplesUntil))} (${fmt.counted(dropped.samples, "sample")})` : "";
+      const warnings = dropped.warnings > 0 ? `${fmt.counted(dropped.warnings, "past warning")}` : "";
+      setText(this.recordingNote, `The runtime's recording of this run is capped at ${fmt.bytes(m.recordingCapBytes)} (--record-cap) and dropped ${[samples, warnings].filter((t) => t !== "").join(" and ")}: the charts start after that.`);
+    }
   }
 
   private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number, time = m.processesTime): void {
@@ -223,8 +237,12 @@ export class Overview implements View {
   }
 
   private renderWarnings(m: Model): void {
+    const past = m.pastWarnings.length;
     if (m.warnings.length === 0) {
-      this.warningList.replaceChildren(h("li", "empty", "No warnings."));
+      this.warningList.replaceChildren(
+        h("li", "empty", past === 0 ? "No warnings." : "No warnings now."),
+        ...(past > 0 ? [h("li", {}, button(`Past warnings (${past})`, () => (this.ui.layout === "full" ? this.ui.show("warnings") : this.ui.openVisualizer())))] : []),
+      );
       return;
     }
     const more = m.warnings.length > 4 || this.ui.layout === "full";

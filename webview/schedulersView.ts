@@ -4,7 +4,7 @@
 // are sampled, and say so: each column is one of the scheduler's telemetry ticks, showing the
 // processes whose reductions grew in it, not every slice.
 
-import { chartWindow, LineChart } from "./charts.js";
+import { LineChart, type ChartDomain } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
 
@@ -26,8 +26,8 @@ class SchedulerRow {
 
   constructor(readonly scheduler: number) {
     const i = scheduler;
-    this.utilization = new LineChart({ max: 1, format: fmt.percent, height: 60, ariaLabel: `Scheduler ${i} utilization over time` }, `Scheduler ${i}: busy time divided by the sample interval, over the last minutes.`);
-    this.runQueue = new LineChart({ format: fmt.compact, height: 40, ariaLabel: `Scheduler ${i} run queue over time` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample.`);
+    this.utilization = new LineChart({ max: 1, format: fmt.percent, height: 74, ariaLabel: `Scheduler ${i} utilization over the run` }, `Scheduler ${i}: busy time divided by the sample interval, over the whole run (seconds since main started).`);
+    this.runQueue = new LineChart({ format: fmt.compact, height: 56, ariaLabel: `Scheduler ${i} run queue over the run` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample, over the whole run.`);
     this.canvas = h("canvas", { class: "timeline", role: "img", tabindex: "0", "aria-label": `Timeline of what scheduler ${i} ran, per telemetry tick`, "data-testid": `timeline-${i}` });
     this.hover = h("div", { class: "timeline-hover", "aria-live": "polite" });
     this.canvas.addEventListener("mousemove", (e) => this.describe(e.offsetX));
@@ -60,11 +60,11 @@ class SchedulerRow {
   private history: SchedulerHistory | null = null;
   private programTime: (t: number) => number = (t) => t;
 
-  render(history: SchedulerHistory, window: number, programTime: (t: number) => number): void {
+  render(history: SchedulerHistory, domain: ChartDomain, programTime: (t: number) => number): void {
     this.history = history;
     this.programTime = programTime;
-    this.utilization.draw([history.utilization], window);
-    this.runQueue.draw([history.runQueue], window);
+    this.utilization.draw([history.utilization], domain);
+    this.runQueue.draw([history.runQueue], domain);
     const last = history.last;
     const st = this.stats;
     setText(st.utilization, last === null ? "—" : fmt.percent(last.utilization));
@@ -190,7 +190,7 @@ export class SchedulersView implements View {
         : "One scheduler thread. ") +
         `Sampled, not exact: each lane's column is one telemetry tick of that scheduler (${fmt.duration(m.store.intervalMs)}); its height is split between the processes whose reductions grew in it, biggest first (up to 6 shown, the rest grey). Red: a non-preemptible slice held the scheduler.`,
     );
-    const window = chartWindow(m);
-    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, window, (t) => m.programTime(t)));
+    const domain = m.chartDomain();
+    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, domain, (t) => m.programTime(t)));
   }
 }

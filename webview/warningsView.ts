@@ -1,6 +1,7 @@
 // The warnings: each names the process and the source line, says what it means and what to do.
+// Beside the ones that hold now, the past ones: when each held, and how bad it got (its peak).
 
-import type { WarningKind } from "../protocol/control.js";
+import type { EndedWarning, Peak, WarningKind } from "../protocol/control.js";
 import { parsePid } from "../protocol/control.js";
 import { h } from "./dom.js";
 import * as fmt from "./format.js";
@@ -21,22 +22,33 @@ const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
   "linked-crash": { title: "Crash took linked processes down", explain: "A process crashed and the exit signal went to every process linked to it: those that do not trap exits died with the same reason." },
 };
 
+/** "peak 1,000 queued". */
+function peakText(peak: Peak): string {
+  return `peak ${fmt.count(peak.value)} ${peak.unit}`;
+}
+
 export class WarningsView implements View {
   readonly element: HTMLElement;
   private readonly list: HTMLElement;
+  private readonly pastHeading: HTMLElement;
+  private readonly pastList: HTMLElement;
   private seen = -1;
 
   constructor(private readonly ui: Ui) {
     this.list = h("div", { class: "warning-cards", "data-testid": "warnings-list" });
-    this.element = h("section", { class: "view warnings", "aria-label": "Warnings" }, this.list);
+    this.pastHeading = h("h3", { title: "Warnings that held for a while and no longer do, newest first: when, from main's start, and the largest reading while they held." }, "Past warnings");
+    this.pastList = h("ol", { class: "past-warnings", "data-testid": "past-warnings" });
+    this.element = h("section", { class: "view warnings", "aria-label": "Warnings" }, this.list, this.pastHeading, this.pastList);
   }
 
   render(): void {
     const m = this.ui.model;
     if (m.versions.warnings === this.seen) return;
     this.seen = m.versions.warnings;
+    this.renderPast(m.pastWarnings, m.pastWarningsForgotten);
     if (m.warnings.length === 0) {
-      this.list.replaceChildren(h("p", "empty", "No warnings. The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices, unbalanced schedulers, restart loops, supervisors that gave up and crashes that took linked processes down."));
+      const checks = "The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices, unbalanced schedulers, restart loops, supervisors that gave up and crashes that took linked processes down.";
+      this.list.replaceChildren(h("p", "empty", m.pastWarnings.length === 0 ? `No warnings. ${checks}` : `No warnings now. ${checks}`));
       return;
     }
     this.list.replaceChildren(
@@ -46,7 +58,17 @@ export class WarningsView implements View {
         return h(
           "article",
           { class: `warning-card ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}: ${w.message}` },
-          h("header", {}, h("strong", { title: kind.explain }, kind.title), h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, `since ${fmt.duration(m.programTime(w.since))}`)),
+          h(
+            "header",
+            {},
+            h("strong", { title: kind.explain }, kind.title),
+            h(
+              "span",
+              "warning-when",
+              h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, `since ${fmt.duration(m.programTime(w.since))}`),
+              w.peak ? h("span", { class: "past-peak", title: "The largest reading since then." }, peakText(w.peak)) : null,
+            ),
+          ),
           h("p", "warning-message", w.message),
           kind.explain ? h("p", "warning-explain", kind.explain) : null,
           h("p", "warning-advice", h("span", "advice-label", "What to do: "), w.advice),
@@ -60,5 +82,33 @@ export class WarningsView implements View {
         );
       }),
     );
+  }
+
+  /** One line per past warning, newest end first: what, where, when it held and its peak; its last text below. */
+  private renderPast(past: readonly EndedWarning[], forgotten: number): void {
+    this.pastHeading.hidden = this.pastList.hidden = past.length === 0;
+    const m = this.ui.model;
+    const items = [...past].reverse().map((w) => {
+      const kind = KIND_TITLES[w.kind] ?? { title: w.kind, explain: "" };
+      const pid = w.pid !== undefined ? parsePid(w.pid) : undefined;
+      const span = `${fmt.duration(m.programTime(w.since))} – ${fmt.duration(m.programTime(w.until))}`;
+      return h(
+        "li",
+        { class: `past-warning ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}${w.site ? ` at ${w.site}` : ""}, ${span}${w.peak ? `, ${peakText(w.peak)}` : ""}` },
+        h(
+          "div",
+          "past-warning-line",
+          h("strong", { title: kind.explain }, kind.title),
+          w.site ? h("span", {}, "at ", sourceLink(this.ui, w.site)) : null,
+          pid !== undefined ? pidLink(this.ui, pid, w.pid!) : null,
+          w.scheduler !== undefined ? h("span", { title: "The scheduler concerned." }, `scheduler ${w.scheduler}`) : null,
+          h("span", { class: "past-span", title: "When it held, counted from when main started." }, span),
+          w.peak ? h("span", { class: "past-peak", title: "The largest reading while it held." }, peakText(w.peak)) : null,
+        ),
+        h("p", { class: "warning-message", title: "Its last message before it ended." }, w.message),
+      );
+    });
+    if (forgotten > 0) items.push(h("li", "empty", `and ${fmt.counted(forgotten, "older past warning")}, not kept here`));
+    this.pastList.replaceChildren(...items);
   }
 }

@@ -6,7 +6,7 @@
 // counted and told to every viewer that connects, never dropped silently.
 
 import type { EndedWarning, RecordingDropped, Warning } from "../../protocol/control.js";
-import { warningKey } from "./warnings/warningRules.js";
+import { WARNING_GAP_MS, warningKey } from "./warnings/warningRules.js";
 
 /** The default cap (`--record-cap`): about 10 hours of samples of one scheduler at 250 ms (docs/protocol.md). */
 export const DEFAULT_RECORD_CAP_BYTES = 64 * 1024 * 1024;
@@ -68,8 +68,11 @@ export class Recording {
   private readonly samples = new Queue<RecordedSample>();
   /** Warnings that held and ended, oldest end first. */
   private readonly ended = new Queue<RecordedWarning>();
-  /** The warnings that held at the last judgement, by warningKey: one that is gone from the next list has ended. */
-  private current = new Map<string, Warning>();
+  /**
+   * The warnings that held lately, by warningKey, with since when each is gone from the lists
+   * (undefined while it holds): gone for WARNING_GAP_MS, it has ended, when it went.
+   */
+  private readonly current = new Map<string, { warning: Warning; goneSince: number | undefined }>();
   /** Bytes held now: every sample frame's and ended warning's bytes, each with ENTRY_OVERHEAD_BYTES. */
   bytes = 0;
   /**
@@ -105,23 +108,30 @@ export class Recording {
   }
 
   /**
-   * The warnings judged at run time `now`: those of the previous judgement that are not in this
-   * one have ended now, with their last text and peak. Returns how many ended.
+   * The warnings judged at run time `now`. One that has been gone from the lists for
+   * WARNING_GAP_MS has ended, when it went, with its last text and peak; one that comes back
+   * sooner holds on. Returns how many ended.
    */
   warnings(list: readonly Warning[], now: number): number {
-    const next = new Map<string, Warning>();
-    for (const w of list) next.set(warningKey(w), w);
+    const listed = new Set<string>();
+    for (const w of list) {
+      const key = warningKey(w);
+      listed.add(key);
+      this.current.set(key, { warning: w, goneSince: undefined });
+    }
     let ended = 0;
-    for (const [key, w] of this.current) {
-      if (next.has(key)) continue;
-      const warning: EndedWarning = { ...w, until: now };
+    for (const [key, c] of this.current) {
+      if (listed.has(key)) continue;
+      if (c.goneSince === undefined) c.goneSince = now;
+      if (now - c.goneSince < WARNING_GAP_MS) continue;
+      this.current.delete(key);
+      const warning: EndedWarning = { ...c.warning, until: c.goneSince };
       const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
       this.ended.push({ warning, bytes });
       this.bytes += bytes;
       this.endedTotal++;
       ended++;
     }
-    this.current = next;
     if (ended > 0) this.keepWithinCap();
     return ended;
   }

@@ -630,9 +630,10 @@ export class TelemetryHub {
     const warnings = this.rules.judge(now);
     this.warnings = warnings;
     this.warningsTime = now;
-    this.recording.warnings(warnings, now);
+    const ended = this.recording.warnings(warnings, now);
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
-    if (text === this.warningsText) return;
+    // A warning ends a while after it left the list (WARNING_GAP_MS): that is news too.
+    if (text === this.warningsText && ended === 0) return;
     this.warningsText = text;
     for (const client of this.clients.values()) {
       // Latest wins: a client that is behind gets the list it missed once it has drained.

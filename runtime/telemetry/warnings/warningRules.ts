@@ -18,10 +18,20 @@ import { UNMATCHED_MIN, unmatchedMessages } from "./unmatchedMessages.js";
 
 export type { StuckScheduler } from "./nonPreemptible.js";
 
+/**
+ * A warning that is gone for less than this and comes back is the same one, held on: its `since`
+ * and `peak` go on, and the recording does not end it (a server that empties its mailbox in
+ * batches drops below a rule's mark for a tick now and then). Gone this long, it has ended.
+ */
+export const WARNING_GAP_MS = 1000;
+
 export class WarningRules {
   private readonly history = new Map<number, MailboxHistory>();
-  /** When each warning (by warningKey) was first seen without a break, and its largest reading since. */
-  private readonly first = new Map<string, { since: number; peak: Peak | undefined }>();
+  /**
+   * When each warning (by warningKey) was first seen without a break of WARNING_GAP_MS, its largest
+   * reading since, and since when it is gone (undefined while it holds).
+   */
+  private readonly first = new Map<string, { since: number; peak: Peak | undefined; goneSince: number | undefined }>();
   /** Each scheduler's latest watch list, by index; `watch` is all of them. */
   private readonly watches: (readonly WatchedProcess[])[] = [];
   private watch: readonly WatchedProcess[] = [];
@@ -102,7 +112,11 @@ export class WarningRules {
     const warn = (draft: WarningDraft) => warnings.push(this.stamp(draft, now));
     for (const rule of this.rules) rule.judge(j, warn);
     const keys = new Set(warnings.map(warningKey));
-    for (const k of this.first.keys()) if (!keys.has(k)) this.first.delete(k);
+    for (const [k, f] of this.first) {
+      if (keys.has(k)) f.goneSince = undefined;
+      else if (f.goneSince === undefined) f.goneSince = now;
+      else if (now - f.goneSince >= WARNING_GAP_MS) this.first.delete(k);
+    }
     return warnings;
   }
 
@@ -114,7 +128,7 @@ export class WarningRules {
     if (draft.scheduler !== undefined) w.scheduler = draft.scheduler;
     const k = warningKey(w);
     let first = this.first.get(k);
-    if (first === undefined) this.first.set(k, (first = { since: now, peak: undefined }));
+    if (first === undefined) this.first.set(k, (first = { since: now, peak: undefined, goneSince: undefined }));
     else w.since = first.since;
     const m = draft.measure;
     if (m !== undefined && (first.peak === undefined || m.value > first.peak.value)) first.peak = { value: m.value, unit: m.unit };
