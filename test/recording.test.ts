@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { History, Warning, Warnings } from "../protocol/control.js";
-import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
+import { decodeFrame, encodeFrame, encodeSampleHistory, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.js";
 import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
@@ -208,4 +208,16 @@ test("issue 16: the history tells what the cap dropped", () => {
   } finally {
     h.stop();
   }
+});
+
+test("issue 16: a SampleHistory frame carries whole SchedulerSamples frames, and a decoder refuses any other frame inside", () => {
+  const frames = [sampleFrame(100), sampleFrame(200)];
+  const decoded = decodeFrame(encodeSampleHistory(frames));
+  assert.equal(decoded.type, "sample-history");
+  assert.deepEqual(decoded.type === "sample-history" ? decoded.samples.map((s) => s.time) : [], [100, 200]);
+  assert.deepEqual(decodeFrame(encodeFrame({ type: "sample-history", samples: [decodeFrame(frames[0]!) as SchedulerSamplesFrame] })), { type: "sample-history", samples: [decodeFrame(frames[0]!)] });
+  const events = encodeFrame({ type: "events", dropped: 0, events: [] });
+  assert.throws(() => decodeFrame(encodeSampleHistory([events])), /recorded sample 0 is a events frame, not a SchedulerSamples frame/);
+  const truncated = encodeSampleHistory(frames).slice(0, 30);
+  assert.throws(() => decodeFrame(truncated), /truncated|cannot fit/);
 });
