@@ -4,7 +4,7 @@
 // charts from main's start with a time axis, "main ended at …", and the past bottleneck warning
 // with its span and peak beside the current ones. With a small --record-cap, the page says what
 // the recording dropped. Screenshots: recording-overview, recording-warnings, recording-schedulers,
-// recording-capped.
+// recording-narrow, recording-capped.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -83,6 +83,12 @@ test("issue 16: a page opened after a short example ended sees its whole run: ch
     await page.waitForSelector('[data-testid="scheduler-row"]');
     await screenshot(page, "recording-schedulers");
     assert.deepEqual(errors, []);
+
+    // As narrow as VS Code's side panel: the axis labels that fit, none over another.
+    const narrow = await openVisualizer(context, runtime, { width: 340, height: 760 });
+    await narrow.page.waitForFunction((least) => Number(document.querySelector<HTMLElement>('[data-testid="utilization-chart"]')?.dataset.span ?? 0) >= least, ran);
+    await screenshot(narrow.page, "recording-narrow");
+    assert.deepEqual(narrow.errors, []);
   } finally {
     client.close();
     await runtime.stop();
