@@ -2,14 +2,16 @@
 // runtime runs; the last exit when it ended. A click opens the visualizer.
 
 import * as vscode from "vscode";
+import { busySchedulers } from "../protocol/schedulerBusy.js";
 import { counted } from "./countText.js";
 import type { SessionManager } from "./sessionManager.js";
+import { StatusBarPacing } from "./statusBarPacing.js";
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("beamline.status", vscode.StatusBarAlignment.Left, 50);
   private readonly disposables: vscode.Disposable[] = [];
   private listeners: { dispose(): void }[] = [];
-  private lastRender = 0;
+  private readonly pacing = new StatusBarPacing();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly manager: SessionManager) {
@@ -28,15 +30,30 @@ export class StatusBar implements vscode.Disposable {
   }
 
   private throttled(): void {
+    const wait = this.pacing.delay(this.busyText(), Date.now());
+    if (wait === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.render();
+      return;
+    }
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.render();
-    }, Math.max(0, this.lastRender + 1000 - Date.now()));
+    }, wait);
+  }
+
+  /** "busy/total" of the latest sample, as the side panel counts it (protocol/schedulerBusy.ts). */
+  private busyText(): string {
+    const c = this.manager.connection;
+    const s = c?.schedulers;
+    return `${s ? busySchedulers(s.schedulers) : 0}/${s?.schedulers.length ?? c?.hello?.schedulers ?? 0}`;
   }
 
   private render(): void {
-    this.lastRender = Date.now();
+    const busy = this.busyText();
+    this.pacing.rendered(busy, Date.now());
     const m = this.manager;
     const c = m.connection;
     if (m.starting) {
@@ -46,13 +63,11 @@ export class StatusBar implements vscode.Disposable {
     } else if (c && m.live) {
       const s = c.schedulers;
       const processes = s?.summary.processes ?? 0;
-      const busy = s ? s.schedulers.filter((x) => x.utilization >= 0.5).length : 0;
-      const total = s?.schedulers.length ?? c.hello?.schedulers ?? 0;
       const warnings = c.warnings.length;
       const { crashes, restarts } = c.totals;
       // Crashes and restarts only once there are some: a run without faults keeps its short text.
       const faults = `${crashes ? ` · $(error) ${counted(crashes, "crash", "crashes")}` : ""}${restarts ? ` · $(debug-restart) ${counted(restarts, "restart")}` : ""}`;
-      this.item.text = `$(pulse) ${counted(processes, "process", "processes")} · ${busy}/${total} busy${faults}${warnings ? ` · $(warning) ${warnings}` : ""}`;
+      this.item.text = `$(pulse) ${counted(processes, "process", "processes")} · ${busy} busy${faults}${warnings ? ` · $(warning) ${warnings}` : ""}`;
       const md = new vscode.MarkdownString(
         `**Beamline** ${m.live.attached ? "attached to" : "running"} \`${m.live.file ? vscode.workspace.asRelativePath(m.live.file) : `${m.live.host}:${m.live.port}`}\`\n\n` +
           `${counted(processes, "process", "processes")}, ${(s?.summary.waiting ?? 0).toLocaleString("en-US")} waiting, ${counted(s?.summary.queued ?? 0, "message")} queued\n\n` +

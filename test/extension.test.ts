@@ -12,6 +12,8 @@ import { DEFAULT_SETTINGS, parseRunOptions, parseSettings, runtimeArgs } from ".
 import { countsOf, countsSignature, learnProcessFunctions, lensesForFile, lensTitle, NO_COUNTS, processesOfLens, waitingLines, type SiteCounts } from "../extension/siteLenses.js";
 import { FaultLedger } from "../extension/faultLedger.js";
 import { contentSecurityPolicy, visualizerHtml } from "../extension/webviewHtml.js";
+import { STATUS_BAR_INTERVAL_MS, StatusBarPacing } from "../extension/statusBarPacing.js";
+import { busySchedulers } from "../protocol/schedulerBusy.js";
 
 describe("the telemetry line", () => {
   test("is parsed for port, token and url", () => {
@@ -284,5 +286,24 @@ describe("the webview HTML", () => {
     assert.match(html, /<link rel="stylesheet" href="https:\/\/x\/visualizer.css">/);
     assert.match(html, /<div id="beamline" data-layout="overview"/);
     assert.doesNotMatch(html, /<script>(?!<)/);
+  });
+});
+
+describe("the status bar's busy schedulers", () => {
+  test("issue 15: a sample that changes how many schedulers are busy shows at once, other changes at most once a second (the status bar said 1/2 busy a second behind the side panel's S1 99%, S2 100%)", () => {
+    const pacing = new StatusBarPacing();
+    assert.equal(pacing.delay("1/2", 0), 0, "the first draw is at once");
+    pacing.rendered("1/2", 0);
+    assert.equal(pacing.delay("1/2", 250), STATUS_BAR_INTERVAL_MS - 250, "the same count waits for the next second");
+    assert.equal(pacing.delay("2/2", 250), 0, "a new count shows with its sample");
+    pacing.rendered("2/2", 250);
+    assert.equal(pacing.delay("2/2", 500), STATUS_BAR_INTERVAL_MS - 250);
+    assert.equal(pacing.delay("2/2", 1300), 0);
+  });
+
+  test("issue 15: busy means at least half of the sample's interval, as the side panel counts it", () => {
+    assert.equal(busySchedulers([{ utilization: 0.99 }, { utilization: 1 }]), 2);
+    assert.equal(busySchedulers([{ utilization: 0.5 }, { utilization: 0.49 }]), 1);
+    assert.equal(busySchedulers([]), 0);
   });
 });

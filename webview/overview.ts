@@ -1,6 +1,7 @@
 // The overview: runtime status, schedulers, counts and rates, the top processes and the warnings.
 // It must read well in the ~300 px side panel as well as in a wide editor tab.
 
+import { BUSY_UTILIZATION, busySchedulers } from "../protocol/schedulerBusy.js";
 import { LineChart } from "./charts.js";
 import { h, setAttr, setText, stat } from "./dom.js";
 import * as fmt from "./format.js";
@@ -29,6 +30,8 @@ export class Overview implements View {
   readonly element: HTMLElement;
   private readonly values: Record<string, HTMLElement> = {};
   private readonly schedulerRows: HTMLElement;
+  /** "2/2 busy": counted as the VS Code status bar counts them, from the same sample as the bars. */
+  private readonly busyCount: HTMLElement;
   private readonly utilizationChart: LineChart;
   private readonly messagesChart: LineChart;
   private readonly topMailbox: HTMLElement;
@@ -64,6 +67,7 @@ export class Overview implements View {
     add("restarts", "Restarts", "Children restarted by supervisors since the run started. The Supervision view shows which.");
 
     this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
+    this.busyCount = h("span", { class: "busy-count", "data-testid": "sched-busy" });
     this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 84, ariaLabel: "Scheduler utilization over the run" }, "Utilization of each scheduler over the whole run (seconds since main started): busy time divided by the sample interval.");
     this.messagesChart = new LineChart({ format: fmt.rate, height: 64, ariaLabel: "Messages per second over the run" }, "Messages sent per second over the whole run (seconds since main started).");
     this.recordingNote = h("p", { class: "as-of recording-note", "data-testid": "recording-note", hidden: "" });
@@ -84,7 +88,7 @@ export class Overview implements View {
       openButton,
       stats,
       this.samplesTime,
-      h("h3", { title: "Busy time divided by the sample interval, and the run-queue length (processes ready to run)." }, "Schedulers"),
+      h("h3", { title: `Busy time divided by the sample interval, and the run-queue length (processes ready to run). A scheduler busy ${fmt.percent(BUSY_UTILIZATION)} of the interval or more counts as busy.` }, "Schedulers ", this.busyCount),
       this.schedulerRows,
       this.utilizationChart.element,
       h("h3", { title: "Messages sent per second, all schedulers." }, "Messages/s"),
@@ -192,6 +196,8 @@ export class Overview implements View {
       const stuck = last.stuckMs > 0 ? ` It has been stuck for ${fmt.duration(last.stuckMs)} in ${fmt.pid(last.stuckPid)}, a slice that cannot be preempted.` : "";
       row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.counted(last.runQueue, "process", "processes")} in its run queue (ready, waiting for their turn).${stuck}`;
     });
+    const lasts = m.schedulers.flatMap((sh) => (sh.last === null ? [] : [sh.last]));
+    setText(this.busyCount, lasts.length === 0 ? "" : `· ${busySchedulers(lasts)}/${m.schedulers.length} busy`);
     const domain = m.chartDomain();
     this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), domain);
     this.messagesChart.draw([m.messagesPerSecond], domain);

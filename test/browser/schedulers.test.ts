@@ -61,6 +61,9 @@ test("issue 15: with --schedulers 2 the Schedulers view shows two rows, both mov
     await showTab(page, "overview");
     await waitForText(page, "overview-processes", (t) => t.trim() === "11", "the overview's process count, main, the keeper, the collector and 8 workers");
     for (const i of [1, 2]) await waitForText(page, `sched-util-${i}`, (t) => percent(t) >= 50, `scheduler ${i}'s bar`);
+    // The section counts busy schedulers as the VS Code status bar does ("2/2 busy"), from the same sample as its bars.
+    const shown = await page.evaluate(() => ["sched-util-1", "sched-util-2", "sched-busy"].map((id) => document.querySelector(`[data-testid="${id}"]`)?.textContent ?? ""));
+    assert.equal(shown[2], `· ${shown.slice(0, 2).filter((t) => percent(t) >= 50).length}/2 busy`, JSON.stringify(shown));
     await screenshot(page, "schedulers-two-overview");
 
     // The table filters by scheduler; the inspector says which one a process is on.
