@@ -51,7 +51,7 @@ class SchedulerRow {
       h("h3", {}, `Scheduler ${i}`),
       h("dl", "scheduler-stats", ...Object.values(items).map((v) => v.item)),
       h("div", "scheduler-charts", h("div", "scheduler-chart", h("span", "chart-label", "utilization"), this.utilization.element), h("div", "scheduler-chart", h("span", "chart-label", "run queue"), this.runQueue.element)),
-      h("span", "chart-label", "what it ran (sampled)"),
+      h("span", { class: "chart-label", title: "The lanes come from the process updates this page received; the runtime does not record them, so a page opened late starts them when it connected. The charts above come from the recording and cover the whole run." }, "what it ran (sampled, since this page connected)"),
       this.canvas,
       this.hover,
     );
