@@ -221,3 +221,18 @@ test("issue 16: a SampleHistory frame carries whole SchedulerSamples frames, and
   const truncated = encodeSampleHistory(frames).slice(0, 30);
   assert.throws(() => decodeFrame(truncated), /truncated|cannot fit/);
 });
+
+test("issue 16: a warning listed for a while after its event (a slow slice) ends, in the recording, when its event happened", () => {
+  const rules = new WarningRules(() => "", () => true);
+  const r = new Recording();
+  const judge = (now: number) => r.warnings(rules.judge(now), now, (w) => rules.heldUntil(w));
+  rules.nonPreemptibleSlice(1, "<0.7.0>", "examples/preemption.ts:64", 500, 2000);
+  judge(2050);
+  judge(5000);
+  // Listed for 10 s after the slice, then gone for WARNING_GAP_MS.
+  judge(12_100);
+  judge(12_100 + WARNING_GAP_MS);
+  const [slice] = r.endedSince(0);
+  assert.equal(slice?.kind, "non-preemptible");
+  assert.deepEqual([slice!.since, slice!.until, slice!.peak], [2050, 2050, { value: 500, unit: "ms" }], "a moment at its first listing, not the 10 s it was listed");
+});

@@ -91,7 +91,9 @@ export class WarningsView implements View {
     const items = [...past].reverse().map((w) => {
       const kind = KIND_TITLES[w.kind] ?? { title: w.kind, explain: "" };
       const pid = w.pid !== undefined ? parsePid(w.pid) : undefined;
-      const span = `${fmt.duration(m.programTime(w.since))} – ${fmt.duration(m.programTime(w.until))}`;
+      // A warning of a moment (a slow slice, a crash) is listed for a while but ended when it happened.
+      const [from, to] = [fmt.duration(m.programTime(w.since)), fmt.duration(m.programTime(w.until))];
+      const span = from === to ? `at ${from}` : `${from} – ${to}`;
       return h(
         "li",
         { class: `past-warning ${w.kind}`, tabindex: "0", "aria-label": `${kind.title}${w.site ? ` at ${w.site}` : ""}, ${span}${w.peak ? `, ${peakText(w.peak)}` : ""}` },

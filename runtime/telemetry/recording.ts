@@ -72,7 +72,7 @@ export class Recording {
    * The warnings that held lately, by warningKey, with since when each is gone from the lists
    * (undefined while it holds): gone for WARNING_GAP_MS, it has ended, when it went.
    */
-  private readonly current = new Map<string, { warning: Warning; goneSince: number | undefined }>();
+  private readonly current = new Map<string, { warning: Warning; goneSince: number | undefined; heldUntil: number | undefined }>();
   /** Bytes held now: every sample frame's and ended warning's bytes, each with ENTRY_OVERHEAD_BYTES. */
   bytes = 0;
   /**
@@ -110,14 +110,15 @@ export class Recording {
   /**
    * The warnings judged at run time `now`. One that has been gone from the lists for
    * WARNING_GAP_MS has ended, when it went, with its last text and peak; one that comes back
-   * sooner holds on. Returns how many ended.
+   * sooner holds on. A warning listed for a while after its event ends when the event last
+   * happened: `heldUntil` says when that was (WarningRules.heldUntil). Returns how many ended.
    */
-  warnings(list: readonly Warning[], now: number): number {
+  warnings(list: readonly Warning[], now: number, heldUntil: (w: Warning) => number | undefined = () => undefined): number {
     const listed = new Set<string>();
     for (const w of list) {
       const key = warningKey(w);
       listed.add(key);
-      this.current.set(key, { warning: w, goneSince: undefined });
+      this.current.set(key, { warning: w, goneSince: undefined, heldUntil: heldUntil(w) });
     }
     let ended = 0;
     for (const [key, c] of this.current) {
@@ -125,7 +126,8 @@ export class Recording {
       if (c.goneSince === undefined) c.goneSince = now;
       if (now - c.goneSince < WARNING_GAP_MS) continue;
       this.current.delete(key);
-      const warning: EndedWarning = { ...c.warning, until: c.goneSince };
+      const until = c.heldUntil === undefined ? c.goneSince : Math.max(c.warning.since, Math.min(c.goneSince, c.heldUntil));
+      const warning: EndedWarning = { ...c.warning, until };
       const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
       this.ended.push({ warning, bytes });
       this.bytes += bytes;

@@ -630,7 +630,7 @@ export class TelemetryHub {
     const warnings = this.rules.judge(now);
     this.warnings = warnings;
     this.warningsTime = now;
-    const ended = this.recording.warnings(warnings, now);
+    const ended = this.recording.warnings(warnings, now, (w) => this.rules.heldUntil(w));
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     // A warning ends a while after it left the list (WARNING_GAP_MS): that is news too.
     if (text === this.warningsText && ended === 0) return;

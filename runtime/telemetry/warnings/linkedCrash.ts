@@ -33,6 +33,7 @@ export class LinkedCrashRule implements WarningRule {
         pid,
         site: faultSite(m.at, m.spawnSite, j.siteName),
         measure: { value: down.length, unit: "linked down" },
+        heldUntil: m.time,
         message: `${who(pid, m.name, m.fn)} crashed with ${m.reason} and took ${down.length === 1 ? "a linked process" : `${down.length} linked processes`} down with it: ${named}.`,
         advice: "Linked processes die together unless they trap exits: put them under a supervisor that restarts them, or use monitor() where a process only needs to know of the crash.",
       });

@@ -59,6 +59,7 @@ export class NonPreemptibleRule implements WarningRule {
         scheduler: s.scheduler,
         site: s.site,
         measure: { value: Math.round(s.ms), unit: "ms" },
+        heldUntil: s.at,
         message: `${s.pid} ran ${Math.round(s.ms)} ms past its budget in a plain function at ${s.site}, and scheduler ${s.scheduler} ran nothing else meanwhile.`,
         advice: SPLIT_WORK,
       });

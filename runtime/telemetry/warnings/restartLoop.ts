@@ -42,6 +42,7 @@ export class RestartLoopRule implements WarningRule {
         pid: formatPid(m.supervisor),
         site: faultSite(m.at, m.spawnSite, j.siteName),
         measure: { value: restarts, unit: "restarts" },
+        heldUntil: m.time,
         message: `Supervisor ${formatPid(m.supervisor)} restarted its child "${m.childId}" ${restarts} times in the last ${RESTART_LOOP_WINDOW_MS / 1000} s; it last exited with ${m.reason}.`,
         advice: "A restart does not remove a cause that comes back: fix the crash at this line, or what the child needs when it starts (a resource, an argument, a process it calls).",
       });

@@ -8,7 +8,15 @@ import type { WatchedProcess } from "../schedulerTelemetry.js";
  * A warning before the rules' owner stamps it with `since` and `peak`: `measure` is the reading
  * the rule judged from now (a mailbox's length, a slice's ms), the largest of which is its peak.
  */
-export type WarningDraft = Omit<Warning, "since" | "peak"> & { measure?: Peak };
+export type WarningDraft = Omit<Warning, "since" | "peak"> & {
+  measure?: Peak;
+  /**
+   * For a warning listed for a while after its event (a slow slice, a crash, a surrender, a run
+   * of restarts): when that event last happened, in run time. Its past span ends there, not when
+   * the listing did.
+   */
+  heldUntil?: number;
+};
 
 /** The recent readings of a watched process's mailbox. */
 export interface MailboxHistory {

@@ -28,6 +28,7 @@ export class SupervisorGaveUpRule implements WarningRule {
         pid,
         site: j.siteName(m.spawnSite),
         measure: { value: m.restarts, unit: "restarts" },
+        heldUntil: m.time,
         message: `Supervisor ${who(pid, m.name, m.fn)} gave up after ${m.restarts} restarts within ${m.periodMs} ms, more than its intensity allows: it stopped its children and exited with reason "shutdown". The last child exited with ${m.reason}.`,
         advice: "Find why its children keep crashing (the crash and restart-loop warnings point at the lines); raise intensity or period only for crashes that are expected and rare.",
       });

@@ -31,7 +31,7 @@ export class WarningRules {
    * When each warning (by warningKey) was first seen without a break of WARNING_GAP_MS, its largest
    * reading since, and since when it is gone (undefined while it holds).
    */
-  private readonly first = new Map<string, { since: number; peak: Peak | undefined; goneSince: number | undefined }>();
+  private readonly first = new Map<string, { since: number; peak: Peak | undefined; goneSince: number | undefined; heldUntil: number | undefined }>();
   /** Each scheduler's latest watch list, by index; `watch` is all of them. */
   private readonly watches: (readonly WatchedProcess[])[] = [];
   private watch: readonly WatchedProcess[] = [];
@@ -128,12 +128,21 @@ export class WarningRules {
     if (draft.scheduler !== undefined) w.scheduler = draft.scheduler;
     const k = warningKey(w);
     let first = this.first.get(k);
-    if (first === undefined) this.first.set(k, (first = { since: now, peak: undefined, goneSince: undefined }));
+    if (first === undefined) this.first.set(k, (first = { since: now, peak: undefined, goneSince: undefined, heldUntil: undefined }));
     else w.since = first.since;
+    first.heldUntil = draft.heldUntil;
     const m = draft.measure;
     if (m !== undefined && (first.peak === undefined || m.value > first.peak.value)) first.peak = { value: m.value, unit: m.unit };
     if (first.peak !== undefined) w.peak = first.peak;
     return w;
+  }
+
+  /**
+   * For a warning of the latest judgement that stays listed for a while after its event: when the
+   * event last happened (see WarningDraft.heldUntil); undefined for one that holds while listed.
+   */
+  heldUntil(w: Warning): number | undefined {
+    return this.first.get(warningKey(w))?.heldUntil;
   }
 }
 
