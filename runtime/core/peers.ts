@@ -96,6 +96,17 @@ export function newPeerCounters(count: number): SharedArrayBuffer {
 /** A scheduler with fewer runnable processes than this starts every new process itself. */
 const BALANCE_FROM = 2;
 
+/** What the balancer learned of a process function from the processes that ran it here. */
+const enum Kind {
+  /** A process of it waited for a message in its first slice, and none used a whole slice: it talks. */
+  Talker = 1,
+  /**
+   * A process of it used a whole slice computing (preempted with no mail waiting, or past its
+   * budget in a plain function): it computes.
+   */
+  Worker = 2,
+}
+
 export class Peers {
   /** Local processes that other schedulers may address by id. */
   private readonly exported = new Map<number, Process>();
@@ -110,6 +121,8 @@ export class Peers {
   private readonly shared: Int32Array;
   /** Processes other schedulers started here (Spawn envelopes that arrived), published with the run queue. */
   private startedHere = 0;
+  /** Process functions by what their processes did here (Kind); one not in it is not known yet. */
+  private readonly kinds = new Map<Function, Kind>();
   private readonly count: number;
   private readonly index: number;
   /** Envelopes sent and received; the main thread compares the totals to tell an idle run from a busy one. */
@@ -299,11 +312,14 @@ export class Peers {
    * The balancer: where a new process running `fn` starts (0-based). On the spawner's scheduler,
    * unless its run queue is longer than another's by more than one. Another's load is its run queue
    * as of its last batch, plus the processes any scheduler placed there that it had not started by
-   * then. A closure always starts here. A live process never moves (docs/architecture.md, "Schedulers").
+   * then. A function whose processes talk (they wait for messages and never use a whole slice) keeps
+   * them with their spawners, where a message costs a fraction of a crossing; one whose processes
+   * compute, or that has not run here yet, is spread. A closure always starts here. A live process
+   * never moves (docs/architecture.md, "Schedulers").
    */
   place(fn: Function): number {
     const own = this.s.runQueue.length;
-    if (own < BALANCE_FROM || this.s.functions.nameFor(fn) === undefined) return this.index;
+    if (own < BALANCE_FROM || this.kinds.get(fn) === Kind.Talker || this.s.functions.nameFor(fn) === undefined) return this.index;
     let best = this.index;
     let bestLoad = own - 1;
     for (let k = 0; k < this.count; k++) {
@@ -327,6 +343,16 @@ export class Peers {
     const started = Atomics.load(shared, k * LINE + STARTED);
     const queued = Atomics.load(shared, k * LINE + RUN_QUEUE);
     return queued + ((Atomics.load(shared, k * LINE + SERIAL) - started) | 0);
+  }
+
+  /** A process of `p`'s function waited for a message in its first slice: unless others computed, keep them with their spawners. */
+  waitedFirst(p: Process): void {
+    if (this.kinds.get(p.fn) === undefined) this.kinds.set(p.fn, Kind.Talker);
+  }
+
+  /** A process used a whole slice: its function's processes are spread by the balancer from now on. */
+  ranLong(p: Process): void {
+    if (this.kinds.get(p.fn) !== Kind.Worker) this.kinds.set(p.fn, Kind.Worker);
   }
 
   /** Publishes this scheduler's run-queue length, and how many placed processes it started, for the others' balancers. */

@@ -70,8 +70,14 @@ export class SiteCounters {
 /** With telemetry on, a process whose mailbox reaches this length is watched for warnings. */
 export const WATCH_MAILBOX = 50;
 
-/** How long a scheduler with nothing to run polls the rings before it sleeps. */
+/**
+ * The longest a scheduler with nothing to run polls the rings before it sleeps. The spin adapts
+ * (see spinForPeers): it halves after each spin that found nothing, down to none, and comes back
+ * when a sleep is ended by a peer sooner than this.
+ */
 const PEER_SPIN_MS = 0.2;
+/** A spin budget below this is no spin at all. */
+const MIN_SPIN_MS = 0.01;
 
 /** An idle scheduler wakes this often even when no doorbell rang, as a safety net. */
 const PEER_SLEEP_MS = 1000;
@@ -167,6 +173,9 @@ export class Scheduler {
   private scheduled = false;
   /** Waiting for another scheduler's doorbell (peers.ts). */
   private sleeping = false;
+  /** How long the next idle spin may poll the rings, and the most it may: 0 with more schedulers than cores (connect). */
+  private spinMs = PEER_SPIN_MS;
+  private maxSpinMs = PEER_SPIN_MS;
   private nodeTimer: NodeJS.Timeout | undefined = undefined;
   private overrunAt = 0;
   /** The real clock at the start of the current batch of slices. */
@@ -177,14 +186,18 @@ export class Scheduler {
   constructor() {
     budget.onOverrun = (site) => {
       if (this.current === null) return;
+      this.peers?.ranLong(this.current);
       this.overrunAt = realNow();
       for (const o of this.observers) o.overran?.(this.current, site);
     };
   }
 
   /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
-  connect(peers: Peers, names: NameTable): void {
+  connect(peers: Peers, names: NameTable, cores: number): void {
     this.peers = peers;
+    // With more schedulers than cores, a spinning scheduler holds a core that the peer it waits for
+    // needs in order to answer, so idle schedulers sleep at once (docs/mesh.md).
+    this.maxSpinMs = this.spinMs = this.count > cores ? 0 : PEER_SPIN_MS;
     this.registry = new Registry<Pid>({ table: names, pidFor: peers.pidFor, isAlive: peers.isAliveId });
     this.wake();
   }
@@ -272,6 +285,8 @@ export class Scheduler {
 
   /** The process waits in a receive; `p.waitSite` says where. */
   park(p: Process): void {
+    // A process that waits in its first slice tells the balancer its function is a talker (peers.ts).
+    if (this.peers !== null && p.reductions === 0) this.peers.waitedFirst(p);
     p.status = "waiting";
     this.counters[Counter.waiting]++;
     this.sites.waiting[p.waitSite]++;
@@ -458,7 +473,12 @@ export class Scheduler {
       // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
       // or after any slice that spent its whole budget (such a slice may have been long).
       for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
-        if (this.runSlice(this.runQueue.shift()!)) break;
+        const p = this.runQueue.shift()!;
+        if (this.runSlice(p)) {
+          // A process preempted with mail waiting is busy talking, not computing.
+          if (peers !== null && p.mailboxLength === 0) peers.ranLong(p);
+          break;
+        }
         // What a slice sent to another scheduler is published at once: the next slice may run for
         // long without yielding (a plain function), and the peer may be idle, waiting for it.
         if (peers !== null && peers.unflushed !== 0) peers.flush();
@@ -498,14 +518,24 @@ export class Scheduler {
    * With nothing to run, first polls the rings for a short while, as the BEAM's schedulers busy-wait
    * before they sleep: a reply from another scheduler usually comes within microseconds, and
    * waking from a sleep through the event loop costs far more (docs/performance.md). Returns
-   * whether an envelope arrived.
+   * whether an envelope arrived. The spin is adaptive, as the BEAM's is: each spin that found
+   * nothing halves the next one, down to none, so that a scheduler whose peers are quiet, or have
+   * no core to answer on, gives its core away; a quick wake-up by a peer restores it (sleepUntilPeersRing).
    */
   private spinForPeers(peers: Peers): boolean {
     peers.flush();
-    const until = Math.min(realNow() + PEER_SPIN_MS, this.timers.nextDeadline);
+    if (peers.ready()) return true;
+    if (this.spinMs === 0) return false;
+    const until = Math.min(realNow() + this.spinMs, this.timers.nextDeadline);
     do {
-      for (let i = 0; i < 64; i++) if (peers.ready()) return true;
+      for (let i = 0; i < 64; i++) {
+        if (peers.ready()) {
+          this.spinMs = this.maxSpinMs;
+          return true;
+        }
+      }
     } while (realNow() < until);
+    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
     return false;
   }
 
@@ -518,10 +548,22 @@ export class Scheduler {
     if (this.timers.size === 0) Atomics.store(this.heartbeat, Heartbeat.idle, 1);
     if (this.sleeping) return;
     this.sleeping = true;
-    void peers.sleep(PEER_SLEEP_MS).then(() => {
+    const sleptAt = realNow();
+    void peers.sleep(PEER_SLEEP_MS).then(this.wokeUp(peers, sleptAt));
+  }
+
+  /**
+   * What runs when a sleep ends: the run loop at once, not after another turn of the event loop.
+   * A peer that rang within the longest spin would have been caught by one, so the spin comes back.
+   */
+  private wokeUp(peers: Peers, sleptAt: number): () => void {
+    return () => {
       this.sleeping = false;
-      this.wake();
-    });
+      if (this.spinMs < this.maxSpinMs && realNow() - sleptAt < this.maxSpinMs && peers.ready()) this.spinMs = this.maxSpinMs;
+      if (this.running || this.scheduled) return;
+      this.scheduled = true;
+      this.runLoop();
+    };
   }
 
   /** Runs one slice; returns whether the process was preempted (it used its whole budget). */
