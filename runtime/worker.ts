@@ -1,6 +1,5 @@
 // A scheduler thread: loads the program, then runs processes until the main thread ends the run.
 
-import { availableParallelism } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { spawn } from "./api.js";
 import { formatReason, userFrame } from "./core/exitReason.js";
@@ -140,7 +139,7 @@ async function startProgram(): Promise<void> {
   if (config.peers !== undefined) {
     const { mesh, counters, names, liveness } = config.peers;
     const peers = new Peers(scheduler, new Mesh(mesh, config.index, { spinMicros: 0 }), counters, new Liveness(liveness, config.count));
-    scheduler.connect(peers, new NameTable(names), availableParallelism());
+    scheduler.connect(peers, new NameTable(names));
   }
   // Main runs on scheduler 1; the others run what is spawned on them.
   if (config.index !== 0) return;

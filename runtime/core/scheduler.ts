@@ -4,6 +4,7 @@
 // (`id % count`), so that a message could be routed without asking anyone (docs/architecture.md).
 // The counters it keeps for telemetry are incremental (never a scan over all processes).
 
+import { availableParallelism } from "node:os";
 import { mailboxBucket } from "../../protocol/frames.js";
 import { EventRing } from "../telemetry/eventRing.js";
 import type { InstrumentedSite } from "../loader/instrument.js";
@@ -193,7 +194,7 @@ export class Scheduler {
   }
 
   /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
-  connect(peers: Peers, names: NameTable, cores: number): void {
+  connect(peers: Peers, names: NameTable, cores = availableParallelism()): void {
     this.peers = peers;
     // With more schedulers than cores, a spinning scheduler holds a core that the peer it waits for
     // needs in order to answer, so idle schedulers sleep at once (docs/mesh.md).
