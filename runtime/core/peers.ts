@@ -121,6 +121,8 @@ export class Peers {
   private readonly shared: Int32Array;
   /** Processes other schedulers started here (Spawn envelopes that arrived), published with the run queue. */
   private startedHere = 0;
+  private publishedStarted = 0;
+  private publishedRunQueue = 0;
   /** Process functions by what their processes did here (Kind); one not in it is not known yet. */
   private readonly kinds = new Map<Function, Kind>();
   private readonly count: number;
@@ -355,20 +357,27 @@ export class Peers {
     if (this.kinds.get(p.fn) !== Kind.Worker) this.kinds.set(p.fn, Kind.Worker);
   }
 
-  /** Publishes this scheduler's run-queue length, and how many placed processes it started, for the others' balancers. */
-  publishLoad(): void {
-    const at = this.index * LINE;
-    Atomics.store(this.shared, at + RUN_QUEUE, this.s.runQueue.length);
-    Atomics.store(this.shared, at + STARTED, this.startedHere);
-  }
-
   /** Delivers what arrived; returns how many envelopes. */
   drain(): number {
     return this.mesh.drain(this.onEnvelope);
   }
 
-  /** Publishes what was written to the rings since the last flush (and what waited in a spill). */
+  /**
+   * Publishes this scheduler's run-queue length and how many placed processes it started, for the
+   * others' balancers, then what was written to the rings since the last flush (and what waited in
+   * a spill): a peer that reads an envelope sent now also sees the load as of now.
+   */
   flush(): void {
+    const at = this.index * LINE;
+    const queued = this.s.runQueue.length;
+    if (queued !== this.publishedRunQueue) {
+      this.publishedRunQueue = queued;
+      Atomics.store(this.shared, at + RUN_QUEUE, queued);
+    }
+    if (this.startedHere !== this.publishedStarted) {
+      this.publishedStarted = this.startedHere;
+      Atomics.store(this.shared, at + STARTED, this.startedHere);
+    }
     this.unflushed = 0;
     this.mesh.flush();
   }

@@ -510,7 +510,6 @@ export class Scheduler {
     // Drain first: what arrives may send at once (a DOWN for a monitor of a process that is gone, an
     // exit signal down a link), and that must be published now, not when this scheduler next wakes.
     if (peers.drain() > 0) Atomics.store(this.heartbeat, Heartbeat.received, peers.received | 0);
-    peers.publishLoad();
     peers.flush();
     Atomics.store(this.heartbeat, Heartbeat.sent, peers.sent | 0);
   }
