@@ -10,7 +10,6 @@ import {
   _,
   after,
   call,
-  CallExitError,
   cast,
   exit,
   on,
@@ -19,7 +18,6 @@ import {
   receive,
   register,
   self,
-  send,
   sleep,
   spawnLink,
   startDynamicSupervisor,
@@ -32,11 +30,10 @@ import {
 import type { Process } from "../runtime/core/process.js";
 import { supervisorSnapshot } from "../runtime/behaviours/supervisor.js";
 import { runProcess } from "./harness.js";
+import { client, KILLS, killer, REQUESTS } from "./processes/chaos.js";
 
 const POOL_SIZE = 8;
 const CLIENTS = 4;
-const REQUESTS = 100;
-const KILLS = 40;
 
 /**
  * A worker takes a while over each request (so that kills catch requests in flight), then squares
@@ -90,48 +87,6 @@ function* startPoolAndWorkers(): Generator<unknown, Pid, unknown> {
   register("pool", pool);
   for (let i = 0; i < POOL_SIZE; i++) yield* startChild(pool);
   return pool;
-}
-
-/** A client: each request checks a worker out and calls it, retrying when the worker died meanwhile. */
-function* client(id: number, report: Pid): Generator<unknown, void, unknown> {
-  const answers: number[] = [];
-  let retries = 0;
-  for (let i = 0; i < REQUESTS; i++) {
-    for (let attempt = 0; ; attempt++) {
-      // Virtual time: a service that stopped answering fails the test at once, never hangs it.
-      if (attempt === 1000) throw new Error(`client ${id}: request ${i} found no worker in 1000 attempts`);
-      const worker = yield* call<Pid | undefined>("dispatcher", "checkout");
-      if (worker === undefined) {
-        yield* sleep(1);
-        continue;
-      }
-      try {
-        answers.push(yield* call<number>(worker, ["square", `${id}:${i}`, i]));
-        break;
-      } catch (error) {
-        if (!(error instanceof CallExitError)) throw error;
-        retries++;
-      }
-    }
-  }
-  send(report, ["client", id, answers, retries]);
-}
-
-/** Kills random running workers, one every few virtual milliseconds; reports how many it killed. */
-function* killer(seed: number, report: Pid): Generator<unknown, void, unknown> {
-  let state = seed >>> 0 || 1;
-  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  let kills = 0;
-  for (let round = 0; kills < KILLS; round++) {
-    if (round === 10_000) throw new Error(`killer: no worker to kill in ${round} rounds`);
-    yield* sleep(random() * 3);
-    const running = (yield* whichChildren("pool")).filter((c) => c.pid !== undefined);
-    if (running.length === 0) continue;
-    const victim = running[Math.floor(random() * running.length)]!.pid!;
-    exit(victim, random() < 0.5 ? "kill" : "chaos");
-    kills++;
-  }
-  send(report, ["killer", kills]);
 }
 
 for (const seed of [1, 2, 3, 4, 5]) {
