@@ -10,6 +10,7 @@ import type { Scheduler } from "./scheduler.js";
 import { copyTerm } from "./copy.js";
 import { Process, type ProcessGenerator } from "./process.js";
 import type { Liveness } from "./liveness.js";
+import { budget } from "./reductions.js";
 import { Counter } from "./schedulerCounters.js";
 import * as signals from "./signals.js";
 import type { Monitor } from "./signals.js";
@@ -35,7 +36,8 @@ export interface EnvelopeReader {
 /** What the scheduler needs of its mesh (runtime/mesh/mesh.ts). */
 export interface MeshPort {
   begin(to: number): EnvelopeWriter;
-  end(): void;
+  /** Returns whether the envelope waits in a spill because the ring is full. */
+  end(): boolean;
   abort(): void;
   flush(): void;
   ready(): boolean;
@@ -305,7 +307,9 @@ export class Peers {
 
   /** Ends the envelope begun last and counts it (heartbeat.ts compares sent and received). */
   private end(): void {
-    this.mesh.end();
+    // A sender that outruns the reader of a full ring gives up the rest of its slice, so that what
+    // waits in the spill stays short and the scheduler's other processes (and the flush) run.
+    if (this.mesh.end() && budget.r > 0) budget.r = 0;
     this.sent++;
     this.unflushed++;
   }

@@ -212,9 +212,10 @@ export class Mesh {
   /**
    * Ends the envelope begun last. It goes into the ring, or, while the ring is full, into an
    * ordered spill that flush() empties first (never dropped, never reordered). It is published by
-   * the next flush().
+   * the next flush(). Returns whether it waits in the spill (the ring was full), so that a sender
+   * can slow down.
    */
-  end(): void {
+  end(): boolean {
     const to = this.to;
     if (to < 0) throw new Error("mesh: end() without begin()");
     this.to = -1;
@@ -226,12 +227,13 @@ export class Mesh {
     stats.sentBytes += n;
     if (!out.spilling) {
       const at = out.writeEnvelope(writer.bytes, 0, n);
-      if (at === n) return;
+      if (at === n) return false;
       out.spill.push(writer.bytes.slice(at, n));
     } else {
       out.spill.push(writer.bytes.slice(0, n));
     }
     stats.spilled++;
+    return true;
   }
 
   /**
