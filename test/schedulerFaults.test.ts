@@ -147,9 +147,13 @@ function* ups(n: number) {
   }
   return by;
 }
-/** A child spec of a worker. */
+/**
+ * A child spec of a worker that computes first: the balancer keeps processes of a function that only
+ * waits for messages with their spawner once it has seen one (docs/architecture.md, "Schedulers"),
+ * and spreads those that compute.
+ */
 function spec(main: Pid, id: string, trap = false, stubborn = false, shutdown: number | "infinity" | "brutal_kill" = 5000) {
-  return { id, start: [worker, main, id, trap, stubborn, false] as [typeof worker, ...unknown[]], shutdown };
+  return { id, start: [worker, main, id, trap, stubborn, true] as [typeof worker, ...unknown[]], shutdown };
 }
 `;
 
