@@ -2,9 +2,10 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { makeRef, Pid, receive, self, send, spawn, UnsendableError } from "../runtime/api.js";
+import { makeRef, Pid, receive, self, send, spawn, spawnOn, UnsendableError } from "../runtime/api.js";
 import { copyTerm } from "../runtime/core/copy.js";
-import { runProcess } from "./harness.js";
+import { harnessSchedulers, runProcess } from "./harness.js";
+import { echoThenMutate, mutateAndReport, takeArgument } from "./processes/messages.js";
 
 test("a sent message is a deep copy: the sender's later changes do not reach the receiver", async () => {
   const { value } = await runProcess(function* () {
@@ -30,18 +31,41 @@ test("spawn arguments are copied too", async () => {
   const { value } = await runProcess(function* () {
     const state = { count: 1 };
     const me = self();
-    spawn(
-      function* (s: { count: number }, parent: Pid) {
-        s.count = 100;
-        send(parent, s.count);
-      },
-      state,
-      me,
-    );
+    spawn(mutateAndReport, state, me);
     const child = yield* receive();
     return { child, parent: state.count };
   });
   assert.deepEqual(value, { child: 100, parent: 1 });
+});
+
+test("issue 15: a message to a process on another scheduler and back is a deep copy both ways, Maps, Sets, bytes and an own __proto__ key included", async () => {
+  const { value } = await runProcess(function* () {
+    const original = {
+      list: [1, 2, 3],
+      map: new Map<string, unknown>([["k", [1, { deep: true }]]]),
+      set: new Set(["a", 1]),
+      bytes: new Uint8Array([1, 2, 255]),
+      big: 2n ** 70n,
+      ...JSON.parse('{"__proto__": {"admin": true}}'),
+    };
+    // Scheduler 2 when there is one: the round trip crosses threads both ways.
+    const echo = spawnOn(Math.min(2, harnessSchedulers()), echoThenMutate, self());
+    send(echo, original);
+    original.list.push(9);
+    const back = (yield* receive()) as typeof original;
+    const [, mutated] = (yield* receive()) as [string, typeof original];
+    return { original, back, mutated, echo: echo.id % harnessSchedulers() };
+  });
+  assert.equal(value.echo, Math.min(1, harnessSchedulers() - 1), "the echo runs on scheduler 2 when there is one");
+  assert.deepEqual(value.back.list, [1, 2, 3], "the sender's change after send does not reach the copy");
+  assert.deepEqual(value.mutated.list, [1, 2, 3, 4], "the receiver's change reaches only its own copy");
+  assert.deepEqual(value.original.list, [1, 2, 3, 9]);
+  assert.deepStrictEqual(value.back.map, new Map<string, unknown>([["k", [1, { deep: true }]]]));
+  assert.deepStrictEqual(value.back.set, new Set(["a", 1]));
+  assert.deepStrictEqual(value.back.bytes, new Uint8Array([1, 2, 255]));
+  assert.equal(value.back.big, 2n ** 70n);
+  assert.deepEqual(Object.keys(value.back), ["list", "map", "set", "bytes", "big", "__proto__"]);
+  assert.equal((value.back as { admin?: boolean }).admin, undefined);
 });
 
 test("pids and refs are passed through unchanged and keep comparing equal", () => {
@@ -95,6 +119,12 @@ test("spawn refuses unsendable arguments and functions that are not generators",
     } catch (e) {
       errors.push(String(e));
     }
+    // The same to a process function on another scheduler, where the arguments go through the mesh.
+    try {
+      spawnOn(Math.min(2, harnessSchedulers()), takeArgument, { f: () => 1 });
+    } catch (e) {
+      errors.push(String(e));
+    }
     try {
       spawn((() => 1) as never);
     } catch (e) {
@@ -108,8 +138,9 @@ test("spawn refuses unsendable arguments and functions that are not generators",
     return errors;
   });
   assert.match(value[0]!, /args\[0\]\.f is a function/);
-  assert.match(value[1]!, /spawn: expected a generator function \(function\*\), got a plain function/);
-  assert.match(value[2]!, /got an async function/);
+  assert.match(value[1]!, /^UnsendableError: args\[0\]\.f is a function/);
+  assert.match(value[2]!, /spawn: expected a generator function \(function\*\), got a plain function/);
+  assert.match(value[3]!, /got an async function/);
 });
 
 test("issue 13 item 6: an own __proto__ key (as JSON.parse makes) stays an own key of the copy, not its prototype", async () => {
@@ -124,7 +155,7 @@ test("issue 13 item 6: an own __proto__ key (as JSON.parse makes) stays an own k
 
   const { value } = await runProcess(function* () {
     send(self(), parsed);
-    spawn(function* (_msg: Record<string, unknown>) {}, parsed);
+    spawn(takeArgument, parsed);
     const got = (yield* receive()) as Record<string, unknown>;
     return { got, admin: got.admin, proto: Object.getPrototypeOf(got) === Object.prototype };
   });

@@ -7,6 +7,8 @@ import { _, after, call, CallExitError, cast, exit, isAlive, isCrashReason, moni
 import type { Process } from "../runtime/core/process.js";
 import { serverStates, ServerStartError, startServerLink } from "../runtime/behaviours/server.js";
 import { runProcess } from "./harness.js";
+import { crashAfterASlice } from "./processes/common.js";
+import { callAndReport } from "./processes/messages.js";
 
 type Stack = { items: number[]; infos: number };
 
@@ -92,11 +94,7 @@ test("issue 14: handleCall may return { noreply } and answer later with reply(fr
       },
     });
     const me = self();
-    for (let i = 0; i < 2; i++) {
-      spawn(function* (parent: Pid) {
-        send(parent, ["answer", yield* call(latch, "wait")]);
-      }, me);
-    }
+    for (let i = 0; i < 2; i++) spawn(callAndReport, latch, "wait", me);
     while ((serverStates.get(latch as Process)?.state as { waiting: From[] } | undefined)?.waiting.length !== 2) yield* sleep(1);
     cast(latch, "open");
     const answers = [yield* receive(on(["answer", String])), yield* receive(on(["answer", String]))].map((m) => m[1]);
@@ -191,9 +189,7 @@ test("issue 14: a trapping server hands an EXIT from a linked process that is no
     const pid = startServer({
       init: () => {
         processFlag("trapExit", true);
-        spawnLink(function* () {
-          throw new Error("worker failed");
-        });
+        spawnLink(crashAfterASlice, "worker failed");
         return [] as unknown[];
       },
       handleInfo: (msg: unknown, state: unknown[]) => [...state, msg],
