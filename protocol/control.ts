@@ -69,6 +69,21 @@ export interface Hello {
   sampleIntervalMs: number;
   /** The channels this connection is subscribed to. */
   channels: Channel[];
+  /**
+   * Present when `beamline replay` serves a recording file, not a live run (docs/protocol.md,
+   * section 13): nothing is live, and requests that need a runtime are refused.
+   */
+  replay?: ReplayInfo;
+}
+
+/** The recording file a replay serves. */
+export interface ReplayInfo {
+  /** The file's path as given to `beamline replay`. */
+  file: string;
+  /** Whether the run closed the file (it ended or was stopped); false for a run that was killed or crashed hard. */
+  complete: boolean;
+  /** The run time of the recording's last item, in milliseconds since the run started. */
+  endsAt: number;
 }
 
 export type SiteKind = "spawn" | "receive" | "function";

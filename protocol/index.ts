@@ -6,3 +6,4 @@ export * from "./frames.js";
 export * from "./telemetryLine.js";
 export * from "./upgrade.js";
 export * from "./webviewMessages.js";
+export * from "./recordingFile.js";

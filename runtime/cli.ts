@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// The command line: `beamline run prog.ts [--schedulers N | +S N] [--reductions N] [--seed S] [--keep-alive] [--telemetry ...]`.
+// The command line: `beamline run prog.ts [--schedulers N | +S N] [--reductions N] [--seed S] [--keep-alive] [--telemetry ...] [--record FILE]`,
+// and `beamline replay FILE [--port PORT]`.
 // Every usage error is one line on stderr and exit code 2.
 
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { run, type RunOptions } from "./host/node.js";
+import { replay, ReplayInputError, type ReplayOptions } from "./host/replay.js";
 import { DEFAULT_RECORD_CAP_BYTES } from "./telemetry/recording.js";
 
 const USAGE = `usage: beamline run <program.ts> [options]
+       beamline replay <recording> [--port PORT]
 
 options:
   --schedulers N, +S N   scheduler threads (default: one per core; 1 with --seed)
@@ -17,13 +20,18 @@ options:
   --telemetry [PORT]     serve live telemetry and the visualizer on 127.0.0.1 (PORT 0 or absent: a free port)
   --sample-interval MS   telemetry sample interval (default 250)
   --wait-for-viewer      with --telemetry: start main only once the first viewer has connected
-  --record-cap SIZE      with --telemetry: the run's recording, which late viewers get, keeps at most SIZE
-                         bytes (a number, or with KiB, MiB, GiB; default 64MiB); the oldest part goes first
+  --record FILE          also write the run's recording to FILE (it needs no --telemetry); a run that
+                         crashes or is stopped leaves what was recorded so far; \`beamline replay FILE\` shows it
+  --record-cap SIZE      with --telemetry or --record: the run's recording, which late viewers get, keeps at
+                         most SIZE bytes (a number, or with KiB, MiB, GiB; default 64MiB); the oldest part goes first
   --version              print the version
+
+beamline replay <recording>: serve the visualizer on a recording that --record wrote, with no program
+  --port PORT            serve on 127.0.0.1:PORT (default: a free port); prints the URL as --telemetry does
 
 environment:
   BEAMLINE_SCHEDULERS       the scheduler count when --schedulers is not given (default: one per core)
-  BEAMLINE_TELEMETRY_TOKEN  with --telemetry: the token clients must present (default: a random one,
+  BEAMLINE_TELEMETRY_TOKEN  with --telemetry or replay: the token clients must present (default: a random one,
                             printed); an environment variable, because a command line is visible to every user`;
 
 /** The default scheduler count when no --schedulers is given. */
@@ -52,6 +60,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
     sampleIntervalMs: 250,
     waitForViewer: false,
     recordCapBytes: DEFAULT_RECORD_CAP_BYTES,
+    recordFile: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -80,6 +89,12 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
     } else if (arg === "--sample-interval") options.sampleIntervalMs = value();
     else if (arg === "--wait-for-viewer") options.waitForViewer = true;
     else if (arg === "--record-cap") options.recordCapBytes = byteSize(arg, args[++i]);
+    else if (arg === "--record") {
+      const file = args[++i];
+      if (file === undefined || file === "" || file.startsWith("-") || file.startsWith("+")) throw new UsageError(`--record needs the path of the file to write, got ${file ?? "nothing"}`);
+      if (PROGRAM_PATTERN.test(file)) throw new UsageError(`--record ${file} would overwrite a program; give the recording another name, like run.beamrec`);
+      options.recordFile = file;
+    }
     else if (arg.startsWith("-") || arg.startsWith("+")) throw new UsageError(`unknown option ${arg}`);
     else if (options.file === "") options.file = arg;
     else throw new UsageError(`one program at a time; got ${options.file} and ${arg}`);
@@ -93,19 +108,41 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   if (options.schedulers < 1 || options.schedulers > MAX_SCHEDULERS) {
     throw new UsageError(`--schedulers must be from 1 to ${MAX_SCHEDULERS}, got ${options.schedulers}`);
   }
-  if (options.telemetryPort === undefined && (args.includes("--sample-interval") || args.includes("--record-cap") || options.waitForViewer)) {
-    throw new UsageError("--sample-interval, --record-cap and --wait-for-viewer need --telemetry");
+  if (options.telemetryPort === undefined && options.waitForViewer) throw new UsageError("--wait-for-viewer needs --telemetry");
+  if (options.telemetryPort === undefined && options.recordFile === undefined && (args.includes("--sample-interval") || args.includes("--record-cap"))) {
+    throw new UsageError("--sample-interval and --record-cap need --telemetry or --record");
   }
-  const token = env[TOKEN_VARIABLE];
-  if (options.telemetryPort !== undefined && token !== undefined && token !== "") {
-    if (!TOKEN_PATTERN.test(token)) throw new UsageError(`${TOKEN_VARIABLE} needs at least 16 characters of [A-Za-z0-9_.~-]`);
-    options.telemetryToken = token;
-  }
+  if (options.telemetryPort !== undefined) options.telemetryToken = tokenOf(env);
   if (options.sampleIntervalMs < 50 || options.sampleIntervalMs > 10_000) {
     throw new UsageError(`--sample-interval must be from 50 to 10000 ms, got ${options.sampleIntervalMs}`);
   }
   if (options.reductions < 1) throw new UsageError(`--reductions must be at least 1, got ${options.reductions}`);
   return options;
+}
+
+/** Reads `beamline replay` arguments; `env` supplies the token. */
+export function parseReplayArgs(args: string[], env: NodeJS.ProcessEnv = {}): ReplayOptions {
+  const options: ReplayOptions = { file: "", port: 0, token: tokenOf(env) };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--port") {
+      const text = args[++i];
+      if (text === undefined || !/^\d+$/.test(text) || Number(text) > 65535) throw new UsageError(`--port takes a port from 0 to 65535, got ${text ?? "nothing"}`);
+      options.port = Number(text);
+    } else if (arg.startsWith("-") || arg.startsWith("+")) throw new UsageError(`unknown option ${arg} for replay`);
+    else if (options.file === "") options.file = arg;
+    else throw new UsageError(`one recording at a time; got ${options.file} and ${arg}`);
+  }
+  if (options.file === "") throw new UsageError("which recording? give the path of a file that beamline run --record wrote");
+  return options;
+}
+
+/** The token from BEAMLINE_TELEMETRY_TOKEN, checked; undefined when it is not set (a random one is made). */
+function tokenOf(env: NodeJS.ProcessEnv): string | undefined {
+  const token = env[TOKEN_VARIABLE];
+  if (token === undefined || token === "") return undefined;
+  if (!TOKEN_PATTERN.test(token)) throw new UsageError(`${TOKEN_VARIABLE} needs at least 16 characters of [A-Za-z0-9_.~-]`);
+  return token;
 }
 
 /** The smallest and largest recording caps: a few dozen samples, and far more than a viewer could take. */
@@ -154,6 +191,23 @@ async function main(argv: string[]): Promise<number> {
   if (command === "--version") {
     console.log(`beamline ${version()}`);
     return 0;
+  }
+  if (command === "replay") {
+    let options: ReplayOptions;
+    try {
+      options = parseReplayArgs(rest, process.env);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      return usageError(error.message);
+    }
+    delete process.env[TOKEN_VARIABLE];
+    try {
+      return await replay(options);
+    } catch (error) {
+      if (!(error instanceof ReplayInputError)) throw error;
+      console.error(`beamline: cannot replay ${options.file}: ${error.message}`);
+      return 2;
+    }
   }
   if (command !== "run") return usageError(`unknown command "${command}"`);
   let options: RunOptions;

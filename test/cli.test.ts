@@ -160,7 +160,7 @@ test("bad options get usage errors", () => {
     [["run"], /which program\?/],
     [["run", "x.ts", "--reductions", "many"], /--reductions needs a whole number, got many/],
     [["run", "x.ts", "--bogus"], /unknown option --bogus/],
-    [["run", "x.ts", "--wait-for-viewer"], /--wait-for-viewer need --telemetry/],
+    [["run", "x.ts", "--wait-for-viewer"], /--wait-for-viewer needs --telemetry/],
     [["fly"], /unknown command "fly"/],
   ] as const) {
     const { code, stderr } = beamline(...args);

@@ -37,6 +37,8 @@ export interface RunOptions {
   waitForViewer: boolean;
   /** The telemetry recording's cap in bytes (docs/protocol.md, section 5). */
   recordCapBytes: number;
+  /** `--record FILE`: write the recording to this file too (docs/protocol.md, section 13); it needs no telemetry server. */
+  recordFile: string | undefined;
 }
 
 /** The exit code of a run whose main was killed from outside, as a shell reports a killed process (128 + SIGKILL). */
@@ -97,8 +99,9 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   // BEAMLINE_TELEMETRY line comes before anything the program prints.
   let hub: TelemetryHub | undefined;
   let server: TelemetryServer | undefined;
-  if (options.telemetryPort !== undefined) {
-    hub = new TelemetryHub(
+  if (options.telemetryPort !== undefined || options.recordFile !== undefined) {
+    try {
+      hub = new TelemetryHub(
       schedulers.map((thread) => ({
         post: (message: ToScheduler) => thread.worker?.postMessage(message),
         counters: thread.counters,
@@ -117,7 +120,17 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
       program.sites,
       options.sampleIntervalMs,
       options.recordCapBytes,
+      options.recordFile,
     );
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === undefined || options.recordFile === undefined) throw error;
+      program.dispose();
+      writeLine(2, `beamline: --record ${options.recordFile}: cannot write it (${code === "ENOENT" ? "no such folder" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : (error as Error).message})`);
+      return 2;
+    }
+  }
+  if (hub !== undefined && options.telemetryPort !== undefined) {
     const token = options.telemetryToken ?? randomBytes(18).toString("base64url");
     try {
       server = await startTelemetryServer(hub, options.telemetryPort, token);

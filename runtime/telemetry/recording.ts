@@ -50,7 +50,7 @@ class Queue<T> {
 }
 
 /** A recorded SchedulerSamples frame and its run time. */
-interface RecordedSample {
+export interface RecordedSample {
   /** The frame exactly as clients were sent it. */
   frame: ArrayBuffer;
   /** Its `time`: milliseconds since the run started. */
@@ -105,6 +105,28 @@ export class Recording {
   /** The recorded sample frames, oldest first, as sent. */
   sampleFrames(): ArrayBuffer[] {
     return this.samples.from(0).map((s) => s.frame);
+  }
+
+  /** The recorded samples with their times, oldest first. */
+  sampleEntries(): readonly RecordedSample[] {
+    return this.samples.from(0);
+  }
+
+  /** An ended warning read back from a recording file (`beamline replay`), in its turn. */
+  restoreEnded(warning: EndedWarning): void {
+    const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
+    this.ended.push({ warning, bytes });
+    this.bytes += bytes;
+    this.endedTotal++;
+    this.keepWithinCap();
+  }
+
+  /** What a recording file says was dropped before its first item (`beamline replay`). */
+  restoreDropped(dropped: RecordingDropped): void {
+    this.dropped.samples += dropped.samples;
+    this.dropped.warnings += dropped.warnings;
+    this.dropped.bytes += dropped.bytes;
+    this.dropped.samplesUntil = Math.max(this.dropped.samplesUntil, dropped.samplesUntil);
   }
 
   /**

@@ -7,7 +7,7 @@
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings } from "../../protocol/control.js";
+import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings, type FaultMessage } from "../../protocol/control.js";
 import { decodeFrame, deltaHeader, encodeFrame, encodeSampleHistory, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
@@ -15,6 +15,8 @@ import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
 import { FaultHistory } from "./faultHistory.js";
 import { KeyframeAssembly } from "./keyframeAssembly.js";
 import { DEFAULT_RECORD_CAP_BYTES, Recording } from "./recording.js";
+import { RecordingFile, type RecordingState } from "./recordingFile.js";
+import type { RecordingItem } from "../../protocol/recordingFile.js";
 import { mergeSupervisionTrees } from "./supervisionMerge.js";
 import { WarningRules } from "./warnings/warningRules.js";
 
@@ -138,6 +140,8 @@ export class TelemetryHub {
   private readonly pending = new Map<number, PendingRequest>();
   /** When main started, on the samples' clock (see mainStarted). */
   private mainStartedAt: number | undefined;
+  /** The recording file of `--record FILE`, written as the recording grows (docs/protocol.md, section 13). */
+  private readonly file: RecordingFile | undefined;
   private viewerConnected!: () => void;
   /** Settles when the first client connects (`--wait-for-viewer` starts the program then). */
   readonly firstViewer = new Promise<void>((resolve) => (this.viewerConnected = resolve));
@@ -149,9 +153,16 @@ export class TelemetryHub {
     intervalMs: number,
     /** The recording's cap in bytes (`--record-cap`). */
     recordCapBytes: number = DEFAULT_RECORD_CAP_BYTES,
+    /** `--record FILE`: the file the recording is written to as well; opening it may throw. */
+    recordPath?: string,
   ) {
     this.intervalMs = intervalMs;
     this.recording = new Recording(recordCapBytes);
+    const { program, startedAt, schedulers: schedulerCount, reductions, node } = hello;
+    this.file =
+      recordPath === undefined
+        ? undefined
+        : new RecordingFile(recordPath, { program, startedAt, schedulers: schedulerCount, reductions, node, sampleIntervalMs: intervalMs, capBytes: recordCapBytes, sites }, () => this.recordingState());
     const siteNames = new Map(sites.map((s) => [s.id, `${s.file}:${s.line}`]));
     const receiveSites = new Set(sites.filter((s) => s.kind === "receive" && s.name === "receive").map((s) => s.id));
     this.rules = new WarningRules(
@@ -177,6 +188,7 @@ export class TelemetryHub {
         this.rules.observe(from, message.watch);
         this.rules.faults(message.faults);
         this.faults.add(message.faults);
+        for (const fault of message.faults) this.file?.append({ kind: "fault", message: fault });
         // Faults go before the warnings judged from them.
         if (message.faults.length > 0) {
           const faults = message.faults.map((m) => JSON.stringify(m));
@@ -503,6 +515,7 @@ export class TelemetryHub {
   /** Main starts now: uptime counts from here, not from the wait for a viewer (issue 13 item 12). */
   mainStarted(): void {
     this.mainStartedAt = this.now();
+    this.file?.append({ kind: "main-started", message: { type: "main-started", at: this.mainStartedAt } });
     const text = JSON.stringify({ type: "main-started", at: this.mainStartedAt });
     for (const client of this.clients.values()) client.connection.send(text);
   }
@@ -511,13 +524,34 @@ export class TelemetryHub {
   mainExited(crashed: boolean): void {
     const message: MainExited = { type: "main-exited", crashed, at: this.now() };
     this.recording.mainExited = { at: message.at, crashed };
+    this.file?.append({ kind: "main-exited", message });
     const text = JSON.stringify(message);
     for (const client of this.clients.values()) client.connection.send(text);
   }
 
+  /** The run is over (it ended or was stopped): no more samples, and the recording file is closed. */
   stop(): void {
     clearInterval(this.timer);
     for (const p of this.pending.values()) clearTimeout(p.timer);
+    this.file?.close(this.now());
+  }
+
+  /** What the recording holds, oldest first, for writing the recording file anew. */
+  private recordingState(): RecordingState {
+    const r = this.recording;
+    const timed: { time: number; item: RecordingItem }[] = [];
+    if (this.mainStartedAt !== undefined) timed.push({ time: this.mainStartedAt, item: { kind: "main-started", message: { type: "main-started", at: this.mainStartedAt } } });
+    for (const s of r.sampleEntries()) timed.push({ time: s.time, item: { kind: "sample", frame: s.frame } });
+    for (const w of r.endedSince(0)) timed.push({ time: w.until, item: { kind: "ended-warning", warning: w } });
+    for (const text of this.faults.replay()) {
+      const message = JSON.parse(text) as FaultMessage;
+      timed.push({ time: message.time, item: { kind: "fault", message } });
+    }
+    if (r.mainExited !== undefined) timed.push({ time: r.mainExited.at, item: { kind: "main-exited", message: { type: "main-exited", ...r.mainExited } } });
+    timed.push({ time: this.warningsTime, item: { kind: "warnings", time: this.warningsTime, warnings: this.warnings } });
+    // A stable sort: items of the same time keep the order above.
+    timed.sort((a, b) => a.time - b.time);
+    return { dropped: { ...r.dropped }, items: timed.map((t) => t.item) };
   }
 
   /** Returns why the scheduler could not be told, or undefined. */
@@ -617,6 +651,7 @@ export class TelemetryHub {
     const time = performance.timeOrigin + now - this.hello.startedAt;
     const frame = encodeFrame({ type: "schedulers", time, intervalMs: elapsed, schedulers: samples, summary });
     this.recording.sample(frame, time);
+    this.file?.append({ kind: "sample", frame });
     for (const client of this.clients.values()) {
       this.catchUp(client);
       this.sendBulk(client, "schedulers", frame);
@@ -634,6 +669,10 @@ export class TelemetryHub {
     const text = JSON.stringify(warnings.map(({ since: _since, ...rest }) => rest));
     // A warning ends a while after it left the list (WARNING_GAP_MS): that is news too.
     if (text === this.warningsText && ended === 0) return;
+    if (this.file !== undefined) {
+      for (const warning of this.recording.endedSince(this.recording.endedTotal - ended)) this.file.append({ kind: "ended-warning", warning });
+      if (text !== this.warningsText) this.file.append({ kind: "warnings", time: now, warnings });
+    }
     this.warningsText = text;
     for (const client of this.clients.values()) {
       // Latest wins: a client that is behind gets the list it missed once it has drained.

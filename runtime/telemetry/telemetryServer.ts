@@ -12,7 +12,15 @@ import { WebSocketServer, type WebSocket } from "ws";
 import { CHANNELS, MAX_REQUEST_BYTES, SUBPROTOCOL, type Channel } from "../../protocol/control.js";
 import { presentedCredential, refusalResponse, refuseUpgrade } from "../../protocol/upgrade.js";
 import { webviewDir } from "../layout.js";
-import type { ClientConnection, TelemetryHub } from "./telemetryHub.js";
+import type { ClientConnection } from "./telemetryHub.js";
+
+/** What the server serves: a live run's TelemetryHub, or a recording's ReplayHub (`beamline replay`). */
+export interface TelemetrySource {
+  /** A new client; returns what to call when it goes. */
+  connect(connection: ClientConnection, channels: readonly Channel[]): () => void;
+  request(connection: ClientConnection, text: string): void;
+  binaryMessage(connection: ClientConnection): void;
+}
 
 export interface TelemetryServer {
   port: number;
@@ -21,7 +29,7 @@ export interface TelemetryServer {
 
 /** The built visualizer (the webview bundle), served as the standalone page. */
 
-export async function startTelemetryServer(hub: TelemetryHub, port: number, token: string): Promise<TelemetryServer> {
+export async function startTelemetryServer(hub: TelemetrySource, port: number, token: string): Promise<TelemetryServer> {
   const expected = Buffer.from(token);
   const sockets = new WebSocketServer({
     noServer: true,
