@@ -7,6 +7,8 @@ import { matches } from "../runtime/core/pattern.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import type { Process } from "../runtime/core/process.js";
 import { onlyOnOneScheduler, runProcess } from "./harness.js";
+import { waitForever } from "./processes/common.js";
+import { countTo, echoOneCall, sendLater, sleepyServer } from "./processes/receive.js";
 
 test("receive with no clause takes the oldest message", async () => {
   const { value } = await runProcess(function* () {
@@ -89,10 +91,7 @@ test("after(ms) fires once no match arrived in time, and a matching message wins
     const timedOut = yield* receive(on("never"), after(30, () => "timeout"));
     const waited = performance.now() - started;
     const me = self();
-    spawn(function* (to: Pid) {
-      yield* sleep(5);
-      send(to, "in time");
-    }, me);
+    spawn(sendLater, me, 5, "in time");
     const matched = yield* receive(on("in time"), after(1000, () => "late"));
     return { timedOut, waited, matched };
   });
@@ -137,13 +136,7 @@ test("a blocked receive never rescans messages it already rejected (save pointer
   const n = 500;
   const { value } = await runProcess(function* () {
     const me = self();
-    spawn(function* (to: Pid) {
-      for (let i = 0; i < n; i++) {
-        send(to, i);
-        if (i % 10 === 0) yield;
-      }
-      send(to, "done");
-    }, me);
+    spawn(countTo, me, n);
     return yield* receive(
       on(
         where((m) => {
@@ -157,7 +150,7 @@ test("a blocked receive never rescans messages it already rejected (save pointer
   assert.equal(looks, n + 1);
 });
 
-test("call only scans messages that arrived after its request (ref marker)", async () => {
+test("issue 15: call only scans messages that arrived after its request (ref marker), also when its callee runs on another scheduler", async () => {
   // Messages older than the request cannot be its reply; a counting proxy proves they are not read.
   let reads = 0;
   const { value } = await runProcess(function* () {
@@ -173,9 +166,7 @@ test("call only scans messages that arrived after its request (ref marker)", asy
         }),
       );
     }
-    const server = spawn(function* () {
-      yield* receive(on(["$call", From, _], ([, from, request]) => reply(from, ["echo", request])));
-    });
+    const server = spawn(echoOneCall);
     return yield* call(server, "hello");
   });
   assert.deepEqual(value, ["echo", "hello"]);
@@ -184,9 +175,7 @@ test("call only scans messages that arrived after its request (ref marker)", asy
 
 test("call times out with a clear error in the caller", async () => {
   const { value } = await runProcess(function* () {
-    const silent = spawn(function* () {
-      yield* receive(on("never"));
-    });
+    const silent = spawn(waitForever);
     try {
       yield* call(silent, ["get", "x"], 20);
       return "no error";
@@ -200,16 +189,7 @@ test("call times out with a clear error in the caller", async () => {
 
 test("a late reply to a timed-out call does not disturb the next call", async () => {
   const { value } = await runProcess(function* () {
-    const slow = spawn(function* () {
-      for (;;) {
-        yield* receive(
-          on(["$call", From, Number], function* ([, from, ms]) {
-            yield* sleep(ms);
-            reply(from, ms);
-          }),
-        );
-      }
-    });
+    const slow = spawn(sleepyServer);
     let first: unknown;
     try {
       yield* call(slow, 40, 5);

@@ -13,7 +13,7 @@ import { crashLine, isCrashReason } from "./exitReason.js";
 import { HandlerStack, TIMED_OUT, type MessageNode, type Process } from "./process.js";
 import { budget, PREEMPT, WAIT } from "./reductions.js";
 import { scheduler } from "./scheduler.js";
-import { demonitor, NOT_EXITED, signalsOf, unwatchCallee, type CallWatch } from "./signals.js";
+import { demonitor, flushDown, NOT_EXITED, signalsOf, unwatchCallee, type CallWatch } from "./signals.js";
 
 const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as Function;
 
@@ -246,7 +246,7 @@ function take(
   p.unlink(prev, node);
   endReceive(p);
   // Only a call's wait matches with these: the reply is in, so the call stops watching its callee.
-  if (handler === REPLY_VALUE.handler) endCall(p, clauses as AwaitReply);
+  if (handler === REPLY_VALUE.handler) endCall(p, clauses as AwaitReply, prev);
   scheduler.took(p, msg);
   if (handler === CALLEE_DOWN.handler) {
     const wait = clauses as AwaitReply;
@@ -267,7 +267,7 @@ function noMatch(p: Process, clauses: Clause | readonly Clause[] | null): Iterat
   if (p.timer === TIMED_OUT || (timeout !== undefined && timeout.ms === 0)) {
     endReceive(p);
     if (timeout instanceof AwaitReply) {
-      endCall(p, timeout);
+      endCall(p, timeout, undefined);
       throw timeout.timeoutError();
     }
     const handler = timeout!.handler;
@@ -292,10 +292,17 @@ function matchingClause(clauses: Clause | readonly Clause[], msg: unknown): On<u
   return undefined;
 }
 
-/** A call got its reply or timed out: it stops watching its callee, here or on another scheduler. */
-function endCall(p: Process, wait: AwaitReply): void {
-  if (wait instanceof AwaitRemoteReply) demonitor(scheduler, p, wait.monitor, true);
-  else unwatchCallee(wait);
+/**
+ * A call got its reply (the message before it was `after`) or timed out (undefined): it stops
+ * watching its callee, here or on another scheduler. A DOWN of the call's monitor can only follow
+ * the reply, since an earlier one would have ended the call, so the flush looks after it, and a
+ * timed-out call rejected every message after its request: no DOWN is there to flush.
+ */
+function endCall(p: Process, wait: AwaitReply, after: MessageNode | null | undefined): void {
+  if (wait instanceof AwaitRemoteReply) {
+    demonitor(scheduler, p, wait.monitor, false);
+    if (after !== undefined) flushDown(scheduler, p, wait.monitor, after);
+  } else unwatchCallee(wait);
 }
 
 function timeoutOf(clauses: Clause | readonly Clause[] | null): After<unknown> | undefined {

@@ -6,7 +6,7 @@
 // envelope (peers.ts), which calls back into this file on the receiving side.
 
 import { copyTerm } from "./copy.js";
-import { Process, type HandlerStack } from "./process.js";
+import { Process, type HandlerStack, type MessageNode } from "./process.js";
 import type { Scheduler } from "./scheduler.js";
 import { Ref, sameRef, type Pid } from "./terms.js";
 
@@ -287,9 +287,10 @@ export function unwatchCallee(w: CallWatch): void {
 }
 
 /** Removes a ["DOWN", ref, ...] message for `ref` from the mailbox, if one is there. */
-function flushDown(s: Scheduler, p: Process, ref: Ref): void {
-  let prev = null;
-  for (let node = p.head; node !== null; prev = node, node = node.next) {
+/** Takes the DOWN of monitor `ref` out of `p`'s mailbox, looking only after `after` (null: from the oldest message). */
+export function flushDown(s: Scheduler, p: Process, ref: Ref, after: MessageNode | null = null): void {
+  let prev = after;
+  for (let node = after === null ? p.head : after.next; node !== null; prev = node, node = node.next) {
     const msg = node.msg;
     if (Array.isArray(msg) && msg.length === 5 && msg[0] === "DOWN" && msg[1] instanceof Ref && sameRef(msg[1], ref)) {
       if (p.scanAfter === node) p.scanAfter = prev;
