@@ -6,30 +6,27 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { _, after, exit, formatReason, isAlive, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
+import { _, after, exit, formatReason, isAlive, monitor, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import { runProcess } from "./harness.js";
+import { crashSoon } from "./processes/common.js";
+import { doubler } from "./processes/processes.js";
 import { WAIT_DEADLINE_MS } from "./telemetryClient.js";
 
 test("a crashing process does not disturb the others", async () => {
   const { value, crashes } = await runProcess(function* () {
     const me = self();
-    const worker = spawn(function* (parent: Pid) {
-      for (;;) {
-        const n = (yield* receive()) as number;
-        send(parent, n * 2);
-      }
-    }, me);
-    spawn(function* () {
-      yield* sleep(1);
-      throw new Error("boom");
-    });
+    const worker = spawn(doubler, me);
+    const crasher = spawn(crashSoon, "boom");
     const results = [];
     for (let i = 1; i <= 3; i++) {
       send(worker, i);
       results.push(yield* receive());
       yield* sleep(1);
     }
+    // Waits for the crash, not for a time: on another scheduler it comes when it comes.
+    monitor(crasher);
+    yield* receive(on(["DOWN", _, "process", crasher, _]));
     return { results, alive: isAlive(worker) };
   });
   assert.deepEqual(value, { results: [2, 4, 6], alive: true });
