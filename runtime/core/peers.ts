@@ -373,8 +373,10 @@ export class Peers {
    */
   flush(): void {
     const at = this.index * LINE;
+    // One runnable process or none makes no difference to a balancer (BALANCE_FROM), and a process
+    // that talks across schedulers makes that change at every message.
     const queued = this.s.runQueue.length;
-    if (queued !== this.publishedRunQueue) {
+    if (queued !== this.publishedRunQueue && (queued > 1 || this.publishedRunQueue > 1)) {
       this.publishedRunQueue = queued;
       Atomics.store(this.shared, at + RUN_QUEUE, queued);
     }

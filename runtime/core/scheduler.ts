@@ -511,7 +511,8 @@ export class Scheduler {
     // exit signal down a link), and that must be published now, not when this scheduler next wakes.
     if (peers.drain() > 0) Atomics.store(this.heartbeat, Heartbeat.received, peers.received | 0);
     peers.flush();
-    Atomics.store(this.heartbeat, Heartbeat.sent, peers.sent | 0);
+    const sent = peers.sent | 0;
+    if (sent !== this.heartbeat[Heartbeat.sent]) Atomics.store(this.heartbeat, Heartbeat.sent, sent);
   }
 
   /**
@@ -524,8 +525,14 @@ export class Scheduler {
    */
   private spinForPeers(peers: Peers): boolean {
     peers.flush();
-    if (peers.ready()) return true;
-    if (this.spinMs === 0) return false;
+    if (this.spinMs === 0) return peers.ready();
+    // A reply often comes within a microsecond or two: poll before paying for a clock read.
+    for (let i = 0; i < 64; i++) {
+      if (peers.ready()) {
+        this.spinMs = this.maxSpinMs;
+        return true;
+      }
+    }
     const until = Math.min(realNow() + this.spinMs, this.timers.nextDeadline);
     do {
       for (let i = 0; i < 64; i++) {
