@@ -24,9 +24,10 @@ import {
   sleep,
   spawn,
   spawnMonitor,
+  spawnOn,
   type From,
 } from "../runtime/api.js";
-import { runProcess, yieldSlice } from "./harness.js";
+import { harnessSchedulers, runProcess, yieldSlice } from "./harness.js";
 import { crashAfterASlice, endAtOnce, waitForever } from "./processes/common.js";
 import { failWithTypeError, finishSoon, hangingCaller, replyOnceThenDie, slowServer } from "./processes/monitors.js";
 
@@ -42,7 +43,8 @@ test("issue 14: a monitor gets one DOWN with the exit reason; the watcher does n
 
 test("issue 14, issue 15: monitoring a dead process (of any scheduler), or a name nobody holds, gives DOWN with noproc at once", async () => {
   const { value } = await runProcess(function* () {
-    const dead = spawn(endAtOnce);
+    // On scheduler 2 when there is one: its liveness bit, not a DOWN from there, says it is gone.
+    const dead = spawnOn(Math.min(2, harnessSchedulers()), endAtOnce);
     while (isAlive(dead)) yield* yieldSlice();
     const ref = monitor(dead);
     const [, , , , reason] = (yield* receive(on(["DOWN", ref, "process", _, _]), after(0, () => [0, 0, 0, 0, "nothing yet"]))) as unknown[];

@@ -2,11 +2,11 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { _, after, call, CallTimeoutError, From, makeRef, on, Pid, receive, reply, self, send, sleep, spawn, where } from "../runtime/api.js";
+import { _, after, call, CallTimeoutError, From, makeRef, on, Pid, receive, reply, self, send, sleep, spawn, spawnOn, where } from "../runtime/api.js";
 import { matches } from "../runtime/core/pattern.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import type { Process } from "../runtime/core/process.js";
-import { onlyOnOneScheduler, runProcess } from "./harness.js";
+import { harnessSchedulers, onlyOnOneScheduler, runProcess } from "./harness.js";
 import { waitForever } from "./processes/common.js";
 import { countTo, echoOneCall, sendLater, sleepyServer } from "./processes/receive.js";
 
@@ -166,7 +166,8 @@ test("issue 15: call only scans messages that arrived after its request (ref mar
         }),
       );
     }
-    const server = spawn(echoOneCall);
+    // On scheduler 2 when there is one: the call, its monitor and the reply cross threads.
+    const server = spawnOn(Math.min(2, harnessSchedulers()), echoOneCall);
     return yield* call(server, "hello");
   });
   assert.deepEqual(value, ["echo", "hello"]);
