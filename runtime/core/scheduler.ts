@@ -85,6 +85,8 @@ const PEER_SLEEP_MS = 1000;
 
 /** Run this long at most before letting the thread's event loop handle control messages. */
 const MAX_RUN_MS = 20;
+/** Timeouts this long or longer are armed on the run loop's clock instead of a fresh reading (armTimer). */
+const LONG_TIMEOUT_MS = 1000;
 
 /** Virtual milliseconds a reduction takes under --seed: 0.1 µs, so a 2,000-reduction slice is 0.2 ms. */
 export const VIRTUAL_MS_PER_REDUCTION = 0.0001;
@@ -333,9 +335,11 @@ export class Scheduler {
 
   armTimer(p: Process, ms: number): void {
     // Virtual time is exact. On real time, long timeouts (a call's 5 s) use the run loop's clock,
-    // read once per batch, plus a margin larger than its staleness, so they never fire early;
-    // short ones read the clock.
-    const deadline = this.virtualTime ? this.now() + ms : ms >= 100 ? this.clock + ms + Math.max(2, ms / 100) : realNow() + ms;
+    // read once per batch, plus a margin of 1% (10 ms or more), larger than its staleness even when
+    // the OS paused the thread for a few ms after the read, so they never fire early; shorter ones
+    // read the clock, since a pause that the margin of a 150 ms timeout (2 ms) did not cover made
+    // one fire early on a loaded machine.
+    const deadline = this.virtualTime ? this.now() + ms : ms >= LONG_TIMEOUT_MS ? this.clock + ms + ms / 100 : realNow() + ms;
     const timer = new Timer(deadline, p);
     p.timer = timer;
     this.timers.add(timer);
