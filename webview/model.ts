@@ -192,8 +192,16 @@ export class Model {
         break;
       case "crash": {
         const grew = raise(this.crashTotals, crashGroup(message), message.total);
-        // A replayed message (on reconnect) is one this viewer may have had: only news is listed.
-        if (grew === 0) break;
+        // A replayed message (on reconnect), or an update that lists victims on other schedulers
+        // (count 0), is of a crash this viewer may have listed: it replaces that entry.
+        if (grew === 0) {
+          const i = this.recentCrashes.findIndex((c) => c.pid === message.pid && c.time === message.time);
+          if (i >= 0 && this.recentCrashes[i]!.linkedDown.length !== message.linkedDown.length) {
+            this.recentCrashes[i] = { ...message, count: this.recentCrashes[i]!.count };
+            this.versions.faults++;
+          }
+          break;
+        }
         this.crashes += grew;
         this.recentCrashes.push(message);
         if (this.recentCrashes.length > RECENT_CRASHES) this.recentCrashes.splice(0, this.recentCrashes.length - RECENT_CRASHES);

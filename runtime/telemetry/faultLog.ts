@@ -14,7 +14,7 @@ import {
   type SourcePosition,
 } from "../../protocol/control.js";
 import { isCrashReason } from "../core/exitReason.js";
-import type { Process } from "../core/process.js";
+import { Process } from "../core/process.js";
 import type { FaultEvent } from "../core/scheduler.js";
 import type { Pid } from "../core/terms.js";
 import { render } from "./eventRing.js";
@@ -48,9 +48,22 @@ interface Doom {
   reason: unknown;
 }
 
+/** An exit signal from a crash on another scheduler (or from a process it took down) that will end its receiver. */
+interface DoomFromElsewhere {
+  /** The pid the exit signal came from: the crash, or a process the crash took down; the main thread finds the crash. */
+  by: number;
+  reason: unknown;
+}
+
 export class FaultLog {
   /** Messages that passed the bound, to go out at the next tick. */
   private out: FaultMessage[] = [];
+  /** Processes that an exit signal from another scheduler will end (see DoomFromElsewhere). */
+  private readonly doomedFromElsewhere = new Map<Process, DoomFromElsewhere>();
+  /** Processes here that such a signal ended, by the pid it came from: their links pass it on. */
+  private readonly downFromElsewhere = new Map<Process, number>();
+  /** Pairs [by, pid] of this tick: a process here that a crash on another scheduler took down. */
+  private victimsOfElsewhere: number[] = [];
   private readonly windows = new Map<string, Window>();
   /** Crashes since telemetry started, by group. */
   private readonly crashTotals = new Map<string, number>();
@@ -89,21 +102,52 @@ export class FaultLog {
     this.offer(key, crash);
   }
 
-  /** An exit signal reached `to`: if it comes down a crash's links and will end `to`, `to` is the crash's victim. */
-  signalled(from: Process, to: Process, reason: unknown): void {
-    if (this.downBy.size === 0 || reason === "normal" || to.signals?.trapExit === true) return;
+  /**
+   * An exit signal reached `to`: if it comes down a crash's links and will end `to`, `to` is the
+   * crash's victim. A signal from another scheduler may be such a one; the main thread, which
+   * hears of every scheduler's crashes, decides (victimsElsewhere).
+   */
+  signalled(from: Pid, to: Process, reason: unknown): void {
+    if (reason === "normal" || to.signals?.trapExit === true) return;
+    if (!(from instanceof Process)) {
+      this.doomedFromElsewhere.set(to, { by: from.id, reason });
+      return;
+    }
     const crash = this.downBy.get(from);
-    if (crash !== undefined) this.doomed.set(to, { crash, reason });
+    if (crash !== undefined) {
+      this.doomed.set(to, { crash, reason });
+      return;
+    }
+    const by = this.downFromElsewhere.get(from);
+    if (by !== undefined) this.doomedFromElsewhere.set(to, { by, reason });
   }
 
   /** A process ended without throwing; one that a crash's exit signal ended is listed in that crash. */
   ended(p: Process, reason: unknown): void {
+    if (this.doomedFromElsewhere.size !== 0) {
+      const far = this.doomedFromElsewhere.get(p);
+      if (far !== undefined && far.reason === reason) {
+        this.doomedFromElsewhere.delete(p);
+        this.victimsOfElsewhere.push(far.by, p.id);
+        this.downFromElsewhere.set(p, far.by);
+        return;
+      }
+    }
     if (this.doomed.size === 0) return;
     const doom = this.doomed.get(p);
     if (doom === undefined || doom.reason !== reason) return;
     this.doomed.delete(p);
     if (doom.crash.linkedDown.length < LINKED_DOWN_LIMIT) doom.crash.linkedDown.push(p.id);
     this.downBy.set(p, doom.crash);
+  }
+
+  /** This tick's pairs [by, pid]: processes here ended by an exit signal that came from another scheduler. */
+  drainVictimsOfElsewhere(): number[] {
+    const pairs = this.victimsOfElsewhere;
+    this.victimsOfElsewhere = [];
+    this.doomedFromElsewhere.clear();
+    this.downFromElsewhere.clear();
+    return pairs;
   }
 
   /** A supervisor restarted a child, or gave up. */

@@ -70,6 +70,11 @@ export interface TelemetryTick {
   watch: WatchedProcess[];
   /** The tick's crash, restart and gave-up messages, already bounded (faultLog.ts). */
   faults: FaultMessage[];
+  /**
+   * Pairs [by, pid]: a process of this scheduler that an exit signal from another scheduler's
+   * process `by` ended; the main thread adds it to the crash that `by` is or was taken down by.
+   */
+  downByElsewhere: number[];
 }
 
 /** New processes a delta lists when the scheduler is busy (processes wait to run, or it ran over half the interval), and when it is not. */
@@ -229,7 +234,7 @@ export class SchedulerTelemetry {
         if (from instanceof Process) s.markChanged(from);
         if (to instanceof Process) {
           s.markChanged(to);
-          if (kind === "exit-signal" && from instanceof Process) this.faults.signalled(from, to, reason);
+          if (kind === "exit-signal") this.faults.signalled(from, to, reason);
         }
       },
       fault: (event) => {
@@ -433,7 +438,7 @@ export class SchedulerTelemetry {
         spawnSite: p.spawnSite,
       });
     }
-    this.port.postMessage({ type: "telemetry", delta, sites, events, watch, faults: this.faults.drain() });
+    this.port.postMessage({ type: "telemetry", delta, sites, events, watch, faults: this.faults.drain(), downByElsewhere: this.faults.drainVictimsOfElsewhere() });
   }
 
   /** Sends every live process in pages; deltas that follow bring the client up to date. */

@@ -12,6 +12,7 @@ import { decodeFrame, deltaHeader, encodeFrame, encodeSampleHistory, eventsDropp
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
+import { CrashVictims } from "./crashVictims.js";
 import { FaultHistory } from "./faultHistory.js";
 import { KeyframeAssembly } from "./keyframeAssembly.js";
 import { DEFAULT_RECORD_CAP_BYTES, Recording } from "./recording.js";
@@ -116,6 +117,7 @@ export class TelemetryHub {
   private readonly clients = new Map<ClientConnection, Client>();
   private readonly rules: WarningRules;
   private readonly faults = new FaultHistory();
+  private readonly crashVictims = new CrashVictims();
   /** The run so far, for viewers that connect late (docs/protocol.md, section 5). */
   readonly recording: Recording;
   private warnings: Warning[] = [];
@@ -186,13 +188,18 @@ export class TelemetryHub {
         this.unlisted[from] = deltaHeader(message.delta).unlisted;
         restampDelta(message.delta, ++this.deltaSeq, this.unlisted.reduce((a, b) => a + b, 0));
         this.rules.observe(from, message.watch);
-        this.rules.faults(message.faults);
+        // Victims on other schedulers join their crash: a crash that went out before goes again
+        // as an update (count 0); the history holds the crash itself, which now lists them.
+        const updates = this.crashVictims.crashed(message.faults);
+        if (message.downByElsewhere.length > 0) updates.push(...this.crashVictims.down(message.downByElsewhere));
         this.faults.add(message.faults);
-        for (const fault of message.faults) this.file?.append({ kind: "fault", message: fault });
+        const faults = updates.length === 0 ? message.faults : [...message.faults, ...updates];
+        this.rules.faults(faults);
+        for (const fault of faults) this.file?.append({ kind: "fault", message: fault });
         // Faults go before the warnings judged from them.
-        if (message.faults.length > 0) {
-          const faults = message.faults.map((m) => JSON.stringify(m));
-          for (const client of this.clients.values()) this.sendFaults(client, faults);
+        if (faults.length > 0) {
+          const texts = faults.map((m) => JSON.stringify(m));
+          for (const client of this.clients.values()) this.sendFaults(client, texts);
         }
         this.judgeWarnings();
         this.forwardDelta(message.delta, from);
