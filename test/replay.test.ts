@@ -12,32 +12,14 @@ import { test } from "node:test";
 import type { EndedWarning, History, MainExited, Warnings } from "../protocol/control.js";
 import type { SampleHistoryFrame, SchedulerSamplesFrame } from "../protocol/frames.js";
 import { decodeRecording, RecordingError, type DecodedRecording } from "../protocol/recordingFile.js";
-import { findTelemetryLine } from "../protocol/telemetryLine.js";
 import { WARNING_GAP_MS } from "../runtime/telemetry/warnings/warningRules.js";
 import { beamline, cli } from "./cliRun.js";
-import { isSample, startRuntime, TestClient, WAIT_DEADLINE_MS, type Received, type RunningRuntime } from "./telemetryClient.js";
+import { isSample, startReplay, startRuntime, TestClient, WAIT_DEADLINE_MS, type Received } from "./telemetryClient.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "beamline-replay-test-"));
 const isHistory = (m: Received): m is History => m.type === "history";
 const isSampleHistory = (m: Received): m is SampleHistoryFrame => m.type === "sample-history";
 const isWarnings = (m: Received): m is Warnings => m.type === "warnings";
-
-/** Starts `beamline replay FILE` and waits for its telemetry line. */
-async function startReplay(file: string): Promise<RunningRuntime & { exit(): Promise<number | null> }> {
-  const child = spawn(process.execPath, [cli, "replay", file], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (err += d));
-  const { port, token } = await new Promise<{ port: number; token: string }>((resolve, reject) => {
-    child.stdout!.on("data", () => {
-      const endpoint = findTelemetryLine(out);
-      if (endpoint !== undefined) resolve(endpoint);
-    });
-    child.on("exit", (code) => reject(new Error(`replay exited with ${code} before listening: ${err}`)));
-  });
-  return { child, port, token, stdout: () => out, stop: async () => void (await stopChild(child, "SIGINT")), exit: () => stopChild(child, "SIGINT") };
-}
 
 async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
@@ -133,7 +115,8 @@ test("issue 16: beamline replay of a --record file gives a viewer the history a 
     assert.equal(subscribed.ok, true);
     viewer.close();
   } finally {
-    assert.equal(await replay.exit(), 0, "Ctrl-C ends a replay with exit code 0");
+    await replay.stop();
+    assert.equal(await replay.exitCode, 0, "Ctrl-C ends a replay with exit code 0");
   }
 });
 

@@ -61,6 +61,34 @@ export async function startRuntime(file: string, extra: string[] = []): Promise<
   };
 }
 
+/** Starts `beamline replay FILE` (docs/protocol.md, section 13) and waits for its telemetry line; `stop` is Ctrl-C. */
+export async function startReplay(file: string): Promise<RunningRuntime & { exitCode: Promise<number | null> }> {
+  const child = spawn(process.execPath, [cli, "replay", file], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (err += d));
+  const exitCode = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const { port, token } = await new Promise<TelemetryEndpoint>((resolve, reject) => {
+    child.stdout!.on("data", () => {
+      const endpoint = findTelemetryLine(out);
+      if (endpoint !== undefined) resolve(endpoint);
+    });
+    child.on("exit", (code) => reject(new Error(`replay exited with ${code} before listening: ${err}`)));
+  });
+  return {
+    child,
+    port,
+    token,
+    stdout: () => out,
+    exitCode,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGINT");
+      await exitCode;
+    },
+  };
+}
+
 export class TestClient {
   readonly received: Received[] = [];
   /** The process table, kept as a viewer keeps it (docs/protocol.md, section 5). */

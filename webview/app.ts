@@ -1,7 +1,7 @@
 // The shell: the status line, the tabs, the views; the one dispatcher for the extension's messages;
 // the render loop that redraws only the shown view, once per animation frame.
 
-import { parsePid } from "../protocol/control.js";
+import { parsePid, type ReplayInfo } from "../protocol/control.js";
 import type { ToWebview, VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import { Connection, type ConnectionStatus } from "./connection.js";
 import { h, setAttr, setText } from "./dom.js";
@@ -47,6 +47,9 @@ export class App implements Ui {
   private readonly statusDot: HTMLElement;
   private readonly statusText: HTMLElement;
   private readonly programText: HTMLElement;
+  /** Under the header in a replay (`beamline replay`): what a recording shows and what needs a live run. */
+  private readonly replayNote: HTMLElement;
+  private status: { status: ConnectionStatus; detail: string } = { status: "idle", detail: "not connected" };
   private readonly warningBadge: HTMLElement;
   /** Restarts since the Supervision view was last shown, so that one seen from another tab is not missed. */
   private readonly restartBadge: HTMLElement;
@@ -81,6 +84,7 @@ export class App implements Ui {
     this.statusDot = h("span", { class: "status-dot idle", "aria-hidden": "true" });
     this.statusText = h("span", { class: "status-text", "data-testid": "connection-status" }, "not connected");
     this.programText = h("span", { class: "program", "data-testid": "program" });
+    this.replayNote = h("p", { class: "replay-note", "data-testid": "replay-note", hidden: "" });
     this.warningBadge = h("span", { class: "tab-badge", hidden: "" });
     this.restartBadge = h("span", { class: "tab-badge restarts", hidden: "", "data-testid": "supervision-badge" });
     const header = h("header", "app-header", h("div", { class: "status", role: "status", "aria-live": "polite" }, this.statusDot, this.statusText), this.programText);
@@ -97,7 +101,7 @@ export class App implements Ui {
       }
     }
     this.viewBox = h("main", { id: "beamline-view", class: "view-box", role: "tabpanel" });
-    root.replaceChildren(header, layout === "full" ? tabs : "", this.viewBox);
+    root.replaceChildren(header, this.replayNote, layout === "full" ? tabs : "", this.viewBox);
     root.classList.add(`layout-${layout}`);
 
     if (saved.inspector?.pid != null) this.inspector.open(saved.inspector.pid);
@@ -189,14 +193,37 @@ export class App implements Ui {
       setText(this.warningBadge, String(m.warnings.length));
     }
     const ended = m.mainExited === null ? "" : ` · main ${m.mainExited.crashed ? "crashed" : "ended"} at ${fmt.duration(m.programTime(m.mainExited.at))}`;
-    const program = m.hello === null ? "" : `${m.hello.program} · ${m.hello.node}${ended}`;
+    const replay = m.hello?.replay;
+    const program = m.hello === null ? "" : `${m.hello.program} · ${m.hello.node}${ended}${replay !== undefined ? ` · recorded ${new Date(m.hello.startedAt).toLocaleString()}` : ""}`;
     setText(this.programText, program);
+    this.renderStatus(replay);
   }
 
   private showStatus(status: ConnectionStatus, detail: string): void {
-    this.statusDot.className = `status-dot ${status}`;
-    setText(this.statusText, status === "live" ? "live" : detail);
+    this.status = { status, detail };
+    this.renderStatus(this.model.hello?.replay);
+  }
+
+  /**
+   * The connection's state, and for a recording served by `beamline replay` that it is one: a
+   * replay is connected but not live (docs/protocol.md, section 13).
+   */
+  private renderStatus(replay: ReplayInfo | undefined): void {
+    const { status, detail } = this.status;
+    const replaying = replay !== undefined && status === "live";
+    setAttr(this.statusDot, "class", `status-dot ${replaying ? "replay" : status}`);
+    setText(this.statusText, replaying ? "replay, not live" : status === "live" ? "live" : detail);
     this.root.classList.toggle("stopped", status === "stopped");
+    this.root.classList.toggle("replay", replaying);
+    this.replayNote.hidden = replay === undefined;
+    if (replay !== undefined) {
+      const incomplete = replay.complete ? "" : " It ends early: the run was killed before it closed the file.";
+      setText(
+        this.replayNote,
+        `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings and faults.${incomplete} ` +
+          "Process lists, the inspector, supervision trees and messages are not recorded; they need a live run.",
+      );
+    }
   }
 
   /** Arrow keys move between tabs, as the ARIA tabs pattern expects. */

@@ -293,12 +293,14 @@ export class Model {
 
   /**
    * What the charts span: the whole run, from main's start (or the first sample, before main
-   * started) to the latest sample, with main's end marked.
+   * started) to the latest sample (a replay's: the recording's end), with main's end marked.
    */
   chartDomain(): ChartDomain {
     const origin = this.mainStartedAt ?? Math.max(0, this.firstSampleTime);
     const marks = this.mainExited === null ? [] : [{ time: this.mainExited.at, label: this.mainExited.crashed ? "main crashed" : "main ended" }];
-    return { origin, to: Math.max(origin, this.lastSampleTime), marks };
+    // A replay ends where its recording does, main's end included: a run that ended sampled last
+    // up to an interval before that.
+    return { origin, to: Math.max(origin, this.lastSampleTime, this.hello?.replay?.endsAt ?? 0), marks };
   }
 
   /**
@@ -333,8 +335,9 @@ export class Model {
     return s === undefined ? "" : `${s.file}:${s.line}`;
   }
 
-  /** The run's time now, extrapolated from the last sample. */
+  /** The run's time now, extrapolated from the last sample; a replay's run ended with its last sample. */
   runTimeNow(now: number): number {
+    if (this.hello?.replay !== undefined) return this.runTime;
     return this.runTime + (this.runTimeAt === 0 ? 0 : now - this.runTimeAt);
   }
 

@@ -21,6 +21,11 @@ class SchedulerRow {
   readonly utilization: LineChart;
   readonly runQueue: LineChart;
   readonly canvas: HTMLCanvasElement;
+  /** Says where the lanes come from: the process updates this page received, which a recording lacks. */
+  private readonly lanesLabel = h("span", {
+    class: "chart-label",
+    title: "The lanes come from the process updates this page received; the runtime does not record them, so a page opened late starts them when it connected. The charts above come from the recording and cover the whole run.",
+  });
   private readonly stats: Record<"utilization" | "runQueue" | "processes" | "placed" | "placedElsewhere" | "crossIn" | "crossOut", HTMLElement>;
   private readonly hover: HTMLElement;
 
@@ -51,7 +56,7 @@ class SchedulerRow {
       h("h3", {}, `Scheduler ${i}`),
       h("dl", "scheduler-stats", ...Object.values(items).map((v) => v.item)),
       h("div", "scheduler-charts", h("div", "scheduler-chart", h("span", "chart-label", "utilization"), this.utilization.element), h("div", "scheduler-chart", h("span", "chart-label", "run queue"), this.runQueue.element)),
-      h("span", { class: "chart-label", title: "The lanes come from the process updates this page received; the runtime does not record them, so a page opened late starts them when it connected. The charts above come from the recording and cover the whole run." }, "what it ran (sampled, since this page connected)"),
+      this.lanesLabel,
       this.canvas,
       this.hover,
     );
@@ -60,7 +65,9 @@ class SchedulerRow {
   private history: SchedulerHistory | null = null;
   private programTime: (t: number) => number = (t) => t;
 
-  render(history: SchedulerHistory, domain: ChartDomain, programTime: (t: number) => number): void {
+  /** `replay`: the page shows a recording (`beamline replay`), which has no process updates for the lanes. */
+  render(history: SchedulerHistory, domain: ChartDomain, programTime: (t: number) => number, replay: boolean): void {
+    setText(this.lanesLabel, replay ? "what it ran (not recorded: the lanes need a live run)" : "what it ran (sampled, since this page connected)");
     this.history = history;
     this.programTime = programTime;
     this.utilization.draw([history.utilization], domain);
@@ -191,6 +198,6 @@ export class SchedulersView implements View {
         `Sampled, not exact: each lane's column is one telemetry tick of that scheduler (${fmt.duration(m.store.intervalMs)}); its height is split between the processes whose reductions grew in it, biggest first (up to 6 shown, the rest grey). Red: a non-preemptible slice held the scheduler.`,
     );
     const domain = m.chartDomain();
-    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, domain, (t) => m.programTime(t)));
+    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, domain, (t) => m.programTime(t), m.hello?.replay !== undefined));
   }
 }

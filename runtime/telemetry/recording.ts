@@ -147,17 +147,35 @@ export class Recording {
       if (listed.has(key)) continue;
       if (c.goneSince === undefined) c.goneSince = now;
       if (now - c.goneSince < WARNING_GAP_MS) continue;
-      this.current.delete(key);
-      const until = c.heldUntil === undefined ? c.goneSince : Math.max(c.warning.since, Math.min(c.goneSince, c.heldUntil));
-      const warning: EndedWarning = { ...c.warning, until };
-      const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
-      this.ended.push({ warning, bytes });
-      this.bytes += bytes;
-      this.endedTotal++;
+      this.end(key, c.goneSince);
       ended++;
     }
     if (ended > 0) this.keepWithinCap();
     return ended;
+  }
+
+  /**
+   * The run is over at run time `now`: every warning that still held, or had not been gone for
+   * WARNING_GAP_MS yet, ends (when it went, or now), so that a recording of a finished run lists
+   * it with its span. Returns how many ended.
+   */
+  endAll(now: number): number {
+    const keys = [...this.current.keys()];
+    for (const key of keys) this.end(key, this.current.get(key)!.goneSince ?? now);
+    if (keys.length > 0) this.keepWithinCap();
+    return keys.length;
+  }
+
+  /** Ends the held warning `key`, gone from the lists at `goneAt`. */
+  private end(key: string, goneAt: number): void {
+    const c = this.current.get(key)!;
+    this.current.delete(key);
+    const until = c.heldUntil === undefined ? goneAt : Math.max(c.warning.since, Math.min(goneAt, c.heldUntil));
+    const warning: EndedWarning = { ...c.warning, until };
+    const bytes = JSON.stringify(warning).length + ENTRY_OVERHEAD_BYTES;
+    this.ended.push({ warning, bytes });
+    this.bytes += bytes;
+    this.endedTotal++;
   }
 
   /**

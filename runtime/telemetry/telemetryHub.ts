@@ -540,7 +540,17 @@ export class TelemetryHub {
   stop(): void {
     clearInterval(this.timer);
     for (const p of this.pending.values()) clearTimeout(p.timer);
-    this.file?.close(this.now());
+    if (this.file === undefined) return;
+    // The file ends with the run: a last sample covers the time since the one before.
+    this.sample();
+    // The warnings that held when the run ended end with it: the file lists them with their span.
+    const now = this.now();
+    const ended = this.recording.endAll(now);
+    for (const warning of this.recording.endedSince(this.recording.endedTotal - ended)) this.file.append({ kind: "ended-warning", warning });
+    this.warnings = [];
+    this.warningsTime = now;
+    if (this.warningsText !== "[]") this.file.append({ kind: "warnings", time: now, warnings: [] });
+    this.file.close(now);
   }
 
   /** What the recording holds, oldest first, for writing the recording file anew. */
