@@ -178,3 +178,20 @@ test("issue 16: past its cap the file is written anew from the recording, and it
   assert.ok(largest <= cap + frameBytes + 5, `the file never grew past the cap by more than one item: ${largest} bytes, cap ${cap}`);
   assert.deepEqual(closed.end, { kind: "end", at: n * 100 + 50, items: closed.items.length });
 });
+
+test("issue 16: when the run ends, the warnings that still held (or had not been gone a second) end with it, with their spans", () => {
+  const recording = new Recording();
+  const other: Warning = { ...current, pid: "<0.9.0>", since: 1000 };
+  recording.warnings([current, other], 1000);
+  recording.warnings([current], 2000);
+  assert.equal(recording.endedTotal, 0, "the second is gone for less than a second: not ended yet");
+  assert.equal(recording.endAll(2300), 2);
+  assert.deepEqual(
+    recording.endedSince(0).map((w) => [w.pid, w.since, w.until]),
+    [
+      ["<0.8.0>", 900, 2300],
+      ["<0.9.0>", 1000, 2000],
+    ],
+  );
+  assert.equal(recording.endAll(2400), 0, "nothing holds any more");
+});
