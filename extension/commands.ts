@@ -1,5 +1,6 @@
 // The palette commands (category "Beamline") and the commands behind code lenses and hovers.
 
+import { existsSync } from "node:fs";
 import * as vscode from "vscode";
 import { formatPid, parsePid, type InspectResult } from "../protocol/control.js";
 import type { ProcessInfo } from "../protocol/frames.js";
@@ -36,6 +37,8 @@ export class Commands {
       c("beamline.showOutput", () => this.manager.output.show(true)),
       c("beamline.inspectSite", (spec: LensSpec) => this.inspectSite(spec)),
       c("beamline.inspectPid", (pid: string) => this.openVisualizer(pid)),
+      c("beamline.openRecording", (uri?: vscode.Uri) => this.openRecording(uri)),
+      c("beamline.reviewLastRun", () => this.reviewLastRun()),
     ];
   }
 
@@ -90,7 +93,50 @@ export class Commands {
   private requireRuntime() {
     const connection = this.manager.connection;
     if (!connection) void vscode.window.showWarningMessage("Beamline: no runtime is running. Run a file first (Beamline: Run Current File).");
+    else if (this.manager.live?.recording !== undefined) {
+      void vscode.window.showWarningMessage("Beamline: this is a recording (a replay), not a live run: its processes are not recorded. Run the program to inspect, send to, kill or trace them.");
+      return undefined;
+    }
     return connection;
+  }
+
+  /** Beamline: Open Recording…: a file that `beamline run --record` wrote, in the visualizer (docs/guide.md). */
+  private async openRecording(uri?: vscode.Uri): Promise<void> {
+    let target = uri instanceof vscode.Uri ? uri : undefined;
+    if (target === undefined) {
+      const picked = await vscode.window.showOpenDialog({
+        title: "Beamline: Open Recording",
+        openLabel: "Open Recording",
+        canSelectMany: false,
+        filters: { "Beamline recordings": ["beamrec"], "All files": ["*"] },
+        defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+      });
+      target = picked?.[0];
+    }
+    if (target === undefined) return;
+    if (target.scheme !== "file") {
+      void vscode.window.showWarningMessage(`Beamline: a recording must be a file on this machine, not ${target.toString()}`);
+      return;
+    }
+    await this.manager.replay(target.fsPath);
+    if (this.manager.live?.recording === target.fsPath) this.openVisualizer();
+  }
+
+  /** Beamline: Review Last Run: the recording of the last program run here, after it ended. */
+  private async reviewLastRun(): Promise<void> {
+    const recording = this.manager.lastRunRecording;
+    if (!existsSync(recording)) {
+      void vscode.window.showWarningMessage("Beamline: no run to review yet. Every run started here is recorded: run a file (Beamline: Run Current File), then review it.");
+      return;
+    }
+    const live = this.manager.live;
+    if (live !== undefined && live.recording === undefined && !live.attached && !this.manager.mainEnded) {
+      const stop = "Stop and Review";
+      const choice = await vscode.window.showWarningMessage("Beamline: the program is still running. Stop it and review what it recorded so far?", { modal: true }, stop);
+      if (choice !== stop) return;
+    }
+    await this.manager.replay(recording);
+    if (this.manager.live?.recording === recording) this.openVisualizer();
   }
 
   private toItem(p: ProcessInfo): ProcessItem {

@@ -4,7 +4,7 @@
 // telemetry), crashes from the telemetry's faults channel (faultLedger.ts). Everything else
 // listens to onDidChange.
 
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { formatPid, type Crash, type FaultMessage } from "../protocol/control.js";
@@ -33,7 +33,12 @@ export interface LiveRuntime {
   /** The runtime's working directory: site files are relative to it. */
   cwd: string;
   attached: boolean;
+  /** The recording file, when this is `beamline replay` of one rather than a live run (docs/protocol.md, section 13). */
+  recording?: string;
 }
+
+/** The last run's recording, under the extension's storage: Review Last Run opens it. */
+const LAST_RUN_RECORDING = "last-run.beamrec";
 
 export class SessionManager implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel("Beamline Runtime");
@@ -47,6 +52,10 @@ export class SessionManager implements vscode.Disposable {
   starting: string | undefined;
   lastExitReason: string | undefined;
   private lastRun: { file: string; options: RunOptions } | undefined;
+  /** The working directory of the run the last-run recording is of: its site files are relative to it. */
+  private lastRunCwd: string | undefined;
+  /** Whether main of the current run has ended (the runtime keeps serving, --keep-alive). */
+  mainEnded = false;
   private generation = 0;
   private relay: Relay | undefined;
   /** The crashes of the current run, by line; their diagnostics are redrawn at most every FAULT_REDRAW_MS. */
@@ -73,6 +82,14 @@ export class SessionManager implements vscode.Disposable {
     return existsSync(bundled) ? bundled : this.context.asAbsolutePath(path.join("dist", "runtime", "cli.js"));
   }
 
+  /**
+   * Where every run started here writes its recording (`--record`), so that Review Last Run can
+   * open it after the program ended: the workspace's storage, else the extension's global storage.
+   */
+  get lastRunRecording(): string {
+    return path.join((this.context.storageUri ?? this.context.globalStorageUri).fsPath, LAST_RUN_RECORDING);
+  }
+
   async run(file: string, options: RunOptions): Promise<void> {
     await this.stop();
     this.lastRun = { file, options };
@@ -84,10 +101,13 @@ export class SessionManager implements vscode.Disposable {
     this.starting = file;
     this.changed.fire();
     const guard = this.context.asAbsolutePath(path.join("dist", "extension", "runtimeGuard.cjs"));
+    const recording = this.lastRunRecording;
+    mkdirSync(path.dirname(recording), { recursive: true });
+    this.lastRunCwd = cwd;
     const session = new RuntimeSession({
       cli: this.runtimeCli(),
       guard: existsSync(guard) ? guard : undefined,
-      args: runtimeArgs(path.relative(cwd, file) || file, options),
+      args: [...runtimeArgs(path.relative(cwd, file) || file, options), "--record", recording],
       token,
       cwd,
       output: { append: (text) => this.output.append(text) },
@@ -113,6 +133,47 @@ export class SessionManager implements vscode.Disposable {
     await this.connect("127.0.0.1", endpoint.port, token, cwd, file, false);
   }
 
+  /**
+   * Serves a recording file with `beamline replay` and works with it as with a run: the panels
+   * show it, and it stops like a run. `cwd`: where the recorded run ran (its site files are
+   * relative to it); by default the last run's for its own recording, else the workspace's.
+   */
+  async replay(recording: string, cwd?: string): Promise<void> {
+    await this.stop();
+    const dir = cwd ?? (recording === this.lastRunRecording ? this.lastRunCwd : undefined) ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? path.dirname(recording);
+    const token = newToken();
+    this.clearFaults();
+    this.lastExitReason = undefined;
+    this.starting = recording;
+    this.changed.fire();
+    const guard = this.context.asAbsolutePath(path.join("dist", "extension", "runtimeGuard.cjs"));
+    const session = new RuntimeSession({
+      cli: this.runtimeCli(),
+      guard: existsSync(guard) ? guard : undefined,
+      args: ["replay", recording],
+      token,
+      cwd: dir,
+      output: { append: (text) => this.output.append(text) },
+    });
+    this.session = session;
+    this.output.appendLine(`[beamline] ${new Date().toLocaleTimeString()} replaying ${recording}`);
+    session.onExit((exit) => this.onSessionExit(session, exit));
+    let endpoint;
+    try {
+      endpoint = await session.start();
+    } catch (error) {
+      if (this.session === session) {
+        this.starting = undefined;
+        this.changed.fire();
+      }
+      if (!(error as { exit?: SessionExit }).exit) void this.reportFailure(`Beamline: could not replay ${recording}: ${(error as Error).message}`);
+      return;
+    }
+    if (this.session !== session) return;
+    this.starting = undefined;
+    await this.connect("127.0.0.1", endpoint.port, token, dir, undefined, false, recording);
+  }
+
   async attach(host: string, port: number, token: string): Promise<void> {
     await this.stop();
     this.lastRun = undefined;
@@ -123,7 +184,7 @@ export class SessionManager implements vscode.Disposable {
     await this.connect(host, port, token, cwd, undefined, true);
   }
 
-  private async connect(host: string, port: number, token: string, cwd: string, file: string | undefined, attached: boolean): Promise<void> {
+  private async connect(host: string, port: number, token: string, cwd: string, file: string | undefined, attached: boolean, recording?: string): Promise<void> {
     const url = webSocketUrl(port, host);
     const connection = new TelemetryConnection(url, token);
     try {
@@ -144,7 +205,8 @@ export class SessionManager implements vscode.Disposable {
     }
     this.relay = relay;
     this.connection = connection;
-    this.live = { generation: ++this.generation, host, port, token, url, file, cwd, attached, relayPort: relay.port, relayUrl: webSocketUrl(relay.port), relaySecret: relay.secret };
+    this.live = { generation: ++this.generation, host, port, token, url, file, cwd, attached, relayPort: relay.port, relayUrl: webSocketUrl(relay.port), relaySecret: relay.secret, ...(recording !== undefined ? { recording } : {}) };
+    this.mainEnded = false;
     connection.onClose.on(() => {
       if (this.connection !== connection) return;
       if (attached) {
@@ -159,11 +221,14 @@ export class SessionManager implements vscode.Disposable {
       if (this.connection === connection) this.onFault(fault, cwd);
     });
     connection.onMainExited.on(({ crashed }) => {
-      if (crashed && this.connection === connection) this.onMainCrashed(cwd);
+      if (this.connection !== connection) return;
+      this.mainEnded = true;
+      // A replay's main ended long ago: its crash was reported when it ran.
+      if (crashed && recording === undefined) this.onMainCrashed(cwd);
     });
     this.changed.fire();
-    // Learn which functions the processes run (for the lenses above process functions).
-    setTimeout(() => void connection.fetchProcesses().catch(() => undefined), 300);
+    // Learn which functions the processes run (for the lenses above process functions); a recording has no process list.
+    if (recording === undefined) setTimeout(() => void connection.fetchProcesses().catch(() => undefined), 300);
   }
 
   /** A webview of this window says which origin it has (see webviewRelay.ts): the relay admits it from now on. */
@@ -241,6 +306,11 @@ export class SessionManager implements vscode.Disposable {
       return;
     }
     const last = exit.stderr.trim().split("\n").filter(Boolean).slice(-1)[0];
+    if (session.options.args[0] === "replay") {
+      // `beamline replay` says what is wrong with the file on its last line ("beamline: cannot replay FILE: ...").
+      void this.reportFailure(`Beamline: ${last?.replace(/^beamline: /, "") ?? `the replay ${exit.reason}`}`);
+      return;
+    }
     void this.reportFailure(`Beamline: the runtime ${exit.reason}${last ? `: ${last}` : ""}`, true);
   }
 

@@ -60,6 +60,11 @@ export class StatusBar implements vscode.Disposable {
       this.item.text = "$(loading~spin) Beamline: starting…";
       this.item.tooltip = `Starting ${m.starting}`;
       this.item.backgroundColor = undefined;
+    } else if (c && m.live?.recording !== undefined) {
+      // A replay: nothing is live, so no counts that would read as current.
+      this.item.text = "$(history) Beamline: replay";
+      this.item.tooltip = `Replaying the recording ${m.live.recording}: not a live run. Click to open the visualizer.`;
+      this.item.backgroundColor = undefined;
     } else if (c && m.live) {
       const s = c.schedulers;
       const processes = s?.summary.processes ?? 0;

@@ -218,11 +218,16 @@ export class App implements Ui {
     this.replayNote.hidden = replay === undefined;
     if (replay !== undefined) {
       const incomplete = replay.complete ? "" : " It ends early: the run was killed before it closed the file.";
+      const name = replay.file.split(/[\\/]/).pop() ?? replay.file;
+      // The side panel is narrow: the file's name and that it is not live; the editor panel says what a recording lacks.
       setText(
         this.replayNote,
-        `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings and faults.${incomplete} ` +
-          "Process lists, the inspector, supervision trees and messages are not recorded; they need a live run.",
+        this.layout === "overview"
+          ? `Replay of ${name}, not live.${incomplete}`
+          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings and faults.${incomplete} ` +
+              "Process lists, the inspector, supervision trees and messages are not recorded; they need a live run.",
       );
+      setAttr(this.replayNote, "title", replay.file);
     }
   }
 
