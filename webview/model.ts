@@ -335,9 +335,9 @@ export class Model {
     return s === undefined ? "" : `${s.file}:${s.line}`;
   }
 
-  /** The run's time now, extrapolated from the last sample; a replay's run ended with its last sample. */
+  /** The run's time now, extrapolated from the last sample; a replay's is where its recording ends. */
   runTimeNow(now: number): number {
-    if (this.hello?.replay !== undefined) return this.runTime;
+    if (this.hello?.replay !== undefined) return Math.max(this.runTime, this.hello.replay.endsAt);
     return this.runTime + (this.runTimeAt === 0 ? 0 : now - this.runTimeAt);
   }
 
