@@ -4,7 +4,7 @@
 // telemetry), crashes from the telemetry's faults channel (faultLedger.ts). Everything else
 // listens to onDidChange.
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { formatPid, type Crash, type FaultMessage } from "../protocol/control.js";
@@ -103,6 +103,8 @@ export class SessionManager implements vscode.Disposable {
     const guard = this.context.asAbsolutePath(path.join("dist", "extension", "runtimeGuard.cjs"));
     const recording = this.lastRunRecording;
     mkdirSync(path.dirname(recording), { recursive: true });
+    // A program that fails to load records nothing: Review Last Run must not show the run before it.
+    rmSync(recording, { force: true });
     this.lastRunCwd = cwd;
     const session = new RuntimeSession({
       cli: this.runtimeCli(),
