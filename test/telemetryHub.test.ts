@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Crash, InspectResult } from "../protocol/control.js";
-import { ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
-import { newCounters } from "../runtime/core/schedulerCounters.js";
+import { decodeFrame, ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
+import { Counter, newCounters } from "../runtime/core/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
 import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
 
@@ -299,4 +299,37 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
   h.request(other, JSON.stringify({ id: 1, type: "subscribe", channel: "faults" }));
   assert.deepEqual((other.texts("crash") as Crash[]).map((c) => c.total), [1, 3]);
   h.stop();
+});
+
+test("issue 15 (found on the way): a crash the scheduler thread counts while the hub reads the counters is in the next sample, not lost", () => {
+  // The hub read a counter for its sample, then copied all counters as the next sample's base:
+  // what the scheduler thread counted between the two reads was in neither sample.
+  const counters = newCounters();
+  let countsOnRead = 3;
+  const racing = new Proxy(counters, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown;
+      // The scheduler thread counts a crash right after each of the hub's first reads.
+      if (key === String(Counter.crashes) && countsOnRead > 0) {
+        countsOnRead--;
+        target[Counter.crashes]!++;
+      }
+      return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
+  const h = new TelemetryHub([{ post: () => undefined, counters: racing, stuck: () => ({ ms: 0, pid: 0, site: "" }) }], hello, [], 60_000);
+  try {
+    const connection = new FakeConnection();
+    h.connect(connection, ["schedulers"]);
+    for (let i = 0; i < 5; i++) h.sample();
+    const sampled = connection.sent
+      .filter((d): d is ArrayBuffer => typeof d !== "string")
+      .map((d) => decodeFrame(d))
+      .reduce((n, f) => n + (f.type === "schedulers" ? f.summary.crashes : 0), 0);
+    assert.equal(counters[Counter.crashes], 3);
+    assert.equal(sampled, 3);
+  } finally {
+    h.stop();
+  }
 });

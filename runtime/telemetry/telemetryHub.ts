@@ -133,7 +133,9 @@ export class TelemetryHub {
   private readonly eventsDroppedBy: number[];
   /** Keyframes being put together from the schedulers' parts, by snapshot. */
   private readonly assemblies = new Map<number, KeyframeAssembly>();
+  /** Each scheduler's counters at the last sample, and the copy the next sample reads into. */
   private previous: Float64Array[];
+  private current: Float64Array[];
   private lastSampleAt = performance.now();
   private intervalMs: number;
   private timer: NodeJS.Timeout;
@@ -172,6 +174,7 @@ export class TelemetryHub {
       (id) => receiveSites.has(id),
     );
     this.previous = schedulers.map((s) => Float64Array.from(s.counters));
+    this.current = schedulers.map((s) => Float64Array.from(s.counters));
     this.unlisted = schedulers.map(() => 0);
     this.siteParts = schedulers.map(() => []);
     this.eventsDroppedBy = schedulers.map(() => 0);
@@ -623,7 +626,10 @@ export class TelemetryHub {
     const summary = { processes: 0, runnable: 0, waiting: 0, queued: 0, crashes: 0, restarts: 0, mailboxHistogram: new Array<number>(MAILBOX_BUCKETS).fill(0) };
     const stuckNow: { scheduler: number; pid: string; ms: number; site: string }[] = [];
     this.schedulers.forEach((s, i) => {
-      const c = s.counters;
+      // One copy of the counters, read once: the scheduler thread goes on counting meanwhile, and
+      // what it counts after the copy belongs to the next sample, not to neither.
+      const c = this.current[i]!;
+      c.set(s.counters);
       const before = this.previous[i]!;
       const delta = (k: number) => c[k]! - before[k]!;
       const stuck = s.stuck();
@@ -658,7 +664,8 @@ export class TelemetryHub {
       summary.crashes += delta(Counter.crashes);
       summary.restarts += delta(Counter.restarts);
       for (let b = 0; b < MAILBOX_BUCKETS; b++) summary.mailboxHistogram[b]! += c[Counter.histogram + b]!;
-      before.set(c);
+      this.previous[i] = c;
+      this.current[i] = before;
     });
     this.rules.stuckNow(stuckNow);
     this.rules.sampled(samples);
