@@ -80,7 +80,7 @@ export interface Hello {
 export interface ReplayInfo {
   /** The file's path as given to `beamline replay`. */
   file: string;
-  /** Whether the run closed the file (it ended or was stopped); false for a run that was killed or crashed hard. */
+  /** Whether the run closed the file (it ended or was stopped); false for a run that was killed, or that still runs. */
   complete: boolean;
   /** The run time of the recording's last item, in milliseconds since the run started. */
   endsAt: number;

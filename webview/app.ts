@@ -217,7 +217,7 @@ export class App implements Ui {
     this.root.classList.toggle("replay", replaying);
     this.replayNote.hidden = replay === undefined;
     if (replay !== undefined) {
-      const incomplete = replay.complete ? "" : " It ends early: the run was killed before it closed the file.";
+      const incomplete = replay.complete ? "" : " It has no end: the run was killed before it closed the file, or still runs.";
       const name = replay.file.split(/[\\/]/).pop() ?? replay.file;
       // The side panel is narrow: the file's name and that it is not live; the editor panel says what a recording lacks.
       setText(
