@@ -239,8 +239,8 @@ export function* main() {
 for (const n of [2, 8]) {
   test(`issue 15: with ${n} schedulers, messages sent in bursts between pauses, while peers spin less or sleep, all arrive in order`, () => {
     // Pauses of 0-3 ms between bursts let the receiving schedulers' spins fail and shrink, and let
-    // them sleep; with more schedulers than this machine's cores they never spin. Round trips
-    // between the bursts cross while the other side is at every stage of going idle.
+    // them sleep; with more schedulers than cores they also wait for a core. Round trips between
+    // the bursts cross while the other side is at every stage of going idle.
     const file = program(
       `bursts${n}.ts`,
       `import { after, receive, schedulers, self, send, spawnOn, Pid } from "beamline";

@@ -4,7 +4,6 @@
 // (`id % count`), so that a message could be routed without asking anyone (docs/architecture.md).
 // The counters it keeps for telemetry are incremental (never a scan over all processes).
 
-import { availableParallelism } from "node:os";
 import { mailboxBucket } from "../../protocol/frames.js";
 import { EventRing } from "../telemetry/eventRing.js";
 import type { InstrumentedSite } from "../loader/instrument.js";
@@ -73,11 +72,14 @@ export const WATCH_MAILBOX = 50;
 
 /**
  * The longest a scheduler with nothing to run polls the rings before it sleeps. The spin adapts
- * (see spinForPeers): it halves after each spin that found nothing, down to none, and comes back
- * when a sleep is ended by a peer sooner than this.
+ * (see spinForPeers): it halves after each spin that found nothing, down to MIN_SPIN_MS, and comes
+ * back in full when a spin finds an envelope or a sleep is ended by a peer sooner than this.
  */
 const PEER_SPIN_MS = 0.2;
-/** A spin budget below this is no spin at all. */
+/**
+ * The shortest spin: it costs little, and a peer that answers within it restores the full spin,
+ * which a wake-up through the event loop, slower than PEER_SPIN_MS on a busy machine, may not.
+ */
 const MIN_SPIN_MS = 0.01;
 
 /** An idle scheduler wakes this often even when no doorbell rang, as a safety net. */
@@ -176,9 +178,8 @@ export class Scheduler {
   private scheduled = false;
   /** Waiting for another scheduler's doorbell (peers.ts). */
   private sleeping = false;
-  /** How long the next idle spin may poll the rings, and the most it may: 0 with more schedulers than cores (connect). */
+  /** How long the next idle spin may poll the rings (spinForPeers). */
   private spinMs = PEER_SPIN_MS;
-  private maxSpinMs = PEER_SPIN_MS;
   private nodeTimer: NodeJS.Timeout | undefined = undefined;
   private overrunAt = 0;
   /** The real clock at the start of the current batch of slices. */
@@ -196,11 +197,8 @@ export class Scheduler {
   }
 
   /** Joins the other schedulers of the run, once the program is loaded here: what they sent is delivered from now on. */
-  connect(peers: Peers, names: NameTable, cores = availableParallelism()): void {
+  connect(peers: Peers, names: NameTable): void {
     this.peers = peers;
-    // With more schedulers than cores, a spinning scheduler holds a core that the peer it waits for
-    // needs in order to answer, so idle schedulers sleep at once (docs/mesh.md).
-    this.maxSpinMs = this.spinMs = this.count > cores ? 0 : PEER_SPIN_MS;
     this.registry = new Registry<Pid>({ table: names, pidFor: peers.pidFor, isAlive: peers.isAliveId });
     this.wake();
   }
@@ -524,16 +522,16 @@ export class Scheduler {
    * before they sleep: a reply from another scheduler usually comes within microseconds, and
    * waking from a sleep through the event loop costs far more (docs/performance.md). Returns
    * whether an envelope arrived. The spin is adaptive, as the BEAM's is: each spin that found
-   * nothing halves the next one, down to none, so that a scheduler whose peers are quiet, or have
-   * no core to answer on, gives its core away; a quick wake-up by a peer restores it (sleepUntilPeersRing).
+   * nothing halves the next one, down to 10 µs, so that a scheduler whose peers are quiet, or have
+   * no core to answer on, gives its core away; an envelope found, or a quick wake-up by a peer
+   * (wokeUp), restores it.
    */
   private spinForPeers(peers: Peers): boolean {
     peers.flush();
-    if (this.spinMs === 0) return peers.ready();
     // A reply often comes within a microsecond or two: poll before paying for a clock read.
     for (let i = 0; i < 64; i++) {
       if (peers.ready()) {
-        this.spinMs = this.maxSpinMs;
+        this.spinMs = PEER_SPIN_MS;
         return true;
       }
     }
@@ -541,12 +539,12 @@ export class Scheduler {
     do {
       for (let i = 0; i < 64; i++) {
         if (peers.ready()) {
-          this.spinMs = this.maxSpinMs;
+          this.spinMs = PEER_SPIN_MS;
           return true;
         }
       }
     } while (realNow() < until);
-    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? 0 : this.spinMs / 2;
+    this.spinMs = this.spinMs / 2 < MIN_SPIN_MS ? MIN_SPIN_MS : this.spinMs / 2;
     return false;
   }
 
@@ -570,7 +568,7 @@ export class Scheduler {
   private wokeUp(peers: Peers, sleptAt: number): () => void {
     return () => {
       this.sleeping = false;
-      if (this.spinMs < this.maxSpinMs && realNow() - sleptAt < this.maxSpinMs && peers.ready()) this.spinMs = this.maxSpinMs;
+      if (this.spinMs < PEER_SPIN_MS && realNow() - sleptAt < PEER_SPIN_MS && peers.ready()) this.spinMs = PEER_SPIN_MS;
       if (this.running || this.scheduled) return;
       this.scheduled = true;
       this.runLoop();
