@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import { formatPid, type Crash, type FaultMessage } from "../protocol/control.js";
+import type { TelemetryEndpoint } from "../protocol/telemetryLine.js";
 import { counted } from "./countText.js";
 import { FaultLedger, type FaultProblem } from "./faultLedger.js";
 import { parseLoadErrors, webSocketUrl } from "./runtimeOutput.js";
@@ -115,23 +116,8 @@ export class SessionManager implements vscode.Disposable {
       output: { append: (text) => this.output.append(text) },
       env: { ESBUILD_BINARY_PATH: this.bundledEsbuild() },
     });
-    this.session = session;
-    this.output.appendLine(`[beamline] ${new Date().toLocaleTimeString()} running ${file}`);
-    session.onExit((exit) => this.onSessionExit(session, exit));
-    let endpoint;
-    try {
-      endpoint = await session.start();
-    } catch (error) {
-      if (this.session === session) {
-        this.starting = undefined;
-        this.changed.fire();
-      }
-      // The exit handler reports it (syntax errors become diagnostics).
-      if (!(error as { exit?: SessionExit }).exit) void this.reportFailure(`Beamline: could not start the runtime: ${(error as Error).message}`);
-      return;
-    }
-    if (this.session !== session) return;
-    this.starting = undefined;
+    const endpoint = await this.begin(session, `running ${file}`, "could not start the runtime");
+    if (endpoint === undefined) return;
     await this.connect("127.0.0.1", endpoint.port, token, cwd, file, false);
   }
 
@@ -157,8 +143,19 @@ export class SessionManager implements vscode.Disposable {
       cwd: dir,
       output: { append: (text) => this.output.append(text) },
     });
+    const endpoint = await this.begin(session, `replaying ${recording}`, `could not replay ${recording}`);
+    if (endpoint === undefined) return;
+    await this.connect("127.0.0.1", endpoint.port, token, dir, undefined, false, recording);
+  }
+
+  /**
+   * Starts `session` as the current one; its endpoint, or undefined when it failed to start or
+   * another session took its place meanwhile. An exit is reported by the exit handler (a syntax
+   * error becomes a diagnostic); any other failure here.
+   */
+  private async begin(session: RuntimeSession, doing: string, failure: string): Promise<TelemetryEndpoint | undefined> {
     this.session = session;
-    this.output.appendLine(`[beamline] ${new Date().toLocaleTimeString()} replaying ${recording}`);
+    this.output.appendLine(`[beamline] ${new Date().toLocaleTimeString()} ${doing}`);
     session.onExit((exit) => this.onSessionExit(session, exit));
     let endpoint;
     try {
@@ -168,12 +165,12 @@ export class SessionManager implements vscode.Disposable {
         this.starting = undefined;
         this.changed.fire();
       }
-      if (!(error as { exit?: SessionExit }).exit) void this.reportFailure(`Beamline: could not replay ${recording}: ${(error as Error).message}`);
-      return;
+      if (!(error as { exit?: SessionExit }).exit) void this.reportFailure(`Beamline: ${failure}: ${(error as Error).message}`);
+      return undefined;
     }
-    if (this.session !== session) return;
+    if (this.session !== session) return undefined;
     this.starting = undefined;
-    await this.connect("127.0.0.1", endpoint.port, token, dir, undefined, false, recording);
+    return endpoint;
   }
 
   async attach(host: string, port: number, token: string): Promise<void> {

@@ -498,6 +498,16 @@ export function pidTyped(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The `id` of a request that parseRequest refused, so that its error answers it; -1 when it has none. */
+export function requestIdOf(text: string): number {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    return Number.isInteger(id) ? (id as number) : -1;
+  } catch {
+    return -1;
+  }
+}
+
 /** Parses and validates a client request; the error names the field that is wrong. */
 export function parseRequest(text: string): Request {
   if (text.length > MAX_REQUEST_BYTES) throw new ProtocolError(`request is ${text.length} characters; the limit is ${MAX_REQUEST_BYTES} bytes`);

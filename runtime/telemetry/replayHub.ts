@@ -3,7 +3,7 @@
 // the site table, the history with every recorded sample, the warnings with the ended ones, and
 // the latest fault of each group. Nothing is live, so requests that need a runtime are refused.
 
-import { CHANNELS, parseRequest, PROTOCOL_VERSION, type Channel, type Hello, type History, type ProtocolError, type Response, type Warning, type Warnings } from "../../protocol/index.js";
+import { CHANNELS, parseRequest, PROTOCOL_VERSION, requestIdOf, type Channel, type Hello, type History, type ProtocolError, type Response, type Warning, type Warnings } from "../../protocol/index.js";
 import { encodeSampleHistory } from "../../protocol/frames.js";
 import type { DecodedRecording } from "../../protocol/recordingFile.js";
 import { FaultHistory } from "./faultHistory.js";
@@ -105,7 +105,7 @@ export class ReplayHub implements TelemetrySource {
     try {
       request = parseRequest(text);
     } catch (error) {
-      reply({ type: "response", id: idOf(text), ok: false, error: (error as ProtocolError).message });
+      reply({ type: "response", id: requestIdOf(text), ok: false, error: (error as ProtocolError).message });
       return;
     }
     switch (request.type) {
@@ -134,14 +134,5 @@ export class ReplayHub implements TelemetrySource {
   private sendWarnings(connection: ClientConnection): void {
     const message: Warnings = { type: "warnings", seq: 0, time: this.warnings.time, warnings: this.warnings.warnings, ended: this.recording.endedSince(0) };
     connection.send(JSON.stringify(message));
-  }
-}
-
-function idOf(text: string): number {
-  try {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    return Number.isInteger(id) ? (id as number) : -1;
-  } catch {
-    return -1;
   }
 }

@@ -7,7 +7,7 @@
 // responses included: a client's requests are read only while it reads what it was sent
 // (docs/protocol.md, section 6).
 
-import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings, type FaultMessage } from "../../protocol/control.js";
+import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, requestIdOf, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings, type FaultMessage } from "../../protocol/control.js";
 import { decodeFrame, deltaHeader, encodeFrame, encodeSampleHistory, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
@@ -445,7 +445,7 @@ export class TelemetryHub {
     try {
       request = parseRequest(message);
     } catch (error) {
-      this.reply(client, { type: "response", id: idOf(message), ok: false, error: (error as ProtocolError).message });
+      this.reply(client, { type: "response", id: requestIdOf(message), ok: false, error: (error as ProtocolError).message });
       return;
     }
     switch (request.type) {
@@ -821,13 +821,4 @@ function mergeAnswers(id: number, type: Request["type"], answers: readonly Extra
 function schedulerList(ids: readonly number[]): string {
   if (ids.length === 1) return `scheduler ${ids[0]}`;
   return `schedulers ${ids.slice(0, -1).join(", ")} and ${ids.at(-1)}`;
-}
-
-function idOf(text: string): number {
-  try {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    return Number.isInteger(id) ? (id as number) : -1;
-  } catch {
-    return -1;
-  }
 }
