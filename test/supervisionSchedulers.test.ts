@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Crash, InspectResult, Restart, SupervisionTree } from "../protocol/control.js";
-import { startRuntime, TestClient, type RunningRuntime } from "./telemetryClient.js";
+import { isSample, startRuntime, TestClient, type RunningRuntime } from "./telemetryClient.js";
 
 let runtime: RunningRuntime;
 let client: TestClient;
@@ -19,13 +19,20 @@ after(async () => {
   await runtime?.stop();
 });
 
-/** The supervision tree once the supervisor has its six children running. */
+/**
+ * The supervision tree once the supervisor has its six children running: their pids in the tree,
+ * and every process started where it was placed (a child's pid exists as soon as spawnLink
+ * returns, its process once scheduler 2 has read the Spawn envelope; the inspector finds only
+ * that). Main, the logger, the supervisor and six workers: nine.
+ */
 async function treeWithChildren(): Promise<SupervisionTree> {
   for (;;) {
     const answer = await client.request({ type: "supervision" });
     assert.equal(answer.ok, true, answer.error);
     const tree = answer.result as SupervisionTree;
-    if (tree.supervisors.length > 0 && tree.supervisors[0]!.children.every((c) => c.pid !== 0) && tree.supervisors[0]!.childCount === 6) return tree;
+    const samples = client.received.filter(isSample);
+    const allStarted = samples.length > 0 && samples[samples.length - 1]!.summary.processes === 9;
+    if (allStarted && tree.supervisors.length > 0 && tree.supervisors[0]!.children.every((c) => c.pid !== 0) && tree.supervisors[0]!.childCount === 6) return tree;
     await client.waitFor((m) => m.type === "schedulers", "the next sample");
   }
 }
