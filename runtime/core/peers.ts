@@ -46,7 +46,7 @@ export interface MeshPort {
 }
 
 const enum Envelope {
-  /** A message: the pid id, then the term. */
+  /** A message: the receiver's id, the sender's id, whether the sender's scheduler traced it (u8), then the term. */
   Send = 1,
   /**
    * A process to start here: the function's name, the arguments, the spawn site, the new pid's id,
@@ -116,7 +116,7 @@ export class Peers {
    * Messages to processes that another scheduler started here and whose Spawn envelope has not
    * arrived yet: a third scheduler that got the pid may be faster than the spawner's ring.
    */
-  private readonly early = new Map<number, unknown[]>();
+  private readonly early = new Map<number, { msg: unknown; fromId: number; tracedBySender: boolean }[]>();
   /** Remote-allocated serials below this one all arrived; those above it that arrived are in `arrivedAbove`. */
   private arrivedBelow = 0;
   private readonly arrivedAbove = new Set<number>();
@@ -186,13 +186,20 @@ export class Peers {
   /** Sends `msg` (not yet copied) to a pid that is not a local Process. */
   send(to: Pid, msg: unknown): void {
     const owner = to.id % this.count;
+    const from = this.s.current!;
     if (owner === this.index) {
-      this.deliverById(to.id, copyTerm(msg));
+      this.deliverById(to.id, copyTerm(msg), from.id, false);
       return;
     }
+    // A traced sender's send is recorded here, where it is traced; the receiver's scheduler records
+    // it when its process is traced and the sender's scheduler did not (docs/protocol.md, section 7).
+    const traced = this.s.traced.size !== 0 && this.s.traced.has(from);
+    if (traced) this.s.events.record("send", from.id, to.id, msg);
     const w = this.mesh.begin(owner);
     w.u8(Envelope.Send);
     w.f64(to.id);
+    w.f64(from.id);
+    w.u8(traced ? 1 : 0);
     this.term(w, msg, "msg");
     this.end();
     this.s.counters[Counter.crossOut]++;
@@ -404,7 +411,9 @@ export class Peers {
       case Envelope.Send: {
         this.s.counters[Counter.crossIn]++;
         const id = r.f64();
-        this.deliverById(id, r.term());
+        const fromId = r.f64();
+        const tracedBySender = r.u8() === 1;
+        this.deliverById(id, r.term(), fromId, tracedBySender);
         break;
       }
       case Envelope.Spawn: {
@@ -489,15 +498,20 @@ export class Peers {
     const waiting = this.early.get(p.id);
     if (waiting !== undefined) {
       this.early.delete(p.id);
-      for (const msg of waiting) this.s.deliver(p, msg);
+      for (const m of waiting) this.deliverTo(p, m.msg, m.fromId, m.tracedBySender);
     }
   }
 
+  /** Delivers with its sender by id, made a Pid only while something is traced (a message between schedulers is hot). */
+  private deliverTo(p: Process, msg: unknown, fromId: number, tracedBySender: boolean): void {
+    this.s.deliver(p, msg, this.s.traced.size === 0 ? undefined : this.pidFor(fromId), tracedBySender);
+  }
+
   /** Delivers a copied message to a local process by id: one that ended drops it, one not yet started keeps it. */
-  private deliverById(id: number, msg: unknown): void {
+  private deliverById(id: number, msg: unknown, fromId: number, tracedBySender: boolean): void {
     const p = this.exported.get(id);
     if (p !== undefined) {
-      this.s.deliver(p, msg);
+      this.deliverTo(p, msg, fromId, tracedBySender);
       return;
     }
     const k = (id - this.index) / this.count;
@@ -505,8 +519,9 @@ export class Peers {
       const serial = (k - 1) / 2;
       if (serial >= this.arrivedBelow && !this.arrivedAbove.has(serial)) {
         const waiting = this.early.get(id);
-        if (waiting === undefined) this.early.set(id, [msg]);
-        else waiting.push(msg);
+        const early = { msg, fromId, tracedBySender };
+        if (waiting === undefined) this.early.set(id, [early]);
+        else waiting.push(early);
       }
     }
   }

@@ -250,11 +250,15 @@ export class Scheduler {
     return new Ref(this.index, this.nextRef++);
   }
 
-  /** Puts an already copied message into a local process's mailbox, waking it if it waits. */
-  deliver(p: Process, msg: unknown): void {
+  /**
+   * Puts an already copied message into a local process's mailbox, waking it if it waits. `from`
+   * is the sender when it is not the running process (null: no process sent it, a telemetry
+   * client's `send` request); `tracedBySender` when another scheduler traced the send already.
+   */
+  deliver(p: Process, msg: unknown, from?: Pid | null, tracedBySender = false): void {
     const c = this.counters;
     c[Counter.sends]++;
-    if (this.traced.size !== 0) this.traceSend(p, msg);
+    if (this.traced.size !== 0 && !tracedBySender) this.traceSend(p, msg, from === undefined ? this.current : from);
     if (p.status === "exited") return;
     p.enqueue(msg);
     const length = p.mailboxLength;
@@ -424,9 +428,9 @@ export class Scheduler {
     this.exitBySignal(p, reason);
   }
 
-  private traceSend(to: Process, msg: unknown): void {
-    const from = this.current;
-    if (this.traced.has(to) || (from !== null && this.traced.has(from))) this.events.record("send", from?.id ?? 0, to.id, msg);
+  /** A send is recorded with its sender, pid 0 when no process sent it (docs/protocol.md, section 7, type 5). */
+  private traceSend(to: Process, msg: unknown, from: Pid | null): void {
+    if (this.traced.has(to) || (from !== null && this.traced.has(from as Process))) this.events.record("send", from?.id ?? 0, to.id, msg);
   }
 
   private unlinkLive(p: Process): void {

@@ -504,7 +504,8 @@ export class SchedulerTelemetry {
         const named = parsePid(request.to) !== undefined ? undefined : s.registry.whereis(request.to);
         const target = parsePid(request.to) !== undefined ? this.process(request.to) : named === undefined ? undefined : s.find(named.id);
         if (target === undefined) throw new Error(`no process is registered as "${request.to}"`);
-        s.deliver(target, copyTerm(fromJson(request.message)));
+        // No process sends it: traced with sender pid 0, which the visualizer shows as the viewer.
+        s.deliver(target, copyTerm(fromJson(request.message)), null);
         return { delivered: String(target) };
       }
       case "kill": {
