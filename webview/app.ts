@@ -14,8 +14,13 @@ import { Overview } from "./overview.js";
 import { ProcessTable, type ProcessTableState } from "./processTable.js";
 import { SchedulersView } from "./schedulersView.js";
 import { SupervisionView, type SupervisionViewState } from "./supervisionView.js";
+import { TimeCursor } from "./timeCursor.js";
+import { TimelineBar } from "./timeline.js";
 import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
+
+/** Views that show live data even while the timeline shows the past: what they show is not recorded. */
+const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["processes", "supervision", "inspector", "messages"]);
 
 const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
@@ -36,6 +41,7 @@ interface SavedState {
 
 export class App implements Ui {
   readonly model = new Model();
+  readonly time = new TimeCursor();
   readonly connection: Connection;
   readonly canOpenSource: boolean;
   private readonly views = new Map<VisualizerTab, View>();
@@ -55,6 +61,9 @@ export class App implements Ui {
   private readonly restartBadge: HTMLElement;
   private restartsSeen = 0;
   private readonly viewBox: HTMLElement;
+  private readonly timeline: TimelineBar;
+  /** Over a view that shows live data while the timeline shows the past. */
+  private readonly liveOnlyNote: HTMLElement;
   private seenWarnings = -1;
 
   constructor(
@@ -101,7 +110,9 @@ export class App implements Ui {
       }
     }
     this.viewBox = h("main", { id: "beamline-view", class: "view-box", role: "tabpanel" });
-    root.replaceChildren(header, this.replayNote, layout === "full" ? tabs : "", this.viewBox);
+    this.timeline = new TimelineBar(this);
+    this.liveOnlyNote = h("p", { class: "live-only-note", role: "status", "data-testid": "live-only-note", hidden: "" });
+    root.replaceChildren(header, this.replayNote, this.timeline.element, layout === "full" ? tabs : "", this.liveOnlyNote, this.viewBox);
     root.classList.add(`layout-${layout}`);
 
     if (saved.inspector?.pid != null) this.inspector.open(saved.inspector.pid);
@@ -177,6 +188,12 @@ export class App implements Ui {
   }
 
   private frame(now: number): void {
+    this.timeline.render(now);
+    const past = this.time.at !== null;
+    this.root.classList.toggle("past", past);
+    const liveOnly = past && LIVE_ONLY.has(this.current);
+    if (this.liveOnlyNote.hidden === liveOnly) this.liveOnlyNote.hidden = !liveOnly;
+    if (liveOnly) setText(this.liveOnlyNote, `Live, not the moment on the timeline: the ${TABS.find((t) => t.tab === this.current)!.label} view is not recorded, so it shows the run as it is now.`);
     this.views.get(this.current)!.render(now);
     // The table's index keeps its order fairly fresh even while another view is shown.
     if (this.current !== "processes") this.processes.index.tick(now, false);

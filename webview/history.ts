@@ -54,10 +54,33 @@ export class Series {
     return this.latest;
   }
 
-  /** The largest point at or after run time `from`. */
-  max(from = -Infinity): number {
+  /** The index of the last point at or before run time `time`; -1 when every point is later. */
+  indexAt(time: number): number {
+    let lo = 0;
+    let hi = this.points - 1;
+    if (hi < 0 || this.time(0) > time) return -1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.time(mid) <= time) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** The value at run time `time`: the point at or before it (the latest value at or after the last point); NaN before the first. */
+  valueAt(time: number): number {
+    const i = this.indexAt(time);
+    if (i < 0) return NaN;
+    return i === this.points - 1 ? this.latest : this.value(i);
+  }
+
+  /** The largest point from run time `from` to `to`. */
+  max(from = -Infinity, to = Infinity): number {
     let m = 0;
-    for (let i = 0; i < this.points; i++) if (this.time(i) >= from) m = Math.max(m, this.value(i));
+    for (let i = 0; i < this.points; i++) {
+      const t = this.time(i);
+      if (t >= from && t <= to) m = Math.max(m, this.value(i));
+    }
     return m;
   }
 

@@ -37,6 +37,7 @@ export interface StuckScheduler {
 export class SchedulerHistory {
   readonly utilization = new Series();
   readonly runQueue = new Series();
+  readonly processes = new Series();
   /** Per second at each sample: processes started here, spawns placed elsewhere, messages across schedulers. */
   readonly placed = new Series();
   readonly placedElsewhere = new Series();
@@ -54,6 +55,9 @@ export class Model {
   schedulers: SchedulerHistory[] = [];
   /** The whole run's samples (docs/protocol.md, section 5: a late viewer gets the recorded ones first). */
   readonly processes = new Series();
+  readonly runnable = new Series();
+  readonly waiting = new Series();
+  readonly queued = new Series();
   readonly messagesPerSecond = new Series();
   readonly reductionsPerSecond = new Series();
   readonly heap = new Series();
@@ -121,7 +125,7 @@ export class Model {
       this.feed.clear();
       this.store.clear();
       this.schedulers = [];
-      for (const r of [this.processes, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
+      for (const r of [this.processes, this.runnable, this.waiting, this.queued, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
       this.firstSampleTime = this.lastSampleTime = -1;
       this.recordingDropped = null;
       this.pastWarnings.length = 0;
@@ -366,6 +370,7 @@ export class Model {
       const h = this.lane(s.scheduler);
       h.utilization.push(time, s.utilization);
       h.runQueue.push(time, s.runQueue);
+      h.processes.push(time, s.processes);
       h.placed.push(time, s.spawns * perSecond);
       h.placedElsewhere.push(time, s.placedElsewhere * perSecond);
       h.crossIn.push(time, s.crossIn * perSecond);
@@ -379,6 +384,9 @@ export class Model {
       if (h.timeline.length > TIMELINE) h.timeline.splice(0, h.timeline.length - TIMELINE);
     }
     this.processes.push(time, summary.processes);
+    this.runnable.push(time, summary.runnable);
+    this.waiting.push(time, summary.waiting);
+    this.queued.push(time, summary.queued);
     this.messagesPerSecond.push(time, sends * perSecond);
     this.reductionsPerSecond.push(time, reductions * perSecond);
     this.heap.push(time, heap);

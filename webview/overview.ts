@@ -7,6 +7,7 @@ import { h, setAttr, setText, stat } from "./dom.js";
 import * as fmt from "./format.js";
 
 import type { Model } from "./model.js";
+import { samplesAt, warningsAt } from "./moment.js";
 import { SlicedJob } from "./slicedJob.js";
 import { EXITED, FREE } from "./store.js";
 import { button } from "./toolkit.js";
@@ -39,6 +40,8 @@ export class Overview implements View {
   private readonly warningList: HTMLElement;
   private seenSamples = -1;
   private seenWarnings = -1;
+  /** The TimeCursor version drawn: the moment shown or the charts' zoom changed. */
+  private seenTime = -1;
   private seenFaults = -1;
   private topAt = 0;
   private topJob: SlicedJob<TopSlots> | null = null;
@@ -68,8 +71,8 @@ export class Overview implements View {
 
     this.schedulerRows = h("div", { class: "scheduler-bars", role: "list" });
     this.busyCount = h("span", { class: "busy-count", "data-testid": "sched-busy" });
-    this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 84, ariaLabel: "Scheduler utilization over the run" }, "Utilization of each scheduler over the whole run (seconds since main started): busy time divided by the sample interval.");
-    this.messagesChart = new LineChart({ format: fmt.rate, height: 64, ariaLabel: "Messages per second over the run" }, "Messages sent per second over the whole run (seconds since main started).");
+    this.utilizationChart = new LineChart({ max: 1, format: fmt.percent, height: 84, ariaLabel: "Scheduler utilization over the run", seriesName: (i) => `S${i + 1}` }, "Utilization of each scheduler over the whole run (seconds since main started): busy time divided by the sample interval.", ui.time);
+    this.messagesChart = new LineChart({ format: fmt.rate, height: 64, ariaLabel: "Messages per second over the run" }, "Messages sent per second over the whole run (seconds since main started).", ui.time);
     this.recordingNote = h("p", { class: "as-of recording-note", "data-testid": "recording-note", hidden: "" });
     this.topMailbox = h("ol", { class: "top-list", "data-testid": "top-mailbox" });
     this.topReductions = h("ol", { class: "top-list", "data-testid": "top-reductions" });
@@ -106,11 +109,14 @@ export class Overview implements View {
 
   render(now: number): void {
     const m = this.ui.model;
-    if (m.versions.samples !== this.seenSamples) {
+    const time = this.ui.time;
+    const moved = time.version !== this.seenTime;
+    this.seenTime = time.version;
+    if (m.versions.samples !== this.seenSamples || moved) {
       this.seenSamples = m.versions.samples;
       this.renderSamples(m);
     }
-    const uptime = m.uptime(now);
+    const uptime = time.at === null ? m.uptime(now) : m.mainStartedAt === null ? null : Math.max(0, time.at - m.mainStartedAt);
     setText(this.values.uptime!, m.hello === null ? "—" : uptime === null ? "waiting for a viewer" : fmt.duration(uptime));
     if (m.versions.faults !== this.seenFaults) {
       this.seenFaults = m.versions.faults;
@@ -118,7 +124,7 @@ export class Overview implements View {
     }
     this.renderTopWhenDue(m, now);
     this.renderProcessesTime(m);
-    if (m.versions.warnings !== this.seenWarnings) {
+    if (m.versions.warnings !== this.seenWarnings || moved) {
       this.seenWarnings = m.versions.warnings;
       this.renderWarnings(m);
     }
@@ -160,16 +166,17 @@ export class Overview implements View {
   }
 
   private renderSamples(m: Model): void {
-    const s = m.summary;
+    const at = this.ui.time.at;
+    const s = samplesAt(m, at);
     const v = this.values;
     setText(v.processes!, s ? fmt.count(s.processes) : "—");
     setText(v.runnable!, s ? fmt.count(s.runnable) : "—");
     setText(v.waiting!, s ? fmt.count(s.waiting) : "—");
     setText(v.queued!, s ? fmt.count(s.queued) : "—");
-    setText(v.messages!, fmt.rate(m.messagesPerSecond.last()));
-    setText(v.reductions!, fmt.rate(m.reductionsPerSecond.last()));
-    setText(v.memory!, fmt.bytes(m.heap.last()));
-    setText(this.samplesTime, s ? `Counts: the sample at ${fmt.duration(m.programTime(m.runTime))}` : "");
+    setText(v.messages!, s ? fmt.rate(s.messagesPerSecond) : "—");
+    setText(v.reductions!, s ? fmt.rate(s.reductionsPerSecond) : "—");
+    setText(v.memory!, s ? fmt.bytes(s.heap) : "—");
+    setText(this.samplesTime, s ? `Counts: the sample at ${fmt.duration(m.programTime(s.time))}${at === null ? "" : " (the past: the moment on the timeline)"}` : at === null ? "" : "No sample at this moment: the recording starts later.");
     while (this.schedulerRows.children.length < m.schedulers.length) {
       const i = this.schedulerRows.children.length + 1;
       const fill = h("div", "bar-fill");
@@ -183,9 +190,9 @@ export class Overview implements View {
       );
       this.schedulerRows.append(row);
     }
-    m.schedulers.forEach((sh, i) => {
+    m.schedulers.forEach((_, i) => {
       const row = this.schedulerRows.children[i] as HTMLElement;
-      const last = sh.last;
+      const last = s?.schedulers[i] ?? null;
       if (last === null) return;
       const fill = row.querySelector<HTMLElement>(".bar-fill")!;
       fill.style.transform = `scaleX(${Math.round(last.utilization * 100) / 100})`;
@@ -196,7 +203,7 @@ export class Overview implements View {
       const stuck = last.stuckMs > 0 ? ` It has been stuck for ${fmt.duration(last.stuckMs)} in ${fmt.pid(last.stuckPid)}, a slice that cannot be preempted.` : "";
       row.title = `Scheduler ${i + 1}: busy ${fmt.percent(last.utilization)} of the last ${fmt.duration(m.store.intervalMs)}; ${fmt.counted(last.runQueue, "process", "processes")} in its run queue (ready, waiting for their turn).${stuck}`;
     });
-    const lasts = m.schedulers.flatMap((sh) => (sh.last === null ? [] : [sh.last]));
+    const lasts = (s?.schedulers ?? []).flatMap((sh) => (sh === null ? [] : [sh]));
     setText(this.busyCount, lasts.length === 0 ? "" : `· ${busySchedulers(lasts)}/${m.schedulers.length} busy`);
     const domain = m.chartDomain();
     this.utilizationChart.draw(m.schedulers.map((sh) => sh.utilization), domain);
@@ -225,6 +232,10 @@ export class Overview implements View {
 
   /** When the top lists are from, and that they are stale while a scheduler is stuck (issue 13 item 9). */
   private renderProcessesTime(m: Model): void {
+    if (this.ui.time.at !== null) {
+      setText(this.processesTime, `Top lists: live, not the moment on the timeline (the process table is not recorded). Warnings: those that held at ${fmt.duration(m.programTime(this.ui.time.at))}.`);
+      return;
+    }
     if (!m.processesKnown) {
       setText(this.processesTime, "");
       return;
@@ -244,17 +255,19 @@ export class Overview implements View {
 
   private renderWarnings(m: Model): void {
     const past = m.pastWarnings.length;
-    if (m.warnings.length === 0) {
+    const at = this.ui.time.at;
+    const warnings = warningsAt(m, at);
+    if (warnings.length === 0) {
       this.warningList.replaceChildren(
-        h("li", "empty", past === 0 ? "No warnings." : "No warnings now."),
+        h("li", "empty", at !== null ? `No warnings at ${fmt.duration(m.programTime(at))}.` : past === 0 ? "No warnings." : "No warnings now."),
         ...(past > 0 ? [h("li", {}, button(`Past warnings (${past})`, () => (this.ui.layout === "full" ? this.ui.show("warnings") : this.ui.openVisualizer())))] : []),
       );
       return;
     }
-    const more = m.warnings.length > 4 || this.ui.layout === "full";
+    const more = warnings.length > 4 || this.ui.layout === "full";
     this.warningList.replaceChildren(
-      ...m.warnings.slice(0, 4).map((w) => h("li", { class: `warning ${w.kind}`, title: w.advice }, h("span", "warning-message", w.message), w.site ? sourceLink(this.ui, w.site) : null)),
-      ...(more ? [h("li", {}, button(`All warnings (${m.warnings.length})`, () => (this.ui.layout === "full" ? this.ui.show("warnings") : this.ui.openVisualizer())))] : []),
+      ...warnings.slice(0, 4).map((w) => h("li", { class: `warning ${w.kind}`, title: w.advice }, h("span", "warning-message", w.message), w.site ? sourceLink(this.ui, w.site) : null)),
+      ...(more ? [h("li", {}, button(`All warnings (${warnings.length})`, () => (this.ui.layout === "full" ? this.ui.show("warnings") : this.ui.openVisualizer())))] : []),
     );
   }
 }

@@ -8,8 +8,10 @@ import { LineChart, type ChartDomain } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
 
+import type { Series, TimelineSlot } from "./history.js";
 import type { SchedulerHistory } from "./model.js";
-import type { TimelineSlot } from "./history.js";
+import { samplesAt, type SchedulerMoment } from "./moment.js";
+import type { TimeCursor } from "./timeCursor.js";
 import type { Ui, View } from "./ui.js";
 
 const LANE = 34;
@@ -29,10 +31,13 @@ class SchedulerRow {
   private readonly stats: Record<"utilization" | "runQueue" | "processes" | "placed" | "placedElsewhere" | "crossIn" | "crossOut", HTMLElement>;
   private readonly hover: HTMLElement;
 
-  constructor(readonly scheduler: number) {
+  constructor(
+    readonly scheduler: number,
+    time: TimeCursor,
+  ) {
     const i = scheduler;
-    this.utilization = new LineChart({ max: 1, format: fmt.percent, height: 74, ariaLabel: `Scheduler ${i} utilization over the run` }, `Scheduler ${i}: busy time divided by the sample interval, over the whole run (seconds since main started).`);
-    this.runQueue = new LineChart({ format: fmt.compact, height: 56, ariaLabel: `Scheduler ${i} run queue over the run` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample, over the whole run.`);
+    this.utilization = new LineChart({ max: 1, format: fmt.percent, height: 74, ariaLabel: `Scheduler ${i} utilization over the run` }, `Scheduler ${i}: busy time divided by the sample interval, over the whole run (seconds since main started).`, time);
+    this.runQueue = new LineChart({ format: fmt.compact, height: 56, ariaLabel: `Scheduler ${i} run queue over the run` }, `Scheduler ${i}: processes in its run queue (ready to run) at each sample, over the whole run.`, time);
     this.canvas = h("canvas", { class: "timeline", role: "img", tabindex: "0", "aria-label": `Timeline of what scheduler ${i} ran, per telemetry tick`, "data-testid": `timeline-${i}` });
     this.hover = h("div", { class: "timeline-hover", "aria-live": "polite" });
     this.canvas.addEventListener("mousemove", (e) => this.describe(e.offsetX));
@@ -65,22 +70,25 @@ class SchedulerRow {
   private history: SchedulerHistory | null = null;
   private programTime: (t: number) => number = (t) => t;
 
-  /** `replay`: the page shows a recording (`beamline replay`), which has no process updates for the lanes. */
-  render(history: SchedulerHistory, domain: ChartDomain, programTime: (t: number) => number, replay: boolean): void {
-    setText(this.lanesLabel, replay ? "what it ran (not recorded: the lanes need a live run)" : "what it ran (sampled, since this page connected)");
+  /**
+   * `replay`: the page shows a recording (`beamline replay`), which has no process updates for the
+   * lanes; `last`: its numbers at the moment shown; `at`: that moment in the past, or null live.
+   */
+  render(history: SchedulerHistory, domain: ChartDomain, programTime: (t: number) => number, replay: boolean, last: SchedulerMoment | null, at: number | null): void {
+    setText(this.lanesLabel, replay ? "what it ran (not recorded: the lanes need a live run)" : at !== null ? "what it ran, live (not recorded: the lanes show the latest ticks, not the moment picked)" : "what it ran (sampled, since this page connected)");
     this.history = history;
     this.programTime = programTime;
     this.utilization.draw([history.utilization], domain);
     this.runQueue.draw([history.runQueue], domain);
-    const last = history.last;
     const st = this.stats;
+    const rate = (s: Series) => fmt.rate(at === null ? s.last() : s.valueAt(at));
     setText(st.utilization, last === null ? "—" : fmt.percent(last.utilization));
     setText(st.runQueue, last === null ? "—" : fmt.count(last.runQueue));
     setText(st.processes, last === null ? "—" : fmt.count(last.processes));
-    setText(st.placed, fmt.rate(history.placed.last()));
-    setText(st.placedElsewhere, fmt.rate(history.placedElsewhere.last()));
-    setText(st.crossIn, fmt.rate(history.crossIn.last()));
-    setText(st.crossOut, fmt.rate(history.crossOut.last()));
+    setText(st.placed, rate(history.placed));
+    setText(st.placedElsewhere, rate(history.placedElsewhere));
+    setText(st.crossIn, rate(history.crossIn));
+    setText(st.crossOut, rate(history.crossOut));
     this.drawLane(history);
   }
 
@@ -173,6 +181,7 @@ export class SchedulersView implements View {
   private readonly note: HTMLElement;
   private seen = -1;
   private seenProcesses = -1;
+  private seenTime = -1;
 
   constructor(private readonly ui: Ui) {
     this.rowsBox = h("div", "scheduler-rows");
@@ -182,11 +191,13 @@ export class SchedulersView implements View {
 
   render(): void {
     const m = this.ui.model;
-    if (m.versions.samples === this.seen && m.versions.processes === this.seenProcesses) return;
+    const time = this.ui.time;
+    if (m.versions.samples === this.seen && m.versions.processes === this.seenProcesses && time.version === this.seenTime) return;
     this.seen = m.versions.samples;
     this.seenProcesses = m.versions.processes;
+    this.seenTime = time.version;
     while (this.rows.length < m.schedulers.length) {
-      const row = new SchedulerRow(this.rows.length + 1);
+      const row = new SchedulerRow(this.rows.length + 1, time);
       this.rows.push(row);
       this.rowsBox.append(row.element);
     }
@@ -198,6 +209,7 @@ export class SchedulersView implements View {
         `Sampled, not exact: each lane's column is one telemetry tick of that scheduler (${fmt.duration(m.store.intervalMs)}); its height is split between the processes whose reductions grew in it, biggest first (up to 6 shown, the rest grey). Red: a non-preemptible slice held the scheduler.`,
     );
     const domain = m.chartDomain();
-    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, domain, (t) => m.programTime(t), m.hello?.replay !== undefined));
+    const moment = samplesAt(m, time.at);
+    m.schedulers.forEach((history, i) => this.rows[i]!.render(history, domain, (t) => m.programTime(t), m.hello?.replay !== undefined, moment?.schedulers[i] ?? null, time.at));
   }
 }

@@ -4,9 +4,12 @@ import { formatPid } from "../protocol/control.js";
 import type { VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import type { Connection } from "./connection.js";
 import type { Model } from "./model.js";
+import type { TimeCursor } from "./timeCursor.js";
 
 export interface Ui {
   readonly model: Model;
+  /** The moment the views show (live or a moment of the past) and the charts' zoom. */
+  readonly time: TimeCursor;
   readonly connection: Connection;
   readonly layout: VisualizerLayout;
   /** True in VS Code, where source lines can be opened. */

@@ -5,6 +5,7 @@ import type { EndedWarning, Peak, WarningKind } from "../protocol/control.js";
 import { parsePid } from "../protocol/control.js";
 import { h } from "./dom.js";
 import * as fmt from "./format.js";
+import { warningsAt } from "./moment.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
 const KIND_TITLES: Record<WarningKind, { title: string; explain: string }> = {
@@ -33,6 +34,7 @@ export class WarningsView implements View {
   private readonly pastHeading: HTMLElement;
   private readonly pastList: HTMLElement;
   private seen = -1;
+  private seenTime = -1;
 
   constructor(private readonly ui: Ui) {
     this.list = h("div", { class: "warning-cards", "data-testid": "warnings-list" });
@@ -43,16 +45,21 @@ export class WarningsView implements View {
 
   render(): void {
     const m = this.ui.model;
-    if (m.versions.warnings === this.seen) return;
+    const at = this.ui.time.at;
+    if (m.versions.warnings === this.seen && this.ui.time.version === this.seenTime) return;
     this.seen = m.versions.warnings;
+    this.seenTime = this.ui.time.version;
     this.renderPast(m.pastWarnings, m.pastWarningsForgotten);
-    if (m.warnings.length === 0) {
+    // In the past (the timeline), the cards are the warnings that held at that moment.
+    const warnings = warningsAt(m, at);
+    if (warnings.length === 0) {
       const checks = "The runtime checks for growing mailboxes, bottlenecks, unmatched messages, non-preemptible slices, unbalanced schedulers, restart loops, supervisors that gave up and crashes that took linked processes down.";
-      this.list.replaceChildren(h("p", "empty", m.pastWarnings.length === 0 ? `No warnings. ${checks}` : `No warnings now. ${checks}`));
+      this.list.replaceChildren(h("p", "empty", at !== null ? `No warnings at ${fmt.duration(m.programTime(at))}. ${checks}` : m.pastWarnings.length === 0 ? `No warnings. ${checks}` : `No warnings now. ${checks}`));
       return;
     }
     this.list.replaceChildren(
-      ...m.warnings.map((w) => {
+      ...(at === null ? [] : [h("p", "note", `The warnings that held at ${fmt.duration(m.programTime(at))}, the moment on the timeline:`)]),
+      ...warnings.map((w) => {
         const kind = KIND_TITLES[w.kind] ?? { title: w.kind, explain: "" };
         const pid = w.pid !== undefined ? parsePid(w.pid) : undefined;
         return h(
@@ -65,7 +72,7 @@ export class WarningsView implements View {
             h(
               "span",
               "warning-when",
-              h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, `since ${fmt.duration(m.programTime(w.since))}`),
+              h("span", { class: "since", title: "When the runtime first saw this, counted from when main started." }, "until" in w ? `${fmt.duration(m.programTime(w.since))} – ${fmt.duration(m.programTime(w.until))}` : `since ${fmt.duration(m.programTime(w.since))}`),
               w.peak ? h("span", { class: "past-peak", title: "The largest reading since then." }, peakText(w.peak)) : null,
             ),
           ),
