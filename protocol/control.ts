@@ -3,6 +3,7 @@
 // with a reason. docs/protocol.md documents every message.
 
 import { ProtocolError } from "./binaryCursor.js";
+import { EVENT_KINDS, type EventKind, type TraceEvent } from "./frames.js";
 
 export const CHANNELS = ["schedulers", "processes", "sites", "events", "warnings", "faults"] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -201,6 +202,10 @@ export interface History {
   dropped: RecordingDropped;
   /** When main ended and whether it crashed; absent while it runs. */
   mainExited?: { at: number; crashed: boolean };
+  /** The run time of the oldest recorded keyframe: `seek` finds the process table from then on; -1 none yet. */
+  processesFrom: number;
+  /** Trace events the recording holds (the `events` request reads them). */
+  eventCount: number;
 }
 
 /** The part of a run the recording dropped to stay within its cap: counted, never silent. */
@@ -211,6 +216,23 @@ export interface RecordingDropped {
   bytes: number;
   /** The run time of the newest sample dropped; -1 when none was. The recording starts after it. */
   samplesUntil: number;
+  /** Keyframes dropped, each with the deltas that depend on it. */
+  keyframes: number;
+  /** ProcessDelta frames dropped (those of dropped keyframes included). */
+  deltas: number;
+  /** The run time of the newest keyframe or delta dropped; -1 when none was. `seek` finds no process table up to it. */
+  processesUntil: number;
+  /** Trace events dropped (counted one by one, from the Events frames dropped). */
+  events: number;
+  /** The run time of the newest trace event dropped; -1 when none was. */
+  eventsUntil: number;
+  /** SiteAggregates frames dropped. */
+  aggregates: number;
+}
+
+/** Nothing dropped: what a recording's `dropped` starts as. */
+export function noneDropped(): RecordingDropped {
+  return { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1, keyframes: 0, deltas: 0, processesUntil: -1, events: 0, eventsUntil: -1, aggregates: 0 };
 }
 
 /** Lists of pids in an InspectResult hold at most this many; the counts beside them say how many there are. */
@@ -355,7 +377,56 @@ export type Request =
   | { id: number; type: "send"; to: string; message: unknown }
   | { id: number; type: "kill"; pid: string; reason?: string }
   | { id: number; type: "trace"; pid: string; enabled: boolean }
-  | { id: number; type: "set-interval"; ms: number };
+  | { id: number; type: "set-interval"; ms: number }
+  | { id: number; type: "seek"; time: number }
+  | EventsRequest;
+
+/** An `events` request: the recorded trace events that match every filter given (docs/protocol.md, section 9). */
+export interface EventsRequest {
+  id: number;
+  type: "events";
+  /** Run times, ms on the samples' clock: from <= time <= to. */
+  from?: number;
+  to?: number;
+  /** Events whose pid or other is one of these (N of `<0.N.0>`). */
+  pids?: number[];
+  /** Case-insensitive: in the event's text, or in either end's function or registered name. */
+  text?: string;
+  kinds?: EventKind[];
+  /** At most this many, oldest first: EVENTS_LIMIT_DEFAULT when absent, at most EVENTS_LIMIT_MAX. */
+  limit?: number;
+}
+
+/** Events an `events` answer holds when the request gives no `limit`, and the most it may ask for. */
+export const EVENTS_LIMIT_DEFAULT = 2000;
+export const EVENTS_LIMIT_MAX = 10_000;
+/** Pids an `events` request may name at most, and the longest `text` it may search for. */
+export const EVENTS_PIDS_MAX = 1000;
+export const EVENTS_TEXT_MAX = 200;
+
+/** The answer to `seek`: a Past frame (type 7) with the same request id came right before it. */
+export interface SeekResult {
+  /** The time asked for. */
+  time: number;
+  /** The run time of the keyframe in the Past frame; -1 when it holds none. */
+  keyframeAt: number;
+  /** Inner frames in the Past frame. */
+  frames: number;
+  /** False when the recording holds no process table for that moment (dropped by the cap, or before the first keyframe). */
+  processes: boolean;
+}
+
+/** The answer to `events`. */
+export interface EventsResult {
+  /** The matching events, oldest first, at most the request's limit. */
+  events: TraceEvent[];
+  /** Matching events the recording holds, beyond the limit included. */
+  total: number;
+  /** Whether matching events beyond the limit were left out (`total` > `events.length`). */
+  more: boolean;
+  /** Trace events the recording's cap dropped since the run started (they match or not: unknown). */
+  dropped: number;
+}
 
 /** What each request's response carries as `result` when it succeeds (docs/protocol.md, section 9). */
 export interface RequestResults {
@@ -367,6 +438,8 @@ export interface RequestResults {
   kill: { killed: string };
   trace: { traced: boolean };
   supervision: SupervisionTree;
+  seek: SeekResult;
+  events: EventsResult;
 }
 
 export type RequestResult = RequestResults[Request["type"]];
@@ -557,9 +630,53 @@ export function parseRequest(text: string): Request {
     case "set-interval":
       if (typeof r.ms !== "number" || !Number.isInteger(r.ms) || !(r.ms >= 50 && r.ms <= 10_000)) throw new ProtocolError("request.ms must be a whole number from 50 to 10000");
       return { id: r.id, type: "set-interval", ms: r.ms };
+    case "seek":
+      return { id: r.id, type: "seek", time: runTime(r, "time")! };
+    case "events":
+      return parseEventsRequest(r.id, r);
     default:
       throw new ProtocolError(`unknown request type ${JSON.stringify(r.type)}`);
   }
+}
+
+/** A run time field (ms on the samples' clock): undefined when absent and optional. */
+function runTime(r: Record<string, unknown>, field: string, optional = false): number | undefined {
+  const v = r[field];
+  if (v === undefined && optional) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new ProtocolError(`request.${field} must be a number (ms on the samples' clock), got ${JSON.stringify(v) ?? "nothing"}`);
+  return v;
+}
+
+function parseEventsRequest(id: number, r: Record<string, unknown>): EventsRequest {
+  const request: EventsRequest = { id, type: "events" };
+  const from = runTime(r, "from", true);
+  const to = runTime(r, "to", true);
+  if (from !== undefined) request.from = from;
+  if (to !== undefined) request.to = to;
+  if (r.pids !== undefined) {
+    const pids = r.pids;
+    if (!Array.isArray(pids) || pids.length > EVENTS_PIDS_MAX || !pids.every((p) => Number.isInteger(p) && (p as number) >= 0 && (p as number) <= 0xffffffff)) {
+      throw new ProtocolError(`request.pids must be an array of at most ${EVENTS_PIDS_MAX} pid numbers (N of <0.N.0>), got ${JSON.stringify(pids).slice(0, 100)}`);
+    }
+    request.pids = pids as number[];
+  }
+  if (r.text !== undefined) {
+    if (typeof r.text !== "string" || r.text.length > EVENTS_TEXT_MAX) throw new ProtocolError(`request.text must be a string of at most ${EVENTS_TEXT_MAX} characters`);
+    request.text = r.text;
+  }
+  if (r.kinds !== undefined) {
+    if (!Array.isArray(r.kinds)) throw new ProtocolError(`request.kinds must be an array of event kinds (${EVENT_KINDS.join(", ")})`);
+    for (const k of r.kinds) {
+      if (!EVENT_KINDS.includes(k as EventKind)) throw new ProtocolError(`request.kinds has unknown kind ${JSON.stringify(k)}; the kinds are ${EVENT_KINDS.join(", ")}`);
+    }
+    request.kinds = r.kinds as EventKind[];
+  }
+  if (r.limit !== undefined) {
+    const limit = r.limit;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > EVENTS_LIMIT_MAX) throw new ProtocolError(`request.limit must be a whole number from 1 to ${EVENTS_LIMIT_MAX}`);
+    request.limit = limit;
+  }
+  return request;
 }
 
 /** How deep arrays and objects nest in a parsed JSON value (`1` is 0, `[1]` is 1), without recursion. */

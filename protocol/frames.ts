@@ -14,6 +14,7 @@ export const FrameType = {
   SiteAggregates: 4,
   Events: 5,
   SampleHistory: 6,
+  Past: 7,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -196,7 +197,24 @@ export interface SampleHistoryFrame {
   samples: SchedulerSamplesFrame[];
 }
 
-export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame | SampleHistoryFrame;
+/** A frame a Past frame may hold: what the recording keeps of the process table, aggregates and events. */
+export type PastInnerFrame = ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame;
+
+/**
+ * The answer to a `seek` request, sent right before its `response` (docs/protocol.md, section 7,
+ * type 7): the recorded keyframe at or before `time`, the deltas after it up to `time`, and the
+ * last SiteAggregates frame at or before `time`, each as recorded.
+ */
+export interface PastFrame {
+  type: "past";
+  /** The `id` of the `seek` request it answers. */
+  requestId: number;
+  /** The time asked for, ms on the samples' clock. */
+  time: number;
+  frames: PastInnerFrame[];
+}
+
+export type Frame = SchedulerSamplesFrame | ProcessPageFrame | ProcessDeltaFrame | SiteAggregatesFrame | EventsFrame | SampleHistoryFrame | PastFrame;
 
 function writeHeader(w: FrameWriter, type: FrameType): void {
   w.u8(MAGIC);
@@ -273,6 +291,8 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
       break;
     case "sample-history":
       return encodeSampleHistory(frame.samples.map((sample) => encodeFrame(sample)));
+    case "past":
+      return encodePast(frame.requestId, frame.time, frame.frames.map((inner) => encodeFrame(inner)));
     case "events":
       writeHeader(w, FrameType.Events);
       w.f64(frame.dropped);
@@ -294,14 +314,71 @@ export function encodeFrame(frame: Frame): ArrayBuffer {
  * frames it sent): each goes whole, after its u32 byte length.
  */
 export function encodeSampleHistory(samples: readonly ArrayBuffer[]): ArrayBuffer {
-  const w = new FrameWriter(16 + samples.reduce((n, s) => n + 4 + s.byteLength, 0));
-  writeHeader(w, FrameType.SampleHistory);
-  w.u32(samples.length);
-  for (const s of samples) {
-    w.u32(s.byteLength);
-    w.raw(new Uint8Array(s));
-  }
+  const w = containerWriter(FrameType.SampleHistory, 0, samples);
+  writeContained(w, samples);
   return w.finish();
+}
+
+/** A Past frame around recorded frames (ProcessPage, ProcessDelta, SiteAggregates, Events), as recorded. */
+export function encodePast(requestId: number, time: number, frames: readonly ArrayBuffer[]): ArrayBuffer {
+  const w = containerWriter(FrameType.Past, 4 + 8, frames);
+  w.u32(requestId);
+  w.f64(time);
+  writeContained(w, frames);
+  return w.finish();
+}
+
+/** A writer for a container frame (types 6 and 7) of `head` bytes besides its header and count, sized for `frames`. */
+function containerWriter(type: FrameType, head: number, frames: readonly ArrayBuffer[]): FrameWriter {
+  const w = new FrameWriter(16 + head + frames.reduce((n, f) => n + 4 + f.byteLength, 0));
+  writeHeader(w, type);
+  return w;
+}
+
+/** A container's count, then each frame whole after its u32 byte length. */
+function writeContained(w: FrameWriter, frames: readonly ArrayBuffer[]): void {
+  w.u32(frames.length);
+  for (const f of frames) {
+    w.u32(f.byteLength);
+    w.raw(new Uint8Array(f));
+  }
+}
+
+/** A container's count and frames (types 6 and 7), each frame's bytes in place; `what` names one in errors. */
+function readContained(r: FrameReader, what: string): Uint8Array[] {
+  const n = r.count(what, 4 + 3);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) frames.push(r.raw(r.u32(`${what} ${i} length`), `${what} ${i}`));
+  return frames;
+}
+
+const PAST_INNER_TYPES: readonly number[] = [FrameType.ProcessPage, FrameType.ProcessDelta, FrameType.SiteAggregates, FrameType.Events];
+
+/** A Past frame read in place: its inner frames' bytes, each of an allowed type (check them with readProcessFrame or decodeFrame). */
+export interface PastFrameView {
+  requestId: number;
+  time: number;
+  frames: Uint8Array[];
+}
+
+/**
+ * Reads a Past frame without decoding its inner frames, so that a viewer applies its process
+ * frames in place (readProcessFrame) as it does live ones; null for any other frame type. Throws
+ * ProtocolError for a malformed container or an inner frame of a type a Past frame may not hold.
+ */
+export function readPastFrame(data: ArrayBuffer | ArrayBufferView): PastFrameView | null {
+  if (peekFrameType(data) !== FrameType.Past) return null;
+  const r = new FrameReader(data);
+  readHeader(r);
+  const requestId = r.u32("request id");
+  const time = r.f64("time");
+  const frames = readContained(r, "past frame");
+  r.end();
+  frames.forEach((f, i) => {
+    const type = peekFrameType(f);
+    if (!PAST_INNER_TYPES.includes(type)) throw new ProtocolError(`past frame ${i} is of frame type ${type}; a Past frame holds only process pages, deltas, site aggregates and events`);
+  });
+  return { requestId, time, frames };
 }
 
 /** Status codes on the wire, by name. */
@@ -457,14 +534,19 @@ export class ProcessFrameEncoder {
 }
 
 
-/** Decodes a binary frame; throws ProtocolError saying what is wrong and where. */
-export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
-  const r = new FrameReader(data);
+/** Reads and checks a frame's magic and version; returns its frame type. */
+function readHeader(r: FrameReader): number {
   const magic = r.u8("magic");
   if (magic !== MAGIC) throw new ProtocolError(`not a Beamline frame: first byte is 0x${magic.toString(16)}, expected 0x${MAGIC.toString(16)}`);
   const version = r.u8("version");
   if (version !== PROTOCOL_VERSION) throw new ProtocolError(`frame has protocol version ${version}; this side speaks ${PROTOCOL_VERSION}`);
-  const type = r.u8("frame type");
+  return r.u8("frame type");
+}
+
+/** Decodes a binary frame; throws ProtocolError saying what is wrong and where. */
+export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
+  const r = new FrameReader(data);
+  const type = readHeader(r);
   let frame: Frame;
   switch (type) {
     case FrameType.SchedulerSamples: {
@@ -560,15 +642,17 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): Frame {
       break;
     }
     case FrameType.SampleHistory: {
-      const n = r.count("recorded sample", 4 + 3);
-      const samples: SchedulerSamplesFrame[] = [];
-      for (let i = 0; i < n; i++) {
-        const inner = decodeFrame(r.raw(r.u32(`recorded sample ${i} length`), `recorded sample ${i}`));
+      const samples = readContained(r, "recorded sample").map((bytes, i) => {
+        const inner = decodeFrame(bytes);
         if (inner.type !== "schedulers") throw new ProtocolError(`recorded sample ${i} is a ${inner.type} frame, not a SchedulerSamples frame`);
-        samples.push(inner);
-      }
+        return inner;
+      });
       frame = { type: "sample-history", samples };
       break;
+    }
+    case FrameType.Past: {
+      const view = readPastFrame(data)!;
+      return { type: "past", requestId: view.requestId, time: view.time, frames: view.frames.map((bytes) => decodeFrame(bytes) as PastInnerFrame) };
     }
     default:
       throw new ProtocolError(`unknown frame type ${type}`);
@@ -615,11 +699,7 @@ export class ProcessFrameView {
   /** Use readProcessFrame. */
   constructor(data: ArrayBuffer | ArrayBufferView) {
     const r = new FrameReader(data);
-    const magic = r.u8("magic");
-    if (magic !== MAGIC) throw new ProtocolError(`not a Beamline frame: first byte is 0x${magic.toString(16)}, expected 0x${MAGIC.toString(16)}`);
-    const version = r.u8("version");
-    if (version !== PROTOCOL_VERSION) throw new ProtocolError(`frame has protocol version ${version}; this side speaks ${PROTOCOL_VERSION}`);
-    const type = r.u8("frame type");
+    const type = readHeader(r);
     if (type === FrameType.ProcessPage) {
       this.type = "process-page";
       this.snapshot = r.u32("snapshot");

@@ -4,13 +4,13 @@
 // closed the file. Only this module reads and writes the format.
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
-import type { EndedWarning, FaultMessage, MainExited, MainStarted, RecordingDropped, Site, Warning } from "./control.js";
+import { noneDropped, type EndedWarning, type FaultMessage, type MainExited, type MainStarted, type RecordingDropped, type Site, type Warning } from "./control.js";
 import { decodeFrame, PROTOCOL_VERSION } from "./frames.js";
 
 /** The first 8 bytes of every recording file, ASCII. */
 export const RECORDING_MAGIC = "BEAMLREC";
-/** The version of the file's layout; a reader refuses a newer one. */
-export const RECORDING_VERSION = 1;
+/** The version of the file's layout; a reader refuses a newer one. Version 2 added the item kinds 8 to 11. */
+export const RECORDING_VERSION = 2;
 
 const MAGIC_BYTES = new TextEncoder().encode(RECORDING_MAGIC);
 /** Magic, u16 recording version, u8 protocol version. */
@@ -54,8 +54,22 @@ export interface RecordingEnd {
   items: number;
 }
 
+/** A recorded frame of the process table, site aggregates or trace events, with its run time (version 2). */
+export interface TimedFrameItem {
+  kind: TimedFrameKind;
+  /** Milliseconds since the run started: when the main thread recorded it. */
+  time: number;
+  /** The frame as recorded. */
+  frame: ArrayBuffer;
+}
+
+/** The timed frame items and the frame type each holds. */
+const TIMED_FRAME_TYPES = { "keyframe-page": "process-page", delta: "process-delta", aggregates: "site-aggregates", events: "events" } as const;
+export type TimedFrameKind = keyof typeof TIMED_FRAME_TYPES;
+
 export type RecordingItem =
   | { kind: "sample"; frame: ArrayBuffer }
+  | TimedFrameItem
   | { kind: "ended-warning"; warning: EndedWarning }
   | WarningsListItem
   | { kind: "main-started"; message: MainStarted }
@@ -64,7 +78,9 @@ export type RecordingItem =
   | RecordingEnd;
 
 /** Item kinds by their code in the file; a code is never reused. */
-const ITEM_KINDS = ["sample", "ended-warning", "warnings", "main-started", "main-exited", "fault", "end"] as const;
+const ITEM_KINDS = ["sample", "ended-warning", "warnings", "main-started", "main-exited", "fault", "end", "keyframe-page", "delta", "aggregates", "events"] as const;
+/** The item kinds of format version 1. */
+const VERSION_1_KINDS = 7;
 type ItemKind = (typeof ITEM_KINDS)[number];
 const itemCode = (kind: ItemKind): number => ITEM_KINDS.indexOf(kind) + 1;
 
@@ -104,7 +120,7 @@ export function encodeRecordingStart(header: RecordingHeader): Uint8Array {
 
 /** One item, to be appended to a file. */
 export function encodeRecordingItem(item: RecordingItem): Uint8Array {
-  const payload = item.kind === "sample" ? new Uint8Array(item.frame) : encoder.encode(JSON.stringify(itemJson(item)));
+  const payload = item.kind === "sample" ? new Uint8Array(item.frame) : isTimedFrame(item) ? timedPayload(item) : encoder.encode(JSON.stringify(itemJson(item)));
   const bytes = new Uint8Array(ITEM_HEAD_BYTES + payload.length);
   const view = new DataView(bytes.buffer);
   view.setUint8(0, itemCode(item.kind));
@@ -113,7 +129,19 @@ export function encodeRecordingItem(item: RecordingItem): Uint8Array {
   return bytes;
 }
 
-function itemJson(item: Exclude<RecordingItem, { kind: "sample" }>): unknown {
+function isTimedFrame(item: { kind: string }): item is TimedFrameItem {
+  return item.kind in TIMED_FRAME_TYPES;
+}
+
+/** A timed frame's payload: its f64 time, then the frame. */
+function timedPayload(item: TimedFrameItem): Uint8Array {
+  const bytes = new Uint8Array(8 + item.frame.byteLength);
+  new DataView(bytes.buffer).setFloat64(0, item.time, true);
+  bytes.set(new Uint8Array(item.frame), 8);
+  return bytes;
+}
+
+function itemJson(item: Exclude<RecordingItem, { kind: "sample" } | TimedFrameItem>): unknown {
   switch (item.kind) {
     case "ended-warning":
       return item.warning;
@@ -155,6 +183,8 @@ export function decodeRecording(data: Uint8Array): DecodedRecording {
   const headerAt = r.offset;
   const header = readJson(r, "the header", headerAt) as RecordingHeader;
   checkHeader(header, headerAt);
+  // A version 1 file counts only samples and warnings as dropped: it recorded nothing else.
+  header.dropped = { ...noneDropped(), ...header.dropped };
   const items: DecodedItem[] = [];
   let end: RecordingEnd | undefined;
   while (r.remaining > 0) {
@@ -164,7 +194,7 @@ export function decodeRecording(data: Uint8Array): DecodedRecording {
     if (r.remaining < ITEM_HEAD_BYTES) throw truncated(`item ${n}`, at, ITEM_HEAD_BYTES, data.length);
     const code = r.u8("item kind");
     const length = r.u32("item length");
-    const kind = ITEM_KINDS[code - 1];
+    const kind = code <= (version === 1 ? VERSION_1_KINDS : ITEM_KINDS.length) ? ITEM_KINDS[code - 1] : undefined;
     if (kind === undefined) throw new RecordingError(`item ${n} at byte offset ${at} has unknown kind ${code}`, at);
     if (length > r.remaining) throw truncated(`item ${n} (${article(kind)})`, at, ITEM_HEAD_BYTES + length, data.length);
     const payload = r.raw(length, kind);
@@ -179,8 +209,12 @@ export function decodeRecording(data: Uint8Array): DecodedRecording {
       items.push({ kind, frame: payload.slice().buffer, time: frame.time });
       continue;
     }
+    if (kind in TIMED_FRAME_TYPES) {
+      items.push(timedItem(kind as TimedFrameKind, payload, n, at));
+      continue;
+    }
     const json = parseJson(payload, `item ${n} (${article(kind)})`, at) as Record<string, unknown>;
-    const item = jsonItem(kind, json, `item ${n} (${article(kind)}) at byte offset ${at}`, at);
+    const item = jsonItem(kind as Exclude<ItemKind, "sample" | TimedFrameKind>, json, `item ${n} (${article(kind)}) at byte offset ${at}`, at);
     if (item.kind === "end") {
       if (item.items !== items.length) throw new RecordingError(`the trailer at byte offset ${at} counts ${item.items} items, but ${items.length} come before it`, at);
       end = item;
@@ -189,7 +223,24 @@ export function decodeRecording(data: Uint8Array): DecodedRecording {
   return { header, items, end };
 }
 
-function jsonItem(kind: Exclude<ItemKind, "sample">, json: Record<string, unknown>, where: string, at: number): Exclude<DecodedItem, { kind: "sample" }> | RecordingEnd {
+/** A timed frame item's payload read and checked: its time, and a whole frame of the type its kind holds. */
+function timedItem(kind: TimedFrameKind, payload: Uint8Array, n: number, at: number): TimedFrameItem {
+  const what = `item ${n} (${article(kind)}) at byte offset ${at}`;
+  if (payload.length < 8) throw new RecordingError(`${what} is ${payload.length} bytes, too short for its time`, at);
+  const time = new DataView(payload.buffer, payload.byteOffset, 8).getFloat64(0, true);
+  if (!Number.isFinite(time)) throw new RecordingError(`${what} has time ${time}, not a number of milliseconds`, at);
+  const bytes = payload.subarray(8);
+  let type: string;
+  try {
+    type = decodeFrame(bytes).type;
+  } catch (error) {
+    throw new RecordingError(`${what}: ${(error as Error).message} (offsets within the frame, which starts at byte offset ${at + ITEM_HEAD_BYTES + 8})`, at);
+  }
+  if (type !== TIMED_FRAME_TYPES[kind]) throw new RecordingError(`${what} should be a ${TIMED_FRAME_TYPES[kind]} frame, but is a ${type} frame`, at);
+  return { kind, time, frame: bytes.slice().buffer };
+}
+
+function jsonItem(kind: Exclude<ItemKind, "sample" | TimedFrameKind>, json: Record<string, unknown>, where: string, at: number): Exclude<DecodedItem, { kind: "sample" }> | RecordingEnd {
   const need = (ok: boolean, what: string) => {
     if (!ok) throw new RecordingError(`${where}: ${what}`, at);
   };
@@ -251,5 +302,17 @@ function truncated(what: string, at: number, needs: number, fileBytes: number): 
 }
 
 function article(kind: ItemKind): string {
-  return { sample: "a sample", "ended-warning": "an ended warning", warnings: "a warnings list", "main-started": "main's start", "main-exited": "main's end", fault: "a fault", end: "the trailer" }[kind];
+  return {
+    sample: "a sample",
+    "ended-warning": "an ended warning",
+    warnings: "a warnings list",
+    "main-started": "main's start",
+    "main-exited": "main's end",
+    fault: "a fault",
+    end: "the trailer",
+    "keyframe-page": "a keyframe page",
+    delta: "a process delta",
+    aggregates: "site aggregates",
+    events: "trace events",
+  }[kind];
 }

@@ -23,7 +23,12 @@ import {
   tokenFromSubprotocols,
   tokenSubprotocol,
   type Frame,
+  type PastInnerFrame,
   type ProcessInfo,
+  encodePast,
+  encodeSampleHistory,
+  readPastFrame,
+  FrameType,
 } from "../protocol/index.js";
 import { processFrame } from "./processFrameArbitraries.js";
 import { readdirSync, readFileSync } from "node:fs";
@@ -98,6 +103,8 @@ const examples: Frame[] = [
     ],
   },
 ];
+// A Past frame (type 7) holds recorded process, aggregate and event frames whole.
+examples.push({ type: "past", requestId: 7, time: 2500.25, frames: examples.slice(1, 5) as PastInnerFrame[] });
 
 test("every frame type round-trips", () => {
   for (const frame of examples) {
@@ -200,6 +207,47 @@ test("requests are validated field by field", () => {
     [`{"id":1,"type":"send","to":"x","message":"${"a".repeat(70_000)}"}`, /the limit is 65536 bytes/],
   ];
   for (const [text, message] of refusals) assert.throws(() => parseRequest(text), message);
+});
+
+test("issue 16: a Past frame is read in place, and one holding a frame it may not hold is refused", () => {
+  const inner = [encodeFrame(examples[1]!), encodeFrame(examples[3]!)];
+  const view = readPastFrame(encodePast(12, 900.5, inner))!;
+  assert.deepEqual([view.requestId, view.time, view.frames.length], [12, 900.5, 2]);
+  assert.deepEqual(readProcessFrame(view.frames[0]!)!.info(1), (examples[1] as { processes: ProcessInfo[] }).processes[1]);
+  assert.equal(readPastFrame(encodeFrame(examples[0]!)), null);
+  const sample = encodeFrame(examples[0]!);
+  assert.throws(() => decodeFrame(encodePast(1, 0, [sample])), { name: "ProtocolError", message: `past frame 0 is of frame type ${FrameType.SchedulerSamples}; a Past frame holds only process pages, deltas, site aggregates and events` });
+  // The two containers share one layout after their heads: a sample history holds samples only.
+  assert.throws(() => decodeFrame(encodeSampleHistory(inner)), /recorded sample 0 is a process-page frame, not a SchedulerSamples frame/);
+});
+
+test("issue 16: seek and events requests are validated field by field", () => {
+  assert.deepEqual(parseRequest('{"id":1,"type":"seek","time":1500.5}'), { id: 1, type: "seek", time: 1500.5 });
+  assert.deepEqual(parseRequest('{"id":2,"type":"events"}'), { id: 2, type: "events" });
+  assert.deepEqual(parseRequest('{"id":3,"type":"events","from":0,"to":2000,"pids":[5,8],"text":"ping","kinds":["send","receive"],"limit":10000}'), {
+    id: 3,
+    type: "events",
+    from: 0,
+    to: 2000,
+    pids: [5, 8],
+    text: "ping",
+    kinds: ["send", "receive"],
+    limit: 10000,
+  });
+  const refusals: [string, string][] = [
+    ['{"id":1,"type":"seek"}', "request.time must be a number (ms on the samples' clock), got nothing"],
+    ['{"id":1,"type":"seek","time":"now"}', `request.time must be a number (ms on the samples' clock), got "now"`],
+    ['{"id":1,"type":"events","from":"a"}', `request.from must be a number (ms on the samples' clock), got "a"`],
+    ['{"id":1,"type":"events","to":null}', "request.to must be a number (ms on the samples' clock), got null"],
+    ['{"id":1,"type":"events","limit":0}', "request.limit must be a whole number from 1 to 10000"],
+    ['{"id":1,"type":"events","limit":10001}', "request.limit must be a whole number from 1 to 10000"],
+    ['{"id":1,"type":"events","limit":2.5}', "request.limit must be a whole number from 1 to 10000"],
+    ['{"id":1,"type":"events","kinds":["send","fly"]}', 'request.kinds has unknown kind "fly"; the kinds are spawn, exit, crash, link, send, receive, unlink, monitor, demonitor, exit-signal, restart'],
+    ['{"id":1,"type":"events","kinds":"send"}', "request.kinds must be an array of event kinds (spawn, exit, crash, link, send, receive, unlink, monitor, demonitor, exit-signal, restart)"],
+    ['{"id":1,"type":"events","pids":["<0.5.0>"]}', 'request.pids must be an array of at most 1000 pid numbers (N of <0.N.0>), got ["<0.5.0>"]'],
+    ['{"id":1,"type":"events","text":5}', "request.text must be a string of at most 200 characters"],
+  ];
+  for (const [text, message] of refusals) assert.throws(() => parseRequest(text), { name: "ProtocolError", message }, text);
 });
 
 test("issue 13 item 1: a send whose message nests deeper than the limit is refused with the limit named, at any depth", () => {

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { History, Warning, Warnings } from "../protocol/control.js";
+import { noneDropped, type History, type Warning, type Warnings } from "../protocol/control.js";
 import { decodeFrame, encodeFrame, encodeSampleHistory, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.js";
@@ -34,12 +34,12 @@ test("issue 16: the recording keeps samples oldest first, and past its cap drops
   for (let t = 1; t <= 10; t++) r.sample(sampleFrame(t * 100), t * 100);
   assert.deepEqual(times(r.sampleFrames()), [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
   assert.equal(r.bytes, size * 10);
-  assert.deepEqual(r.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
+  assert.deepEqual(r.dropped, noneDropped());
 
   for (let t = 11; t <= 13; t++) r.sample(sampleFrame(t * 100), t * 100);
   assert.deepEqual(times(r.sampleFrames()), [400, 500, 600, 700, 800, 900, 1000, 1100, 1200, 1300], "the three oldest went");
   assert.ok(r.bytes <= r.capBytes);
-  assert.deepEqual(r.dropped, { samples: 3, warnings: 0, bytes: size * 3, samplesUntil: 300 });
+  assert.deepEqual(r.dropped, { ...noneDropped(), samples: 3, warnings: 0, bytes: size * 3, samplesUntil: 300 });
 });
 
 test("issue 16: a warning that is gone from the list has ended, with its span, last text and peak; each client is sent each once", () => {
@@ -95,7 +95,7 @@ test("issue 16: past its cap the recording drops whichever is older, a sample or
   r.sample(sampleFrame(200), 200);
   r.sample(sampleFrame(300), 300);
   r.warnings([], 150 + WARNING_GAP_MS);
-  assert.deepEqual(r.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
+  assert.deepEqual(r.dropped, noneDropped());
   // One more sample: the sample at 100 is older than the warning that ended at 150, so it goes first.
   r.sample(sampleFrame(400), 400);
   assert.deepEqual(times(r.sampleFrames()), [200, 300, 400]);
@@ -104,7 +104,7 @@ test("issue 16: past its cap the recording drops whichever is older, a sample or
   r.sample(sampleFrame(500), 500);
   assert.deepEqual(times(r.sampleFrames()), [200, 300, 400, 500]);
   assert.deepEqual(r.endedSince(0), [], "the ended warning was dropped");
-  assert.deepEqual(r.dropped, { samples: 1, warnings: 1, bytes: sampleBytes + warningBytes, samplesUntil: 100 });
+  assert.deepEqual(r.dropped, { ...noneDropped(), samples: 1, warnings: 1, bytes: sampleBytes + warningBytes, samplesUntil: 100 });
   // A client that never saw it is told of the ones kept only; endedTotal still counts it.
   assert.equal(r.endedTotal, 1);
 });

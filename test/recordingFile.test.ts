@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import type { EndedWarning, FaultMessage, Warning } from "../protocol/control.js";
+import { noneDropped, type EndedWarning, type FaultMessage, type Warning } from "../protocol/control.js";
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
 import { decodeRecording, encodeRecordingItem, encodeRecordingStart, RECORDING_VERSION, RecordingError, type RecordingHeader, type RecordingItem } from "../protocol/recordingFile.js";
 import { Recording } from "../runtime/telemetry/recording.js";
@@ -34,7 +34,7 @@ const header: RecordingHeader = {
   node: "nonode@nohost",
   sampleIntervalMs: 100,
   capBytes: 1024 * 1024,
-  dropped: { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 },
+  dropped: noneDropped(),
   sites: [{ id: 1, kind: "spawn", file: "examples/bottleneck.ts", line: 84, column: 3, name: "spawn" }],
 };
 const current: Warning = { kind: "bottleneck", pid: "<0.8.0>", site: "examples/bottleneck.ts:84", message: "438 queued", advice: "a pool", since: 900, peak: { value: 438, unit: "queued" } };
@@ -78,6 +78,39 @@ test("issue 16: a recording file reads back the header and every item in order, 
   assert.deepEqual(decoded.items[4], items[4]);
   assert.deepEqual(decoded.items[5], items[5]);
   assert.deepEqual(decoded.items[6], items[6]);
+});
+
+test("issue 16: format version 2 keeps the process table, site aggregates and events as timed frames, byte for byte", () => {
+  const page = encodeFrame({ type: "process-page", snapshot: 3, page: 0, pages: 1, total: 0, processes: [] });
+  const delta = encodeFrame({ type: "process-delta", seq: 4, scheduler: 1, unlisted: 0, changed: [], updated: [], removed: [7] });
+  const sites = encodeFrame({ type: "site-aggregates", aggregates: [{ site: 1, live: 2, queued: 3, reductions: 4, waiting: 0, crashes: 1, restarts: 0 }] });
+  const events = encodeFrame({ type: "events", dropped: 0, events: [{ time: 120.5, kind: "send", pid: 0, other: 5, text: "hi" }] });
+  const timed: RecordingItem[] = [
+    { kind: "keyframe-page", time: 100.25, frame: page },
+    { kind: "delta", time: 200, frame: delta },
+    { kind: "aggregates", time: 200, frame: sites },
+    { kind: "events", time: 210, frame: events },
+  ];
+  const decoded = decodeRecording(file(encodeRecordingStart(header), ...timed.map(encodeRecordingItem)));
+  assert.deepEqual(decoded.items, timed);
+  // A delta item that holds a page is damaged, and said so.
+  const wrong = encodeRecordingItem({ kind: "delta", time: 5, frame: page });
+  const at = encodeRecordingStart(header).length;
+  assert.equal(refusal(file(encodeRecordingStart(header), wrong), at), `item 1 (a process delta) at byte offset ${at} should be a process-delta frame, but is a process-page frame`);
+});
+
+test("issue 16: a version 1 file still reads, with nothing dropped of what it did not record; the kinds of version 2 are unknown in it", () => {
+  const v1 = (...parts: Uint8Array[]) => {
+    const bytes = file(...parts);
+    new DataView(bytes.buffer).setUint16(8, 1, true);
+    return bytes;
+  };
+  const start = encodeRecordingStart({ ...header, dropped: { samples: 2, warnings: 1, bytes: 900, samplesUntil: 50 } as RecordingHeader["dropped"] });
+  const decoded = decodeRecording(v1(start, ...items.map(encodeRecordingItem)));
+  assert.equal(decoded.items.length, items.length);
+  assert.deepEqual(decoded.header.dropped, { ...noneDropped(), samples: 2, warnings: 1, bytes: 900, samplesUntil: 50 });
+  const page = encodeFrame({ type: "process-page", snapshot: 3, page: 0, pages: 1, total: 0, processes: [] });
+  assert.equal(refusal(v1(start, encodeRecordingItem({ kind: "keyframe-page", time: 1, frame: page })), start.length), `item 1 at byte offset ${start.length} has unknown kind 8`);
 });
 
 test("issue 16: a recording without its trailer (the run was killed) reads up to its last whole item", () => {

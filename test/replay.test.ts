@@ -175,7 +175,7 @@ test("issue 16: beamline replay refuses a missing file, a program, a newer versi
   const newer = Buffer.from(bytes);
   newer.writeUInt16LE(99, 8);
   writeFileSync(path.join(dir, "newer.beamrec"), newer);
-  assert.match(refused(path.join(dir, "newer.beamrec")), /: the recording is of format version 99 \(byte offset 8\), newer than this beamline reads \(1\); replay it with a newer beamline$/);
+  assert.match(refused(path.join(dir, "newer.beamrec")), /: the recording is of format version 99 \(byte offset 8\), newer than this beamline reads \(2\); replay it with a newer beamline$/);
   writeFileSync(path.join(dir, "cut.beamrec"), bytes.subarray(0, bytes.length - 10));
   assert.match(refused(path.join(dir, "cut.beamrec")), /: the recording is cut off: item \d+ \(the trailer\) at byte offset \d+ needs \d+ bytes, but the file ends at byte \d+$/);
   writeFileSync(path.join(dir, "cut-sample.beamrec"), bytes.subarray(0, 3000));

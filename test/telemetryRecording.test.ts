@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "node:test";
-import type { EndedWarning, History, MainExited, Warnings } from "../protocol/control.js";
+import { noneDropped, type EndedWarning, type History, type MainExited, type Warnings } from "../protocol/control.js";
 import type { SampleHistoryFrame, SchedulerSamplesFrame } from "../protocol/frames.js";
 import { WARNING_GAP_MS } from "../runtime/telemetry/warnings/warningRules.js";
 import { isSample, startRuntime, TestClient, type Received } from "./telemetryClient.js";
@@ -37,7 +37,7 @@ test("issue 16: a client that connects after main ended gets the whole run, then
     assert.deepEqual(types.slice(0, 4), ["hello", "sites", "history", "sample-history"], "the history comes first");
     assert.equal(recorded.samples.length, history.samples);
     assert.deepEqual(history.mainExited, { at: exited.at, crashed: false });
-    assert.deepEqual(history.dropped, { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 });
+    assert.deepEqual(history.dropped, noneDropped());
 
     // The recording starts at the run's start: it holds the samples the first viewer got, from its first.
     const earlySamples = samplesOf(early);

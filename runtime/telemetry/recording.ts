@@ -5,7 +5,7 @@
 // recording is bounded by a cap in bytes: past it the oldest part goes first, and what went is
 // counted and told to every viewer that connects, never dropped silently.
 
-import type { EndedWarning, RecordingDropped, Warning } from "../../protocol/control.js";
+import { noneDropped, type EndedWarning, type RecordingDropped, type Warning } from "../../protocol/control.js";
 import { WARNING_GAP_MS, warningKey } from "./warnings/warningRules.js";
 
 /** The default cap (`--record-cap`): about 10 hours of samples of one scheduler at 250 ms (docs/protocol.md). */
@@ -81,7 +81,7 @@ export class Recording {
    */
   endedTotal = 0;
   /** What the cap made the recording drop since the run started (samplesUntil -1: no sample). */
-  readonly dropped: RecordingDropped = { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 };
+  readonly dropped: RecordingDropped = noneDropped();
   /** When main ended and whether it crashed; undefined while it runs. */
   mainExited: { at: number; crashed: boolean } | undefined;
 
@@ -123,10 +123,17 @@ export class Recording {
 
   /** What a recording file says was dropped before its first item (`beamline replay`). */
   restoreDropped(dropped: RecordingDropped): void {
-    this.dropped.samples += dropped.samples;
-    this.dropped.warnings += dropped.warnings;
-    this.dropped.bytes += dropped.bytes;
-    this.dropped.samplesUntil = Math.max(this.dropped.samplesUntil, dropped.samplesUntil);
+    const d = this.dropped;
+    d.samples += dropped.samples;
+    d.warnings += dropped.warnings;
+    d.bytes += dropped.bytes;
+    d.samplesUntil = Math.max(d.samplesUntil, dropped.samplesUntil);
+    d.keyframes += dropped.keyframes;
+    d.deltas += dropped.deltas;
+    d.processesUntil = Math.max(d.processesUntil, dropped.processesUntil);
+    d.events += dropped.events;
+    d.eventsUntil = Math.max(d.eventsUntil, dropped.eventsUntil);
+    d.aggregates += dropped.aggregates;
   }
 
   /**

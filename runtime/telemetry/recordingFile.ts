@@ -6,7 +6,7 @@
 // recording holds (whose header counts what was dropped) and renamed over the old one.
 
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
-import type { RecordingDropped } from "../../protocol/control.js";
+import { noneDropped, type RecordingDropped } from "../../protocol/control.js";
 import { encodeRecordingItem, encodeRecordingStart, type RecordingHeader, type RecordingItem } from "../../protocol/recordingFile.js";
 
 /** Everything the recording holds at one moment, from which the file is written anew. */
@@ -37,7 +37,7 @@ export class RecordingFile {
     private readonly state: () => RecordingState,
   ) {
     this.fd = openSync(path, "w");
-    this.write(encodeRecordingStart({ ...header, dropped: { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 } }));
+    this.write(encodeRecordingStart({ ...header, dropped: noneDropped() }));
     this.rewrittenBytes = this.bytes;
   }
 

@@ -89,7 +89,7 @@ export class ReplayHub implements TelemetrySource {
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
     const r = this.recording;
     const samples = subscribed.has("schedulers") ? r.sampleCount : 0;
-    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}) };
+    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: -1, eventCount: 0 };
     connection.send(JSON.stringify(history));
     if (samples > 0) connection.send(encodeSampleHistory(r.sampleFrames()));
     if (subscribed.has("warnings")) this.sendWarnings(connection);
@@ -120,6 +120,10 @@ export class ReplayHub implements TelemetrySource {
       case "unsubscribe":
         channels.delete(request.channel);
         reply({ type: "response", id: request.id, ok: true, result: { channels: [...channels] } });
+        return;
+      case "seek":
+      case "events":
+        reply({ type: "response", id: request.id, ok: false, error: `${request.type} is not answered yet: this recording holds no process table or events (docs/protocol.md, section 13)` });
         return;
       default:
         reply({ type: "response", id: request.id, ok: false, error: `this is a recording; ${NEEDS_RUNTIME[request.type]} (beamline replay serves what ${this.hello.program} recorded)` });

@@ -366,7 +366,7 @@ export class TelemetryHub {
   private sendHistory(client: Client): void {
     const r = this.recording;
     const samples = client.channels.has("schedulers") ? r.sampleCount : 0;
-    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}) };
+    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: -1, eventCount: 0 };
     client.connection.send(JSON.stringify(history));
     if (samples === 0) return;
     client.connection.send(encodeSampleHistory(r.sampleFrames()));
@@ -471,6 +471,10 @@ export class TelemetryHub {
         else this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
         return;
       }
+      case "seek":
+      case "events":
+        this.reply(client, { type: "response", id: request.id, ok: false, error: `${request.type} is not answered yet: this runtime does not record the process table and events (docs/protocol.md, section 9)` });
+        return;
       default:
         this.ask(client, request);
     }
@@ -481,7 +485,7 @@ export class TelemetryHub {
    * or to every scheduler when it names none (supervision) or names a registered name (send):
    * their answers are merged into one response.
    */
-  private ask(client: Client, request: Exclude<Request, { type: "subscribe" | "unsubscribe" | "set-interval" }>): void {
+  private ask(client: Client, request: Exclude<Request, { type: "subscribe" | "unsubscribe" | "set-interval" | "seek" | "events" }>): void {
     const internal = this.nextRequest++;
     const pidText = request.type === "send" ? request.to : request.type === "supervision" ? undefined : request.pid;
     const pid = pidText === undefined ? undefined : parsePid(pidText);

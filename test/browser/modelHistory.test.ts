@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { EndedWarning, Hello } from "../../protocol/control.js";
+import { noneDropped, type EndedWarning, type Hello } from "../../protocol/control.js";
 import type { SchedulerSamplesFrame } from "../../protocol/frames.js";
 import { Series, SERIES_POINTS } from "../../webview/history.js";
 import { Model } from "../../webview/model.js";
@@ -34,7 +34,7 @@ test("issue 16: the model takes the recorded history, and a reconnect's history 
   const m = new Model();
   const connect = (recorded: number[]) => {
     m.control(hello);
-    m.control({ type: "history", capBytes: 1 << 26, bytes: 0, samples: recorded.length, dropped: { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1 }, mainExited: { at: 3000, crashed: false } });
+    m.control({ type: "history", capBytes: 1 << 26, bytes: 0, samples: recorded.length, dropped: noneDropped(), mainExited: { at: 3000, crashed: false }, processesFrom: -1, eventCount: 0 });
     m.frame({ type: "sample-history", samples: recorded.map(sample) }, 0);
     m.control({ type: "warnings", seq: 0, time: 3100, warnings: [], ended: [ended] });
   };
