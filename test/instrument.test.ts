@@ -47,7 +47,7 @@ test("a nested plain function inside a process only counts", () => {
 
 test("the runtime's budget object is imported once, at the top", () => {
   const { code } = run(`const a = 1;`);
-  assert.ok(code.startsWith(`import { __beamline as __bl } from "beamline-api";\n`));
+  assert.ok(code.startsWith(`import { __beamline as __bl_budget } from "beamline-api"; const __bl = __bl_budget;\n`));
 });
 
 test("spawn and wait calls record their site before the call, and process functions are sites", () => {
