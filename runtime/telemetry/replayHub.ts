@@ -1,10 +1,12 @@
 // `beamline replay FILE`: serves a recording file to viewers as a live run's hub serves a viewer that
 // connects after main ended (docs/protocol.md, sections 5 and 13): hello (saying it is a replay),
-// the site table, the history with every recorded sample, the warnings with the ended ones, and
-// the latest fault of each group. Nothing is live, so requests that need a runtime are refused.
+// the site table, the history with every recorded sample, the warnings with the ended ones, the
+// latest fault of each group, and the last site aggregates. `seek` and `events` read the recorded
+// process table and trace events as on a live run. Nothing is live, so requests that need a
+// runtime are refused.
 
 import { CHANNELS, parseRequest, PROTOCOL_VERSION, requestIdOf, type Channel, type Hello, type History, type ProtocolError, type Response, type Warning, type Warnings } from "../../protocol/index.js";
-import { encodeSampleHistory } from "../../protocol/frames.js";
+import { encodePast, encodeSampleHistory, pageHeader } from "../../protocol/frames.js";
 import type { DecodedRecording } from "../../protocol/recordingFile.js";
 import { FaultHistory } from "./faultHistory.js";
 import { Recording } from "./recording.js";
@@ -59,6 +61,27 @@ export class ReplayHub implements TelemetrySource {
         case "fault":
           this.faults.add([item.message]);
           break;
+        case "keyframe-page": {
+          // A keyframe's pages follow each other in the file, page 0 first.
+          const { page, pages } = pageHeader(item.frame);
+          if (page === 0) this.recording.keyframeStarted();
+          this.recording.keyframePage(item.frame);
+          if (page === pages - 1) this.recording.keyframeDone(item.time);
+          endsAt = Math.max(endsAt, item.time);
+          break;
+        }
+        case "delta":
+          this.recording.delta(item.frame, item.time);
+          endsAt = Math.max(endsAt, item.time);
+          break;
+        case "aggregates":
+          this.recording.siteAggregates(item.frame, item.time, 0);
+          endsAt = Math.max(endsAt, item.time);
+          break;
+        case "events":
+          this.recording.traceEvents(item.frame, item.time);
+          endsAt = Math.max(endsAt, item.time);
+          break;
       }
     }
     if (end !== undefined) endsAt = Math.max(endsAt, end.at);
@@ -89,11 +112,14 @@ export class ReplayHub implements TelemetrySource {
     connection.send(JSON.stringify({ type: "sites", sites: this.sites }));
     const r = this.recording;
     const samples = subscribed.has("schedulers") ? r.sampleCount : 0;
-    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: -1, eventCount: 0 };
+    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: r.processesFrom, eventCount: r.eventCount };
     connection.send(JSON.stringify(history));
     if (samples > 0) connection.send(encodeSampleHistory(r.sampleFrames()));
     if (subscribed.has("warnings")) this.sendWarnings(connection);
     if (subscribed.has("faults")) for (const text of this.faults.replay()) connection.send(text);
+    // The run's last counts per site: an editor's code lenses show them on a replay.
+    const sites = r.lastSiteAggregates();
+    if (subscribed.has("sites") && sites !== undefined) connection.send(sites);
     return () => this.clients.delete(connection);
   }
 
@@ -114,6 +140,8 @@ export class ReplayHub implements TelemetrySource {
           channels.add(request.channel);
           if (request.channel === "warnings") this.sendWarnings(connection);
           if (request.channel === "faults") for (const fault of this.faults.replay()) connection.send(fault);
+          const sites = this.recording.lastSiteAggregates();
+          if (request.channel === "sites" && sites !== undefined) connection.send(sites);
         }
         reply({ type: "response", id: request.id, ok: true, result: { channels: [...channels] } });
         return;
@@ -121,9 +149,14 @@ export class ReplayHub implements TelemetrySource {
         channels.delete(request.channel);
         reply({ type: "response", id: request.id, ok: true, result: { channels: [...channels] } });
         return;
-      case "seek":
+      case "seek": {
+        const past = this.recording.seek(request.time);
+        connection.send(encodePast(request.id, request.time, past.frames));
+        reply({ type: "response", id: request.id, ok: true, result: past.result });
+        return;
+      }
       case "events":
-        reply({ type: "response", id: request.id, ok: false, error: `${request.type} is not answered yet: this recording holds no process table or events (docs/protocol.md, section 13)` });
+        reply({ type: "response", id: request.id, ok: true, result: this.recording.findEvents(request) });
         return;
       default:
         reply({ type: "response", id: request.id, ok: false, error: `this is a recording; ${NEEDS_RUNTIME[request.type]} (beamline replay serves what ${this.hello.program} recorded)` });

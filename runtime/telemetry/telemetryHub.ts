@@ -8,7 +8,7 @@
 // (docs/protocol.md, section 6).
 
 import { formatPid, MAX_REQUEST_BYTES, parsePid, parseRequest, requestIdOf, type Channel, CHANNELS, type Hello, type History, type MainExited, type Request, type RequestResult, type Response, type Site, type SupervisionTree, type Warning, type Warnings, type FaultMessage } from "../../protocol/control.js";
-import { decodeFrame, deltaHeader, encodeFrame, encodeSampleHistory, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
+import { decodeFrame, deltaHeader, encodeFrame, encodePast, encodeSampleHistory, eventsDropped, MAILBOX_BUCKETS, restampDelta, restampEvents, type SchedulerSample, type SiteAggregate } from "../../protocol/frames.js";
 import { ProtocolError } from "../../protocol/binaryCursor.js";
 import { Counter } from "../core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../host/schedulerMessages.js";
@@ -133,6 +133,10 @@ export class TelemetryHub {
   private readonly eventsDroppedBy: number[];
   /** Keyframes being put together from the schedulers' parts, by snapshot. */
   private readonly assemblies = new Map<number, KeyframeAssembly>();
+  /** The keyframe the recording takes, while its pages come (docs/protocol.md, section 5, "Keyframes"). */
+  private recordingSnapshot: number | null = null;
+  /** Live processes at the last sample: what a keyframe for the recording would list. */
+  private processCount = 0;
   /** Each scheduler's counters at the last sample, and the copy the next sample reads into. */
   private previous: Float64Array[];
   private current: Float64Array[];
@@ -205,12 +209,16 @@ export class TelemetryHub {
           for (const client of this.clients.values()) this.sendFaults(client, texts);
         }
         this.judgeWarnings();
-        this.forwardDelta(message.delta, from);
+        const now = this.now();
+        this.forwardDelta(message.delta, from, now);
         const sites = this.siteTotals(message.sites, from);
+        if (this.recording.siteAggregates(sites, now, this.intervalMs)) this.file?.append({ kind: "aggregates", time: now, frame: sites });
         if (message.events !== null) {
           this.eventsDroppedBy[from] = eventsDropped(message.events);
           restampEvents(message.events, this.eventsDroppedBy.reduce((a, b) => a + b, 0));
+          if (this.recording.traceEvents(message.events, now)) this.file?.append({ kind: "events", time: now, frame: message.events });
         }
+        this.recordKeyframeIfDue(now);
         for (const client of this.clients.values()) {
           this.sendBulk(client, "sites", sites);
           if (message.events !== null) this.sendBulk(client, "events", message.events);
@@ -258,7 +266,14 @@ export class TelemetryHub {
    * that keyframe when the delta's scheduler had already sent its part (the delta is newer), and
    * not at all otherwise (the keyframe is newer).
    */
-  private forwardDelta(frame: ArrayBuffer, from: number): void {
+  private forwardDelta(frame: ArrayBuffer, from: number, now: number): void {
+    // The recording is a viewer too: the table it follows, and the keyframe it takes, if any.
+    if (this.recording.delta(frame, now)) this.file?.append({ kind: "delta", time: now, frame });
+    if (this.recordingSnapshot !== null) {
+      const assembly = this.assemblies.get(this.recordingSnapshot);
+      if (assembly?.partDone(from)) this.recording.heldDelta(frame, now);
+      if (assembly !== undefined && this.recording.heldBytes > HIGH_WATER_BYTES) this.abandonForRecording(assembly, now);
+    }
     const held = new Set<KeyframeAssembly>();
     for (const client of this.clients.values()) {
       if (client.snapshot === null) {
@@ -290,7 +305,9 @@ export class TelemetryHub {
       // until its last, like the viewer that asked.
       if (first && assembly.listsNew) {
         for (const client of this.clients.values()) if (client.channels.has("processes")) client.snapshot = snapshot;
+        if (this.recordingSnapshot !== snapshot) this.joinForRecording(assembly);
       }
+      if (this.recordingSnapshot === snapshot) this.recording.keyframePage(page);
       for (const client of this.clients.values()) {
         if (client.snapshot !== snapshot) continue;
         if (first && client.channels.has("processes") && !this.mayStartKeyframe(client)) {
@@ -310,6 +327,7 @@ export class TelemetryHub {
     if (!assembly.done) return;
     // The last page lets the deltas through again, those held for it first.
     this.assemblies.delete(snapshot);
+    if (this.recordingSnapshot === snapshot) this.keyframeRecorded();
     for (const client of this.clients.values()) {
       if (client.snapshot !== snapshot) continue;
       client.snapshot = null;
@@ -317,9 +335,59 @@ export class TelemetryHub {
     }
   }
 
+  /** Asks the schedulers for a keyframe for the recording when one is due (see Recording.keyframeDue). */
+  private recordKeyframeIfDue(now: number): void {
+    if (this.recordingSnapshot !== null || !this.recording.keyframeDue(now, this.processCount)) return;
+    const snapshot = this.nextSnapshot++;
+    this.assemblies.set(snapshot, new KeyframeAssembly(snapshot, this.schedulers.length));
+    if (this.toSchedulers({ type: "keyframe", snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) {
+      this.assemblies.delete(snapshot);
+      this.recording.keyframeAbandoned(now);
+      return;
+    }
+    this.recordingSnapshot = snapshot;
+    this.recording.keyframeStarted();
+  }
+
+  /**
+   * A keyframe that lists new processes goes to every viewer, and to the recording: deltas take
+   * those processes as known from now on. The deltas already held for it come with it.
+   */
+  private joinForRecording(assembly: KeyframeAssembly): void {
+    const now = this.now();
+    const other = this.recordingSnapshot === null ? undefined : this.assemblies.get(this.recordingSnapshot);
+    if (other !== undefined) this.abandonForRecording(other, now);
+    this.recordingSnapshot = assembly.snapshot;
+    this.recording.keyframeStarted();
+    for (const delta of assembly.heldDeltas) this.recording.heldDelta(delta, now);
+  }
+
+  /** The recording's keyframe is complete: it follows it from now on, and the file gets it with the deltas held for it. */
+  private keyframeRecorded(): void {
+    this.recordingSnapshot = null;
+    const segment = this.recording.keyframeDone(this.now());
+    if (segment === undefined || this.file === undefined) return;
+    for (const frame of segment.pages) this.file.append({ kind: "keyframe-page", time: segment.time, frame });
+    for (const d of segment.deltas) this.file.append({ kind: "delta", time: d.time, frame: d.frame });
+  }
+
+  /** The recording gives up the keyframe it waits for (a scheduler does not finish it); the viewers that wait for it go on waiting. */
+  private abandonForRecording(assembly: KeyframeAssembly, now: number): void {
+    this.recordingSnapshot = null;
+    this.recording.keyframeAbandoned(now);
+    if (![...this.clients.values()].some((c) => c.snapshot === assembly.snapshot)) {
+      this.assemblies.delete(assembly.snapshot);
+      if (assembly.listsNew) this.allBehind();
+    }
+  }
+
   /** Gives up a keyframe: its clients are behind and ask again once they have caught up. */
   private abandon(assembly: KeyframeAssembly): void {
     this.assemblies.delete(assembly.snapshot);
+    if (this.recordingSnapshot === assembly.snapshot) {
+      this.recordingSnapshot = null;
+      this.recording.keyframeAbandoned(this.now());
+    }
     // A part that listed new processes made them known to deltas: every viewer needs a keyframe.
     if (assembly.listsNew) {
       this.allBehind();
@@ -333,8 +401,9 @@ export class TelemetryHub {
     }
   }
 
-  /** Every viewer of processes is behind: it gets a fresh keyframe once it has caught up. */
+  /** Every viewer of processes is behind: it gets a fresh keyframe once it has caught up; the recording asks for one. */
   private allBehind(): void {
+    this.recording.tableLost(this.now());
     for (const client of this.clients.values()) {
       if (!client.channels.has("processes")) continue;
       client.snapshot = null;
@@ -366,7 +435,7 @@ export class TelemetryHub {
   private sendHistory(client: Client): void {
     const r = this.recording;
     const samples = client.channels.has("schedulers") ? r.sampleCount : 0;
-    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: -1, eventCount: 0 };
+    const history: History = { type: "history", capBytes: r.capBytes, bytes: r.bytes, samples, dropped: { ...r.dropped }, ...(r.mainExited !== undefined ? { mainExited: r.mainExited } : {}), processesFrom: r.processesFrom, eventCount: r.eventCount };
     client.connection.send(JSON.stringify(history));
     if (samples === 0) return;
     client.connection.send(encodeSampleHistory(r.sampleFrames()));
@@ -379,7 +448,7 @@ export class TelemetryHub {
     // A keyframe nobody waits for any more is not put together: with a scheduler that never
     // answers, viewers that come and go would each leave the other schedulers' pages behind.
     const wanted = client.snapshot === null ? undefined : this.assemblies.get(client.snapshot);
-    if (wanted !== undefined && ![...this.clients.values()].some((c) => c.snapshot === wanted.snapshot)) {
+    if (wanted !== undefined && wanted.snapshot !== this.recordingSnapshot && ![...this.clients.values()].some((c) => c.snapshot === wanted.snapshot)) {
       this.assemblies.delete(wanted.snapshot);
       if (wanted.listsNew) this.allBehind();
     }
@@ -471,9 +540,15 @@ export class TelemetryHub {
         else this.reply(client, { type: "response", id: request.id, ok: true, result: { intervalMs: request.ms } });
         return;
       }
-      case "seek":
+      case "seek": {
+        // The Past frame goes right before its response (docs/protocol.md, section 7, type 7).
+        const past = this.recording.seek(request.time);
+        client.connection.send(encodePast(request.id, request.time, past.frames));
+        this.reply(client, { type: "response", id: request.id, ok: true, result: past.result });
+        return;
+      }
       case "events":
-        this.reply(client, { type: "response", id: request.id, ok: false, error: `${request.type} is not answered yet: this runtime does not record the process table and events (docs/protocol.md, section 9)` });
+        this.reply(client, { type: "response", id: request.id, ok: true, result: this.recording.findEvents(request) });
         return;
       default:
         this.ask(client, request);
@@ -573,6 +648,13 @@ export class TelemetryHub {
     }
     if (r.mainExited !== undefined) timed.push({ time: r.mainExited.at, item: { kind: "main-exited", message: { type: "main-exited", ...r.mainExited } } });
     timed.push({ time: this.warningsTime, item: { kind: "warnings", time: this.warningsTime, warnings: this.warnings } });
+    // A keyframe's held deltas were recorded before its last page: they sort with it, after it.
+    for (const s of r.processSegments()) {
+      for (const frame of s.pages) timed.push({ time: s.time, item: { kind: "keyframe-page", time: s.time, frame } });
+      for (const d of s.deltas) timed.push({ time: Math.max(s.time, d.time), item: { kind: "delta", time: d.time, frame: d.frame } });
+    }
+    for (const a of r.siteAggregateEntries()) timed.push({ time: a.time, item: { kind: "aggregates", time: a.time, frame: a.frame } });
+    for (const e of r.eventEntries()) timed.push({ time: e.time, item: { kind: "events", time: e.time, frame: e.frame } });
     // A stable sort: items of the same time keep the order above.
     timed.sort((a, b) => a.time - b.time);
     return { dropped: { ...r.dropped }, items: timed.map((t) => t.item) };
@@ -613,7 +695,11 @@ export class TelemetryHub {
     if (this.toSchedulers({ type: "keyframe", snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) {
       this.assemblies.delete(snapshot);
       client.snapshot = null;
+      return;
     }
+    // The recording takes a viewer's keyframe when it is due for one: it costs nothing more.
+    const now = this.now();
+    if (this.recordingSnapshot === null && this.recording.keyframeDue(now, this.processCount)) this.joinForRecording(assembly);
   }
 
   /** Milliseconds since the run started (hello.startedAt), the time base of samples, events and warnings. */
@@ -671,6 +757,7 @@ export class TelemetryHub {
       this.previous[i] = c;
       this.current[i] = before;
     });
+    this.processCount = summary.processes;
     this.rules.stuckNow(stuckNow);
     this.rules.sampled(samples);
     this.judgeWarnings();
