@@ -288,10 +288,11 @@ export class MessagesView implements View {
 
   /**
    * Asks the recording for the events that match the filters (docs/protocol.md, section 9,
-   * `events`): a pid, or the processes a name finds, and the text. Starts after the first `skip`
-   * matches at time `from` when it continues an earlier answer.
+   * `events`): a pid, or the processes a name finds, and the text. Continuing an earlier answer,
+   * it asks from time `from`, skips the `skip` matches at that time already shown, and counts the
+   * `before` matches earlier than `from`.
    */
-  private async search(skip: number, from?: number, shownBefore = 0): Promise<void> {
+  private async search(skip: number, from?: number, before = 0): Promise<void> {
     if (this.searching) return;
     const found = this.processQuery === "" ? undefined : this.pidsFor(this.processQuery);
     // The viewer (-1 here) is pid 0 in a send; pid 0 elsewhere means "none", so it is asked for alone, with the kind.
@@ -323,12 +324,13 @@ export class MessagesView implements View {
     const result = response.result as EventsResult;
     const filters = [this.processQuery && `process “${this.processQuery}”`, this.textQuery && `text “${this.textQuery}”`].filter(Boolean).join(" and ");
     const events = result.events.slice(skip);
-    this.source = { kind: "found", events, result: { ...result, total: result.total + shownBefore }, query: filters, from: shownBefore };
+    // `before`: the matches earlier than `from`, which the answer's total does not count.
+    this.source = { kind: "found", events, result: { ...result, total: result.total + before }, query: filters, from: before + skip };
     this.selected = events.length > 0 ? 0 : -1;
     this.follow = false;
     this.scroller.scrollTop = 0;
     this.dirty = true;
-    setText(this.status, `Found ${fmt.counted(result.total + shownBefore, "event")} in the recording. Escape or Back to live follows the live events again.`);
+    setText(this.status, `Found ${fmt.counted(result.total + before, "event")} in the recording. Escape or Back to live follows the live events again.`);
   }
 
   /** The next page of a search: from the last shown event's time, skipping the matches at that time already shown. */

@@ -2,13 +2,13 @@
 // The Messages view in Chromium against real runtimes: a message sent from the inspector shows as
 // sent by "viewer"; filters by process and text; pause freezes the rows while events go on being
 // counted; labels never overlap arrows or lifelines (measured on the canvas's pixels); the keyboard
-// moves between events.
+// moves between events; a search finds events in the whole recording, beyond what the viewer keeps.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import { processesOf, startRuntime, TestClient } from "../telemetryClient.js";
-import { close, launch, openVisualizer, screenshot, showTab } from "./browser.js";
+import { close, launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
@@ -156,15 +156,68 @@ test("issue 16: Messages filters by process and text, pauses while events are co
     // The keyboard: End selects the newest event, Up the one before, Enter inspects its process.
     await page.locator('[data-testid="messages-pause"]').click();
     await page.focus('[data-testid="messages-scroller"]');
+    // The rows are drawn at the next frame: wait until the one selected and the detail line agree.
+    const selectedAgrees = (fromEnd: number) =>
+      page.waitForFunction((fromEnd) => {
+        const rows = Array.from(document.querySelectorAll('[data-testid="messages-row"]'));
+        const row = rows[rows.length - 1 - fromEnd];
+        const detail = document.querySelector('[data-testid="messages-detail"]')!.textContent ?? "";
+        return row !== undefined && row.classList.contains("selected") && detail.startsWith(row.getAttribute("title")!);
+      }, fromEnd);
     await page.keyboard.press("End");
+    await selectedAgrees(0);
     await page.keyboard.press("ArrowUp");
+    await selectedAgrees(1);
     const selected = (await page.getAttribute('[data-testid="messages-row"].selected', "title")) ?? "";
-    assert.match(selected, /^[\d.]+ m?s: /);
-    assert.ok(((await page.textContent('[data-testid="messages-detail"]')) ?? "").startsWith(selected), "the detail line says the selected event");
+    assert.match(selected, /^[\d.]+ m?s: <0\.\d+\.0> /);
     const subject = /: (<0\.\d+\.0>)/.exec(selected)![1]!;
     await page.keyboard.press("Enter");
     await page.waitForSelector(`[data-tab="inspector"][aria-selected="true"]`);
     await page.waitForSelector(`[data-testid="inspect-title"]:text("${subject}")`);
+    assert.deepEqual(errors, []);
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
+test("issue 16: a search finds events in the whole recording, beyond the newest the viewer keeps", { timeout: 300_000 }, async () => {
+  const runtime = await startRuntime("test/fixtures/chatter.ts");
+  const client = await TestClient.connect(runtime);
+  try {
+    const chatter = await pidOf(client, (p) => p.name === "chatter", "chatter");
+    const sink = await pidOf(client, (p) => p.name === "sink", "sink");
+    assert.deepEqual((await client.request({ type: "trace", pid: pidText(chatter), enabled: true })).result, { traced: true });
+    const { page, errors } = await openVisualizer(context, runtime);
+    await showTab(page, "messages");
+    assert.deepEqual((await client.request({ type: "send", to: "chatter", message: "go" })).result, { delivered: pidText(chatter) });
+    // The viewer keeps the newest 2,000 of the 5,000 sends (and the "go" it received).
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("keeps the newest 2,000 of the 5,00")');
+    await page.waitForSelector(`[data-testid="messages-row"][title*="[ 'n', 4999 ]"]`);
+    const summary = (await page.textContent('[data-testid="messages-summary"]')) ?? "";
+    assert.ok(parseCount(/of the ([\d,]+)/.exec(summary)![1]!) >= 5000, summary);
+
+    // The first sends are not in the viewer, but the recording has them.
+    await field(page, "messages-text").fill("'n', 7 ]");
+    await page.waitForFunction(() => document.querySelector('[data-testid="messages-summary"]')!.textContent!.startsWith("0 of 2,00"));
+    await field(page, "messages-text").press("Enter");
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("The recording holds 1 traced event matching text “\'n\', 7 ]”")');
+    const found = await rowTitles(page);
+    assert.equal(found.length, 1, found.join(" | "));
+    assert.match(found[0]!, new RegExp(`^[\\d.]+ m?s: <0\\.${chatter}\\.0> sent <0\\.${sink}\\.0>: \\[ 'n', 7 \\]$`));
+    await screenshot(page, "messages-search");
+
+    // The whole recording, by process, a page at a time.
+    await field(page, "messages-text").fill("");
+    await field(page, "messages-process").fill("chatter");
+    await page.locator('[data-testid="messages-search"]').click();
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("showing 1–2,000")');
+    const first = await rowTitles(page);
+    assert.match(first.find((t) => t.includes(`sent ${pidText(sink)}`))!, /\[ 'n', 0 \]/, "the oldest send to the sink first");
+    await page.locator('[data-testid="messages-more"]').click();
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("showing 2,001–4,000")');
+    await page.focus('[data-testid="messages-scroller"]');
+    await page.keyboard.press("Escape");
+    await page.waitForSelector('[data-testid="messages-pause"]:not([hidden])');
     assert.deepEqual(errors, []);
   } finally {
     client.close();
