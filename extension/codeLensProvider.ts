@@ -1,6 +1,7 @@
 // Code lenses from the live runtime: above spawn sites and process functions
 // `3 processes · 12 queued · Inspect` (with crashes and restarts, siteLenses.ts), above a
-// supervisor's start `3 processes · 4 restarts · 4 crashes · Inspect` (the supervisor and its children), above receive sites `2 waiting here`. Provide is cheap
+// supervisor's start `3 processes · 4 restarts · 4 crashes · Inspect` (the supervisor and its children), above receive sites `2 waiting here`;
+// on a recording (`beamline replay`), the counts it ended with (siteLenses.ts lensTitle). Provide is cheap
 // (positions from the site table), resolve fills in the counts, and the lenses refresh at most
 // once a second, only while a runtime runs and only when the counts changed.
 
@@ -92,12 +93,14 @@ export class BeamlineCodeLensProvider implements vscode.CodeLensProvider<SiteLen
     const connection = this.manager.connection;
     const counts = connection ? countsOf(lens.spec.sites, connection.aggregates) : NO_COUNTS;
     const { kind, name } = lens.spec;
+    const recorded = connection?.hello?.replay !== undefined;
     lens.command = {
-      title: lensTitle(lens.spec, counts),
+      title: lensTitle(lens.spec, counts, recorded),
       command: "beamline.inspectSite",
       arguments: [lens.spec],
-      tooltip:
-        kind === "receive"
+      tooltip: recorded
+        ? "A recording: these are the counts it ended with. Show this site's processes in the visualizer, where the timeline goes back through the run"
+        : kind === "receive"
           ? "Show the processes waiting here"
           : kind === "spawn" && isSupervisorStart(name)
             ? "Show the supervision tree: the supervisors started here, their children and restarts"

@@ -267,6 +267,11 @@ export class Commands {
    * supervisor's lens opens the Supervision view, where its tree, children and restarts are.
    */
   private async inspectSite(spec: LensSpec): Promise<void> {
+    // A recording has no live processes to list: its lens shows the site in the visualizer.
+    if (this.manager.connection !== undefined && this.manager.live?.recording !== undefined) {
+      VisualizerPanel.show(this.context.extensionUri, this.manager, { type: "filter-site", site: spec.site });
+      return;
+    }
     const connection = this.requireRuntime();
     if (!connection) return;
     if (spec.kind === "spawn" && isSupervisorStart(spec.name)) {

@@ -6,6 +6,7 @@
 //   startSupervisor, startDynamicSupervisor  `3 processes · 4 restarts · 4 crashes · Inspect`
 //   process function  `3 processes · 12 queued · Inspect`   (a function that processes run)
 //   receive site      `2 waiting here`
+//   on a recording    `At the recording's end: 3 processes · 12 queued · Show`
 
 import type { Site } from "../protocol/control.js";
 import type { SiteAggregate } from "../protocol/frames.js";
@@ -81,9 +82,14 @@ export const isSupervisorStart = (name: string): boolean => name === "startSuper
 /** A call that spawns a linked or monitored process, whose crashes matter to its spawner: its lens always counts them. */
 const isWatchedSpawn = (name: string): boolean => name === "spawnLink" || name === "spawnMonitor";
 
-/** The lens text for a spec, given the current counts. */
-export function lensTitle(spec: Pick<LensSpec, "kind" | "name">, counts: SiteCounts): string {
-  if (spec.kind === "receive") return `${counts.waiting.toLocaleString("en-US")} waiting here`;
+/**
+ * The lens text for a spec, given the current counts. On a recording (`recorded`, a `beamline
+ * replay`), the counts are the last the run recorded (docs/protocol.md, section 13), and a click
+ * shows them in the visualizer: nothing there can be inspected live.
+ */
+export function lensTitle(spec: Pick<LensSpec, "kind" | "name">, counts: SiteCounts, recorded = false): string {
+  const prefix = recorded ? "At the recording's end: " : "";
+  if (spec.kind === "receive") return `${prefix}${counts.waiting.toLocaleString("en-US")} waiting here`;
   const crashes = counted(counts.crashes, "crash", "crashes");
   const restarts = counted(counts.restarts, "restart");
   const parts: string[] = [];
@@ -96,7 +102,7 @@ export function lensTitle(spec: Pick<LensSpec, "kind" | "name">, counts: SiteCou
     if (counts.crashes > 0 || (spec.kind === "spawn" && isWatchedSpawn(spec.name))) parts.push(crashes);
     if (counts.restarts > 0) parts.push(restarts);
   }
-  return `${parts.join(" · ")} · Inspect`;
+  return `${prefix}${parts.join(" · ")} · ${recorded ? "Show" : "Inspect"}`;
 }
 
 /** Learns which spawn sites start which process functions, from process records (`fn`, `spawnSite`). */

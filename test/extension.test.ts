@@ -117,6 +117,12 @@ describe("site ↔ lens mapping", () => {
     const lens = lensesForFile(sites, "examples/other.ts", new Map())[0];
     assert.equal(lens?.name, "spawnLink");
   });
+  test("issue 16: on a recording (beamline replay), a lens says its counts are those at the recording's end and offers to show them", () => {
+    const counts = (c: Partial<SiteCounts>): SiteCounts => ({ ...NO_COUNTS, ...c });
+    assert.equal(lensTitle({ kind: "spawn", name: "spawn" }, counts({ live: 3, queued: 12 }), true), "At the recording's end: 3 processes · 12 queued · Show");
+    assert.equal(lensTitle({ kind: "spawn", name: "startSupervisor" }, counts({ live: 0, restarts: 4, crashes: 1 }), true), "At the recording's end: 0 processes · 4 restarts · 1 crash · Show");
+    assert.equal(lensTitle({ kind: "receive", name: "receive" }, counts({ waiting: 2 }), true), "At the recording's end: 2 waiting here");
+  });
   test("a lens click is about the processes spawned at, or waiting at, its sites", () => {
     const processes = [
       { pid: 1, spawnSite: 1, waitSite: 3 },
