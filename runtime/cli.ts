@@ -22,8 +22,9 @@ options:
   --wait-for-viewer      with --telemetry: start main only once the first viewer has connected
   --record FILE          also write the run's recording to FILE (it needs no --telemetry); a run that
                          crashes or is stopped leaves what was recorded so far; \`beamline replay FILE\` shows it
-  --record-cap SIZE      with --telemetry or --record: the run's recording, which late viewers get, keeps at
-                         most SIZE bytes (a number, or with KiB, MiB, GiB; default 64MiB); the oldest part goes first
+  --record-cap SIZE      with --telemetry or --record: the run's recording, which late viewers get and go back
+                         in, keeps at most SIZE bytes (a number, or with KiB, MiB, GiB; default 64MiB); the oldest
+                         part goes first; 0 records nothing (with --telemetry only)
   --version              print the version
 
 beamline replay <recording>: serve the visualizer on a recording that --record wrote, with no program
@@ -112,6 +113,7 @@ export function parseRunArgs(args: string[], env: NodeJS.ProcessEnv = {}): RunOp
   if (options.telemetryPort === undefined && options.recordFile === undefined && (args.includes("--sample-interval") || args.includes("--record-cap"))) {
     throw new UsageError("--sample-interval and --record-cap need --telemetry or --record");
   }
+  if (options.recordCapBytes === 0 && options.recordFile !== undefined) throw new UsageError("--record FILE writes the recording, and --record-cap 0 turns it off: give one of them");
   if (options.telemetryPort !== undefined) options.telemetryToken = tokenOf(env);
   if (options.sampleIntervalMs < 50 || options.sampleIntervalMs > 10_000) {
     throw new UsageError(`--sample-interval must be from 50 to 10000 ms, got ${options.sampleIntervalMs}`);
@@ -156,7 +158,7 @@ function byteSize(option: string, text: string | undefined): number {
   const unit = m === null ? undefined : SIZE_UNITS[m[2]!.toLowerCase()];
   if (m === null || unit === undefined) throw new UsageError(`${option} needs a size in bytes, like 65536, 512KiB or 64MiB; got ${text ?? "nothing"}`);
   const bytes = Number(m[1]) * unit;
-  if (bytes < MIN_RECORD_CAP || bytes > MAX_RECORD_CAP) throw new UsageError(`${option} must be from 16KiB to 64GiB, got ${text}`);
+  if (bytes !== 0 && (bytes < MIN_RECORD_CAP || bytes > MAX_RECORD_CAP)) throw new UsageError(`${option} must be 0 (no recording) or from 16KiB to 64GiB, got ${text}`);
   return bytes;
 }
 

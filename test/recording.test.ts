@@ -109,8 +109,15 @@ test("issue 16: past its cap the recording drops whichever is older, a sample or
   assert.equal(r.endedTotal, 1);
 });
 
-test("issue 16: a cap of 0 bytes is refused with a clear error", () => {
-  assert.throws(() => new Recording(0), /a recording's cap must be above 0 bytes, got 0/);
+test("issue 16: a cap of 0 bytes records nothing (--record-cap 0), and a negative cap is refused with a clear error", () => {
+  const r = new Recording(0);
+  r.sample(sampleFrame(100), 100);
+  r.warnings([bottleneck(100, 60)], 100);
+  assert.equal(r.warnings([], 100 + WARNING_GAP_MS), 0);
+  assert.equal(r.keyframeDue(0, 1), false);
+  assert.deepEqual([r.sampleCount, r.bytes, r.seek(100).result.processes], [0, 0, false]);
+  assert.deepEqual(r.dropped, noneDropped(), "nothing counts as dropped: nothing was recorded");
+  assert.throws(() => new Recording(-1), /a recording's cap must be 0 \(no recording\) or above, got -1/);
 });
 
 /** A connection that records what was sent; its unsent bytes are what the test says. */

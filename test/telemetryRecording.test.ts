@@ -102,7 +102,8 @@ test("issue 16: a bad --record-cap is a usage error that says what it takes", ()
   const cli = path.resolve("dist/runtime/cli.js");
   for (const [args, message] of [
     [["--telemetry", "--record-cap", "lots"], /--record-cap needs a size in bytes, like 65536, 512KiB or 64MiB; got lots/],
-    [["--telemetry", "--record-cap", "1KiB"], /--record-cap must be from 16KiB to 64GiB, got 1KiB/],
+    [["--telemetry", "--record-cap", "1KiB"], /--record-cap must be 0 \(no recording\) or from 16KiB to 64GiB, got 1KiB/],
+    [["--record", "x.beamrec", "--record-cap", "0"], /--record FILE writes the recording, and --record-cap 0 turns it off: give one of them/],
     [["--record-cap", "64MiB"], /--sample-interval and --record-cap need --telemetry or --record/],
   ] as const) {
     const run = spawnSync(process.execPath, [cli, "run", "examples/bottleneck.ts", ...args], { encoding: "utf8" });

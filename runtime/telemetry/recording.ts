@@ -152,9 +152,13 @@ export class Recording {
   /** Trace events held now. */
   eventCount = 0;
 
-  /** `capBytes`: the most bytes held; the oldest part is dropped (and counted) to stay within it. */
+  /** Whether the run is not recorded at all (`--record-cap 0`): nothing is kept, and nothing counts as dropped. */
+  readonly off: boolean;
+
+  /** `capBytes`: the most bytes held; the oldest part is dropped (and counted) to stay within it. 0: record nothing. */
   constructor(readonly capBytes: number = DEFAULT_RECORD_CAP_BYTES) {
-    if (!(capBytes > 0)) throw new RangeError(`a recording's cap must be above 0 bytes, got ${capBytes}`);
+    if (!(capBytes >= 0)) throw new RangeError(`a recording's cap must be 0 (no recording) or above, got ${capBytes}`);
+    this.off = capBytes === 0;
   }
 
   /**
@@ -164,7 +168,7 @@ export class Recording {
    * the cap is not taken, and counted as dropped.
    */
   keyframeDue(now: number, processes: number): boolean {
-    if (this.building !== undefined || now < this.nextKeyframeAt) return false;
+    if (this.off || this.building !== undefined || now < this.nextKeyframeAt) return false;
     const open = this.openSegment();
     if (open !== undefined && open.deltaBytes <= open.pageBytes) return false;
     this.nextKeyframeAt = now + RECORDING_KEYFRAME_MIN_MS;
@@ -271,6 +275,7 @@ export class Recording {
    * it was recorded.
    */
   siteAggregates(frame: ArrayBuffer, time: number, minGapMs: number): boolean {
+    if (this.off) return false;
     const last = this.aggregates.last();
     if (last !== undefined && sameBytes(last.frame, frame)) return false;
     if (last !== undefined && time - last.since < minGapMs) {
@@ -295,6 +300,7 @@ export class Recording {
 
   /** An Events frame sent at run time `time`; one without events is not recorded. Returns whether it was. */
   traceEvents(frame: ArrayBuffer, time: number): boolean {
+    if (this.off) return false;
     const decoded = decodeFrame(frame);
     if (decoded.type !== "events" || decoded.events.length === 0) return false;
     const bytes = frame.byteLength + ENTRY_OVERHEAD_BYTES;
@@ -408,6 +414,7 @@ export class Recording {
 
   /** A SchedulerSamples frame the hub sends to clients now, taken at run time `time`. */
   sample(frame: ArrayBuffer, time: number): void {
+    if (this.off) return;
     this.samples.push({ frame, time });
     this.bytes += frame.byteLength + ENTRY_OVERHEAD_BYTES;
     this.keepWithinCap();
@@ -459,6 +466,7 @@ export class Recording {
    * happened: `heldUntil` says when that was (WarningRules.heldUntil). Returns how many ended.
    */
   warnings(list: readonly Warning[], now: number, heldUntil: (w: Warning) => number | undefined = () => undefined): number {
+    if (this.off) return 0;
     const listed = new Set<string>();
     for (const w of list) {
       const key = warningKey(w);
