@@ -312,3 +312,32 @@ test("issue 16: the events of a traced process are recorded and found by the eve
     await runtime.stop();
   }
 });
+
+test("issue 16: a viewer's keyframe that lists new processes is recorded too, whenever it comes: the deltas after it take them as known", () => {
+  const posted: ToScheduler[] = [];
+  const scheduler = { post: (m: ToScheduler) => posted.push(m), counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) };
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now() - 1000, osPid: process.pid };
+  const h = new TelemetryHub([scheduler], hello, [], 60_000);
+  const keyframeRequests = () => posted.filter((m): m is Extract<ToScheduler, { type: "keyframe" }> => m.type === "keyframe");
+  const tick = (seq: number, updated: [number, number][]) =>
+    h.fromScheduler({ type: "telemetry", delta: delta(seq, updated), sites: sites(1), events: null, watch: [], faults: [], downByElsewhere: [] }, 0);
+  try {
+    tick(1, []);
+    const own = keyframeRequests()[0]!;
+    h.fromScheduler({ type: "keyframe-page", snapshot: own.snapshot, frame: page([proc(1)], own.snapshot), listsNew: false }, 0);
+    tick(2, [[1, 3]]);
+    // A viewer connects; its keyframe lists <0.2.0>, which no delta listed (a spawn storm).
+    const viewer = new FakeConnection();
+    h.connect(viewer, ["processes"]);
+    const theirs = keyframeRequests()[1]!;
+    assert.equal(keyframeRequests().length, 2, "the recording is not due for another keyframe: the viewer's is the only one asked for");
+    h.fromScheduler({ type: "keyframe-page", snapshot: theirs.snapshot, frame: page([proc(1, 3), proc(2)], theirs.snapshot), listsNew: true }, 0);
+    tick(3, [[2, 8]]);
+    const before = viewer.sent.length;
+    h.request(viewer, JSON.stringify({ id: 1, type: "seek", time: 1e9 }));
+    const past = readPastFrame(viewer.sent[before] as ArrayBuffer)!;
+    assert.deepEqual([...pastTable(past.frames.map((f) => f.slice().buffer))], [[1, 3], [2, 8]], "<0.2.0>'s update applies to the recorded table");
+  } finally {
+    h.stop();
+  }
+});

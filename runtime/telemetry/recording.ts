@@ -181,6 +181,7 @@ export class Recording {
 
   /** A keyframe for the recording is on its way; its pages and the deltas that follow them come next. */
   keyframeStarted(): void {
+    if (this.off) return;
     this.building = { pages: [], held: [], heldBytes: 0 };
   }
 

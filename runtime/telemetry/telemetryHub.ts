@@ -354,6 +354,7 @@ export class TelemetryHub {
    * those processes as known from now on. The deltas already held for it come with it.
    */
   private joinForRecording(assembly: KeyframeAssembly): void {
+    if (this.recording.off) return;
     const now = this.now();
     const other = this.recordingSnapshot === null ? undefined : this.assemblies.get(this.recordingSnapshot);
     if (other !== undefined) this.abandonForRecording(other, now);
