@@ -29,7 +29,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import WebSocket from "ws";
 import { findTelemetryLine } from "../dist/protocol/telemetryLine.js";
-import { machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
+import { childTicks, machineTicks, TICKS_PER_SECOND, waitForQuiet } from "./machineLoad.mjs";
 
 const reps = Number(process.argv[2] ?? 9);
 const only = process.argv[3];
@@ -53,6 +53,7 @@ function runOnce(file, flags, nodeFlags) {
   const node = [process.execPath, ...nodeFlags, cli, "run", file, ...flags];
   const [command, ...args] = pinned ? ["taskset", "-c", String(lastCpu), ...node] : node;
   const ticks0 = machineTicks();
+  const cpu0 = childTicks();
   const started = performance.now();
   const child = spawn(command, args, { env: { ...process.env, BENCH_DELAY_MS: "400" }, stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
@@ -79,9 +80,12 @@ function runOnce(file, flags, nodeFlags) {
       const seconds = (performance.now() - started) / 1000;
       // Both cores' busy time during the run: the runtime's threads, the client, and anyone else.
       const busyCores = ticks0 && ticks1 ? (ticks1.busy - ticks0.busy) / TICKS_PER_SECOND / seconds : 0;
+      // The runtime's own CPU time (all its threads), which others' load changes less than its wall time.
+      const cpu1 = childTicks();
+      const cpuSeconds = cpu0 !== null && cpu1 !== null ? (cpu1 - cpu0) / TICKS_PER_SECOND : 0;
       const line = /BENCH (.*)/.exec(out);
       if (code !== 0 || !line) reject(new Error(`${file} exited with ${code}: ${out}`));
-      else resolve({ result: JSON.parse(line[1]), frames, bytes, busyCores });
+      else resolve({ result: JSON.parse(line[1]), frames, bytes, busyCores, cpuSeconds });
     });
   });
 }
@@ -121,6 +125,8 @@ for (const mode of modes) {
         clientFrames: median(runs.map((r) => r.on.frames)),
         clientBytes: median(runs.map((r) => r.on.bytes)),
         busyCores: Math.max(...runs.flatMap((r) => [r.before.busyCores, r.on.busyCores, r.after.busyCores])),
+        cpuRatio: median(runs.map((r) => r.on.cpuSeconds / ((r.before.cpuSeconds + r.after.cpuSeconds) / 2))),
+        cpuControl: median(runs.map((r) => r.after.cpuSeconds / r.before.cpuSeconds)),
       };
       rows.push(row);
       console.log("BENCH " + JSON.stringify(row));
@@ -134,6 +140,7 @@ if (rows.length > 0) console.table(
     on: r.on.toFixed(3),
     slower: `${((r.ratio - 1) * 100).toFixed(1)}% (${spread(r.ratios)}), target ${r.target}%`,
     "off again vs off": `${((r.control - 1) * 100).toFixed(1)}% (${spread(r.controls)})`,
+    "CPU on/off": `${((r.cpuRatio - 1) * 100).toFixed(1)}% (control ${((r.cpuControl - 1) * 100).toFixed(1)}%)`,
     frames: r.clientFrames,
     kB: Math.round(r.clientBytes / 1024),
   })),
