@@ -108,7 +108,7 @@ test("issue 16: a keyframe only goes with its deltas: past the process share the
   assert.ok(r.bytes <= r.capBytes);
 });
 
-test("issue 16: the recording asks for a keyframe at once, then once the deltas outweigh it, not sooner than 10 s after the last; one too big for its share is not taken", () => {
+test("issue 16: the recording asks for a keyframe at once, then once the deltas or the unlisted processes outweigh it, not sooner than 10 s after the last; one too big for its share is not taken", () => {
   const r = new Recording(1024 * 1024);
   assert.equal(r.keyframeDue(0, 10), true, "the first at once");
   keyframe(r, 10, [proc(1)]);
@@ -117,8 +117,12 @@ test("issue 16: the recording asks for a keyframe at once, then once the deltas 
   assert.equal(r.keyframeDue(100, 10), false, "the deltas outweigh it, but it is too soon");
   assert.equal(r.keyframeDue(RECORDING_KEYFRAME_MIN_MS + 1, 10), true);
   r.keyframeAbandoned(RECORDING_KEYFRAME_MIN_MS + 1);
+  keyframe(r, RECORDING_KEYFRAME_MIN_MS + 1001, [proc(1)]);
+  assert.equal(r.keyframeDue(2 * RECORDING_KEYFRAME_MIN_MS + 1001, 10), false, "a new keyframe, no deltas since");
+  assert.equal(r.keyframeDue(2 * RECORDING_KEYFRAME_MIN_MS + 1001, 500, 400), true, "but 400 processes no frame listed would outweigh it");
+  r.keyframeAbandoned(RECORDING_KEYFRAME_MIN_MS + 1);
   // 20,000 processes would take 920 KB: more than half of the 1 MiB cap.
-  assert.equal(r.keyframeDue(RECORDING_KEYFRAME_MIN_MS + 1001, 20_000), false);
+  assert.equal(r.keyframeDue(4 * RECORDING_KEYFRAME_MIN_MS, 20_000, 19_000), false);
   assert.equal(r.dropped.keyframes, 1, "counted as dropped");
 });
 

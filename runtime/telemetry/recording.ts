@@ -162,15 +162,16 @@ export class Recording {
   }
 
   /**
-   * Whether the recording should take a keyframe now (run time `now`), with `processes` live: it
-   * has none it follows, or the deltas since its last outweigh it; not sooner than
+   * Whether the recording should take a keyframe now (run time `now`), with `processes` live and
+   * `unlisted` of them in no frame yet (a spawn storm): it has none it follows, or the deltas since
+   * its last outweigh it, or the processes no frame listed would; not sooner than
    * RECORDING_KEYFRAME_MIN_MS after the last. One that would take more than the process share of
    * the cap is not taken, and counted as dropped.
    */
-  keyframeDue(now: number, processes: number): boolean {
+  keyframeDue(now: number, processes: number, unlisted = 0): boolean {
     if (this.off || this.building !== undefined || now < this.nextKeyframeAt) return false;
     const open = this.openSegment();
-    if (open !== undefined && open.deltaBytes <= open.pageBytes) return false;
+    if (open !== undefined && open.deltaBytes <= open.pageBytes && unlisted * KEYFRAME_BYTES_PER_PROCESS <= open.pageBytes) return false;
     this.nextKeyframeAt = now + RECORDING_KEYFRAME_MIN_MS;
     if (processes * KEYFRAME_BYTES_PER_PROCESS > this.capBytes * PROCESS_SHARE) {
       this.dropped.keyframes++;

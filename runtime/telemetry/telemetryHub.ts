@@ -337,7 +337,7 @@ export class TelemetryHub {
 
   /** Asks the schedulers for a keyframe for the recording when one is due (see Recording.keyframeDue). */
   private recordKeyframeIfDue(now: number): void {
-    if (this.recordingSnapshot !== null || !this.recording.keyframeDue(now, this.processCount)) return;
+    if (this.recordingSnapshot !== null || !this.recording.keyframeDue(now, this.processCount, this.unlisted.reduce((a, b) => a + b, 0))) return;
     const snapshot = this.nextSnapshot++;
     this.assemblies.set(snapshot, new KeyframeAssembly(snapshot, this.schedulers.length));
     if (this.toSchedulers({ type: "keyframe", snapshot, pageSize: KEYFRAME_PAGE_SIZE }) !== undefined) {
@@ -700,7 +700,7 @@ export class TelemetryHub {
     }
     // The recording takes a viewer's keyframe when it is due for one: it costs nothing more.
     const now = this.now();
-    if (this.recordingSnapshot === null && this.recording.keyframeDue(now, this.processCount)) this.joinForRecording(assembly);
+    if (this.recordingSnapshot === null && this.recording.keyframeDue(now, this.processCount, this.unlisted.reduce((a, b) => a + b, 0))) this.joinForRecording(assembly);
   }
 
   /** Milliseconds since the run started (hello.startedAt), the time base of samples, events and warnings. */
