@@ -11,6 +11,7 @@ import { Inspector } from "./inspector.js";
 import { MessagesView } from "./messagesView.js";
 import { Model } from "./model.js";
 import { Overview } from "./overview.js";
+import { PastProcesses } from "./pastProcesses.js";
 import { ProcessTable, type ProcessTableState } from "./processTable.js";
 import { SchedulersView } from "./schedulersView.js";
 import { SupervisionView, type SupervisionViewState } from "./supervisionView.js";
@@ -20,7 +21,7 @@ import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
 /** Views that show live data even while the timeline shows the past: what they show is not recorded. */
-const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["processes", "supervision", "inspector", "messages"]);
+const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["supervision", "messages"]);
 
 const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
@@ -42,6 +43,7 @@ interface SavedState {
 export class App implements Ui {
   readonly model = new Model();
   readonly time = new TimeCursor();
+  readonly past: PastProcesses;
   readonly connection: Connection;
   readonly canOpenSource: boolean;
   private readonly views = new Map<VisualizerTab, View>();
@@ -76,9 +78,11 @@ export class App implements Ui {
     this.connection = new Connection({
       frame: (frame) => this.model.frame(frame, performance.now()),
       processFrame: (frame) => this.model.processFrame(frame, performance.now()),
+      pastFrame: (frame) => this.past.frame(frame),
       control: (message) => this.model.control(message),
       status: (status, detail) => this.showStatus(status, detail),
     });
+    this.past = new PastProcesses(this.connection);
     this.processes = new ProcessTable(this, saved.processes ?? {});
     this.inspector = new Inspector(this);
     this.views.set("overview", new Overview(this));
@@ -189,6 +193,7 @@ export class App implements Ui {
 
   private frame(now: number): void {
     this.timeline.render(now);
+    this.past.want(this.time.at, this.model.store.intervalMs);
     const past = this.time.at !== null;
     this.root.classList.toggle("past", past);
     const liveOnly = past && LIVE_ONLY.has(this.current);

@@ -2,7 +2,7 @@
 // backoff when the runtime goes away. The token is only ever put into the socket URL, never logged.
 
 import { SUBPROTOCOL, tokenSubprotocol, type ControlMessage, type Request, type Response } from "../protocol/control.js";
-import { decodeFrame, ProcessFrameView, readProcessFrame, type Frame } from "../protocol/frames.js";
+import { decodeFrame, ProcessFrameView, readPastFrame, readProcessFrame, type Frame, type PastFrameView } from "../protocol/frames.js";
 import { openSocket, type TelemetrySocket } from "./telemetrySocket.js";
 
 export type ConnectionStatus = "idle" | "connecting" | "live" | "stopped";
@@ -11,6 +11,8 @@ export interface ConnectionEvents {
   frame(frame: Frame): void;
   /** Process pages and deltas, read in place rather than decoded into objects. */
   processFrame(frame: ProcessFrameView): void;
+  /** The answer to a `seek`, read in place: its inner frames are applied to the past table. */
+  pastFrame(frame: PastFrameView): void;
   control(message: ControlMessage): void;
   status(status: ConnectionStatus, detail: string): void;
 }
@@ -106,14 +108,16 @@ export class Connection {
       this.events.control(message);
       return;
     }
-    let frame: Frame | ProcessFrameView;
+    let frame: Frame | ProcessFrameView | PastFrameView;
     try {
-      frame = readProcessFrame(data) ?? decodeFrame(data);
+      // A Past frame is read in place too: its inner frames go to the past table undecoded.
+      frame = readProcessFrame(data) ?? readPastFrame(data) ?? decodeFrame(data);
     } catch {
       this.badFrames++;
       return;
     }
     if (frame instanceof ProcessFrameView) this.events.processFrame(frame);
+    else if (!("type" in frame)) this.events.pastFrame(frame);
     else this.events.frame(frame);
   }
 

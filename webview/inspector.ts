@@ -8,6 +8,7 @@ import { parseTerm, TermSyntaxError } from "../protocol/termSyntax.js";
 import { Sparkline } from "./charts.js";
 import { h, setText } from "./dom.js";
 import * as fmt from "./format.js";
+import { EXITED, FREE } from "./store.js";
 import { button, checkbox, drawn, setChecked, textArea, textField } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
@@ -110,7 +111,7 @@ export class Inspector implements View {
     // The seconds shown for a slow answer or a stale result tick in the key too.
     const waited = this.inFlight && now - this.polledAt >= SLOW_ANSWER_MS ? Math.floor((now - this.polledAt) / 1000) : -1;
     const age = this.error && this.result !== null ? Math.floor((now - this.answeredAt) / 1000) : -1;
-    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings, this.ui.model.versions.faults];
+    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings, this.ui.model.versions.faults, this.ui.time.at, this.ui.past.version];
     if (key.every((v, i) => v === (this.drawn as unknown[] | null)?.[i])) return;
     this.drawn = key;
     this.renderBody();
@@ -165,7 +166,7 @@ export class Inspector implements View {
     const now = performance.now();
     // The runtime's refusal for a pid that is gone (docs/protocol.md, section 9).
     const gone = this.error.startsWith(`no process ${fmt.pid(this.pid)} is alive`);
-    const parts: Node[] = [];
+    const parts: Node[] = this.ui.time.at === null ? [] : this.pastRecord(this.pid, this.ui.time.at);
     if (this.error) {
       parts.push(h("p", { class: "inspect-error", role: "alert", "data-testid": "inspect-error" }, this.error));
       const stuck = gone ? undefined : this.stuckWarning();
@@ -224,6 +225,47 @@ export class Inspector implements View {
     this.body.replaceChildren(...parts);
     this.reductionSpark.draw(this.rates);
     this.mailboxSpark.draw(this.mailboxes);
+  }
+
+  /**
+   * In the past (the timeline): the process's record in the recorded table at that moment, which
+   * is what the recording keeps of a process; the live inspection follows, said to be live.
+   */
+  private pastRecord(pid: number, at: number): Node[] {
+    const m = this.ui.model;
+    const past = this.ui.past;
+    const t = (time: number) => fmt.duration(m.programTime(time));
+    const heading = h("h3", { title: "The process's record in the process table the runtime recorded, at the moment on the timeline." }, `Recorded at ${t(at)}`);
+    const live = h("h3", { class: "live-heading", title: "What the inspect request answers now: the mailbox's messages, the receive clauses, a server's state and the lists of links and monitors are not recorded." }, "Live now (mailbox contents, state and links are not recorded)");
+    const state = past.state;
+    if (state.kind !== "ready") {
+      const why = state.kind === "not-recorded" ? "the recording holds no process list at that moment" : state.kind === "failed" ? state.error : "loading…";
+      return [heading, h("p", { class: "empty", "data-testid": "inspect-past" }, `No record of ${fmt.pid(pid)}: ${why}.`), live];
+    }
+    const store = past.store;
+    const slot = store.slotOf(pid);
+    if (slot < 0 || store.status[slot] === FREE || store.status[slot] === EXITED) return [heading, h("p", { class: "empty", "data-testid": "inspect-past" }, `${fmt.pid(pid)} was not alive at ${t(state.time)}.`), live];
+    const info = store.info(slot);
+    const field = (label: string, value: Node | string) => h("div", "field", h("span", "field-name", label), h("span", "field-value", value));
+    return [
+      heading,
+      h(
+        "div",
+        { class: "fields past-fields", "data-testid": "inspect-past" },
+        field("Status", h("span", { "data-testid": "inspect-past-status" }, info.statusName)),
+        field("Mailbox", h("span", { "data-testid": "inspect-past-mailbox" }, fmt.count(info.mailbox))),
+        field("Reductions", fmt.count(info.reductions)),
+        field("Memory (est.)", `≈${fmt.bytes(info.memory)}`),
+        field("Function", info.fn),
+        field("Name", info.name || "none"),
+        field("Scheduler", String(info.scheduler)),
+        field("Spawned at", sourceLink(this.ui, m.siteText(info.spawnSite))),
+        field("Waits at", info.waitSite ? sourceLink(this.ui, m.siteText(info.waitSite)) : "not waiting"),
+        field("Links · monitors · monitored by", `${fmt.count(info.links)} · ${fmt.count(info.monitors)} · ${fmt.count(info.monitoredBy)}`),
+        field("Traps exits", info.trapExit ? "yes" : "no"),
+      ),
+      live,
+    ];
   }
 
   /** A supervisor's children: each with its pid (to inspect), restart type and restarts so far. */

@@ -9,7 +9,7 @@ import * as fmt from "./format.js";
 import type { Model } from "./model.js";
 import { samplesAt, warningsAt } from "./moment.js";
 import { SlicedJob } from "./slicedJob.js";
-import { EXITED, FREE } from "./store.js";
+import { EXITED, FREE, type ProcessStore } from "./store.js";
 import { button } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
 
@@ -46,8 +46,8 @@ export class Overview implements View {
   private topAt = 0;
   private topJob: SlicedJob<TopSlots> | null = null;
   private topKey = "";
-  /** The store version the top lists were scanned from. */
-  private topVersion = -1;
+  /** The store (live or past) and its version the top lists were scanned from. */
+  private topVersion = "";
   private readonly samplesTime: HTMLElement;
   /** Says when the runtime's recording dropped the start of the run (its cap), so the charts start later. */
   private readonly recordingNote: HTMLElement;
@@ -136,24 +136,27 @@ export class Overview implements View {
    * go is scanned in slices, at most every TOP_EVERY_MS, and its time says how old it is.
    */
   private renderTopWhenDue(m: Model, now: number): void {
-    const store = m.store;
-    if (store.version === this.topVersion || this.topJob !== null) return;
-    const version = store.version;
-    const scan = topMailboxAndRate(m, now, TOP);
+    // In the past (the timeline), the lists come from the past table at that moment, on its clock.
+    const past = this.ui.time.at !== null;
+    const store = past ? this.ui.past.store : m.store;
+    const clock = past ? (this.ui.past.time ?? 0) : now;
+    const version = `${past}/${this.ui.past.version}/${store.version}`;
+    if (version === this.topVersion || this.topJob !== null) return;
+    const scan = topMailboxAndRate(store, clock, TOP);
+    const time = past ? clock : m.processesTime;
     if (store.size <= TOP_SYNC_SLOTS) {
       let r = scan.next();
       while (!r.done) r = scan.next();
       this.topVersion = version;
-      this.renderTop(m, r.value, now);
+      this.renderTop(store, r.value, clock, time);
       return;
     }
     if (now - this.topAt < TOP_EVERY_MS) return;
     this.topAt = now;
-    const time = m.processesTime;
     this.topJob = new SlicedJob(scan, (top) => {
       this.topJob = null;
       this.topVersion = version;
-      this.renderTop(m, top, now, time);
+      this.renderTop(store, top, clock, time);
     });
   }
 
@@ -217,8 +220,8 @@ export class Overview implements View {
     }
   }
 
-  private renderTop(m: Model, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number, time = m.processesTime): void {
-    const s = m.store;
+  /** The top lists from `s`'s slots; `now` is the store's clock, `time` the run time it describes. */
+  private renderTop(s: ProcessStore, { mailbox: bySlotMailbox, rate: bySlotRate }: TopSlots, now: number, time: number): void {
     this.topTime = time;
     const label = (slot: number) => s.strings[s.name[slot]!] || s.strings[s.fn[slot]!] || "";
     const mailbox: TopEntry[] = bySlotMailbox.map((slot) => ({ pid: s.pid[slot]!, value: s.mailbox[slot]!, label: label(slot) }));
@@ -232,8 +235,19 @@ export class Overview implements View {
 
   /** When the top lists are from, and that they are stale while a scheduler is stuck (issue 13 item 9). */
   private renderProcessesTime(m: Model): void {
-    if (this.ui.time.at !== null) {
-      setText(this.processesTime, `Top lists: live, not the moment on the timeline (the process table is not recorded). Warnings: those that held at ${fmt.duration(m.programTime(this.ui.time.at))}.`);
+    const at = this.ui.time.at;
+    if (at !== null) {
+      const state = this.ui.past.state;
+      const t = (time: number) => fmt.duration(m.programTime(time));
+      const lists =
+        state.kind === "ready"
+          ? `Top lists: the recorded processes at ${t(state.time)}${state.time !== at ? ` (loading ${t(at)}…)` : ""}`
+          : state.kind === "not-recorded"
+            ? `Top lists: the recording holds no process list at ${t(state.time)}`
+            : state.kind === "failed"
+              ? `Top lists: none at ${t(state.time)}, the runtime said: ${state.error}`
+              : `Top lists: loading ${t(at)}…`;
+      setText(this.processesTime, `${lists}. Warnings: those that held at ${t(at)}.`);
       return;
     }
     if (!m.processesKnown) {
@@ -283,8 +297,7 @@ interface TopSlots {
  * every TOP_STEP rows. Slots scanned before a store change may have changed since; the lists are
  * only as fresh as a scan.
  */
-function* topMailboxAndRate(m: Model, now: number, k: number): Generator<void, TopSlots, void> {
-  const s = m.store;
+function* topMailboxAndRate(s: ProcessStore, now: number, k: number): Generator<void, TopSlots, void> {
   const stale = now - s.intervalMs * 2.5;
   const mSlots: number[] = [];
   const mValues: number[] = [];

@@ -55,6 +55,8 @@ export class ProcessIndex {
     private readonly store: ProcessStore,
     public query: IndexQuery,
     private readonly onRebuilt: () => void,
+    /** The store's clock, for rates: performance.now() for the live store, the run time shown for the past one. */
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   setQuery(query: IndexQuery): void {
@@ -160,7 +162,7 @@ export class ProcessIndex {
     const s = this.store;
     const q = this.query;
     const keys = this.keys;
-    const primary = this.primaryKey(performance.now());
+    const primary = this.primaryKey(this.clock());
     const textMatch = this.textMatcher();
     const status = q.status === "" ? -1 : STATUS_NAMES.indexOf(q.status as (typeof STATUS_NAMES)[number]);
     const site = q.site;

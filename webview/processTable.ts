@@ -4,7 +4,7 @@
 import { h, setAttr, setText } from "./dom.js";
 import * as fmt from "./format.js";
 import { ProcessIndex, type IndexQuery, type SortColumn } from "./processIndex.js";
-import { EXITED, STATUS_NAMES } from "./store.js";
+import { EXITED, STATUS_NAMES, type ProcessStore } from "./store.js";
 import { button, dropdown, option, textField } from "./toolkit.js";
 import type { StuckScheduler } from "./model.js";
 import { sourceLink, type Ui, type View } from "./ui.js";
@@ -53,7 +53,13 @@ export interface ProcessTableState {
 
 export class ProcessTable implements View {
   readonly element: HTMLElement;
+  /** The live table's order; the App keeps it fresh while another view is shown. */
   readonly index: ProcessIndex;
+  /** The order of the past table (the moment on the timeline), from the recording. */
+  private readonly pastIndex: ProcessIndex;
+  /** Says which moment the rows are of while the timeline shows the past, or why there are none. */
+  private readonly pastNote: HTMLElement;
+  private pastText = "";
   private readonly viewport: HTMLElement;
   private readonly spacer: HTMLElement;
   private readonly rowsBox: HTMLElement;
@@ -83,6 +89,7 @@ export class ProcessTable implements View {
   ) {
     const query: IndexQuery = { sort: saved.sort ?? "mailbox", descending: saved.descending ?? true, text: saved.text ?? "", status: saved.status ?? "", site: null, scheduler: saved.scheduler ?? 0 };
     this.index = new ProcessIndex(ui.model.store, query, () => (this.scrollDirty = true));
+    this.pastIndex = new ProcessIndex(ui.past.store, query, () => (this.scrollDirty = true), () => ui.past.time ?? 0);
 
     const filter = textField("Filter: pid, name or function", (value) => this.setQuery({ text: value }), "Filter processes by pid, registered name or function");
     filter.value = query.text;
@@ -108,8 +115,9 @@ export class ProcessTable implements View {
       if (pid !== undefined && pid !== "") ui.inspect(Number(pid));
     });
     this.staleNote = h("p", { class: "stale-note process-stale", role: "status", "data-testid": "process-stale", hidden: "" });
+    this.pastNote = h("p", { class: "past-note", role: "status", "data-testid": "process-past", hidden: "" });
     this.tableBox = h("div", "table", this.header, this.viewport);
-    this.element = h("section", { class: "view processes", "aria-label": "Processes" }, h("div", "toolbar", filter, status, this.schedulerFilter, this.siteChip, this.countLabel), this.staleNote, this.tableBox);
+    this.element = h("section", { class: "view processes", "aria-label": "Processes" }, h("div", "toolbar", filter, status, this.schedulerFilter, this.siteChip, this.countLabel), this.pastNote, this.staleNote, this.tableBox);
     new ResizeObserver(() => {
       this.width = this.viewport.clientWidth;
       this.height = this.viewport.clientHeight;
@@ -150,8 +158,16 @@ export class ProcessTable implements View {
     if (chosen > n) this.setQuery({ scheduler: 0 });
   }
 
+  /** The rows shown: the past table's while the timeline shows the past, else the live one's; `now` is its clock. */
+  private get shown(): { index: ProcessIndex; store: ProcessStore; now: number; past: boolean } {
+    const ui = this.ui;
+    if (ui.time.at === null) return { index: this.index, store: ui.model.store, now: performance.now(), past: false };
+    return { index: this.pastIndex, store: ui.past.store, now: ui.past.time ?? 0, past: true };
+  }
+
   setQuery(change: Partial<IndexQuery>): void {
     this.index.setQuery({ ...this.index.query, ...change });
+    this.pastIndex.setQuery(this.index.query);
     this.selected = -1;
     this.renderHeader();
     this.ui.saveState();
@@ -159,17 +175,38 @@ export class ProcessTable implements View {
 
   render(now: number): void {
     this.schedulerChoices();
-    this.index.tick(now);
+    const { index, store, past } = this.shown;
+    index.tick(now);
     const m = this.ui.model;
-    const store = m.store;
-    const stuck = m.stuckSchedulers();
+    const stuck = past ? [] : m.stuckSchedulers();
     this.renderStale(stuck, now);
+    this.renderPast();
     const staleKey = stuck.length === 0 ? "" : `${stuck.map((s) => s.pid).join()}/${m.summary?.processes}`;
-    const key = `${store.version}/${this.index.builtFrom}/${this.index.length}/${this.selected}/${this.index.building}/${staleKey}`;
+    const key = `${past}/${this.ui.past.version}/${store.version}/${index.builtFrom}/${index.length}/${this.selected}/${index.building}/${staleKey}`;
     if (!this.scrollDirty && key === this.drawnKey) return;
     this.drawnKey = key;
     this.scrollDirty = false;
     this.drawRows(now);
+  }
+
+  /** In the past: which moment the rows are of, from which keyframe, or why the recording has none. */
+  private renderPast(): void {
+    const m = this.ui.model;
+    const at = this.ui.time.at;
+    const state = this.ui.past.state;
+    const t = (time: number) => fmt.duration(m.programTime(time));
+    let text = "";
+    if (at !== null) {
+      if (state.kind === "ready") text = `The processes at ${t(state.time)}, from the recording (its keyframe at ${t(state.keyframeAt)} and the updates after it)${state.time !== at ? `; loading ${t(at)}…` : ""}. Reductions/s: over each process's last update before then.`;
+      else if (state.kind === "loading") text = `Loading the processes at ${t(state.time)} from the recording…`;
+      else if (state.kind === "not-recorded") text = `The recording holds no process list at ${t(state.time)}: it starts later, or its cap (--record-cap) dropped that part of the run.`;
+      else if (state.kind === "failed") text = `No process list at ${t(state.time)}. The runtime said: ${state.error}`;
+    }
+    this.tableBox.classList.toggle("past", at !== null);
+    if (text === this.pastText) return;
+    this.pastText = text;
+    this.pastNote.hidden = text === "";
+    setText(this.pastNote, text);
   }
 
   /**
@@ -223,9 +260,10 @@ export class ProcessTable implements View {
     );
   }
 
-  private drawRows(now: number): void {
-    const n = this.index.length;
-    const store = this.ui.model.store;
+  private drawRows(wallNow: number): void {
+    const { index, store, now: storeNow, past } = this.shown;
+    const now = past ? storeNow : wallNow;
+    const n = index.length;
     const visibleCount = Math.max(1, Math.ceil(this.height / ROW) + 1);
     const fullHeight = n * ROW;
     const scaled = fullHeight > MAX_SCROLL_HEIGHT;
@@ -250,7 +288,7 @@ export class ProcessTable implements View {
         continue;
       }
       row.hidden = false;
-      const slot = this.index.order[position]!;
+      const slot = index.order[position]!;
       const pid = store.pid[slot]!;
       const exited = store.status[slot] === EXITED;
       setAttr(row, "data-pid", exited ? "" : String(pid));
@@ -258,10 +296,10 @@ export class ProcessTable implements View {
       row.classList.toggle("exited", exited);
       row.classList.toggle("selected", position === this.selected);
       const cells = row.children;
-      this.visibleColumns.forEach((c, i) => setText(cells[i] as HTMLElement, this.cell(c.key, slot, now)));
+      this.visibleColumns.forEach((c, i) => setText(cells[i] as HTMLElement, this.cell(store, c.key, slot, now)));
     }
     setAttr(this.viewport, "aria-rowcount", String(n));
-    setText(this.countLabel, `${this.countText(n, this.ui.model.stuckSchedulers().length > 0)} · by ${COLUMNS.find((c) => c.key === this.index.query.sort)!.label.toLowerCase()} ${this.index.query.descending ? "▼" : "▲"}${this.index.building ? " · sorting…" : ""}`);
+    setText(this.countLabel, `${this.countText(store, n, !past && this.ui.model.stuckSchedulers().length > 0)}${past && this.ui.past.time !== null ? ` at ${fmt.duration(this.ui.model.programTime(storeNow))}` : ""} · by ${COLUMNS.find((c) => c.key === index.query.sort)!.label.toLowerCase()} ${index.query.descending ? "▼" : "▲"}${index.building ? " · sorting…" : ""}`);
     setAttr(this.countLabel, "title", store.unlisted === 0 ? "" : "A busy scheduler lists a thousand new processes per update, so that describing a spawn storm does not slow it down; the rest follow once it has time. The total is exact, and agrees with the overview's.");
   }
 
@@ -270,8 +308,7 @@ export class ProcessTable implements View {
    * the total is what the runtime counted when it sent that frame (listed plus not listed yet), as
    * the overview's count is (issue 13 item 11: the table had said "13,808 of 1,001 processes").
    */
-  private countText(rows: number, stale: boolean): string {
-    const store = this.ui.model.store;
+  private countText(store: ProcessStore, rows: number, stale: boolean): string {
     const q = this.index.query;
     const listed = store.live;
     const total = listed + store.unlisted;
@@ -286,8 +323,7 @@ export class ProcessTable implements View {
     return `${fmt.count(rows)} of ${fmt.count(listed)} listed · ${fmt.counted(total, "process", "processes")} in all`;
   }
 
-  private cell(key: SortColumn, slot: number, now: number): string {
-    const s = this.ui.model.store;
+  private cell(s: ProcessStore, key: SortColumn, slot: number, now: number): string {
     switch (key) {
       case "pid":
         return fmt.pid(s.pid[slot]!);
@@ -313,7 +349,8 @@ export class ProcessTable implements View {
   }
 
   private key(e: KeyboardEvent): void {
-    const n = this.index.length;
+    const { index, store } = this.shown;
+    const n = index.length;
     if (n === 0) return;
     const page = Math.max(1, Math.floor(this.height / ROW) - 1);
     let next = this.selected;
@@ -337,8 +374,8 @@ export class ProcessTable implements View {
         next = n - 1;
         break;
       case "Enter": {
-        const slot = this.index.order[this.selected];
-        if (slot !== undefined && this.selected >= 0) this.ui.inspect(this.ui.model.store.pid[slot]!);
+        const slot = index.order[this.selected];
+        if (slot !== undefined && this.selected >= 0) this.ui.inspect(store.pid[slot]!);
         e.preventDefault();
         return;
       }
@@ -352,7 +389,7 @@ export class ProcessTable implements View {
 
   /** Scrolls so that the row at `position` is visible. */
   scrollTo(position: number): void {
-    const n = this.index.length;
+    const n = this.shown.index.length;
     const fullHeight = n * ROW;
     const visible = Math.max(1, Math.floor(this.height / ROW));
     if (fullHeight > MAX_SCROLL_HEIGHT) {

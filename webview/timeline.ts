@@ -51,14 +51,20 @@ export class TimelineBar {
     const zoomIn = tool("+", "Zoom the charts in (+ on a chart)", () => ui.time.zoom(domain(), MIN_SPAN_MS, 1 / ZOOM_STEP), "zoom-in");
     const zoomOut = tool("−", "Zoom the charts out (- on a chart)", () => ui.time.zoom(domain(), MIN_SPAN_MS, ZOOM_STEP), "zoom-out");
     const fit = tool("Whole run", "Show the whole run on the charts (0 on a chart)", () => ui.time.fit(), "zoom-fit");
+    // The slider has a row of its own: a label that grows when the past is shown must not move or
+    // narrow it under a dragging pointer.
     this.element = h(
       "div",
       { class: "timeline-bar", role: "toolbar", "aria-label": "Timeline", "data-testid": "timeline" },
-      this.liveButton,
-      h("span", { class: "timeline-group", role: "group", "aria-label": "Step and play" }, back, this.playButton, forward, ...this.speedButtons),
+      h(
+        "div",
+        "timeline-row",
+        this.liveButton,
+        h("span", { class: "timeline-group", role: "group", "aria-label": "Step and play" }, back, this.playButton, forward, ...this.speedButtons),
+        this.label,
+        h("span", { class: "timeline-group", role: "group", "aria-label": "Chart zoom" }, zoomOut, zoomIn, fit),
+      ),
       this.slider,
-      this.label,
-      h("span", { class: "timeline-group", role: "group", "aria-label": "Chart zoom" }, zoomOut, zoomIn, fit),
     );
     this.setSpeed(1);
   }

@@ -4,12 +4,15 @@ import { formatPid } from "../protocol/control.js";
 import type { VisualizerLayout, VisualizerTab } from "../protocol/webviewMessages.js";
 import type { Connection } from "./connection.js";
 import type { Model } from "./model.js";
+import type { PastProcesses } from "./pastProcesses.js";
 import type { TimeCursor } from "./timeCursor.js";
 
 export interface Ui {
   readonly model: Model;
   /** The moment the views show (live or a moment of the past) and the charts' zoom. */
   readonly time: TimeCursor;
+  /** The process table at the moment shown, while it is in the past (from the recording, `seek`). */
+  readonly past: PastProcesses;
   readonly connection: Connection;
   readonly layout: VisualizerLayout;
   /** True in VS Code, where source lines can be opened. */

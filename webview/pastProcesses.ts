@@ -1,0 +1,118 @@
+// The process table at a moment of the past: a ProcessStore of its own, filled from the recording
+// by a `seek` request (docs/protocol.md, section 9): its Past frame holds the keyframe at or before
+// the moment and the deltas after it up to the moment, applied here as a live keyframe and deltas
+// are applied to the live store. The live store goes on meanwhile, so that back to live is instant.
+
+import type { SeekResult } from "../protocol/control.js";
+import { readProcessFrame, type PastFrameView } from "../protocol/frames.js";
+import type { Connection } from "./connection.js";
+import { ProcessStore } from "./store.js";
+
+export type PastState =
+  /** Live: nothing asked. */
+  | { kind: "live" }
+  | { kind: "loading"; time: number }
+  /** The store holds the table at `time`, from the keyframe at `keyframeAt`. */
+  | { kind: "ready"; time: number; keyframeAt: number }
+  /** The recording holds no table for `time` (before its first keyframe, or dropped by its cap). */
+  | { kind: "not-recorded"; time: number }
+  /** The runtime refused or did not answer (an older runtime, the connection closed): `error` says why. */
+  | { kind: "failed"; time: number; error: string };
+
+export class PastProcesses {
+  readonly store = new ProcessStore();
+  state: PastState = { kind: "live" };
+  /** Bumped when the state changes, so that views redraw for it. */
+  version = 0;
+  /** The moment wanted: the TimeCursor's, at most one request in flight for it. */
+  private wanted: number | null = null;
+  private asking = false;
+  /** The Past frame received last, applied when its `seek`'s response comes. */
+  private received: PastFrameView | null = null;
+
+  constructor(private readonly connection: Connection) {}
+
+  /** Called every frame with the moment shown: asks for its table when it changed and no request is in flight. */
+  want(time: number | null, intervalMs: number): void {
+    this.store.intervalMs = intervalMs;
+    if (time === this.wanted) return;
+    this.wanted = time;
+    if (time === null) {
+      this.set({ kind: "live" });
+      return;
+    }
+    if (!this.asking) void this.ask(time);
+  }
+
+  /** A Past frame: it answers the `seek` whose response follows it. */
+  frame(frame: PastFrameView): void {
+    this.received = frame;
+  }
+
+  /** The moment the store holds, or null when it holds none that is current. */
+  get time(): number | null {
+    return this.state.kind === "ready" ? this.state.time : null;
+  }
+
+  private async ask(time: number): Promise<void> {
+    this.asking = true;
+    if (this.state.kind !== "ready") this.set({ kind: "loading", time });
+    const response = await this.connection.request({ type: "seek", time });
+    const frame = this.received;
+    this.received = null;
+    this.asking = false;
+    // The moment moved on meanwhile (a drag, playing): ask for the latest one; this answer is shown until then.
+    if (this.wanted === null) return;
+    if (!response.ok) {
+      this.store.clear();
+      this.set({ kind: "failed", time, error: response.error });
+    } else {
+      const result = response.result as SeekResult;
+      if (!result.processes || frame === null || frame.requestId !== response.id) {
+        this.store.clear();
+        this.set({ kind: "not-recorded", time });
+      } else {
+        this.apply(frame, result);
+        this.set({ kind: "ready", time, keyframeAt: result.keyframeAt });
+      }
+    }
+    if (this.wanted !== time) void this.ask(this.wanted);
+  }
+
+  /**
+   * Applies the keyframe and the deltas to a cleared store. Rates need each frame's time, which
+   * the Past frame does not carry: every scheduler sends one delta per interval, so a scheduler's
+   * last delta is taken to be at the moment asked for and each earlier one an interval before.
+   */
+  private apply(frame: PastFrameView, result: SeekResult): void {
+    const store = this.store;
+    store.clear();
+    const views = frame.frames.flatMap((bytes) => {
+      const view = readProcessFrame(bytes);
+      return view === null ? [] : [view];
+    });
+    const later = new Map<number, number>();
+    const times = new Array<number>(views.length);
+    for (let i = views.length - 1; i >= 0; i--) {
+      const v = views[i]!;
+      if (v.type === "process-page") {
+        times[i] = result.keyframeAt;
+        continue;
+      }
+      const k = later.get(v.deltaScheduler) ?? 0;
+      later.set(v.deltaScheduler, k + 1);
+      times[i] = Math.max(result.keyframeAt, result.time - k * store.intervalMs);
+    }
+    views.forEach((v, i) => {
+      store.reserve(store.roomFor(v));
+      store.begin(v);
+      store.apply(v, 0, v.count + v.updateCount, times[i]!);
+      store.end(v);
+    });
+  }
+
+  private set(state: PastState): void {
+    this.state = state;
+    this.version++;
+  }
+}
