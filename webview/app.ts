@@ -246,8 +246,8 @@ export class App implements Ui {
         this.replayNote,
         this.layout === "overview"
           ? `Replay of ${name}, not live.${incomplete}`
-          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings and faults.${incomplete} ` +
-              "Process lists, the inspector, supervision trees and messages are not recorded; they need a live run.",
+          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings, faults and process table; drag the timeline back to see any moment.${incomplete} ` +
+              "Supervision trees and what the inspector asks a live process are not recorded; they need a live run.",
       );
       setAttr(this.replayNote, "title", replay.file);
     }

@@ -241,7 +241,8 @@ export class LineChart {
       from: String(Math.round(from - origin)),
       points: String(points),
       first: String(Math.round(first)),
-      at: at === null ? "" : String(Math.round(at - origin)),
+      // Exact, not rounded: a test finds the sample it stands on.
+      at: at === null ? "" : String(at - origin),
     };
     const d = this.element.dataset;
     for (const [k, v] of Object.entries(values)) if (d[k] !== v) d[k] = v;
