@@ -21,7 +21,7 @@ import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
 /** Views that show live data even while the timeline shows the past: what they show is not recorded. */
-const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["supervision", "messages"]);
+const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["supervision"]);
 
 const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
@@ -246,7 +246,7 @@ export class App implements Ui {
         this.replayNote,
         this.layout === "overview"
           ? `Replay of ${name}, not live.${incomplete}`
-          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings, faults and process table; drag the timeline back to see any moment.${incomplete} ` +
+          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings, faults, process table and traced events; drag the timeline back to see any moment.${incomplete} ` +
               "Supervision trees and what the inspector asks a live process are not recorded; they need a live run.",
       );
       setAttr(this.replayNote, "title", replay.file);

@@ -1,7 +1,8 @@
 // Messages: a sequence diagram of the traced processes' events (spawn, send, receive, links,
 // monitors, exit signals, restarts, exit, crash), one row per event, oldest at the top. It shows
 // the newest events this viewer received (model.ts EVENT_CAP), filtered by process and text, or
-// what a search of the whole recording found (the `events` request, docs/protocol.md section 9).
+// what a search of the whole recording found (the `events` request, docs/protocol.md section 9);
+// while the timeline shows a moment of the past, the recording's events up to that moment.
 // Pause freezes it while events go on arriving and being counted. Arrows and lifelines are drawn
 // on a canvas; the times and labels are text in columns of their own (sequenceLayout.ts), so a
 // label never covers an arrow or a lifeline.
@@ -43,7 +44,9 @@ const LOOKS: Record<EventKind, { arrow: boolean; dash: number[]; color: "accent"
 type Source =
   | { kind: "live" }
   | { kind: "paused"; events: TraceEvent[]; seen: number; at: number }
-  | { kind: "found"; events: TraceEvent[]; result: EventsResult; query: string; from: number };
+  | { kind: "found"; events: TraceEvent[]; result: EventsResult; query: string; from: number }
+  /** The timeline shows a moment of the past: the recording's newest matching events up to it, of `total`. */
+  | { kind: "moment"; at: number; filters: string; events: TraceEvent[]; total: number };
 
 export class MessagesView implements View {
   readonly element: HTMLElement;
@@ -75,6 +78,7 @@ export class MessagesView implements View {
   private seenProcesses = -1;
   private dirty = true;
   private searching = false;
+  private loadingMoment = false;
   /** Function names learned from spawn events, for processes that ended before the table knew them. */
   private readonly spawned = new Map<number, string>();
   private spawnedFrom = 0;
@@ -129,6 +133,7 @@ export class MessagesView implements View {
 
   render(): void {
     const m = this.ui.model;
+    this.followTimeline();
     if (m.versions.events !== this.seen) {
       this.seen = m.versions.events;
       this.learnSpawns();
@@ -160,7 +165,7 @@ export class MessagesView implements View {
   /** The events of the current source that pass the filters; a search's answer is filtered by the runtime already. */
   private filtered(): TraceEvent[] {
     const m = this.ui.model;
-    if (this.source.kind === "found") return this.source.events;
+    if (this.source.kind === "found" || this.source.kind === "moment") return this.source.events;
     const events = this.source.kind === "paused" ? this.source.events : m.events;
     if (this.processQuery === "" && this.textQuery === "") return events.slice();
     const pids = this.processQuery === "" ? null : this.pidsFor(this.processQuery);
@@ -232,10 +237,10 @@ export class MessagesView implements View {
   private describeSource(): void {
     const m = this.ui.model;
     const s = this.source;
-    const filters = [this.processQuery && `process “${this.processQuery}”`, this.textQuery && `text “${this.textQuery}”`].filter(Boolean).join(" and ");
+    const filters = this.filterText();
     this.pauseButton.textContent = s.kind === "paused" ? "Resume" : "Pause";
     setAttr(this.pauseButton, "aria-pressed", String(s.kind === "paused"));
-    this.pauseButton.hidden = s.kind === "found";
+    this.pauseButton.hidden = s.kind === "found" || s.kind === "moment";
     this.liveButton.hidden = s.kind !== "found";
     this.moreButton.hidden = !(s.kind === "found" && s.result.more);
     if (s.kind === "found") {
@@ -248,6 +253,11 @@ export class MessagesView implements View {
           ? `The recording holds no traced event${s.query ? ` matching ${s.query}` : ""}.${dropped}`
           : `The recording holds ${fmt.counted(s.result.total, "traced event")}${s.query ? ` matching ${s.query}` : ""}; showing ${fmt.count(first)}–${fmt.count(last)}, oldest at the top.${dropped}`,
       );
+      return;
+    }
+    if (s.kind === "moment") {
+      const shown = s.total > s.events.length ? `the newest ${fmt.count(s.events.length)} of the ${fmt.counted(s.total, "traced event")}` : fmt.counted(s.events.length, "traced event");
+      setText(this.summary, `At ${fmt.duration(m.programTime(s.at))} on the timeline: ${shown} the recording holds up to then${filters ? `, matching ${filters}` : ""}, oldest at the top. Back to live on the timeline follows the live events again.`);
       return;
     }
     const events = s.kind === "paused" ? s.events : m.events;
@@ -294,35 +304,21 @@ export class MessagesView implements View {
    */
   private async search(skip: number, from?: number, before = 0): Promise<void> {
     if (this.searching) return;
-    const found = this.processQuery === "" ? undefined : this.pidsFor(this.processQuery);
-    // The viewer (-1 here) is pid 0 in a send; pid 0 elsewhere means "none", so it is asked for alone, with the kind.
-    const viewerOnly = found !== undefined && found.size === 1 && found.has(-1);
-    const pids = found === undefined ? undefined : viewerOnly ? [0] : [...found].filter((p) => p !== -1);
-    let text = this.textQuery.slice(0, EVENTS_TEXT_MAX);
-    // A name no process known here has: the runtime's text search finds it in either end's name.
-    const byName = pids !== undefined && pids.length === 0 && text === "";
-    if (byName) text = this.processQuery.slice(0, EVENTS_TEXT_MAX);
-    if (pids !== undefined && pids.length === 0 && !byName) {
-      setText(this.status, `No process known here matches “${this.processQuery}”: type its pid, or clear the text to search the recording for the name.`);
+    const query = this.recordingQuery();
+    if (typeof query === "string") {
+      setText(this.status, query);
       return;
     }
     this.searching = true;
     setText(this.status, "Searching the recording…");
-    const response = await this.ui.connection.request({
-      type: "events",
-      ...(pids !== undefined && !byName ? { pids } : {}),
-      ...(viewerOnly ? { kinds: ["send" as const] } : {}),
-      ...(text !== "" ? { text } : {}),
-      ...(from !== undefined ? { from } : {}),
-      limit: EVENT_CAP + skip,
-    });
+    const response = await this.ui.connection.request({ type: "events", ...query, ...(from !== undefined ? { from } : {}), limit: EVENT_CAP + skip });
     this.searching = false;
     if (!response.ok) {
       setText(this.status, `Search failed: ${response.error}`);
       return;
     }
     const result = response.result as EventsResult;
-    const filters = [this.processQuery && `process “${this.processQuery}”`, this.textQuery && `text “${this.textQuery}”`].filter(Boolean).join(" and ");
+    const filters = this.filterText();
     const events = result.events.slice(skip);
     // `before`: the matches earlier than `from`, which the answer's total does not count.
     this.source = { kind: "found", events, result: { ...result, total: result.total + before }, query: filters, from: before + skip };
@@ -331,6 +327,92 @@ export class MessagesView implements View {
     this.scroller.scrollTop = 0;
     this.dirty = true;
     setText(this.status, `Found ${fmt.counted(result.total + before, "event")} in the recording. Escape or Back to live follows the live events again.`);
+  }
+
+  /**
+   * The filters as an `events` request's fields: a pid, or the processes a name finds, and the
+   * text; or why the recording cannot be asked.
+   */
+  private recordingQuery(): { pids?: number[]; kinds?: EventKind[]; text?: string } | string {
+    const found = this.processQuery === "" ? undefined : this.pidsFor(this.processQuery);
+    // The viewer (-1 here) is pid 0 in a send; pid 0 elsewhere means "none", so it is asked for alone, with the kind.
+    const viewerOnly = found !== undefined && found.size === 1 && found.has(-1);
+    const pids = found === undefined ? undefined : viewerOnly ? [0] : [...found].filter((p) => p !== -1);
+    let text = this.textQuery.slice(0, EVENTS_TEXT_MAX);
+    // A name no process known here has: the runtime's text search finds it in either end's name.
+    const byName = pids !== undefined && pids.length === 0 && text === "";
+    if (byName) text = this.processQuery.slice(0, EVENTS_TEXT_MAX);
+    if (pids !== undefined && pids.length === 0 && !byName) return `No process known here matches “${this.processQuery}”: type its pid, or clear the text to search the recording for the name.`;
+    return { ...(pids !== undefined && !byName ? { pids } : {}), ...(viewerOnly ? { kinds: ["send"] } : {}), ...(text !== "" ? { text } : {}) };
+  }
+
+  private filterText(): string {
+    return [this.processQuery && `process “${this.processQuery}”`, this.textQuery && `text “${this.textQuery}”`].filter(Boolean).join(" and ");
+  }
+
+  /**
+   * The recording's newest events (at most EVENT_CAP) that match the filters up to the timeline's
+   * moment `at`. The `events` request answers oldest first, so when more match, the start is found
+   * by halving the span until at most EVENT_CAP lie between it and `at` (a few counting requests,
+   * each answered at once by the main thread).
+   */
+  private async loadMoment(at: number, filters: string): Promise<void> {
+    const query = this.recordingQuery();
+    if (typeof query === "string") {
+      this.source = { kind: "moment", at, filters, events: [], total: 0 };
+      setText(this.status, query);
+      return;
+    }
+    const ask = async (from: number | undefined, limit: number): Promise<EventsResult | string> => {
+      const r = await this.ui.connection.request({ type: "events", ...query, ...(from !== undefined ? { from } : {}), to: at, limit });
+      return r.ok ? (r.result as EventsResult) : (r.error ?? "no answer");
+    };
+    const counted = await ask(undefined, 1);
+    let from: number | undefined;
+    if (typeof counted !== "string" && counted.total > EVENT_CAP) {
+      let lo = counted.events[0]?.time ?? 0;
+      let hi = at;
+      for (let i = 0; i < 20 && hi - lo > 0.01; i++) {
+        const mid = (lo + hi) / 2;
+        const c = await ask(mid, 1);
+        if (typeof c === "string") break;
+        if (c.total > EVENT_CAP) lo = mid;
+        else hi = mid;
+      }
+      from = hi;
+    }
+    const result = typeof counted === "string" ? counted : await ask(from, EVENT_CAP);
+    if (typeof result === "string") {
+      this.source = { kind: "moment", at, filters, events: [], total: 0 };
+      setText(this.status, `The recording could not be read: ${result}`);
+      return;
+    }
+    this.source = { kind: "moment", at, filters, events: result.events, total: typeof counted === "string" ? 0 : counted.total };
+    setText(this.status, "");
+  }
+
+  /** Follows the timeline: its moment in the past shows the recording up to then; live shows the live events again. */
+  private followTimeline(): void {
+    if (this.source.kind === "found" || this.loadingMoment) return;
+    // A replay has no live events: its "live" is the recording's end.
+    const replay = this.ui.model.hello?.replay;
+    const at = this.ui.time.at ?? (replay !== undefined ? replay.endsAt : null);
+    if (at === null) {
+      if (this.source.kind === "moment") {
+        this.source = { kind: "live" };
+        this.follow = true;
+        this.dirty = true;
+      }
+      return;
+    }
+    const filters = `${this.processQuery}\u0000${this.textQuery}`;
+    if (this.source.kind === "moment" && this.source.at === at && this.source.filters === filters) return;
+    this.loadingMoment = true;
+    void this.loadMoment(at, filters).finally(() => {
+      this.loadingMoment = false;
+      this.follow = true;
+      this.dirty = true;
+    });
   }
 
   /** The next page of a search: from the last shown event's time, skipping the matches at that time already shown. */
@@ -358,7 +440,7 @@ export class MessagesView implements View {
     this.body.style.width = `${this.geometry.width}px`;
     this.heads.style.width = `${this.geometry.width}px`;
     if (this.selected >= this.shown.length) this.selected = this.shown.length - 1;
-    if (this.source.kind === "live" && this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+    if ((this.source.kind === "live" || this.source.kind === "moment") && this.follow) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   /** The viewer's lane is keyed -1: pid 0 in a send is no process (docs/protocol.md, section 7, type 5). */
@@ -381,7 +463,7 @@ export class MessagesView implements View {
 
   private scrolled(): void {
     const atBottom = this.scroller.scrollTop + this.scroller.clientHeight >= this.scroller.scrollHeight - ROW;
-    if (this.source.kind === "live") this.follow = atBottom;
+    if (this.source.kind === "live" || this.source.kind === "moment") this.follow = atBottom;
     this.dirty = true;
   }
 
@@ -541,7 +623,7 @@ export class MessagesView implements View {
     const view = (this.scroller.clientHeight || 400) - HEAD;
     if (y < this.scroller.scrollTop) this.scroller.scrollTop = y;
     else if (y + ROW > this.scroller.scrollTop + view) this.scroller.scrollTop = y + ROW - view;
-    if (this.source.kind === "live") this.follow = i === this.shown.length - 1;
+    if (this.source.kind === "live" || this.source.kind === "moment") this.follow = i === this.shown.length - 1;
     const parts: (Node | string)[] = [this.sentence(e)];
     for (const pid of [e.pid, e.other]) if (pid !== 0) parts.push(" ", pidLink(this.ui, pid, `Inspect ${fmt.pid(pid)}`));
     this.detail.replaceChildren(...parts);

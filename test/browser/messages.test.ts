@@ -224,3 +224,40 @@ test("issue 16: a search finds events in the whole recording, beyond the newest 
     await runtime.stop();
   }
 });
+
+test("issue 16: while the timeline shows a moment of the past, Messages shows the recording's events up to that moment", { timeout: 300_000 }, async () => {
+  const runtime = await startRuntime("test/fixtures/live_mailbox.ts");
+  const client = await TestClient.connect(runtime);
+  try {
+    const producer = await pidOf(client, (p) => p.fn === "producer", "producer");
+    assert.deepEqual((await client.request({ type: "trace", pid: pidText(producer), enabled: true })).result, { traced: true });
+    const { page, errors } = await openVisualizer(context, runtime);
+    await showTab(page, "messages");
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 20);
+    // A second back on the timeline (ten samples of 100 ms), from the keyboard.
+    await page.locator('[data-testid="timeline-live"]').click();
+    await page.focus('[data-testid="timeline-slider"]');
+    for (let i = 0; i < 10; i++) await page.keyboard.press("ArrowLeft");
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("on the timeline:")');
+    const summary = (await page.textContent('[data-testid="messages-summary"]')) ?? "";
+    const at = Number(/^At ([\d.]+) (m?s) on the timeline/.exec(summary)![1]) * (/^At [\d.]+ ms/.test(summary) ? 1 : 1000);
+    const titles = await rowTitles(page);
+    assert.ok(titles.length > 0, summary);
+    // Every row is of that moment or before (times as the rows write them, to a tenth of a second).
+    for (const t of titles) {
+      const [, n, unit] = /^([\d.]+) (m?s):/.exec(t)!;
+      assert.ok(Number(n) * (unit === "ms" ? 1 : 1000) <= at + 50, `"${t}" is not after the moment, ${at} ms`);
+    }
+    const job = (t: string) => Number(/\[ 'job', (\d+) \]/.exec(t)?.[1] ?? -1);
+    const newestThen = Math.max(...titles.map(job));
+    await screenshot(page, "messages-timeline-past");
+    // Back to live: the newest events again, later than the moment's.
+    await page.keyboard.press("l");
+    await page.waitForSelector('[data-testid="messages-summary"]:not(:has-text("on the timeline"))');
+    await page.waitForFunction((n) => Array.from(document.querySelectorAll('[data-testid="messages-row"]')).some((r) => Number(/\[ 'job', (\d+) \]/.exec(r.getAttribute("title") ?? "")?.[1] ?? -1) > n), newestThen);
+    assert.deepEqual(errors, []);
+  } finally {
+    client.close();
+    await runtime.stop();
+  }
+});
