@@ -1,7 +1,8 @@
 // Issue 16 in a real VS Code (code-server driven by Chromium, as extension.test.ts): every run
 // started from VS Code is recorded, so Beamline: Review Last Run opens the visualizer on the
 // recording after the program ended; Beamline: Open Recording… opens a saved one through the file
-// picker. Screenshots go to test-results/vscode/replay-*.png.
+// picker; a recording's code lenses stay on its source lines. Screenshots go to
+// test-results/vscode/replay-*.png.
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -74,6 +75,23 @@ describe("record and replay in VS Code (issue 16)", () => {
       return (now.length === 1 && / replay \S*last-run\.beamrec/.test(now[0]!)) || undefined;
     });
     await vscode.shot("review-last-run");
+  });
+
+  step("issue 16: the recording keeps its code lenses on the source lines, with the counts it ended with, and a click shows the site in the visualizer", async () => {
+    const { page } = vscode;
+    // The run ended with the pool's 100 servers (bottleneck.ts:88) and the first server (:85) waiting in their receive.
+    await vscode.focusEditor("bottleneck.ts");
+    await vscode.goToLine(35);
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "At the recording's end: 101 waiting here" }).first().waitFor();
+    await vscode.goToLine(88);
+    const lens = page.locator(".monaco-editor .codelens-decoration a", { hasText: "At the recording's end: 100 processes · 0 queued · Show" });
+    await lens.first().waitFor();
+    await page.locator(".monaco-editor .codelens-decoration a", { hasText: "At the recording's end: 1 process · 0 queued · Show" }).first().waitFor();
+    await vscode.shot("recording-lenses");
+    // Nothing live to list: the click opens the visualizer's Processes view on that site.
+    await vscode.clickLens(lens.first(), vscode.editorPanel().locator(".site-chip:not([hidden])", { hasText: "bottleneck.ts:88" }));
+    await vscode.editorPanel().locator('[data-tab="processes"][aria-selected="true"]').waitFor();
+    await vscode.shot("recording-lens-shows-site");
   });
 
   step("issue 16: Open Recording… opens a saved recording through the file picker", async () => {
