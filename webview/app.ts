@@ -20,8 +20,8 @@ import { TimelineBar } from "./timeline.js";
 import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
-/** Views that show live data even while the timeline shows the past: what they show is not recorded. */
-const LIVE_ONLY: ReadonlySet<VisualizerTab> = new Set(["supervision"]);
+/** Views that do not follow the timeline: what each says while it shows the past. */
+const LIVE_ONLY: ReadonlyMap<VisualizerTab, string> = new Map([["supervision", "Live, not the moment on the timeline: supervision trees are not recorded, so this shows the tree as it is now."]]);
 
 const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
@@ -196,9 +196,9 @@ export class App implements Ui {
     this.past.want(this.time.at, this.model.store.intervalMs);
     const past = this.time.at !== null;
     this.root.classList.toggle("past", past);
-    const liveOnly = past && LIVE_ONLY.has(this.current);
-    if (this.liveOnlyNote.hidden === liveOnly) this.liveOnlyNote.hidden = !liveOnly;
-    if (liveOnly) setText(this.liveOnlyNote, `Live, not the moment on the timeline: the ${TABS.find((t) => t.tab === this.current)!.label} view is not recorded, so it shows the run as it is now.`);
+    const liveOnly = past ? LIVE_ONLY.get(this.current) : undefined;
+    if (this.liveOnlyNote.hidden !== (liveOnly === undefined)) this.liveOnlyNote.hidden = liveOnly === undefined;
+    if (liveOnly !== undefined) setText(this.liveOnlyNote, liveOnly);
     this.views.get(this.current)!.render(now);
     // The table's index keeps its order fairly fresh even while another view is shown.
     if (this.current !== "processes") this.processes.index.tick(now, false);

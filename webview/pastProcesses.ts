@@ -6,7 +6,11 @@
 import type { SeekResult } from "../protocol/control.js";
 import { readProcessFrame, type PastFrameView } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
+import { SlicedJob } from "./slicedJob.js";
 import { ProcessStore } from "./store.js";
+
+/** Records applied between clock reads, as the live feed applies them (processFeed.ts). */
+const RECORDS_STEP = 1024;
 
 export type PastState =
   /** Live: nothing asked. */
@@ -20,7 +24,9 @@ export type PastState =
   | { kind: "failed"; time: number; error: string };
 
 export class PastProcesses {
-  readonly store = new ProcessStore();
+  /** The table shown; the next answer is applied to the spare one, and then they swap. */
+  store = new ProcessStore();
+  private spare = new ProcessStore();
   state: PastState = { kind: "live" };
   /** Bumped when the state changes, so that views redraw for it. */
   version = 0;
@@ -34,7 +40,7 @@ export class PastProcesses {
 
   /** Called every frame with the moment shown: asks for its table when it changed and no request is in flight. */
   want(time: number | null, intervalMs: number): void {
-    this.store.intervalMs = intervalMs;
+    this.store.intervalMs = this.spare.intervalMs = intervalMs;
     if (time === this.wanted) return;
     this.wanted = time;
     if (time === null) {
@@ -60,9 +66,11 @@ export class PastProcesses {
     const response = await this.connection.request({ type: "seek", time });
     const frame = this.received;
     this.received = null;
-    this.asking = false;
     // The moment moved on meanwhile (a drag, playing): ask for the latest one; this answer is shown until then.
-    if (this.wanted === null) return;
+    if (this.wanted === null) {
+      this.asking = false;
+      return;
+    }
     if (!response.ok) {
       this.store.clear();
       this.set({ kind: "failed", time, error: response.error });
@@ -72,11 +80,15 @@ export class PastProcesses {
         this.store.clear();
         this.set({ kind: "not-recorded", time });
       } else {
-        this.apply(frame, result);
+        // In slices, into the spare store, shown once whole: a keyframe of a million processes
+        // applied at once would freeze the page, and a half-applied one would flicker while playing.
+        await new Promise<void>((resolve) => new SlicedJob(this.apply(this.spare, frame, result), resolve));
+        [this.store, this.spare] = [this.spare, this.store];
         this.set({ kind: "ready", time, keyframeAt: result.keyframeAt });
       }
     }
-    if (this.wanted !== time) void this.ask(this.wanted);
+    this.asking = false;
+    if (this.wanted !== null && this.wanted !== time) void this.ask(this.wanted);
   }
 
   /**
@@ -84,9 +96,9 @@ export class PastProcesses {
    * the Past frame does not carry: every scheduler sends one delta per interval, so a scheduler's
    * last delta is taken to be at the moment asked for and each earlier one an interval before.
    */
-  private apply(frame: PastFrameView, result: SeekResult): void {
-    const store = this.store;
+  private *apply(store: ProcessStore, frame: PastFrameView, result: SeekResult): Generator<void, void, void> {
     store.clear();
+    store.intervalMs = this.store.intervalMs;
     const views = frame.frames.flatMap((bytes) => {
       const view = readProcessFrame(bytes);
       return view === null ? [] : [view];
@@ -103,12 +115,17 @@ export class PastProcesses {
       later.set(v.deltaScheduler, k + 1);
       times[i] = Math.max(result.keyframeAt, result.time - k * store.intervalMs);
     }
-    views.forEach((v, i) => {
-      store.reserve(store.roomFor(v));
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      yield* store.reserveInSteps(store.roomFor(v));
       store.begin(v);
-      store.apply(v, 0, v.count + v.updateCount, times[i]!);
+      const entries = v.count + v.updateCount;
+      for (let from = 0; from < entries; from += RECORDS_STEP) {
+        store.apply(v, from, Math.min(entries, from + RECORDS_STEP), times[i]!);
+        yield;
+      }
       store.end(v);
-    });
+    }
   }
 
   private set(state: PastState): void {

@@ -55,8 +55,8 @@ export class ProcessTable implements View {
   readonly element: HTMLElement;
   /** The live table's order; the App keeps it fresh while another view is shown. */
   readonly index: ProcessIndex;
-  /** The order of the past table (the moment on the timeline), from the recording. */
-  private readonly pastIndex: ProcessIndex;
+  /** The order of each past table (the moment on the timeline, from the recording: one shown, one being filled). */
+  private readonly pastIndexes = new Map<ProcessStore, ProcessIndex>();
   /** Says which moment the rows are of while the timeline shows the past, or why there are none. */
   private readonly pastNote: HTMLElement;
   private pastText = "";
@@ -89,7 +89,6 @@ export class ProcessTable implements View {
   ) {
     const query: IndexQuery = { sort: saved.sort ?? "mailbox", descending: saved.descending ?? true, text: saved.text ?? "", status: saved.status ?? "", site: null, scheduler: saved.scheduler ?? 0 };
     this.index = new ProcessIndex(ui.model.store, query, () => (this.scrollDirty = true));
-    this.pastIndex = new ProcessIndex(ui.past.store, query, () => (this.scrollDirty = true), () => ui.past.time ?? 0);
 
     const filter = textField("Filter: pid, name or function", (value) => this.setQuery({ text: value }), "Filter processes by pid, registered name or function");
     filter.value = query.text;
@@ -162,12 +161,18 @@ export class ProcessTable implements View {
   private get shown(): { index: ProcessIndex; store: ProcessStore; now: number; past: boolean } {
     const ui = this.ui;
     if (ui.time.at === null) return { index: this.index, store: ui.model.store, now: performance.now(), past: false };
-    return { index: this.pastIndex, store: ui.past.store, now: ui.past.time ?? 0, past: true };
+    const store = ui.past.store;
+    let index = this.pastIndexes.get(store);
+    if (index === undefined) {
+      index = new ProcessIndex(store, this.index.query, () => (this.scrollDirty = true), () => ui.past.time ?? 0);
+      this.pastIndexes.set(store, index);
+    }
+    return { index, store, now: ui.past.time ?? 0, past: true };
   }
 
   setQuery(change: Partial<IndexQuery>): void {
     this.index.setQuery({ ...this.index.query, ...change });
-    this.pastIndex.setQuery(this.index.query);
+    for (const index of this.pastIndexes.values()) index.setQuery(this.index.query);
     this.selected = -1;
     this.renderHeader();
     this.ui.saveState();

@@ -4,7 +4,7 @@
 // chart marks it; the timeline bar pauses, steps, plays and returns to live with the keyboard
 // alone; scrubbing back into the bottleneck shows that moment's mailbox in the overview, the
 // process table and the inspector, from the recording (`seek`), live and on a `beamline replay`.
-// Screenshots: timeline-zoomed, timeline-hover, timeline-keyboard, timeline-narrow,
+// Screenshots: timeline-zoomed, timeline-hover, timeline-keyboard, timeline-narrow(-past),
 // timeline-past-overview, timeline-past-processes, timeline-past-inspector, timeline-replay-past.
 
 import assert from "node:assert/strict";
@@ -153,6 +153,9 @@ test("issue 16: the timeline bar works without a mouse: pause, step back and for
     const narrow = await openVisualizer(context, runtime, { width: 340, height: 760 });
     await waitUntil(() => label(narrow.page), (t) => t.startsWith("Live · "), "the narrow page's live label");
     await screenshot(narrow.page, "timeline-narrow");
+    await narrow.page.click('[data-testid="timeline-live"]');
+    await waitUntil(() => label(narrow.page), (t) => t.startsWith("Viewing the past at t = "), "paused in the narrow page");
+    await screenshot(narrow.page, "timeline-narrow-past");
     assert.deepEqual(narrow.errors, []);
   } finally {
     client.close();
