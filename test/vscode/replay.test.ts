@@ -91,6 +91,8 @@ describe("record and replay in VS Code (issue 16)", () => {
     // Nothing live to list: the click opens the visualizer's Processes view on that site.
     await vscode.clickLens(lens.first(), vscode.editorPanel().locator(".site-chip:not([hidden])", { hasText: "bottleneck.ts:88" }));
     await vscode.editorPanel().locator('[data-tab="processes"][aria-selected="true"]').waitFor();
+    // The table of the recording's end, where the lens's count comes from: the pool's 100 of the 101 processes.
+    await vscode.editorPanel().locator('[data-testid="process-count"]', { hasText: "100 of 101 processes" }).waitFor();
     await vscode.shot("recording-lens-shows-site");
   });
 
