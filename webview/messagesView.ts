@@ -14,6 +14,7 @@ import * as fmt from "./format.js";
 import { EVENT_CAP } from "./model.js";
 import { HEAD, labelBox, laneX, MARK_REACH, ROW, rowY, sequenceGeometry, TIME_WIDTH, type SequenceGeometry } from "./sequenceLayout.js";
 import { button, textField } from "./toolkit.js";
+import type { ProcessStore } from "./store.js";
 import { pidLink, type Ui, type View } from "./ui.js";
 
 /** More lifelines than this would be unreadable: the rest share one "others" lane. */
@@ -184,12 +185,13 @@ export class MessagesView implements View {
     const q = query.toLowerCase();
     const found = new Set<number>();
     if (VIEWER.includes(q)) found.add(-1);
-    const store = this.ui.model.store;
-    for (let slot = 0; slot < store.size; slot++) {
-      const pid = store.pid[slot]!;
-      if (pid === 0 || store.slotOf(pid) !== slot) continue;
-      const info = store.info(slot);
-      if (info.name.toLowerCase().includes(q) || info.fn.toLowerCase().includes(q)) found.add(pid);
+    for (const store of this.stores()) {
+      for (let slot = 0; slot < store.size; slot++) {
+        const pid = store.pid[slot]!;
+        if (pid === 0 || store.slotOf(pid) !== slot) continue;
+        const info = store.info(slot);
+        if (info.name.toLowerCase().includes(q) || info.fn.toLowerCase().includes(q)) found.add(pid);
+      }
     }
     for (const [pid, fn] of this.spawned) if (fn.toLowerCase().includes(q)) found.add(pid);
     return found;
@@ -198,14 +200,8 @@ export class MessagesView implements View {
   /** A process's registered name and function, lower case, as far as this viewer knows them. */
   private names(pid: number, kind: EventKind): string[] {
     if (pid === 0) return kind === "send" ? [VIEWER] : [];
-    const store = this.ui.model.store;
-    const slot = store.slotOf(pid);
-    const names: string[] = [];
-    if (slot >= 0) {
-      const info = store.info(slot);
-      if (info.name) names.push(info.name.toLowerCase());
-      if (info.fn) names.push(info.fn.toLowerCase());
-    }
+    const known = this.known(pid);
+    const names = known === undefined ? [] : [known.name, known.fn].filter(Boolean).map((n) => n.toLowerCase());
     const fn = this.spawned.get(pid);
     if (fn !== undefined) names.push(fn.toLowerCase());
     return names;
@@ -213,13 +209,21 @@ export class MessagesView implements View {
 
   /** A lane head's second line: the registered name, else the function. */
   private headName(pid: number): string {
-    const store = this.ui.model.store;
-    const slot = store.slotOf(pid);
-    if (slot >= 0) {
-      const info = store.info(slot);
-      if (info.name || info.fn) return info.name || info.fn;
+    const known = this.known(pid);
+    return known?.name || known?.fn || this.spawned.get(pid) || "";
+  }
+
+  /** The live table and the table of the moment shown in the past (a replay's too), where this viewer learns names. */
+  private stores(): ProcessStore[] {
+    return [this.ui.model.store, this.ui.past.store];
+  }
+
+  private known(pid: number): { name: string; fn: string } | undefined {
+    for (const store of this.stores()) {
+      const slot = store.slotOf(pid);
+      if (slot >= 0) return store.info(slot);
     }
-    return this.spawned.get(pid) ?? "";
+    return undefined;
   }
 
   private learnSpawns(): void {
@@ -242,6 +246,8 @@ export class MessagesView implements View {
     setAttr(this.pauseButton, "aria-pressed", String(s.kind === "paused"));
     this.pauseButton.hidden = s.kind === "found" || s.kind === "moment";
     this.liveButton.hidden = s.kind !== "found";
+    // A replay's "live" is the recording's end (or the timeline's moment).
+    setText(this.liveButton, m.hello?.replay !== undefined || this.ui.time.at !== null ? "Back to the timeline's moment" : "Back to live");
     this.moreButton.hidden = !(s.kind === "found" && s.result.more);
     if (s.kind === "found") {
       const first = s.from + 1;
@@ -257,7 +263,7 @@ export class MessagesView implements View {
     }
     if (s.kind === "moment") {
       const shown = s.total > s.events.length ? `the newest ${fmt.count(s.events.length)} of the ${fmt.counted(s.total, "traced event")}` : fmt.counted(s.events.length, "traced event");
-      setText(this.summary, `At ${fmt.duration(m.programTime(s.at))} on the timeline: ${shown} the recording holds up to then${filters ? `, matching ${filters}` : ""}, oldest at the top. Back to live on the timeline follows the live events again.`);
+      setText(this.summary, `At ${fmt.duration(m.programTime(s.at))} on the timeline: ${shown} the recording holds up to then${filters ? `, matching ${filters}` : ""}, oldest at the top.${m.hello?.replay !== undefined ? "" : " Live on the timeline follows the live events again."}`);
       return;
     }
     const events = s.kind === "paused" ? s.events : m.events;
@@ -326,7 +332,7 @@ export class MessagesView implements View {
     this.follow = false;
     this.scroller.scrollTop = 0;
     this.dirty = true;
-    setText(this.status, `Found ${fmt.counted(result.total + before, "event")} in the recording. Escape or Back to live follows the live events again.`);
+    setText(this.status, `Found ${fmt.counted(result.total + before, "event")} in the recording. Escape leaves the search.`);
   }
 
   /**

@@ -5,9 +5,12 @@
 // moves between events; a search finds events in the whole recording, beyond what the viewer keeps.
 
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
-import { processesOf, startRuntime, TestClient } from "../telemetryClient.js";
+import { processesOf, startReplay, startRuntime, TestClient } from "../telemetryClient.js";
 import { close, launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
 
 let context: BrowserContext;
@@ -259,5 +262,33 @@ test("issue 16: while the timeline shows a moment of the past, Messages shows th
   } finally {
     client.close();
     await runtime.stop();
+  }
+});
+
+test("issue 16: on a beamline replay, Messages shows the recorded events, and its search finds the oldest", { timeout: 300_000 }, async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "beamline-messages-replay-")), "chatter.beamrec");
+  const runtime = await startRuntime("test/fixtures/chatter.ts", ["--record", file]);
+  const client = await TestClient.connect(runtime);
+  const chatter = await pidOf(client, (p) => p.name === "chatter", "chatter");
+  assert.deepEqual((await client.request({ type: "trace", pid: pidText(chatter), enabled: true })).result, { traced: true });
+  assert.deepEqual((await client.request({ type: "send", to: "chatter", message: "go" })).result, { delivered: pidText(chatter) });
+  await client.waitFor((m) => m.type === "events" && m.events.some((e) => e.text === "[ 'n', 4999 ]"), "the last send traced");
+  client.close();
+  // Stopped, the run closes its recording.
+  await runtime.stop();
+  const replay = await startReplay(file);
+  try {
+    const { page, errors } = await openVisualizer(context, replay);
+    await showTab(page, "messages");
+    // The replay's "live" is the recording's end: the newest 2,000 of its events.
+    await page.waitForSelector('[data-testid="messages-summary"]:has-text("the newest 2,000 of the 5,00")');
+    await page.waitForSelector(`[data-testid="messages-row"][title*="[ 'n', 4999 ]"]`);
+    await field(page, "messages-text").fill("'n', 7 ]");
+    await field(page, "messages-text").press("Enter");
+    await page.waitForSelector(`[data-testid="messages-summary"]:has-text("The recording holds 1 traced event matching text")`);
+    await screenshot(page, "messages-replay-search");
+    assert.deepEqual(errors, []);
+  } finally {
+    await replay.stop();
   }
 });
