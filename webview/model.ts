@@ -61,6 +61,9 @@ export class Model {
   readonly messagesPerSecond = new Series();
   readonly reductionsPerSecond = new Series();
   readonly heap = new Series();
+  /** Crashes and restarts since the first sample, a running total of the samples' counts: the timeline's past totals. */
+  readonly crashesSoFar = new Series();
+  readonly restartsSoFar = new Series();
   /** The run time of the first and the latest sample applied; -1 before the first. */
   firstSampleTime = -1;
   lastSampleTime = -1;
@@ -125,7 +128,7 @@ export class Model {
       this.feed.clear();
       this.store.clear();
       this.schedulers = [];
-      for (const r of [this.processes, this.runnable, this.waiting, this.queued, this.messagesPerSecond, this.reductionsPerSecond, this.heap]) r.clear();
+      for (const r of [this.processes, this.runnable, this.waiting, this.queued, this.messagesPerSecond, this.reductionsPerSecond, this.heap, this.crashesSoFar, this.restartsSoFar]) r.clear();
       this.firstSampleTime = this.lastSampleTime = -1;
       this.recordingDropped = null;
       this.pastWarnings.length = 0;
@@ -390,6 +393,8 @@ export class Model {
     this.messagesPerSecond.push(time, sends * perSecond);
     this.reductionsPerSecond.push(time, reductions * perSecond);
     this.heap.push(time, heap);
+    this.crashesSoFar.push(time, this.crashesSoFar.last() + summary.crashes);
+    this.restartsSoFar.push(time, this.restartsSoFar.last() + summary.restarts);
     this.versions.samples++;
   }
 

@@ -25,6 +25,9 @@ export interface SampleMoment {
   messagesPerSecond: number;
   reductionsPerSecond: number;
   heap: number;
+  /** Crashes and restarts up to that sample (the past only: live, the faults channel's totals are the run's). */
+  crashes: number;
+  restarts: number;
   schedulers: (SchedulerMoment | null)[];
 }
 
@@ -42,6 +45,8 @@ export function samplesAt(m: Model, at: number | null): SampleMoment | null {
       messagesPerSecond: m.messagesPerSecond.last(),
       reductionsPerSecond: m.reductionsPerSecond.last(),
       heap: m.heap.last(),
+      crashes: m.crashes,
+      restarts: m.restarts,
       schedulers: m.schedulers.map((h) => (h.last === null ? null : { utilization: h.last.utilization, runQueue: h.last.runQueue, processes: h.last.processes, stuckMs: h.last.stuckMs, stuckPid: h.last.stuckPid })),
     };
   }
@@ -56,6 +61,8 @@ export function samplesAt(m: Model, at: number | null): SampleMoment | null {
     messagesPerSecond: m.messagesPerSecond.valueAt(at),
     reductionsPerSecond: m.reductionsPerSecond.valueAt(at),
     heap: m.heap.valueAt(at),
+    crashes: m.crashesSoFar.valueAt(at),
+    restarts: m.restartsSoFar.valueAt(at),
     schedulers: m.schedulers.map((h) => {
       const utilization = h.utilization.valueAt(at);
       if (Number.isNaN(utilization)) return null;

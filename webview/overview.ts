@@ -118,7 +118,7 @@ export class Overview implements View {
     }
     const uptime = time.at === null ? m.uptime(now) : m.mainStartedAt === null ? null : Math.max(0, time.at - m.mainStartedAt);
     setText(this.values.uptime!, m.hello === null ? "—" : uptime === null ? "waiting for a viewer" : fmt.duration(uptime));
-    if (m.versions.faults !== this.seenFaults) {
+    if (m.versions.faults !== this.seenFaults || moved) {
       this.seenFaults = m.versions.faults;
       this.renderFaults(m);
     }
@@ -162,10 +162,15 @@ export class Overview implements View {
 
   private renderFaults(m: Model): void {
     const v = this.values;
-    setText(v.crashes!, m.hello === null ? "—" : fmt.count(m.crashes));
-    setText(v.restarts!, m.hello === null ? "—" : `${fmt.count(m.restarts)}${m.supervisorsGaveUp > 0 ? ` · ${fmt.count(m.supervisorsGaveUp)} gave up` : ""}`);
-    v.crashes!.classList.toggle("alert", m.crashes > 0);
-    v.restarts!.classList.toggle("alert", m.supervisorsGaveUp > 0);
+    // In the past, the totals up to that moment, from the samples' counts.
+    const past = this.ui.time.at === null ? null : samplesAt(m, this.ui.time.at);
+    const crashes = past?.crashes ?? m.crashes;
+    const restarts = past?.restarts ?? m.restarts;
+    const gaveUp = past === null && m.supervisorsGaveUp > 0 ? ` · ${fmt.count(m.supervisorsGaveUp)} gave up` : "";
+    setText(v.crashes!, m.hello === null ? "—" : fmt.count(crashes));
+    setText(v.restarts!, m.hello === null ? "—" : `${fmt.count(restarts)}${gaveUp}`);
+    v.crashes!.classList.toggle("alert", crashes > 0);
+    v.restarts!.classList.toggle("alert", gaveUp !== "");
   }
 
   private renderSamples(m: Model): void {

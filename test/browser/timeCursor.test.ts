@@ -1,6 +1,6 @@
 // Issue 16's timeline in the model, without a browser: the charts' shared window zooms, pans and
 // follows the live edge (webview/timeCursor.ts), and a moment of the past reads the sample at or
-// before it and the warnings that held then (webview/moment.ts).
+// before it, the crashes up to it and the warnings that held then (webview/moment.ts).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -55,6 +55,13 @@ test("issue 16: a moment of the past reads the sample at or before it, steps fro
   assert.equal(stepSample(m, 400, -1), 300);
   assert.equal(stepSample(m, 400, 1), 500);
   assert.equal(stepSample(m, 1000, 1), 1000, "the latest sample is the last step");
+  // Crashes up to a moment: the samples' counts per interval, added up.
+  for (const t of [1100, 1200, 1300]) {
+    const f = sample(t, 0);
+    f.summary.crashes = 2;
+    m.frame(f, 0);
+  }
+  assert.equal(samplesAt(m, 1250)!.crashes, 4, "two intervals of two crashes each by then");
 
   const now: Warning = { kind: "mailbox-growing", pid: "<0.9.0>", message: "m", advice: "a", since: 700 };
   const ended: EndedWarning = { kind: "bottleneck", pid: "<0.5.0>", site: "b.ts:84", message: "m", advice: "a", since: 200, until: 600, peak: { value: 500, unit: "queued" } };
