@@ -94,7 +94,7 @@ export class Commands {
     const connection = this.manager.connection;
     if (!connection) void vscode.window.showWarningMessage("Beamline: no runtime is running. Run a file first (Beamline: Run Current File).");
     else if (this.manager.live?.recording !== undefined) {
-      void vscode.window.showWarningMessage("Beamline: this is a recording (a replay), not a live run: its processes are not recorded. Run the program to inspect, send to, kill or trace them.");
+      void vscode.window.showWarningMessage("Beamline: this is a recording (a replay), not a live run: it holds the process table over time (the visualizer's timeline), not live processes. Run the program to inspect, send to, kill or trace them.");
       return undefined;
     }
     return connection;

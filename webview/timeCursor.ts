@@ -71,6 +71,16 @@ export class TimeCursor {
     this.version++;
   }
 
+  /** Moves a zoomed span so that it shows run time `time` (the moment playing or dragged to), a tenth in from its edge. */
+  reveal(domain: ChartDomain, minSpan: number, time: number): void {
+    if (this.zoomSpan === null) return;
+    const { from, to } = this.window(domain, minSpan);
+    if (time >= from && time <= to) return;
+    const span = to - from;
+    this.setEnd(domain, time < from ? time - span / 10 + span : time + span / 10);
+    this.version++;
+  }
+
   /** Shows the whole run again. */
   fit(): void {
     if (this.zoomSpan === null) return;

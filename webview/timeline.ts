@@ -26,6 +26,8 @@ export class TimelineBar {
   /** performance.now() of the last frame while playing; null while not playing. */
   private playedAt: number | null = null;
   private drawn = "";
+  /** The moment the charts' span was last brought to. */
+  private revealed: number | null = null;
 
   constructor(private readonly ui: Ui) {
     const tool = (label: string | SVGElement, title: string, onClick: () => void, testId: string) => {
@@ -84,6 +86,10 @@ export class TimelineBar {
       } else time.select(at);
     }
     const at = time.at;
+    // A zoomed chart follows the moment shown when it moves out of the span (playing, dragging,
+    // stepping), but a pan away from a moment that stays is the user's.
+    if (at !== null && at !== this.revealed) time.reveal(m.chartDomain(), MIN_SPAN_MS, at);
+    this.revealed = at;
     const replay = m.hello?.replay !== undefined;
     const key = `${origin}/${to}/${at}/${this.playedAt !== null}/${this.speed}/${m.hello?.startedAt}/${m.mainStartedAt}/${replay}`;
     if (key === this.drawn) return;

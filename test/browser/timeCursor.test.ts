@@ -29,6 +29,14 @@ test("issue 16: the charts' window zooms around a moment, pans within the run, f
   for (let i = 0; i < 40; i++) c.zoom(domain, 1000, 0.5);
   const narrow = c.window(domain, 1000);
   assert.equal(narrow.to - narrow.from, MIN_ZOOM_MS, "zoom stops at the narrowest span");
+  // A moment outside the zoomed span (playing on) brings the span to it, a tenth in from its edge.
+  c.fit();
+  c.zoom(domain, 1000, 0.2, 0);
+  assert.deepEqual(c.window(domain, 1000), { from: 0, to: 2000 });
+  c.reveal(domain, 1000, 2500);
+  assert.deepEqual(c.window(domain, 1000), { from: 700, to: 2700 });
+  c.reveal(domain, 1000, 1000);
+  assert.deepEqual(c.window(domain, 1000), { from: 700, to: 2700 }, "a moment inside the span moves nothing");
   c.fit();
   assert.deepEqual(c.window(domain, 1000), { from: 0, to: 10_000 });
   assert.equal(c.zoomed, false);
