@@ -186,11 +186,6 @@ export class Recording {
     this.building = { pages: [], held: [], heldBytes: 0 };
   }
 
-  /** Whether a keyframe is on its way to the recording. */
-  get takingKeyframe(): boolean {
-    return this.building !== undefined;
-  }
-
   /** A page of the keyframe on its way, in order. */
   keyframePage(page: ArrayBuffer): void {
     this.building?.pages.push(page);
