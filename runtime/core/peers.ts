@@ -488,7 +488,7 @@ export class Peers {
       // Every scheduler loads the same program, so this is Beamline's bug, not the program's.
       throw new Error(`scheduler ${this.index + 1}: no process function named ${name} to start ${new Pid(id)}`);
     }
-    const p = this.s.spawnWithId(id, fn as (...args: unknown[]) => ProcessGenerator, args, site);
+    const p = this.s.spawn(fn as (...args: unknown[]) => ProcessGenerator, args, site, id);
     this.exported.set(id, p);
     return p;
   }
@@ -504,7 +504,7 @@ export class Peers {
 
   /** Delivers with its sender by id, made a Pid only while something is traced (a message between schedulers is hot). */
   private deliverTo(p: Process, msg: unknown, fromId: number, tracedBySender: boolean): void {
-    this.s.deliver(p, msg, this.s.traced.size === 0 ? undefined : this.pidFor(fromId), tracedBySender);
+    this.s.deliverFrom(p, msg, this.s.traced.size === 0 ? null : this.pidFor(fromId), tracedBySender);
   }
 
   /** Delivers a copied message to a local process by id: one that ended drops it, one not yet started keeps it. */

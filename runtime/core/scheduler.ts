@@ -215,12 +215,12 @@ export class Scheduler {
     return this.counters[Counter.processes]!;
   }
 
-  spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
-    return this.spawnWithId(this.nextSerial++ * this.idStride + this.index, fn, args, site);
-  }
-
-  /** Starts a process under an id taken already: by spawn, or by another scheduler that spawned it here (peers.ts). */
-  spawnWithId(id: number, fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number): Process {
+  /**
+   * Starts a process, under a new id of this scheduler or under `id`, taken already by another
+   * scheduler that spawned it here (peers.ts). One method, not a wrapper and a worker, so that V8
+   * inlines the whole spawn into a spawning loop (docs/performance.md, "Issue 14's rows").
+   */
+  spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number, id = this.nextSerial++ * this.idStride + this.index): Process {
     const p = new Process(id, fn, args);
     if (this.peers !== null) this.peers.born(id);
     p.spawnSite = site < this.sites.size ? site : 0;
@@ -251,14 +251,29 @@ export class Scheduler {
   }
 
   /**
-   * Puts an already copied message into a local process's mailbox, waking it if it waits. `from`
-   * is the sender when it is not the running process (null: no process sent it, a telemetry
-   * client's `send` request); `tracedBySender` when another scheduler traced the send already.
+   * Puts an already copied message that the running process sent into a local process's mailbox,
+   * waking it if it waits. Two arguments only: every local send and reply comes here, and the
+   * sender's other cases (deliverFrom) made it cost 1.4% more per round trip (docs/performance.md).
    */
-  deliver(p: Process, msg: unknown, from?: Pid | null, tracedBySender = false): void {
+  deliver(p: Process, msg: unknown): void {
+    if (this.traced.size !== 0) this.traceSend(p, msg, this.current);
+    this.putInMailbox(p, msg);
+  }
+
+  /**
+   * deliver for a message that the running process did not send: `from` sent it (null: no
+   * process did, a telemetry client's `send` request); `tracedBySender` when another scheduler
+   * traced the send already.
+   */
+  deliverFrom(p: Process, msg: unknown, from: Pid | null, tracedBySender: boolean): void {
+    if (this.traced.size !== 0 && !tracedBySender) this.traceSend(p, msg, from);
+    this.putInMailbox(p, msg);
+  }
+
+  /** The mailbox half of deliver and deliverFrom. */
+  private putInMailbox(p: Process, msg: unknown): void {
     const c = this.counters;
     c[Counter.sends]++;
-    if (this.traced.size !== 0 && !tracedBySender) this.traceSend(p, msg, from === undefined ? this.current : from);
     if (p.status === "exited") return;
     p.enqueue(msg);
     const length = p.mailboxLength;
@@ -478,18 +493,11 @@ export class Scheduler {
         continue;
       }
       // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
-      // or after any slice that spent its whole budget (such a slice may have been long).
-      for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
-        const p = this.runQueue.shift()!;
-        if (this.runSlice(p)) {
-          // A process preempted with mail waiting is busy talking, not computing.
-          if (peers !== null && p.mailboxLength === 0) peers.ranLong(p);
-          break;
-        }
-        // What a slice sent to another scheduler is published at once: the next slice may run for
-        // long without yielding (a plain function), and the peer may be idle, waiting for it.
-        if (peers !== null && peers.unflushed !== 0) peers.flush();
-      }
+      // or after any slice that spent its whole budget (such a slice may have been long). With
+      // one scheduler the batch does nothing else, so its loop is the one the slices need alone.
+      if (peers === null) {
+        for (let i = 0; i < 64 && this.runQueue.length > 0; i++) if (this.runSlice(this.runQueue.shift()!)) break;
+      } else this.runBatchWithPeers(peers);
       now = realNow();
       if (now - started > MAX_RUN_MS) break;
     }
@@ -510,6 +518,21 @@ export class Scheduler {
       if (peers !== null) this.sleepUntilPeersRing(peers);
     }
   };
+
+  /** A batch of slices as in runLoop, telling the balancer and the other schedulers what each slice did. */
+  private runBatchWithPeers(peers: Peers): void {
+    for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
+      const p = this.runQueue.shift()!;
+      if (this.runSlice(p)) {
+        // A process preempted with mail waiting is busy talking, not computing.
+        if (p.mailboxLength === 0) peers.ranLong(p);
+        return;
+      }
+      // What a slice sent to another scheduler is published at once: the next slice may run for
+      // long without yielding (a plain function), and the peer may be idle, waiting for it.
+      if (peers.unflushed !== 0) peers.flush();
+    }
+  }
 
   /** Sends what the batch wrote to other schedulers, and delivers what they sent. */
   private exchange(peers: Peers): void {

@@ -187,7 +187,7 @@ export function downFromPeer(s: Scheduler, watcher: Process, ref: Ref, target: P
   const m = watcher.signals?.watching?.get(refKey(ref));
   if (m === undefined || !sameRef(m.ref, ref)) return;
   watcher.signals!.watching!.delete(refKey(ref));
-  s.deliver(watcher, ["DOWN", m.ref, "process", target, reason], target);
+  s.deliverFrom(watcher, ["DOWN", m.ref, "process", target, reason], target, false);
 }
 
 /**
@@ -206,7 +206,7 @@ export function exitSignal(s: Scheduler, from: Pid, to: Pid, reason: unknown, vi
   if (reason === "kill" && !viaLink) {
     die(s, to, "killed");
   } else if (to.signals?.trapExit === true) {
-    s.deliver(to, ["EXIT", from, copyTerm(reason, "reason")], from);
+    s.deliverFrom(to, ["EXIT", from, copyTerm(reason, "reason")], from, false);
   } else if (reason !== "normal" || (from === to && !viaLink)) {
     die(s, to, reason);
   }
@@ -258,7 +258,7 @@ export function propagateExit(s: Scheduler, p: Process, sig: Signals, reason: un
       const watcher = m.watcher;
       if (watcher instanceof Process) {
         watcher.signals?.watching?.delete(refKey(m.ref));
-        s.deliver(watcher, ["DOWN", m.ref, "process", p, copyTerm(reason, "reason")], p);
+        s.deliverFrom(watcher, ["DOWN", m.ref, "process", p, copyTerm(reason, "reason")], p, false);
       } else s.peers!.down(m, reason);
     }
   }

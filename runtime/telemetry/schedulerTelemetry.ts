@@ -505,7 +505,7 @@ export class SchedulerTelemetry {
         const target = parsePid(request.to) !== undefined ? this.process(request.to) : named === undefined ? undefined : s.find(named.id);
         if (target === undefined) throw new Error(`no process is registered as "${request.to}"`);
         // No process sends it: traced with sender pid 0, which the visualizer shows as the viewer.
-        s.deliver(target, copyTerm(fromJson(request.message)), null);
+        s.deliverFrom(target, copyTerm(fromJson(request.message)), null, false);
         return { delivered: String(target) };
       }
       case "kill": {
