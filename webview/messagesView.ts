@@ -19,6 +19,8 @@ import { pidLink, type Ui, type View } from "./ui.js";
 
 /** More lifelines than this would be unreadable: the rest share one "others" lane. */
 const MAX_LANES = 12;
+/** A name filter looks again at most this often at a changing process table (a million rows take a few milliseconds). */
+const NAMES_EVERY_MS = 1000;
 /** The sender of a message no process sent (a `send` request: the visualizer's Send), docs/protocol.md section 7, type 5. */
 const VIEWER = "viewer";
 
@@ -77,6 +79,7 @@ export class MessagesView implements View {
   private follow = true;
   private seen = -1;
   private seenProcesses = -1;
+  private namesAt = -Infinity;
   private dirty = true;
   private searching = false;
   private loadingMoment = false;
@@ -132,7 +135,7 @@ export class MessagesView implements View {
     );
   }
 
-  render(): void {
+  render(now: number): void {
     const m = this.ui.model;
     this.followTimeline();
     if (m.versions.events !== this.seen) {
@@ -142,9 +145,10 @@ export class MessagesView implements View {
       if (this.source.kind === "live") this.dirty = true;
       else this.describeSource();
     }
-    if (m.versions.processes !== this.seenProcesses && this.processQuery !== "" && pidTyped(this.processQuery) === undefined) {
+    if (m.versions.processes !== this.seenProcesses && this.processQuery !== "" && pidTyped(this.processQuery) === undefined && now - this.namesAt >= NAMES_EVERY_MS) {
       // A name filter finds processes through the table, which changes as they start and end.
       this.seenProcesses = m.versions.processes;
+      this.namesAt = now;
       if (this.source.kind === "live") this.dirty = true;
     }
     if (!this.dirty) return;
@@ -186,11 +190,14 @@ export class MessagesView implements View {
     const found = new Set<number>();
     if (VIEWER.includes(q)) found.add(-1);
     for (const store of this.stores()) {
+      // Match the store's few distinct strings, then compare ids: a million rows cost no string work.
+      const matching = new Set<number>();
+      for (let i = 1; i < store.strings.length; i++) if (store.strings[i]!.toLowerCase().includes(q)) matching.add(i);
+      if (matching.size === 0) continue;
       for (let slot = 0; slot < store.size; slot++) {
+        if (!matching.has(store.name[slot]!) && !matching.has(store.fn[slot]!)) continue;
         const pid = store.pid[slot]!;
-        if (pid === 0 || store.slotOf(pid) !== slot) continue;
-        const info = store.info(slot);
-        if (info.name.toLowerCase().includes(q) || info.fn.toLowerCase().includes(q)) found.add(pid);
+        if (pid !== 0 && store.slotOf(pid) === slot) found.add(pid);
       }
     }
     for (const [pid, fn] of this.spawned) if (fn.toLowerCase().includes(q)) found.add(pid);

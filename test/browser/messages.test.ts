@@ -110,74 +110,85 @@ test("issue 16: Messages filters by process and text, pauses while events are co
     // The producer sends the hoarder a job every 20 ms; echo gets one message from the client once the page is open.
     for (const pid of [producer, echo]) assert.deepEqual((await client.request({ type: "trace", pid: pidText(pid), enabled: true })).result, { traced: true });
     const { page, errors } = await openVisualizer(context, runtime);
-    await showTab(page, "messages");
-    assert.deepEqual((await client.request({ type: "send", to: "echo", message: ["ping", 1] })).result, { delivered: pidText(echo) });
-    await page.waitForSelector(`[data-testid="messages-row"][title*="${pidText(echo)} received: [ 'ping', 1 ]"]`);
-    await page.waitForSelector(`[data-testid="messages-row"][title*="${pidText(producer)} sent ${pidText(hoarder)}"]`);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 15);
+    // Which part failed, with a screenshot: under load a wait here once timed out without saying where.
+    let stage = "live";
+    try {
+      await showTab(page, "messages");
+      assert.deepEqual((await client.request({ type: "send", to: "echo", message: ["ping", 1] })).result, { delivered: pidText(echo) });
+      await page.waitForSelector(`[data-testid="messages-row"][title*="${pidText(producer)} sent ${pidText(hoarder)}"]`);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 15);
 
-    // No label or time overlaps an arrow or a lifeline, live and with the view narrowed.
-    assert.ok((await assertNoOverlaps(page)) >= 30);
-    await screenshot(page, "messages-live");
-    await page.setViewportSize({ width: 700, height: 700 });
-    // Drawn again for the new width: the canvas spans the narrower view.
-    await page.waitForFunction(() => {
-      const scroller = document.querySelector('[data-testid="messages-scroller"]')!;
-      return scroller.clientWidth < 700 && parseFloat((document.querySelector('[data-testid="messages-canvas"]') as HTMLElement).style.width) <= Math.max(scroller.clientWidth, 600);
-    });
-    assert.ok((await assertNoOverlaps(page)) >= 10);
-    await screenshot(page, "messages-narrow");
-    await page.setViewportSize({ width: 1280, height: 860 });
+      // No label or time overlaps an arrow or a lifeline, live and with the view narrowed.
+      assert.ok((await assertNoOverlaps(page)) >= 30);
+      await screenshot(page, "messages-live");
+      stage = "the narrow view";
+      await page.setViewportSize({ width: 700, height: 700 });
+      // Drawn again for the new width: the canvas spans the narrower view.
+      await page.waitForFunction(() => {
+        const scroller = document.querySelector('[data-testid="messages-scroller"]')!;
+        return scroller.clientWidth < 700 && parseFloat((document.querySelector('[data-testid="messages-canvas"]') as HTMLElement).style.width) <= Math.max(scroller.clientWidth, 600);
+      });
+      assert.ok((await assertNoOverlaps(page)) >= 10);
+      await screenshot(page, "messages-narrow");
+      await page.setViewportSize({ width: 1280, height: 860 });
 
-    // Filter by process: a name finds its pid; every row is an event of the hoarder.
-    await field(page, "messages-process").fill("hoarder");
-    await page.waitForSelector('[data-testid="messages-summary"]:has-text("match process “hoarder”")');
-    for (const t of await rowTitles(page)) assert.ok(t.includes(pidText(hoarder)), `a row of the hoarder: ${t}`);
-    await field(page, "messages-process").fill("");
-    // Filter by text: only echo's message.
-    await field(page, "messages-text").fill("ping");
-    await page.waitForSelector('[data-testid="messages-summary"]:has-text("match text “ping”")');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 1);
-    for (const t of await rowTitles(page)) assert.match(t, /\[ 'ping', 1 \]/);
-    await screenshot(page, "messages-filtered");
-    await field(page, "messages-text").fill("");
+      stage = "the process filter";
+      // Filter by process: a name finds its pid; every row is an event of the hoarder.
+      await field(page, "messages-process").fill("hoarder");
+      await page.waitForSelector('[data-testid="messages-summary"]:has-text("match process “hoarder”")');
+      for (const t of await rowTitles(page)) assert.ok(t.includes(pidText(hoarder)), `a row of the hoarder: ${t}`);
+      await field(page, "messages-process").fill("");
+      stage = "the text filter";
+      // Filter by text: only echo's message (live, the producer's sends soon scroll it out of sight).
+      await field(page, "messages-text").fill("ping");
+      await page.waitForSelector('[data-testid="messages-summary"]:has-text("match text “ping”")');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 1);
+      for (const t of await rowTitles(page)) assert.match(t, /\[ 'ping', 1 \]/);
+      await screenshot(page, "messages-filtered");
+      await field(page, "messages-text").fill("");
 
-    // Pause: the rows stay as they were while new events are counted.
-    await page.locator('[data-testid="messages-pause"]').click();
-    await page.waitForSelector('[data-testid="messages-pause"][aria-pressed="true"]');
-    const frozen = await rowTitles(page);
-    await page.waitForFunction(() => {
-      const m = /: ([\d,]+) new events? since/.exec(document.querySelector('[data-testid="messages-status"]')!.textContent ?? "");
-      return m !== null && Number(m[1]!.replace(/,/g, "")) >= 20;
-    });
-    assert.deepEqual(await rowTitles(page), frozen, "paused, the rows do not change");
-    await screenshot(page, "messages-paused");
-    await page.locator('[data-testid="messages-pause"]').click();
-    await page.waitForSelector('[data-testid="messages-pause"][aria-pressed="false"]');
-    await page.waitForFunction((before) => JSON.stringify(Array.from(document.querySelectorAll('[data-testid="messages-row"]')).map((r) => r.getAttribute("title"))) !== before, JSON.stringify(frozen));
+      stage = "pause";
+      // Pause: the rows stay as they were while new events are counted.
+      await page.locator('[data-testid="messages-pause"]').click();
+      await page.waitForSelector('[data-testid="messages-pause"][aria-pressed="true"]');
+      const frozen = await rowTitles(page);
+      await page.waitForFunction(() => {
+        const m = /: ([\d,]+) new events? since/.exec(document.querySelector('[data-testid="messages-status"]')!.textContent ?? "");
+        return m !== null && Number(m[1]!.replace(/,/g, "")) >= 20;
+      });
+      assert.deepEqual(await rowTitles(page), frozen, "paused, the rows do not change");
+      await screenshot(page, "messages-paused");
+      await page.locator('[data-testid="messages-pause"]').click();
+      await page.waitForSelector('[data-testid="messages-pause"][aria-pressed="false"]');
+      await page.waitForFunction((before) => JSON.stringify(Array.from(document.querySelectorAll('[data-testid="messages-row"]')).map((r) => r.getAttribute("title"))) !== before, JSON.stringify(frozen));
 
-    // The keyboard: End selects the newest event, Up the one before, Enter inspects its process.
-    await page.locator('[data-testid="messages-pause"]').click();
-    await page.focus('[data-testid="messages-scroller"]');
-    // The rows are drawn at the next frame: wait until the one selected and the detail line agree.
-    const selectedAgrees = (fromEnd: number) =>
-      page.waitForFunction((fromEnd) => {
-        const rows = Array.from(document.querySelectorAll('[data-testid="messages-row"]'));
-        const row = rows[rows.length - 1 - fromEnd];
-        const detail = document.querySelector('[data-testid="messages-detail"]')!.textContent ?? "";
-        return row !== undefined && row.classList.contains("selected") && detail.startsWith(row.getAttribute("title")!);
-      }, fromEnd);
-    await page.keyboard.press("End");
-    await selectedAgrees(0);
-    await page.keyboard.press("ArrowUp");
-    await selectedAgrees(1);
-    const selected = (await page.getAttribute('[data-testid="messages-row"].selected', "title")) ?? "";
-    assert.match(selected, /^[\d.]+ m?s: <0\.\d+\.0> /);
-    const subject = /: (<0\.\d+\.0>)/.exec(selected)![1]!;
-    await page.keyboard.press("Enter");
-    await page.waitForSelector(`[data-tab="inspector"][aria-selected="true"]`);
-    await page.waitForSelector(`[data-testid="inspect-title"]:text("${subject}")`);
-    assert.deepEqual(errors, []);
+      stage = "the keyboard";
+      // The keyboard: End selects the newest event, Up the one before, Enter inspects its process.
+      await page.locator('[data-testid="messages-pause"]').click();
+      await page.focus('[data-testid="messages-scroller"]');
+      // The rows are drawn at the next frame: wait until the one selected and the detail line agree.
+      const selectedAgrees = (fromEnd: number) =>
+        page.waitForFunction((fromEnd) => {
+          const rows = Array.from(document.querySelectorAll('[data-testid="messages-row"]'));
+          const row = rows[rows.length - 1 - fromEnd];
+          const detail = document.querySelector('[data-testid="messages-detail"]')!.textContent ?? "";
+          return row !== undefined && row.classList.contains("selected") && detail.startsWith(row.getAttribute("title")!);
+        }, fromEnd);
+      await page.keyboard.press("End");
+      await selectedAgrees(0);
+      await page.keyboard.press("ArrowUp");
+      await selectedAgrees(1);
+      const selected = (await page.getAttribute('[data-testid="messages-row"].selected', "title")) ?? "";
+      assert.match(selected, /^[\d.]+ m?s: <0\.\d+\.0> /);
+      const subject = /: (<0\.\d+\.0>)/.exec(selected)![1]!;
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`[data-tab="inspector"][aria-selected="true"]`);
+      await page.waitForSelector(`[data-testid="inspect-title"]:text("${subject}")`);
+      assert.deepEqual(errors, []);
+    } catch (error) {
+      await screenshot(page, "FAIL-messages-filters");
+      throw new Error(`while checking ${stage}: ${(error as Error).message}`);
+    }
   } finally {
     client.close();
     await runtime.stop();
