@@ -197,7 +197,8 @@ export class App implements Ui {
 
   private frame(now: number): void {
     this.timeline.render(now);
-    this.past.want(this.time.at, this.model.store.intervalMs);
+    // A replay has no live process table: at its end (live for it), the recorded one at the end.
+    this.past.want(this.time.at ?? this.model.hello?.replay?.endsAt ?? null, this.model.store.intervalMs);
     const past = this.time.at !== null;
     this.root.classList.toggle("past", past);
     const liveOnly = past ? LIVE_ONLY.get(this.current) : undefined;

@@ -111,7 +111,7 @@ export class Inspector implements View {
     // The seconds shown for a slow answer or a stale result tick in the key too.
     const waited = this.inFlight && now - this.polledAt >= SLOW_ANSWER_MS ? Math.floor((now - this.polledAt) / 1000) : -1;
     const age = this.error && this.result !== null ? Math.floor((now - this.answeredAt) / 1000) : -1;
-    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings, this.ui.model.versions.faults, this.ui.time.at, this.ui.past.version];
+    const key = [this.result, this.error, this.pid, waited, age, this.ui.model.versions.warnings, this.ui.model.versions.faults, this.ui.past.wanted, this.ui.past.version];
     if (key.every((v, i) => v === (this.drawn as unknown[] | null)?.[i])) return;
     this.drawn = key;
     this.renderBody();
@@ -166,7 +166,8 @@ export class Inspector implements View {
     const now = performance.now();
     // The runtime's refusal for a pid that is gone (docs/protocol.md, section 9).
     const gone = this.error.startsWith(`no process ${fmt.pid(this.pid)} is alive`);
-    const parts: Node[] = this.ui.time.at === null ? [] : this.pastRecord(this.pid, this.ui.time.at);
+    // In the past (or at a replay's end, which has no live process), the recorded record comes first.
+    const parts: Node[] = this.ui.past.wanted === null ? [] : this.pastRecord(this.pid, this.ui.past.wanted);
     if (this.error) {
       parts.push(h("p", { class: "inspect-error", role: "alert", "data-testid": "inspect-error" }, this.error));
       const stuck = gone ? undefined : this.stuckWarning();

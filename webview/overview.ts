@@ -136,8 +136,8 @@ export class Overview implements View {
    * go is scanned in slices, at most every TOP_EVERY_MS, and its time says how old it is.
    */
   private renderTopWhenDue(m: Model, now: number): void {
-    // In the past (the timeline), the lists come from the past table at that moment, on its clock.
-    const past = this.ui.time.at !== null;
+    // In the past (the timeline, or a replay's end), the lists come from the past table at that moment, on its clock.
+    const past = this.ui.past.wanted !== null;
     const store = past ? this.ui.past.store : m.store;
     const clock = past ? (this.ui.past.time ?? 0) : now;
     const version = `${past}/${this.ui.past.version}/${store.version}`;
@@ -240,7 +240,7 @@ export class Overview implements View {
 
   /** When the top lists are from, and that they are stale while a scheduler is stuck (issue 13 item 9). */
   private renderProcessesTime(m: Model): void {
-    const at = this.ui.time.at;
+    const at = this.ui.past.wanted;
     if (at !== null) {
       const state = this.ui.past.state;
       const t = (time: number) => fmt.duration(m.programTime(time));
@@ -252,7 +252,7 @@ export class Overview implements View {
             : state.kind === "failed"
               ? `Top lists: none at ${t(state.time)}, the runtime said: ${state.error}`
               : `Top lists: loading ${t(at)}…`;
-      setText(this.processesTime, `${lists}. Warnings: those that held at ${t(at)}.`);
+      setText(this.processesTime, this.ui.time.at === null ? `${lists}.` : `${lists}. Warnings: those that held at ${t(at)}.`);
       return;
     }
     if (!m.processesKnown) {

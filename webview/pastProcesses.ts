@@ -30,8 +30,11 @@ export class PastProcesses {
   state: PastState = { kind: "live" };
   /** Bumped when the state changes, so that views redraw for it. */
   version = 0;
-  /** The moment wanted: the TimeCursor's, at most one request in flight for it. */
-  private wanted: number | null = null;
+  /**
+   * The moment wanted, null for none: the TimeCursor's, or a replay's end (a replay has no live
+   * table). At most one request is in flight for it. While it is set, the views read this table.
+   */
+  wanted: number | null = null;
   private asking = false;
   /** The Past frame received last, applied when its `seek`'s response comes. */
   private received: PastFrameView | null = null;

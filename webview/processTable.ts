@@ -157,10 +157,10 @@ export class ProcessTable implements View {
     if (chosen > n) this.setQuery({ scheduler: 0 });
   }
 
-  /** The rows shown: the past table's while the timeline shows the past, else the live one's; `now` is its clock. */
+  /** The rows shown: the past table's while the timeline shows the past (or a replay's end), else the live one's; `now` is its clock. */
   private get shown(): { index: ProcessIndex; store: ProcessStore; now: number; past: boolean } {
     const ui = this.ui;
-    if (ui.time.at === null) return { index: this.index, store: ui.model.store, now: performance.now(), past: false };
+    if (ui.past.wanted === null) return { index: this.index, store: ui.model.store, now: performance.now(), past: false };
     const store = ui.past.store;
     let index = this.pastIndexes.get(store);
     if (index === undefined) {
@@ -197,7 +197,7 @@ export class ProcessTable implements View {
   /** In the past: which moment the rows are of, from which keyframe, or why the recording has none. */
   private renderPast(): void {
     const m = this.ui.model;
-    const at = this.ui.time.at;
+    const at = this.ui.past.wanted;
     const state = this.ui.past.state;
     const t = (time: number) => fmt.duration(m.programTime(time));
     let text = "";

@@ -169,7 +169,7 @@ test("issue 16: the timeline bar works without a mouse: pause, step back and for
  * against that sample and the recorded process table: the overview's queued count, its top
  * mailbox, the process table's first row (sorted by mailbox) and the inspector's recorded record.
  */
-async function scrubIntoBottleneck(runtime: RunningRuntime, samples: SchedulerSamplesFrame[], mainStartedAt: number, name: string): Promise<void> {
+async function scrubIntoBottleneck(runtime: RunningRuntime, samples: SchedulerSamplesFrame[], mainStartedAt: number, name: string, replay = false): Promise<void> {
   const slow = samples.filter((s) => s.summary.queued >= 100);
   assert.ok(slow.length >= 3, `the bottleneck held for a few samples: ${slow.length} with 100 or more queued`);
   const middle = slow[Math.floor(slow.length / 2)]!.time;
@@ -217,12 +217,22 @@ async function scrubIntoBottleneck(runtime: RunningRuntime, samples: SchedulerSa
   await waitUntil(() => page.textContent('[data-testid="inspect-past-mailbox"]').then(parseCount), (n) => n === mailbox, "the inspector's recorded mailbox");
   await screenshot(page, `${name}-inspector`);
 
-  // Back to live: the table is the live one again, the server's queue long gone.
+  // Back to live: the live table again, the server's queue long gone. A replay has no live table:
+  // at its end it shows the recorded one at the end.
   await page.focus('[data-testid="timeline-slider"]');
   await page.keyboard.press("l");
   await showTab(page, "processes");
   await waitUntil(() => label(page), (t) => !t.startsWith("Viewing the past"), "back to live");
-  assert.equal(await page.isHidden('[data-testid="process-past"]'), true);
+  if (replay) {
+    // (The recording ends up to an interval after its last sample.)
+    const last = samples.at(-1)!.time - mainStartedAt;
+    const note = await waitUntil(() => page.textContent('[data-testid="process-past"]').then((t) => t ?? ""), (t) => /^The processes at [\d.]+ m?s, from the recording/.test(t), "the recorded table at the replay's end");
+    const end = Number(/at ([\d.]+) s/.exec(note)![1]) * 1000;
+    assert.ok(end >= last - 100 && end <= last + 300, `the table is of the recording's end, ${end} ms; its last sample is at ${last} ms`);
+  } else assert.equal(await page.isHidden('[data-testid="process-past"]'), true);
+  await waitUntil(() => row.getAttribute("data-pid"), (p) => p !== null && p !== "", "a first row");
+  assert.equal(parseCount(await row.locator(".col-mailbox").textContent()), 0, "no mailbox left at the end");
+  await screenshot(page, `${name}-end`);
   assert.deepEqual(errors, []);
   await page.close();
 }
@@ -251,7 +261,7 @@ test("issue 16: on a beamline replay of a saved recording, scrubbing back into t
   const samples = recorded.items.flatMap((i) => (i.kind === "sample" ? [decodeFrame(i.frame) as SchedulerSamplesFrame] : []));
   const replay = await startReplay(file);
   try {
-    await scrubIntoBottleneck(replay, samples, mainStartedAt, "timeline-replay-past");
+    await scrubIntoBottleneck(replay, samples, mainStartedAt, "timeline-replay-past", true);
   } finally {
     await replay.stop();
   }
