@@ -4,7 +4,7 @@
 // A hub with no viewer connected records all of it; a viewer that connects later goes back in it.
 
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
@@ -14,6 +14,8 @@ import { newCounters } from "../runtime/core/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
 import { ENTRY_OVERHEAD_BYTES, Recording, RECORDING_KEYFRAME_MIN_MS } from "../runtime/telemetry/recording.js";
 import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { ReplayHub } from "../runtime/telemetry/replayHub.js";
+import { decodeRecording } from "../protocol/recordingFile.js";
 import { startReplay, startRuntime, TestClient, type Received } from "./telemetryClient.js";
 
 const proc = (pid: number, mailbox = 0, fn = "worker", name = ""): ProcessInfo => ({
@@ -343,5 +345,63 @@ test("issue 16: a viewer's keyframe that lists new processes is recorded too, wh
     assert.deepEqual([...pastTable(past.frames.map((f) => f.slice().buffer))], [[1, 3], [2, 8]], "<0.2.0>'s update applies to the recorded table");
   } finally {
     h.stop();
+  }
+});
+
+test("issue 16: a recording file written anew past its cap keeps each keyframe with its deltas, so its replay seeks as the live run did", () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "beamline-seek-file-")), "run.beamrec");
+  const posted: ToScheduler[] = [];
+  const handle = () => ({ post: (m: ToScheduler) => posted.push(m), counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) });
+  const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 2, reductions: 2000, program: "t.ts", startedAt: Date.now() - 1000, osPid: process.pid };
+  const cap = 64 * 1024;
+  const h = new TelemetryHub([handle(), handle()], hello, [], 60_000, cap, file);
+  const processes = Array.from({ length: 40 }, (_, i) => proc(i + 1));
+  const on = (from: number) => processes.filter((p) => p.pid % 2 === from);
+  let seq = 0;
+  const tick = (from: number) =>
+    h.fromScheduler({ type: "telemetry", delta: delta(++seq, on(from).map((p) => [p.pid, seq] as [number, number])), sites: sites(seq % 3), events: null, watch: [], faults: [], downByElsewhere: [] }, from);
+  const part = (from: number, snapshot: number) =>
+    h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(on(from).map((p) => ({ ...p, mailbox: seq })), snapshot), listsNew: true }, from);
+  const viewer = new FakeConnection();
+  const seekLive = (time: number) => {
+    const before = viewer.sent.length;
+    h.request(viewer, JSON.stringify({ id: 1, type: "seek", time }));
+    return { frames: readPastFrame(viewer.sent[before] as ArrayBuffer)!.frames.map((f) => f.slice().buffer), result: (JSON.parse(viewer.sent[before + 1] as string) as { result: SeekResult }).result };
+  };
+  let live: { frames: ArrayBuffer[]; result: SeekResult }[];
+  try {
+    h.connect(viewer, []);
+    for (let round = 0; round < 120; round++) {
+      tick(0);
+      tick(1);
+      const request = posted.filter((m): m is Extract<ToScheduler, { type: "keyframe" }> => m.type === "keyframe").at(-1);
+      if (request !== undefined && round % 5 === 0) {
+        // Scheduler 1's part comes first; its next delta is held for the keyframe (and is in the file twice).
+        part(0, request.snapshot);
+        tick(0);
+        part(1, request.snapshot);
+      }
+      // Viewers that connect ask for keyframes that the recording takes (they list new processes).
+      if (round % 5 === 4) h.connect(new FakeConnection(), ["processes"]);
+    }
+    assert.ok(h.recording.dropped.keyframes > 0, "the cap dropped keyframes with their deltas");
+    const segments = h.recording.processSegments();
+    assert.ok(segments.some((s) => s.deltas[0]!.time < s.time), "some keyframes start with deltas held for them");
+    live = [...segments.map((s) => s.time + 0.001), 1e12].map(seekLive);
+  } finally {
+    h.stop();
+  }
+  const decoded = decodeRecording(readFileSync(file));
+  assert.ok(decoded.header.dropped.keyframes > 0, "the file was written anew, and its header counts the keyframes it lacks");
+  assert.ok(readFileSync(file).length <= cap, "within the cap");
+  const replay = new ReplayHub(decoded, file);
+  const client = new FakeConnection();
+  replay.connect(client, []);
+  for (const expected of live) {
+    const before = client.sent.length;
+    replay.request(client, JSON.stringify({ id: 1, type: "seek", time: expected.result.time }));
+    const frames = readPastFrame(client.sent[before] as ArrayBuffer)!.frames.map((f) => f.slice().buffer);
+    assert.deepEqual((JSON.parse(client.sent[before + 1] as string) as { result: SeekResult }).result, expected.result);
+    assert.deepEqual([...pastTable(frames)], [...pastTable(expected.frames)], `the table at ${expected.result.time}`);
   }
 });
