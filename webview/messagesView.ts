@@ -95,7 +95,8 @@ export class MessagesView implements View {
     for (const f of [this.processField, this.textField]) f.addEventListener("keydown", (e: KeyboardEvent) => this.fieldKey(e));
     const search = button("Search the recording", () => void this.search(0), "secondary", "Find the events that match the filters in the whole run's recording, not only the newest ones received here (Enter in a field)");
     search.setAttribute("data-testid", "messages-search");
-    this.pauseButton = button("Pause", () => this.togglePause(), "secondary", "Stop the view moving; new events are counted, and shown when you resume");
+    // Named apart from the timeline's Pause, which stops every view at a moment of the run.
+    this.pauseButton = button("Pause messages", () => this.togglePause(), "secondary", "Stop this view moving; new events are counted, and shown when you resume (the timeline's Pause stops every view at a moment instead)");
     this.pauseButton.setAttribute("data-testid", "messages-pause");
     this.pauseButton.setAttribute("aria-pressed", "false");
     this.liveButton = button("Back to live", () => this.backToLive(), "secondary", "Leave the search's results and follow the events as they arrive (Escape)");
@@ -249,7 +250,7 @@ export class MessagesView implements View {
     const m = this.ui.model;
     const s = this.source;
     const filters = this.filterText();
-    this.pauseButton.textContent = s.kind === "paused" ? "Resume" : "Pause";
+    setText(this.pauseButton, s.kind === "paused" ? "Resume messages" : "Pause messages");
     setAttr(this.pauseButton, "aria-pressed", String(s.kind === "paused"));
     this.pauseButton.hidden = s.kind === "found" || s.kind === "moment";
     this.liveButton.hidden = s.kind !== "found";
@@ -286,7 +287,7 @@ export class MessagesView implements View {
     );
     if (s.kind === "paused") {
       const since = m.eventsSeen - s.seen;
-      setText(this.status, `Paused at ${fmt.duration(m.programTime(s.at))}: ${fmt.counted(since, "new event")} since, not shown. Resume to follow them.`);
+      setText(this.status, `Paused at ${fmt.duration(m.programTime(s.at))}: ${fmt.counted(since, "new event")} since, not shown. Resume messages to follow them.`);
     } else if (!this.searching) setText(this.status, "");
   }
 
