@@ -21,6 +21,8 @@ export class TimelineBar {
   private readonly label: HTMLElement;
   private readonly liveButton: HTMLButtonElement;
   private readonly playButton: HTMLButtonElement;
+  /** The play button's icon: a triangle, two bars while playing. */
+  private readonly playPath: SVGPathElement;
   private readonly speedButtons: HTMLButtonElement[];
   private speed: number = 1;
   /** performance.now() of the last frame while playing; null while not playing. */
@@ -38,7 +40,9 @@ export class TimelineBar {
     };
     this.liveButton = tool("Pause", "Pause the live view here (L: back to live)", () => this.toggleLive(), "timeline-live");
     const back = tool(icon(ICONS.back), "One sample back (Left arrow on the slider)", () => this.step(-1), "timeline-back");
-    this.playButton = tool(icon(ICONS.play), "Play from here (Space on the slider)", () => this.togglePlay(), "timeline-play");
+    const playIcon = icon(ICONS.play);
+    this.playPath = playIcon.firstElementChild as SVGPathElement;
+    this.playButton = tool(playIcon, "Play from here (Space on the slider)", () => this.togglePlay(), "timeline-play");
     const forward = tool(icon(ICONS.forward), "One sample forward (Right arrow on the slider)", () => this.step(1), "timeline-forward");
     this.speedButtons = SPEEDS.map((speed) => {
       const b = tool(speed === 0.25 ? "¼×" : `${speed}×`, `Play at ${speed === 0.25 ? "a quarter of" : `${speed} times`} the run's speed`, () => this.setSpeed(speed), `timeline-speed-${speed}`);
@@ -113,7 +117,7 @@ export class TimelineBar {
     const liveTitle = at === null ? "Pause the live view here (then drag, step or play)" : replay ? "Back to the end of the recording (L)" : "Back to live (L)";
     setAttr(this.liveButton, "title", liveTitle);
     setAttr(this.liveButton, "aria-label", liveTitle);
-    this.playButton.firstElementChild!.firstElementChild!.setAttribute("d", this.playedAt !== null ? ICONS.pause : ICONS.play);
+    setAttr(this.playPath, "d", this.playedAt !== null ? ICONS.pause : ICONS.play);
     setAttr(this.playButton, "aria-label", this.playedAt !== null ? "Pause playing" : "Play from here");
     setAttr(this.playButton, "aria-pressed", String(this.playedAt !== null));
   }
