@@ -146,14 +146,10 @@ export class App implements Ui {
         if (pid !== undefined) this.inspect(pid);
         return;
       }
-      case "filter-site": {
-        // A recording has no live processes: a lens on one shows its site at the recording's end, as its counts are.
-        const replay = this.model.hello?.replay;
-        if (replay !== undefined && this.time.at === null) this.time.select(replay.endsAt);
+      case "filter-site":
         this.processes.filterSite(message.site);
         this.show("processes");
         return;
-      }
     }
   }
 
