@@ -55,8 +55,8 @@ export async function replay(options: ReplayOptions): Promise<number> {
     return 2;
   }
   writeLine(1, telemetryLine(server.port, token));
-  const { samples, endedWarnings, mainExited } = hub.summary;
-  writeLine(2, `beamline: replaying ${options.file}: ${samples} samples, ${endedWarnings} past warnings${mainExited ? ", main's end" : ""}; Ctrl-C stops`);
+  const { samples, keyframes, events, endedWarnings, mainExited } = hub.summary;
+  writeLine(2, `beamline: replaying ${options.file}: ${samples} samples, ${keyframes} ${keyframes === 1 ? "keyframe" : "keyframes"} of the process table, ${events} trace ${events === 1 ? "event" : "events"}, ${endedWarnings} past warnings${mainExited ? ", main's end" : ""}; Ctrl-C stops`);
   await new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve());
   });

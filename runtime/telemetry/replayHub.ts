@@ -100,9 +100,10 @@ export class ReplayHub implements TelemetrySource {
     };
   }
 
-  /** The samples, ended warnings and main's end the replay serves (for the CLI's summary line). */
-  get summary(): { samples: number; endedWarnings: number; mainExited: boolean } {
-    return { samples: this.recording.sampleCount, endedWarnings: this.recording.endedTotal, mainExited: this.recording.mainExited !== undefined };
+  /** The samples, keyframes, trace events, ended warnings and main's end the replay serves (for the CLI's summary line). */
+  get summary(): { samples: number; keyframes: number; events: number; endedWarnings: number; mainExited: boolean } {
+    const r = this.recording;
+    return { samples: r.sampleCount, keyframes: r.processSegments().length, events: r.eventCount, endedWarnings: r.endedTotal, mainExited: r.mainExited !== undefined };
   }
 
   connect(connection: ClientConnection, channels: readonly Channel[] = CHANNELS): () => void {
