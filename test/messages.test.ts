@@ -3,7 +3,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { makeRef, Pid, receive, self, send, spawn, spawnOn, UnsendableError } from "../runtime/api.js";
+import { MAILBOX_BUCKETS, mailboxBucket } from "../protocol/frames.js";
 import { copyTerm } from "../runtime/core/copy.js";
+import { scheduler } from "../runtime/core/scheduler.js";
+import { Counter } from "../runtime/core/schedulerCounters.js";
 import { harnessSchedulers, runProcess } from "./harness.js";
 import { echoThenMutate, mutateAndReport, takeArgument } from "./processes/messages.js";
 
@@ -172,4 +175,23 @@ test("a null-prototype object keeps an own __proto__ key as an own key too (the 
   assert.equal(Object.getPrototypeOf(copy), null);
   assert.deepEqual(Object.keys(copy), ["__proto__", "n"]);
   assert.deepStrictEqual(copy, bare);
+});
+
+test("the scheduler's mailbox-length histogram follows a mailbox up and back down", async () => {
+  const { value } = await runProcess(function* () {
+    const histogram = () => [...scheduler.counters.subarray(Counter.histogram, Counter.histogram + MAILBOX_BUCKETS)];
+    const wrong: string[] = [];
+    for (let k = 1; k <= 9; k++) {
+      const before = histogram();
+      for (let i = 0; i < k; i++) send(self(), i);
+      const expected = [...before];
+      expected[mailboxBucket(0)]!--;
+      expected[mailboxBucket(k)]!++;
+      if (String(histogram()) !== String(expected)) wrong.push(`${k} queued: ${histogram()} instead of ${expected}`);
+      for (let i = 0; i < k; i++) yield* receive();
+      if (String(histogram()) !== String(before)) wrong.push(`${k} taken: ${histogram()} instead of ${before}`);
+    }
+    return wrong;
+  });
+  assert.deepEqual(value, []);
 });

@@ -278,8 +278,12 @@ export class Scheduler {
     p.enqueue(msg);
     const length = p.mailboxLength;
     c[Counter.queued]++;
-    // The histogram bucket only changes when the length reaches a power of two.
-    if ((length & (length - 1)) === 0) {
+    // The histogram bucket only changes when the length reaches a power of two. From 0 to 1, the
+    // common case of a process that takes each message as it comes, the buckets are known.
+    if (length === 1) {
+      c[Counter.histogram]--;
+      c[Counter.histogram + 1]++;
+    } else if ((length & (length - 1)) === 0) {
       c[Counter.histogram + mailboxBucket(length - 1)]--;
       c[Counter.histogram + mailboxBucket(length)]++;
     }
@@ -295,7 +299,11 @@ export class Scheduler {
     const length = p.mailboxLength;
     c[Counter.receives]++;
     c[Counter.queued]--;
-    if (((length + 1) & length) === 0) {
+    // As in putInMailbox: from 1 to 0 the buckets are known.
+    if (length === 0) {
+      c[Counter.histogram + 1]--;
+      c[Counter.histogram]++;
+    } else if (((length + 1) & length) === 0) {
       c[Counter.histogram + mailboxBucket(length + 1)]--;
       c[Counter.histogram + mailboxBucket(length)]++;
     }
