@@ -248,6 +248,15 @@ test("issue 16: while the timeline shows a moment of the past, Messages shows th
     const { page, errors } = await openVisualizer(context, runtime);
     await showTab(page, "messages");
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="messages-row"]').length >= 20);
+    // The trace must have run for more than the second the timeline goes back, or that moment may
+    // come before tracing began (CI under load: the rows came within 0.4 s of the trace, and the
+    // moment held no event).
+    let firstTraced: number | undefined;
+    await client.waitFor((m) => {
+      if (m.type !== "events" || m.events.length === 0) return false;
+      firstTraced ??= m.events[0]!.time;
+      return m.events.at(-1)!.time - firstTraced >= 1500;
+    }, "1.5 s of traced events");
     // A second back on the timeline (ten samples of 100 ms), from the keyboard.
     await page.locator('[data-testid="timeline-live"]').click();
     await page.focus('[data-testid="timeline-slider"]');
@@ -296,7 +305,12 @@ test("issue 16: on a beamline replay, Messages shows the recorded events, and it
     await page.waitForSelector(`[data-testid="messages-row"][title*="[ 'n', 4999 ]"]`);
     await field(page, "messages-text").fill("'n', 7 ]");
     await field(page, "messages-text").press("Enter");
-    await page.waitForSelector(`[data-testid="messages-summary"]:has-text("The recording holds 1 traced event matching text")`);
+    try {
+      await page.waitForSelector(`[data-testid="messages-summary"]:has-text("The recording holds 1 traced event matching text")`);
+    } catch (error) {
+      await screenshot(page, "FAIL-messages-replay-search");
+      throw new Error(`the search found something else: "${await page.textContent('[data-testid="messages-summary"]')}" (${(error as Error).message})`);
+    }
     await screenshot(page, "messages-replay-search");
     assert.deepEqual(errors, []);
   } finally {
