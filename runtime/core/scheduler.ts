@@ -217,8 +217,7 @@ export class Scheduler {
 
   /**
    * Starts a process, under a new id of this scheduler or under `id`, taken already by another
-   * scheduler that spawned it here (peers.ts). One method, not a wrapper and a worker, so that V8
-   * inlines the whole spawn into a spawning loop (docs/performance.md, "Issue 14's rows").
+   * scheduler that spawned it here (peers.ts): one way to start a process, whoever asked.
    */
   spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number, id = this.nextSerial++ * this.idStride + this.index): Process {
     const p = new Process(id, fn, args);
@@ -253,7 +252,7 @@ export class Scheduler {
   /**
    * Puts an already copied message that the running process sent into a local process's mailbox,
    * waking it if it waits. Two arguments only: every local send and reply comes here, and the
-   * sender's other cases (deliverFrom) made it cost 1.4% more per round trip (docs/performance.md).
+   * sender's other cases (deliverFrom) made it cost 1.4% more per round trip (docs/performance.md, "Where issue 14's rows stand").
    */
   deliver(p: Process, msg: unknown): void {
     if (this.traced.size !== 0) this.traceSend(p, msg, this.current);
