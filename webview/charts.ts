@@ -86,7 +86,7 @@ export class LineChart {
     this.readout = h("div", { class: "chart-readout", "aria-live": "polite", hidden: "" });
     this.element = h(
       "div",
-      { class: "chart", tabindex: "0", title: `${title} Click a moment to see the run then; wheel or + and - zoom, drag or the arrow keys pan, 0 shows the whole run.`, "aria-label": `${options.ariaLabel}. Plus and minus zoom, the arrow keys pan, 0 shows the whole run.` },
+      { class: "chart", tabindex: "0", title: `${title} Click a moment to see the run then; Ctrl + wheel or + and - zoom, drag or the arrow keys pan, 0 shows the whole run.`, "aria-label": `${options.ariaLabel}. Plus and minus zoom, the arrow keys pan, 0 shows the whole run.` },
       this.canvas,
       this.readout,
     );
@@ -310,6 +310,9 @@ export class LineChart {
   private wheel(e: WheelEvent): void {
     if (this.domain === null) return;
     const delta = Math.abs(e.deltaX) > Math.abs(e.deltaY) ? 0 : e.deltaY;
+    // A plain wheel scrolls the page, as it must in the narrow side panel; Ctrl (or Cmd) and the
+    // wheel zoom, which is also what a trackpad's pinch sends.
+    if (delta !== 0 && !e.ctrlKey && !e.metaKey) return;
     if (delta === 0) {
       // A sideways scroll (a trackpad, shift + wheel) pans.
       this.cursor.pan(this.domain, MIN_SPAN_MS, (e.deltaX / Math.max(1, this.width)) * (this.shown.to - this.shown.from));

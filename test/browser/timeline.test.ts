@@ -63,7 +63,13 @@ test("issue 16: the charts zoom, pan and read out the values under the pointer; 
     // Wheel over the middle: narrower, around the pointer.
     const box = (await page.locator('[data-testid="utilization-chart"]').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    // A plain wheel scrolls the page (the narrow side panel needs it) and leaves the chart as it was.
     await page.mouse.wheel(0, -300);
+    await page.mouse.wheel(0, 300);
+    assert.equal((await chart(page, "utilization-chart")).from, 0, "a plain wheel does not zoom");
+    await page.keyboard.down("Control");
+    await page.mouse.wheel(0, -300);
+    await page.keyboard.up("Control");
     const zoomed = await waitUntil(() => chart(page, "utilization-chart"), (c) => c.span < whole.span, "a narrower span after the wheel");
     assert.ok(zoomed.from > 0, `the zoomed window starts after main's start: ${zoomed.from} ms`);
     // Every chart shows the same window.
@@ -230,8 +236,10 @@ async function scrubIntoBottleneck(runtime: RunningRuntime, samples: SchedulerSa
     const end = Number(/at ([\d.]+) s/.exec(note)![1]) * 1000;
     assert.ok(end >= last - 100 && end <= last + 300, `the table is of the recording's end, ${end} ms; its last sample is at ${last} ms`);
   } else assert.equal(await page.isHidden('[data-testid="process-past"]'), true);
-  await waitUntil(() => row.getAttribute("data-pid"), (p) => p !== null && p !== "", "a first row");
-  assert.equal(parseCount(await row.locator(".col-mailbox").textContent()), 0, "no mailbox left at the end");
+  // The table is swapped in once applied whole, so the moment's rows may still show for a frame.
+  // A replay's table at its end is the one of the run's last scheduler tick, which under load can
+  // come before the server took its last few messages: it is past the moment's queue, not always 0.
+  await waitUntil(() => row.locator(".col-mailbox").textContent().then(parseCount), (n) => (replay ? n < mailbox : n === 0), "the queue drained after the moment");
   await screenshot(page, `${name}-end`);
   assert.deepEqual(errors, []);
   await page.close();
