@@ -9,7 +9,8 @@ import { noneDropped, type History, type Warning, type Warnings } from "../proto
 import { decodeFrame, encodeFrame, encodeSampleHistory, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
+import { FakeConnection } from "./fakeConnection.js";
 import { WARNING_GAP_MS, WarningRules } from "../runtime/telemetry/warnings/warningRules.js";
 
 function sampleFrame(time: number): ArrayBuffer {
@@ -120,21 +121,6 @@ test("issue 16: a cap of 0 bytes records nothing (--record-cap 0), and a negativ
   assert.throws(() => new Recording(-1), /a recording's cap must be 0 \(no recording\) or above, got -1/);
 });
 
-/** A connection that records what was sent; its unsent bytes are what the test says. */
-class FakeConnection implements ClientConnection {
-  readonly sent: (string | ArrayBuffer)[] = [];
-  bufferedAmount = 0;
-  send(data: string | ArrayBuffer): void {
-    this.sent.push(data);
-    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
-  }
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  messages(): ({ type: string } & Record<string, unknown>)[] {
-    return this.sent.map((d) => (typeof d === "string" ? (JSON.parse(d) as { type: string }) : decodeFrame(d)) as { type: string } & Record<string, unknown>);
-  }
-}
 
 function hub(capBytes?: number): TelemetryHub {
   const scheduler = { post: () => {}, counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) };
@@ -147,7 +133,7 @@ test("issue 16: a client that connects late gets hello, sites, the history with 
   try {
     for (let i = 0; i < 5; i++) h.sample();
     h.mainExited(false);
-    const late = new FakeConnection();
+    const late = new FakeConnection({ countsSent: true });
     h.connect(late, ["schedulers", "warnings"]);
     const first = late.messages();
     assert.deepEqual(first.map((m) => m.type), ["hello", "sites", "history", "sample-history", "warnings"]);
@@ -174,7 +160,7 @@ test("issue 16: a history bigger than the 8 MiB mark, still unread, does not mak
   try {
     // About 11 MB of samples.
     for (let i = 0; i < 25_000; i++) h.sample();
-    const late = new FakeConnection();
+    const late = new FakeConnection({ countsSent: true });
     h.connect(late, ["schedulers"]);
     assert.ok(late.bufferedAmount > 8 * 1024 * 1024, `the history is ${late.bufferedAmount} bytes`);
     const before = late.sent.length;
@@ -190,7 +176,7 @@ test("issue 16: a client not subscribed to schedulers gets the history message w
   const h = hub();
   try {
     h.sample();
-    const c = new FakeConnection();
+    const c = new FakeConnection({ countsSent: true });
     h.connect(c, ["warnings"]);
     const messages = c.messages();
     assert.deepEqual(messages.map((m) => m.type), ["hello", "sites", "history", "warnings"]);
@@ -204,7 +190,7 @@ test("issue 16: the history tells what the cap dropped", () => {
   const h = hub(16 * 1024);
   try {
     for (let i = 0; i < 100; i++) h.sample();
-    const c = new FakeConnection();
+    const c = new FakeConnection({ countsSent: true });
     h.connect(c, ["schedulers"]);
     const history = c.messages()[2] as unknown as History;
     assert.equal(history.capBytes, 16 * 1024);

@@ -13,7 +13,8 @@ import { decodeFrame, encodeFrame, PROTOCOL_VERSION, readPastFrame, readProcessF
 import { newCounters } from "../runtime/core/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
 import { ENTRY_OVERHEAD_BYTES, Recording, RECORDING_KEYFRAME_MIN_MS } from "../runtime/telemetry/recording.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
+import { FakeConnection } from "./fakeConnection.js";
 import { ReplayHub } from "../runtime/telemetry/replayHub.js";
 import { decodeRecording } from "../protocol/recordingFile.js";
 import { startReplay, startRuntime, TestClient, type Received } from "./telemetryClient.js";
@@ -174,20 +175,6 @@ test("issue 16: site aggregates are recorded when they change, about one per int
   assert.deepEqual(decodeFrame(r.lastSiteAggregates()!), decodeFrame(sites(4)));
 });
 
-/** A connection that records what was sent. */
-class FakeConnection implements ClientConnection {
-  readonly sent: (string | ArrayBuffer)[] = [];
-  bufferedAmount = 0;
-  send(data: string | ArrayBuffer): void {
-    this.sent.push(data);
-  }
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  messages(): ({ type: string } & Record<string, unknown>)[] {
-    return this.sent.map((d) => (typeof d === "string" ? JSON.parse(d) : decodeFrame(d)) as { type: string } & Record<string, unknown>);
-  }
-}
 
 test("issue 16: with no viewer connected the hub records the process table, aggregates and events; a viewer that connects later seeks and reads them", () => {
   const posted: ToScheduler[] = [];

@@ -10,31 +10,9 @@ import type { Crash, InspectResult } from "../protocol/control.js";
 import { decodeFrame, ProcessFrameEncoder, PROTOCOL_VERSION } from "../protocol/frames.js";
 import { Counter, newCounters } from "../runtime/core/schedulerCounters.js";
 import type { ToScheduler } from "../runtime/host/schedulerMessages.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
+import { FakeConnection } from "./fakeConnection.js";
 
-/** A connection that records what was sent and reports whatever unsent bytes the test says. */
-class FakeConnection implements ClientConnection {
-  readonly sent: (string | ArrayBuffer)[] = [];
-  bufferedAmount = 0;
-  paused = false;
-  closed: { code: number; reason: string } | undefined;
-  send(data: string | ArrayBuffer): void {
-    this.sent.push(data);
-    this.bufferedAmount += typeof data === "string" ? data.length : data.byteLength;
-  }
-  pause(): void {
-    this.paused = true;
-  }
-  resume(): void {
-    this.paused = false;
-  }
-  close(code: number, reason: string): void {
-    this.closed = { code, reason };
-  }
-  texts(type: string): unknown[] {
-    return this.sent.filter((d): d is string => typeof d === "string").map((d) => JSON.parse(d) as { type: string }).filter((m) => m.type === type);
-  }
-}
 
 function page(snapshot: number, index: number, pages: number, records: number): ArrayBuffer {
   const e = new ProcessFrameEncoder({ type: "process-page", snapshot, page: index, pages, total: pages * records }, { records });
@@ -58,7 +36,7 @@ const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta
 function connected() {
   const posted: ToScheduler[] = [];
   const h = hub(posted);
-  const client = new FakeConnection();
+  const client = new FakeConnection({ countsSent: true });
   h.connect(client, ["processes"]);
   const request = posted.find((m) => m.type === "keyframe");
   assert.ok(request?.type === "keyframe");
@@ -99,7 +77,7 @@ test("a client whose backlog outgrows its keyframe is behind: frames are dropped
 test("a keyframe that lists processes no delta listed goes to every viewer, each holding its deltas until its last page", () => {
   const { h, client: first, snapshot: firstSnapshot } = connected();
   h.fromScheduler({ type: "keyframe-page", snapshot: firstSnapshot, frame: page(firstSnapshot, 0, 1, 10), listsNew: false }, 0);
-  const second = new FakeConnection();
+  const second = new FakeConnection({ countsSent: true });
   h.connect(second, ["processes"]);
   const snapshot = firstSnapshot + 1;
   const pagesOf = (c: FakeConnection) => c.sent.filter((d): d is ArrayBuffer => d instanceof ArrayBuffer && d.byteLength > 100).length;
@@ -129,7 +107,7 @@ test("issue 13 item 1: a request the scheduler cannot be posted is answered with
   };
   const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
   const h = new TelemetryHub([{ post, counters: newCounters(), stuck: () => ({ ms: 0, pid: 0, site: "" }) }], hello, [], 60_000);
-  const client = new FakeConnection();
+  const client = new FakeConnection({ countsSent: true });
   h.connect(client, []);
   h.request(client, '{"id":7,"type":"send","to":"<0.1.0>","message":[[1]]}');
   assert.deepEqual(client.texts("response"), [
@@ -168,9 +146,9 @@ function answer(h: TelemetryHub, posted: ToScheduler[], bytes: number): number {
 test("issue 13 item 2: a client that sends requests and never reads cannot queue answers beyond the mark; its requests wait, none is lost", () => {
   const posted: ToScheduler[] = [];
   const h = hub(posted);
-  const flooder = new FakeConnection();
+  const flooder = new FakeConnection({ countsSent: true });
   h.connect(flooder, []);
-  const viewer = new FakeConnection();
+  const viewer = new FakeConnection({ countsSent: true });
   h.connect(viewer, ["schedulers"]);
   const answerBytes = 100_000;
   let sent = 0;
@@ -199,7 +177,7 @@ test("issue 13 item 2: a client that sends requests and never reads cannot queue
     answered += answer(h, posted, 10);
     while (!flooder.paused && sent < 10_000) h.request(flooder, JSON.stringify({ id: sent++, type: "inspect", pid: "<0.5.0>" }));
   }
-  const ids = flooder.texts("response").map((r) => (r as { id: number }).id);
+  const ids = flooder.texts<{ id: number }>("response").map((r) => r.id);
   assert.deepEqual(ids, Array.from({ length: 10_000 }, (_, i) => i));
   assert.equal(flooder.closed, undefined);
   h.stop();
@@ -208,7 +186,7 @@ test("issue 13 item 2: a client that sends requests and never reads cannot queue
 test("issue 13 item 2: a client that goes on sending while paused is closed with 1008 and a reason, with nothing more queued", () => {
   const posted: ToScheduler[] = [];
   const h = hub(posted);
-  const flooder = new FakeConnection();
+  const flooder = new FakeConnection({ countsSent: true });
   h.connect(flooder, []);
   let sent = 0;
   for (; flooder.closed === undefined && sent < 100_000; sent++) h.request(flooder, JSON.stringify({ id: sent, type: "inspect", pid: "<0.5.0>" }));
@@ -225,13 +203,13 @@ test("issue 13 item 2: a client that goes on sending while paused is closed with
 test("issue 13 item 2: keyframes that list new processes, asked for by reconnecting viewers, are not queued for a client that does not read", () => {
   const posted: ToScheduler[] = [];
   const h = hub(posted);
-  const stalled = new FakeConnection();
+  const stalled = new FakeConnection({ countsSent: true });
   h.connect(stalled, ["processes"]);
   const pages = 4;
   let keyframesSent = 0;
   for (let viewer = 0; viewer < 20; viewer++) {
     // Each viewer that connects asks for a keyframe; made during a spawn storm, it lists new processes.
-    const reading = new FakeConnection();
+    const reading = new FakeConnection({ countsSent: true });
     const disconnect = h.connect(reading, ["processes"]);
     const request = posted.filter((m) => m.type === "keyframe").at(-1);
     assert.ok(request?.type === "keyframe");
@@ -272,8 +250,8 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
     count: 1,
     total,
   });
-  const subscriber = new FakeConnection();
-  const other = new FakeConnection();
+  const subscriber = new FakeConnection({ countsSent: true });
+  const other = new FakeConnection({ countsSent: true });
   h.connect(subscriber, ["faults"]);
   h.connect(other, ["schedulers"]);
   h.fromScheduler({ ...telemetry(20), faults: [crash(1, 3, 1), crash(2, 3, 2), crash(3, 8, 1)] }, 0);
@@ -281,7 +259,7 @@ test("issue 14: fault messages go to faults subscribers, dropped while a client 
   assert.deepEqual(other.texts("crash"), [], "not subscribed");
 
   // A late viewer gets the latest crash of each line, oldest first: the totals so far.
-  const late = new FakeConnection();
+  const late = new FakeConnection({ countsSent: true });
   h.connect(late, ["faults"]);
   assert.deepEqual((late.texts("crash") as Crash[]).map((c) => [c.at!.line, c.total]), [[3, 2], [8, 1]]);
 
@@ -320,7 +298,7 @@ test("issue 15 (found on the way): a crash the scheduler thread counts while the
   const hello = { type: "hello" as const, version: PROTOCOL_VERSION, node: "test", schedulers: 1, reductions: 2000, program: "t.ts", startedAt: Date.now(), osPid: process.pid };
   const h = new TelemetryHub([{ post: () => undefined, counters: racing, stuck: () => ({ ms: 0, pid: 0, site: "" }) }], hello, [], 60_000);
   try {
-    const connection = new FakeConnection();
+    const connection = new FakeConnection({ countsSent: true });
     h.connect(connection, ["schedulers"]);
     for (let i = 0; i < 5; i++) h.sample();
     const sampled = connection.sent

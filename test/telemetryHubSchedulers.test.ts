@@ -10,24 +10,9 @@ import { decodeFrame, encodeFrame, ProcessFrameEncoder, PROTOCOL_VERSION, readPr
 import { Counter, newCounters } from "../runtime/core/schedulerCounters.js";
 import type { FromScheduler, ToScheduler } from "../runtime/host/schedulerMessages.js";
 import type { WatchedProcess } from "../runtime/telemetry/schedulerTelemetry.js";
-import { TelemetryHub, type ClientConnection } from "../runtime/telemetry/telemetryHub.js";
+import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
+import { FakeConnection } from "./fakeConnection.js";
 
-class FakeConnection implements ClientConnection {
-  readonly sent: (string | ArrayBuffer)[] = [];
-  bufferedAmount = 0;
-  send(data: string | ArrayBuffer): void {
-    this.sent.push(data);
-  }
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  texts<T = { type: string }>(type: string): T[] {
-    return this.sent.filter((d): d is string => typeof d === "string").map((d) => JSON.parse(d) as { type: string }).filter((m) => m.type === type) as T[];
-  }
-  frames() {
-    return this.sent.filter((d): d is ArrayBuffer => d instanceof ArrayBuffer).map((d) => decodeFrame(d));
-  }
-}
 
 interface FakeScheduler {
   posted: ToScheduler[];
