@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { instrument } from "../runtime/loader/instrument.js";
 
 const run = (source: string) => {
-  const { code, processGenerators, sites } = instrument(source, (line, column) => ({ file: "prog.ts", line, column }), "beamline-api");
+  const { code, processGenerators, sites } = instrument(source, (line, column) => ({ file: "prog.ts", line, column }), "beamline-api", 2000);
   return { code: code.toString(), processGenerators, sites };
 };
 
@@ -31,13 +31,13 @@ test("a generator used as a plain iterator only counts, so it never yields our P
   const { code, processGenerators } = run(`function* range(n) { for (let i = 0; i < n; i++) yield i; }`);
   assert.deepEqual(processGenerators, []);
   assert.doesNotMatch(code, /yield __bl\.P/);
-  assert.match(code, /\{if \(--__bl\.r < __bl\.lim\) __bl\.over\("prog\.ts:1"\);yield i;\}/);
+  assert.match(code, /\{if \(--__bl\.r < -2000\) __bl\.over\("prog\.ts:1"\);yield i;\}/);
 });
 
 test("plain functions count at entry and at loop heads, naming the user's line", () => {
   const { code } = run(`function spin() {\n  while (busy()) {}\n}`);
-  assert.match(code, /function spin\(\) \{if \(--__bl\.r < __bl\.lim\) __bl\.over\("prog\.ts:1"\);/);
-  assert.match(code, /while \(busy\(\)\) \{if \(--__bl\.r < __bl\.lim\) __bl\.over\("prog\.ts:2"\);\}/);
+  assert.match(code, /function spin\(\) \{if \(--__bl\.r < -2000\) __bl\.over\("prog\.ts:1"\);/);
+  assert.match(code, /while \(busy\(\)\) \{if \(--__bl\.r < -2000\) __bl\.over\("prog\.ts:2"\);\}/);
 });
 
 test("a nested plain function inside a process only counts", () => {

@@ -348,7 +348,7 @@ export class Scheduler {
   /** The clock processes see: the virtual clock under --seed (counting the running slice's reductions so far), else the real one. */
   now(): number {
     if (!this.virtualTime) return realNow();
-    return this.current === null ? this.virtualNow : this.virtualNow + (this.granted - budget.r) * VIRTUAL_MS_PER_REDUCTION;
+    return this.current === null ? this.virtualNow : this.virtualNow + (this.granted - budget.r + budget.o) * VIRTUAL_MS_PER_REDUCTION;
   }
 
   /** Starts (or restarts at 0) the virtual clock of a seeded run. */
@@ -620,7 +620,7 @@ export class Scheduler {
     const granted = this.random === undefined ? this.reductionBudget : 1 + Math.floor(this.random() * this.reductionBudget);
     budget.r = granted;
     this.granted = granted;
-    budget.lim = -this.reductionBudget;
+    budget.o = 0;
     budget.overSite = undefined;
     let result: IteratorResult<unknown, unknown>;
     try {
@@ -669,7 +669,7 @@ export class Scheduler {
   }
 
   private endSlice(p: Process, granted: number): void {
-    const used = granted - budget.r;
+    const used = granted - budget.r + budget.o;
     if (this.virtualTime) this.virtualNow += used * VIRTUAL_MS_PER_REDUCTION;
     p.reductions += used;
     const c = this.counters;

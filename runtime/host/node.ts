@@ -69,7 +69,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
   const programName = path.relative(process.cwd(), path.resolve(options.file)) || options.file;
   let program;
   try {
-    program = await loadProgram(options.file, apiModuleUrl.href);
+    program = await loadProgram(options.file, apiModuleUrl.href, options.reductions);
   } catch (error) {
     if (error instanceof LoadError) {
       writeLine(2, error.message);

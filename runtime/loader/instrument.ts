@@ -41,7 +41,12 @@ const WAIT_NAME = /^(receive|call|sleep)\d*$/;
 const LOOPS = new Set(["ForStatement", "ForInStatement", "ForOfStatement", "WhileStatement", "DoWhileStatement"]);
 const FUNCTIONS = new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunctionExpression"]);
 
-export function instrument(source: string, sourceOf: SourceOf, budgetImport: string): Instrumented {
+/**
+ * Instruments `source`: `budgetImport` is the module the budget is imported from, and `grace` how
+ * many reductions past its slice's end a plain function counts before it reports an overrun (the
+ * run's reduction budget).
+ */
+export function instrument(source: string, sourceOf: SourceOf, budgetImport: string, grace: number): Instrumented {
   const ast = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true }) as AnyNode;
   const code = new MagicString(source);
   const spawned = collectSpawnedNames(ast);
@@ -66,7 +71,7 @@ export function instrument(source: string, sourceOf: SourceOf, budgetImport: str
       }
       const scope = { process };
       if (!process && node.body.type === "BlockStatement") {
-        code.appendLeft(node.body.start + 1, countCheck(siteOf(node.loc!.start.line, node.loc!.start.column)));
+        code.appendLeft(node.body.start + 1, countCheck(siteOf(node.loc!.start.line, node.loc!.start.column), grace));
       }
       for (const param of node.params) visit(param, scope);
       visit(node.body, scope);
@@ -82,7 +87,7 @@ export function instrument(source: string, sourceOf: SourceOf, budgetImport: str
       }
     }
     if (fn !== null && LOOPS.has(node.type)) {
-      const check = fn.process ? "if (--__bl.r <= 0) yield __bl.P;" : countCheck(siteOf(node.loc!.start.line, node.loc!.start.column));
+      const check = fn.process ? "if (--__bl.r <= 0) yield __bl.P;" : countCheck(siteOf(node.loc!.start.line, node.loc!.start.column), grace);
       const body = node.body as AnyNode;
       if (body.type === "BlockStatement") code.appendLeft(body.start + 1, check);
       else {
@@ -219,8 +224,9 @@ function calleeName(call: AnyNode): string | undefined {
   return undefined;
 }
 
-function countCheck(site: string): string {
-  return `if (--__bl.r < __bl.lim) __bl.over(${JSON.stringify(site)});`;
+/** A plain function's check: it counts, and reports an overrun `grace` reductions past its slice's end. */
+function countCheck(site: string, grace: number): string {
+  return `if (--__bl.r < ${-grace}) __bl.over(${JSON.stringify(site)});`;
 }
 
 /**

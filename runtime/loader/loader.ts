@@ -33,9 +33,10 @@ export interface LoadedProgram {
 
 /**
  * Compiles `entry` for the runtime. `apiUrl` is the runtime API module the program's
- * `import ... from "beamline"` must resolve to, so that it shares the scheduler's state.
+ * `import ... from "beamline"` must resolve to, so that it shares the scheduler's state;
+ * `reductions` is the run's reduction budget, which the checks in plain functions are compiled with.
  */
-export async function loadProgram(entry: string, apiUrl: string): Promise<LoadedProgram> {
+export async function loadProgram(entry: string, apiUrl: string, reductions: number): Promise<LoadedProgram> {
   const absolute = path.resolve(entry);
   removeStaleFolders();
   const outDir = mkdtempSync(path.join(tmpdir(), `beamline-${process.pid}-`));
@@ -80,7 +81,7 @@ export async function loadProgram(entry: string, apiUrl: string): Promise<Loaded
     if (pos.source === null) return { file: path.relative(cwd, absolute), line: 0, column: 0 };
     return { file: path.relative(cwd, pos.source), line: pos.line, column: pos.column + 1 };
   };
-  const { code, processGenerators, sites } = instrument(js, sourceOf, apiUrl);
+  const { code, processGenerators, sites } = instrument(js, sourceOf, apiUrl, reductions);
   const passMap = code.generateMap({ hires: true, source: outfile, includeContent: false });
   const composed = remapping(passMap.toString(), (file) => (file === outfile ? bundleMap : null));
   const mapUrl = `data:application/json;base64,${Buffer.from(composed.toString()).toString("base64")}`;
