@@ -2,7 +2,7 @@
 // Instructions per operation of one build, counted by valgrind, which a loaded machine does not
 // change (this VM has no `perf stat` counters): `node bench/countInstructions.mjs DIR PROGRAM N1 N2`
 // runs bench/instructions/PROGRAM.ts on the built tree DIR (as bench/compareBuilds.mjs takes it)
-// with one scheduler, once with BENCH_N=N1 and once with N2, and prints the scheduler thread's
+// with one scheduler (or BEAMLINE_SCHEDULERS), once with BENCH_N=N1 and once with N2, and prints the scheduler thread's
 // instructions per unit of BENCH_N: (count at N2 - count at N1) / (N2 - N1), so that start-up, the
 // loader and the main thread drop out. V8 runs with --predictable (no compiler or GC threads), so
 // two runs of the same build count within about 0.05% of each other. Each run takes a minute or
@@ -22,6 +22,8 @@ if (dirArg === undefined || program === undefined || !(n2 > n1 && n1 > 0)) {
   process.exit(2);
 }
 const dir = resolve(dirArg);
+// One scheduler unless BEAMLINE_SCHEDULERS says otherwise (the default column's per-slice costs).
+const schedulers = process.env.BEAMLINE_SCHEDULERS ?? "1";
 const source = resolve(import.meta.dirname, "instructions", `${program}.ts`);
 
 /** The instructions of the busiest thread other than the main thread: the scheduler's. */
@@ -31,7 +33,7 @@ function schedulerInstructions(n) {
     const run = spawnSync(
       "valgrind",
       ["--tool=callgrind", "--separate-threads=yes", `--callgrind-out-file=${out}/cg`, process.execPath, "--predictable", `${dir}/dist/runtime/cli.js`, "run", source],
-      { cwd: dir, env: { ...process.env, BEAMLINE_SCHEDULERS: "1", BENCH_N: String(n) }, encoding: "utf8" },
+      { cwd: dir, env: { ...process.env, BEAMLINE_SCHEDULERS: schedulers, BENCH_N: String(n) }, encoding: "utf8" },
     );
     if (!run.stdout.includes("BENCH ")) throw new Error(`${program} with BENCH_N=${n} printed no BENCH line:\n${run.stderr.slice(-2000)}`);
     let most = 0;

@@ -102,6 +102,9 @@ parentPort!.on("message", (message: ToScheduler) => {
     case "start":
       void startProgram();
       break;
+    case "finish":
+      post({ type: "finished" });
+      break;
     case "request":
       answeringRequest = true;
       try {

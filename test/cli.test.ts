@@ -460,3 +460,27 @@ export function* main() {
   assert.equal(code, 0);
   assert.equal(stdout, "waited its 150 ms\n");
 });
+
+test("a report from another scheduler is not lost when main returns: a slice on scheduler 2 that overruns while main ends is still reported", () => {
+  // The report used to be dropped when main's end was handled first: a slice still running on
+  // another scheduler, as here, or a report from it that arrived after main-exited (each
+  // scheduler thread has its own port), which is how examples/preemption.ts lost it under load.
+  const file = program(
+    "report_after_main.ts",
+    `import { receive, self, send, spawnOn, Pid } from "beamline";
+function spin(ms: number): void { const end = performance.now() + ms; while (performance.now() < end) {} }
+function* answer(parent: Pid) { send(parent, "done"); }
+function* spinner() { spin(300); }
+export function* main() {
+  spawnOn(2, answer, self());
+  spawnOn(2, spinner);
+  yield* receive();
+  console.log("main got its answer");
+}
+`,
+  );
+  const { code, stdout, stderr } = beamline("run", file, "--schedulers", "2");
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, "main got its answer\n");
+  assert.match(stderr, /<0\.\d+\.0> ran \d+ ms past its reduction budget in a plain function at .*report_after_main\.ts:2/);
+});

@@ -53,6 +53,11 @@ const REPORT_SLICE_MS = 100;
 const STUCK_MS = 1000;
 const MAX_STUCK_GAP_MS = 60_000;
 const WATCHDOG_MS = 50;
+/**
+ * When main returns with more than one scheduler, the run waits this long at most for every other
+ * scheduler to end the slice it is in, so that what it reports (an overrun, a crash) is not lost.
+ */
+const FINISH_MS = 1000;
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 /** Runs a program to its end; resolves with the process exit code. */
@@ -194,6 +199,23 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
         settled = true;
         settle(code);
       };
+      // With several schedulers, what one posted may arrive after another's main-exited (each has
+      // its own port), and a slice still running elsewhere reports when it ends: the run ends when
+      // every thread answered `finish`, so that everything posted before the answer was handled.
+      let finishing: Set<number> | undefined;
+      let finishCode = 0;
+      const finish = (code: number) => {
+        if (threads.length === 1) return resolve(code);
+        if (finishing !== undefined) return;
+        finishCode = code;
+        finishing = new Set(threads.keys());
+        for (const thread of threads) thread.postMessage({ type: "finish" } satisfies ToScheduler);
+        setTimeout(() => resolve(code), FINISH_MS).unref();
+      };
+      const finished = (index: number) => {
+        finishing!.delete(index);
+        if (finishing!.size === 0) resolve(finishCode);
+      };
       const onMessage = (index: number, message: FromScheduler) => {
         // A thread that was still starting when the run ended may speak after it; the run is over.
         if (settled) return;
@@ -214,7 +236,10 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
               );
             }
             if (message.exitedWith !== undefined) writeLine(2, `beamline: main ${message.pid} exited with reason ${message.exitedWith}`);
-            if (!options.keepAlive) resolve(message.killed !== undefined ? MAIN_KILLED_EXIT_CODE : message.crashed || message.exitedWith !== undefined ? 1 : 0);
+            if (!options.keepAlive) finish(message.killed !== undefined ? MAIN_KILLED_EXIT_CODE : message.crashed || message.exitedWith !== undefined ? 1 : 0);
+            break;
+          case "finished":
+            if (finishing !== undefined) finished(index);
             break;
           case "exit-called":
             exitCall = message;
@@ -248,6 +273,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
           // A thread ends by itself when the program called process.exit, or, with one scheduler,
           // when no process can ever run again (after the run was settled, it is our own terminate()).
           if (settled) return;
+          if (finishing !== undefined && exitCall === undefined) return finished(index);
           if (exitCall !== undefined) {
             writeLine(2, `beamline: ${exitCall.pid ?? "the program"} called process.exit(${code}) at ${exitCall.site}; the run ends with exit code ${code}`);
             resolve(code);

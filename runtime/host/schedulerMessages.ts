@@ -59,6 +59,8 @@ export type FromScheduler =
   /** `slice` is the heartbeat's slice number, so the watchdog can tell which slice overran. */
   | { type: "overran"; pid: string; site: string; slice: number }
   | { type: "non-preemptible"; pid: string; site: string; ms: number }
+  /** The answer to `finish`: everything the thread posted before it has arrived. */
+  | { type: "finished" }
   | TelemetryTick
   | KeyframePage
   | { type: "response"; id: number; ok: true; result: RequestResult }
@@ -68,4 +70,6 @@ export type ToScheduler =
   | { type: "keyframe"; snapshot: number; pageSize: number }
   | { type: "request"; id: number; request: Request }
   | { type: "set-interval"; ms: number }
-  | { type: "start" };
+  | { type: "start" }
+  /** The run is ending: answer `finished` once the slice running now has ended (node.ts, finishing). */
+  | { type: "finish" };
