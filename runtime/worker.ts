@@ -5,14 +5,13 @@ import { spawn } from "./api.js";
 import { formatReason, userFrame } from "./core/exitReason.js";
 import { useSynchronousConsole } from "./host/output.js";
 import { seededRandom } from "./core/random.js";
-import type { FromScheduler, SchedulerConfig, ToScheduler } from "./host/schedulerMessages.js";
+import { SLOW_SLICE_MS, type FromScheduler, type SchedulerConfig, type ToScheduler } from "./host/schedulerMessages.js";
 import { scheduler, SiteCounters } from "./core/scheduler.js";
 import { SchedulerTelemetry } from "./telemetry/schedulerTelemetry.js";
 import type { Pid } from "./core/terms.js";
 import type { Process } from "./core/process.js";
 import { installVirtualClock } from "./core/virtualClock.js";
 import { Peers } from "./core/peers.js";
-import { Heartbeat } from "./core/heartbeat.js";
 import { Mesh } from "./mesh/mesh.js";
 import { NameTable } from "./core/nameTable.js";
 import { Liveness } from "./core/liveness.js";
@@ -71,11 +70,10 @@ scheduler.observe({
     if (reason === "normal" && from !== to) return;
     mainSignalledBy = from === to ? "itself (exit(self(), reason))" : String(from);
   },
-  overran(p, site) {
-    post({ type: "overran", pid: String(p), site, slice: scheduler.heartbeat[Heartbeat.slice]! });
-  },
   nonPreemptible(p, site, ms) {
-    post({ type: "non-preemptible", pid: String(p), site, ms });
+    // Shorter ones are counted (Counter.nonPreemptible), not told: a message per Mandelbrot row
+    // cost the second core much of its work (docs/performance.md, "Overruns told without messages").
+    if (ms >= SLOW_SLICE_MS) post({ type: "non-preemptible", pid: String(p), site, ms });
   },
 });
 

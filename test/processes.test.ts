@@ -8,6 +8,7 @@ import path from "node:path";
 import { test } from "node:test";
 import { _, after, exit, formatReason, isAlive, monitor, on, Pid, receive, self, send, sleep, spawn } from "../runtime/api.js";
 import type { Process } from "../runtime/core/process.js";
+import { Heartbeat, readOverrunSite } from "../runtime/core/heartbeat.js";
 import { budget } from "../runtime/core/reductions.js";
 import { scheduler } from "../runtime/core/scheduler.js";
 import { runProcess, yieldSlice } from "./harness.js";
@@ -150,27 +151,23 @@ test("a bare yield of the process's own pid is still only a yield", async () => 
   assert.equal(crashes.length, 0);
 });
 
-test("a plain function that runs past its slice is reported once, every reduction it counted is the process's, and the process yields at its next own check", async () => {
+test("a plain function that runs past its slice: its first overrun site is told to the watchdog, every reduction it counted is the process's, and the process yields at its next own check", async () => {
   // The check the loader puts at the top of a plain function and in its loops (runtime/loader/instrument.ts).
   const grace = scheduler.reductionBudget;
-  const plain = (n: number) => {
-    for (let i = 0; i < n; i++) if (--budget.r < -grace) budget.over("prog.ts:1");
+  const plain = (site: string, n: number) => {
+    for (let i = 0; i < n; i++) if (--budget.r < -grace) budget.over(site);
   };
-  const overruns: string[] = [];
-  const stop = scheduler.observe({ overran: (_p, site) => void overruns.push(site) });
-  try {
-    const { value } = await runProcess(function* () {
-      const me = self() as Process;
-      const before = me.reductions;
-      plain(10 * grace);
-      const left = budget.r;
-      yield* yieldSlice();
-      return { counted: me.reductions - before, left };
-    });
-    assert.ok(value.counted >= 10 * grace, `the slice counted ${value.counted} reductions, not the ${10 * grace} its plain function did`);
-    assert.ok(value.left <= 0, `after the overrun the budget is ${value.left}, so the process's own check would not yield`);
-    assert.deepEqual(overruns, ["prog.ts:1"]);
-  } finally {
-    stop();
-  }
+  const { value } = await runProcess(function* () {
+    const me = self() as Process;
+    const before = me.reductions;
+    plain("prog.ts:1", 5 * grace);
+    plain("prog.ts:2", 5 * grace);
+    const left = budget.r;
+    const site = readOverrunSite(scheduler.heartbeat, scheduler.heartbeat[Heartbeat.slice]!);
+    yield* yieldSlice();
+    return { counted: me.reductions - before, left, site };
+  });
+  assert.ok(value.counted >= 10 * grace, `the slice counted ${value.counted} reductions, not the ${10 * grace} its plain functions did`);
+  assert.ok(value.left <= 0, `after the overrun the budget is ${value.left}, so the process's own check would not yield`);
+  assert.equal(value.site, "prog.ts:1");
 });

@@ -12,9 +12,43 @@ export const Heartbeat = {
   /** With other schedulers: envelopes sent and received (core/peers.ts), each modulo 2^32. */
   sent: 3,
   received: 4,
-  slots: 5,
+  /** The slice whose overrun site is written after the slots (writeOverrunSite); -1 none yet. */
+  overrunSlice: 5,
+  /** How many bytes of that site, UTF-8. */
+  overrunSiteBytes: 6,
+  slots: 7,
 } as const;
 
+/** Room for a site ("file:line") after the slots; a longer one is cut. */
+const SITE_BYTES = 512;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
 export function newHeartbeat(): SharedArrayBuffer {
-  return new SharedArrayBuffer(Heartbeat.slots * 4);
+  const buffer = new SharedArrayBuffer(Heartbeat.slots * 4 + SITE_BYTES);
+  new Int32Array(buffer)[Heartbeat.overrunSlice] = -1;
+  return buffer;
+}
+
+function siteBytes(heartbeat: Int32Array<ArrayBufferLike>): Uint8Array<ArrayBufferLike> {
+  return new Uint8Array(heartbeat.buffer, Heartbeat.slots * 4, SITE_BYTES);
+}
+
+/**
+ * Says where the running slice overran its budget in a plain function, for the watchdog to name
+ * if the slice gets stuck. A shared write, not a message: most such slices end within a
+ * millisecond (a Mandelbrot row), and a message for each cost a second core's worth of scaling
+ * (docs/performance.md, "Overruns told without messages").
+ */
+export function writeOverrunSite(heartbeat: Int32Array<ArrayBufferLike>, site: string): void {
+  heartbeat[Heartbeat.overrunSiteBytes] = encoder.encodeInto(site, siteBytes(heartbeat)).written;
+  Atomics.store(heartbeat, Heartbeat.overrunSlice, heartbeat[Heartbeat.slice]!);
+}
+
+/** Where slice number `slice` overran, or "" if it did not (or its scheduler has moved on). */
+export function readOverrunSite(heartbeat: Int32Array<ArrayBufferLike>, slice: number): string {
+  if (Atomics.load(heartbeat, Heartbeat.overrunSlice) !== slice) return "";
+  const site = decoder.decode(siteBytes(heartbeat).slice(0, heartbeat[Heartbeat.overrunSiteBytes]));
+  // Read again: a later slice may have written its own site meanwhile.
+  return Atomics.load(heartbeat, Heartbeat.overrunSlice) === slice ? site : "";
 }

@@ -11,7 +11,7 @@ import { crashReason, ProcessExit } from "./exitReason.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { AwaitReply, yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
-import { Heartbeat } from "./heartbeat.js";
+import { Heartbeat, newHeartbeat, writeOverrunSite } from "./heartbeat.js";
 import type { Peers } from "./peers.js";
 import { ProcessFunctions } from "./processFunctions.js";
 import type { NameTable } from "./nameTable.js";
@@ -47,9 +47,7 @@ export interface SchedulerObserver {
   signal(kind: SignalKind, from: Pid, to: Pid, reason: unknown): void;
   /** A supervisor restarted a child or gave up. */
   fault(event: FaultEvent): void;
-  /** A slice ran past its budget inside a plain function, which cannot be preempted; it still runs. */
-  overran(p: Process, site: string): void;
-  /** That slice ended after `ms` milliseconds past the moment it overran. */
+  /** A slice that ran past its budget inside a plain function, which cannot be preempted, ended `ms` milliseconds after it overran. */
   nonPreemptible(p: Process, site: string, ms: number): void;
 }
 
@@ -142,7 +140,7 @@ export class Scheduler {
   /** See observe(); a list, so that the host and a test harness never overwrite each other. */
   private observers: readonly Partial<SchedulerObserver>[] = [];
   /** Read by the main thread's watchdog (heartbeat.ts). */
-  heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(Heartbeat.slots);
+  heartbeat: Int32Array<ArrayBufferLike> = new Int32Array(newHeartbeat());
   /**
    * With telemetry on: processes changed in the current interval, and pids that ended. Only
    * processes that a frame has listed (an id up to `announcedMaxId`) are tracked: newer ones are
@@ -192,7 +190,7 @@ export class Scheduler {
       if (this.current === null) return;
       this.peers?.ranLong(this.current);
       this.overrunAt = realNow();
-      for (const o of this.observers) o.overran?.(this.current, site);
+      writeOverrunSite(this.heartbeat, site);
     };
   }
 

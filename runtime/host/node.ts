@@ -13,7 +13,7 @@ import { apiModuleUrl, workerModuleUrl } from "../layout.js";
 import { loadProgram, LoadError } from "../loader/loader.js";
 import { writeLine } from "./output.js";
 import { newCounters } from "../core/schedulerCounters.js";
-import { Heartbeat, newHeartbeat } from "../core/heartbeat.js";
+import { Heartbeat, newHeartbeat, readOverrunSite } from "../core/heartbeat.js";
 import { newPeerCounters } from "../core/peers.js";
 import { createMeshBuffers } from "../mesh/meshBuffers.js";
 import { createNameTableBuffer } from "../core/nameTable.js";
@@ -43,8 +43,6 @@ export interface RunOptions {
 
 /** The exit code of a run whose main was killed from outside, as a shell reports a killed process (128 + SIGKILL). */
 export const MAIN_KILLED_EXIT_CODE = 137;
-/** A slice that ran this long past its budget is reported on stderr when it ends. */
-const REPORT_SLICE_MS = 100;
 /**
  * A scheduler stuck this long in one slice is reported while it is stuck, and again at growing
  * intervals (each gap as long as the time stuck so far, at most MAX_STUCK_GAP_MS), so that a run
@@ -244,17 +242,12 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
           case "exit-called":
             exitCall = message;
             break;
-          case "overran":
-            schedulers[index]!.watchdog.overran(message.slice, message.site);
-            break;
           case "non-preemptible":
-            if (message.ms >= REPORT_SLICE_MS) {
-              writeLine(
-                2,
-                `beamline: ${message.pid} ran ${Math.round(message.ms)} ms past its reduction budget in a plain function at ${message.site}; ` +
-                  "plain functions cannot be preempted, so the other processes on its scheduler waited",
-              );
-            }
+            writeLine(
+              2,
+              `beamline: ${message.pid} ran ${Math.round(message.ms)} ms past its reduction budget in a plain function at ${message.site}; ` +
+                "plain functions cannot be preempted, so the other processes on its scheduler waited",
+            );
             break;
         }
       };
@@ -386,16 +379,12 @@ function startWatchdog(heartbeat: Int32Array, schedulerNumber: number) {
   let sliceSeenAt = performance.now();
   /** How long the slice must have been stuck for its next report. */
   let nextReportMs = STUCK_MS;
-  let overrun = { slice: -1, site: "" };
   const state = {
     pid: 0,
     stuckMs: 0,
-    /** Where the current slice overran in a plain function, from the scheduler's report. */
+    /** Where the current slice overran in a plain function, as its scheduler wrote it. */
     get site(): string {
-      return overrun.slice === lastSlice ? overrun.site : "";
-    },
-    overran(slice: number, site: string) {
-      overrun = { slice, site };
+      return readOverrunSite(heartbeat, lastSlice);
     },
     stop: () => clearInterval(timer),
   };

@@ -47,6 +47,9 @@ export interface KeyframePage {
   listsNew: boolean;
 }
 
+/** A slice that ran this long past its budget in a plain function is told to the main thread (stderr, warnings). */
+export const SLOW_SLICE_MS = 100;
+
 export type FromScheduler =
   | { type: "load-error"; message: string }
   /**
@@ -56,8 +59,7 @@ export type FromScheduler =
   | { type: "main-exited"; pid: string; crashed: boolean; killed?: { by: string; reason: string }; exitedWith?: string }
   /** A process (or the program while loading: pid undefined) called process.exit; the thread ends next. */
   | { type: "exit-called"; pid: string | undefined; site: string }
-  /** `slice` is the heartbeat's slice number, so the watchdog can tell which slice overran. */
-  | { type: "overran"; pid: string; site: string; slice: number }
+  /** A slice that ran at least SLOW_SLICE_MS past its budget in a plain function, when it ended. */
   | { type: "non-preemptible"; pid: string; site: string; ms: number }
   /** The answer to `finish`: everything the thread posted before it has arrived. */
   | { type: "finished" }

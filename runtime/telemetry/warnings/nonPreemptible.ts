@@ -3,9 +3,8 @@
 
 import type { Judgement, WarningDraft, WarningRule } from "./rule.js";
 
-/** A slow slice stays listed this long after it ended; slices shorter than the minimum are not listed. */
+/** A slow slice stays listed this long after it ended (its scheduler tells only slices of SLOW_SLICE_MS or more). */
 const SLICE_WARNING_MS = 10_000;
-const SLICE_WARNING_MIN_MS = 100;
 /** A slice running this long is reported while it runs. */
 const STUCK_WARNING_MS = 500;
 
@@ -25,7 +24,6 @@ export class NonPreemptibleRule implements WarningRule {
 
   /** A slice on `scheduler` (1-based) that ran `ms` past the moment it used up its budget, in a plain function at `site`. */
   slice(scheduler: number, pid: string, site: string, ms: number, now: number): void {
-    if (ms < SLICE_WARNING_MIN_MS) return;
     this.slowSlices = this.slowSlices.filter((s) => s.pid !== pid || s.site !== site);
     this.slowSlices.push({ scheduler, pid, site, ms, at: now });
   }
