@@ -228,11 +228,15 @@ export interface RecordingDropped {
   eventsUntil: number;
   /** SiteAggregates frames dropped. */
   aggregates: number;
+  /** Supervision trees dropped. */
+  trees: number;
+  /** The run time of the newest supervision tree dropped; -1 when none was. `seek` finds no tree up to it. */
+  treesUntil: number;
 }
 
 /** Nothing dropped: what a recording's `dropped` starts as. */
 export function noneDropped(): RecordingDropped {
-  return { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1, keyframes: 0, deltas: 0, processesUntil: -1, events: 0, eventsUntil: -1, aggregates: 0 };
+  return { samples: 0, warnings: 0, bytes: 0, samplesUntil: -1, keyframes: 0, deltas: 0, processesUntil: -1, events: 0, eventsUntil: -1, aggregates: 0, trees: 0, treesUntil: -1 };
 }
 
 /** Lists of pids in an InspectResult hold at most this many; the counts beside them say how many there are. */
@@ -414,6 +418,14 @@ export interface SeekResult {
   frames: number;
   /** False when the recording holds no process table for that moment (dropped by the cap, or before the first keyframe). */
   processes: boolean;
+  /**
+   * The supervision tree recorded last at or before the moment (docs/protocol.md, section 5), as
+   * the `supervision` request answered then; null when the recording holds none for it (no
+   * supervisor or link yet, or dropped by the cap: `history.dropped.treesUntil`).
+   */
+  supervision: SupervisionTree | null;
+  /** When that tree was recorded, ms on the samples' clock; -1 with none. */
+  supervisionAt: number;
 }
 
 /** The answer to `events`. */

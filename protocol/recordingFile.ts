@@ -4,13 +4,13 @@
 // closed the file. Only this module reads and writes the format.
 
 import { FrameReader, FrameWriter, ProtocolError } from "./binaryCursor.js";
-import { noneDropped, type EndedWarning, type FaultMessage, type MainExited, type MainStarted, type RecordingDropped, type Site, type Warning } from "./control.js";
+import { noneDropped, type EndedWarning, type FaultMessage, type MainExited, type MainStarted, type RecordingDropped, type Site, type SupervisionTree, type Warning } from "./control.js";
 import { decodeFrame, PROTOCOL_VERSION } from "./frames.js";
 
 /** The first 8 bytes of every recording file, ASCII. */
 export const RECORDING_MAGIC = "BEAMLREC";
-/** The version of the file's layout; a reader refuses a newer one. Version 2 added the item kinds 8 to 11. */
-export const RECORDING_VERSION = 2;
+/** The version of the file's layout; a reader refuses a newer one. Version 2 added the item kinds 8 to 11, version 3 kind 12. */
+export const RECORDING_VERSION = 3;
 
 const MAGIC_BYTES = new TextEncoder().encode(RECORDING_MAGIC);
 /** Magic, u16 recording version, u8 protocol version. */
@@ -63,6 +63,15 @@ export interface TimedFrameItem {
   frame: ArrayBuffer;
 }
 
+/** The node's supervision tree, written each time it changed (version 3). */
+export interface SupervisionItem {
+  kind: "supervision";
+  /** Milliseconds since the run started: when the main thread recorded it. */
+  time: number;
+  /** As the `supervision` request answers it (docs/protocol.md, section 9). */
+  tree: SupervisionTree;
+}
+
 /** The timed frame items and the frame type each holds. */
 const TIMED_FRAME_TYPES = { "keyframe-page": "process-page", delta: "process-delta", aggregates: "site-aggregates", events: "events" } as const;
 export type TimedFrameKind = keyof typeof TIMED_FRAME_TYPES;
@@ -75,12 +84,13 @@ export type RecordingItem =
   | { kind: "main-started"; message: MainStarted }
   | { kind: "main-exited"; message: MainExited }
   | { kind: "fault"; message: FaultMessage }
+  | SupervisionItem
   | RecordingEnd;
 
 /** Item kinds by their code in the file; a code is never reused. */
-const ITEM_KINDS = ["sample", "ended-warning", "warnings", "main-started", "main-exited", "fault", "end", "keyframe-page", "delta", "aggregates", "events"] as const;
-/** The item kinds of format version 1. */
-const VERSION_1_KINDS = 7;
+const ITEM_KINDS = ["sample", "ended-warning", "warnings", "main-started", "main-exited", "fault", "end", "keyframe-page", "delta", "aggregates", "events", "supervision"] as const;
+/** How many item kinds each format version has, by version - 1: a file's kinds above its version's are refused as unknown. */
+const KINDS_OF_VERSION = [7, 11, 12];
 type ItemKind = (typeof ITEM_KINDS)[number];
 const itemCode = (kind: ItemKind): number => ITEM_KINDS.indexOf(kind) + 1;
 
@@ -151,6 +161,8 @@ function itemJson(item: Exclude<RecordingItem, { kind: "sample" } | TimedFrameIt
     case "main-exited":
     case "fault":
       return item.message;
+    case "supervision":
+      return { time: item.time, tree: item.tree };
     case "end":
       return { at: item.at, items: item.items };
   }
@@ -194,7 +206,7 @@ export function decodeRecording(data: Uint8Array): DecodedRecording {
     if (r.remaining < ITEM_HEAD_BYTES) throw truncated(`item ${n}`, at, ITEM_HEAD_BYTES, data.length);
     const code = r.u8("item kind");
     const length = r.u32("item length");
-    const kind = code <= (version === 1 ? VERSION_1_KINDS : ITEM_KINDS.length) ? ITEM_KINDS[code - 1] : undefined;
+    const kind = code <= KINDS_OF_VERSION[version - 1]! ? ITEM_KINDS[code - 1] : undefined;
     if (kind === undefined) throw new RecordingError(`item ${n} at byte offset ${at} has unknown kind ${code}`, at);
     if (length > r.remaining) throw truncated(`item ${n} (${article(kind)})`, at, ITEM_HEAD_BYTES + length, data.length);
     const payload = r.raw(length, kind);
@@ -261,6 +273,11 @@ function jsonItem(kind: Exclude<ItemKind, "sample" | TimedFrameKind>, json: Reco
     case "fault":
       need((json.type === "crash" || json.type === "restart" || json.type === "gave-up") && num(json.time), "needs a crash, restart or gave-up message with its time");
       return { kind, message: json as unknown as FaultMessage };
+    case "supervision": {
+      const tree = json.tree as Partial<SupervisionTree> | undefined;
+      need(num(json.time) && typeof tree === "object" && tree !== null && Array.isArray(tree.supervisors) && Array.isArray(tree.looseLinks) && num(tree.omittedSupervisors) && num(tree.truncated), "needs time and a tree with supervisors, omittedSupervisors, looseLinks and truncated");
+      return { kind, time: json.time as number, tree: tree as SupervisionTree };
+    }
     case "end":
       need(num(json.at) && Number.isInteger(json.items), "needs at and items");
       return { kind, at: json.at as number, items: json.items as number };
@@ -314,5 +331,6 @@ function article(kind: ItemKind): string {
     delta: "a process delta",
     aggregates: "site aggregates",
     events: "trace events",
+    supervision: "a supervision tree",
   }[kind];
 }

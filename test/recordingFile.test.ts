@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { noneDropped, type EndedWarning, type FaultMessage, type Warning } from "../protocol/control.js";
+import { noneDropped, type EndedWarning, type FaultMessage, type SupervisionTree, type Warning } from "../protocol/control.js";
 import { decodeFrame, encodeFrame, PROTOCOL_VERSION, type SchedulerSamplesFrame } from "../protocol/frames.js";
 import { decodeRecording, encodeRecordingItem, encodeRecordingStart, RECORDING_VERSION, RecordingError, type RecordingHeader, type RecordingItem } from "../protocol/recordingFile.js";
 import { Recording } from "../runtime/telemetry/recording.js";
@@ -111,6 +111,23 @@ test("issue 16: a version 1 file still reads, with nothing dropped of what it di
   assert.deepEqual(decoded.header.dropped, { ...noneDropped(), samples: 2, warnings: 1, bytes: 900, samplesUntil: 50 });
   const page = encodeFrame({ type: "process-page", snapshot: 3, page: 0, pages: 1, total: 0, processes: [] });
   assert.equal(refusal(v1(start, encodeRecordingItem({ kind: "keyframe-page", time: 1, frame: page })), start.length), `item 1 at byte offset ${start.length} has unknown kind 8`);
+});
+
+test("format version 3 keeps the supervision tree as it changed; in a version 2 file that kind is unknown, and a tree without its lists is refused", () => {
+  const tree: SupervisionTree = {
+    supervisors: [{ pid: 3, name: "app", fn: "sup", strategy: "one_for_one", intensity: 3, period: 5000, parent: 0, restarts: 1, spawnSite: 1, childCount: 1, children: [{ id: "worker", pid: 9, type: "worker", restart: "permanent", restarts: 1, lastRestartMs: 900, lastReason: "killed", status: "waiting" }] }],
+    omittedSupervisors: 0,
+    looseLinks: [{ pid: 1, fn: "main", name: "", links: [3] }],
+    truncated: 0,
+  };
+  const item: RecordingItem = { kind: "supervision", time: 1000.5, tree };
+  const start = encodeRecordingStart(header);
+  assert.deepEqual(decodeRecording(file(start, encodeRecordingItem(item))).items, [item]);
+  const v2 = file(start, encodeRecordingItem(item));
+  new DataView(v2.buffer).setUint16(8, 2, true);
+  assert.equal(refusal(v2, start.length), `item 1 at byte offset ${start.length} has unknown kind 12`);
+  const damaged = encodeRecordingItem({ kind: "supervision", time: 5, tree: { supervisors: [] } as unknown as SupervisionTree });
+  assert.equal(refusal(file(start, damaged), start.length), `item 1 (a supervision tree) at byte offset ${start.length}: needs time and a tree with supervisors, omittedSupervisors, looseLinks and truncated`);
 });
 
 test("issue 16: a recording without its trailer (the run was killed) reads up to its last whole item", () => {

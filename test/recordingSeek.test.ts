@@ -73,7 +73,7 @@ function keyframe(r: Recording, time: number, processes: ProcessInfo[]): void {
 
 test("issue 16: seek finds the keyframe at or before the moment, its deltas up to it, and the last site aggregates", () => {
   const r = new Recording();
-  assert.deepEqual(r.seek(100).result, { time: 100, keyframeAt: -1, frames: 0, processes: false }, "nothing recorded yet");
+  assert.deepEqual(r.seek(100).result, { time: 100, keyframeAt: -1, frames: 0, processes: false, supervision: null, supervisionAt: -1 }, "nothing recorded yet");
   r.siteAggregates(sites(1), 50, 100);
   keyframe(r, 100, [proc(1), proc(2)]);
   r.delta(delta(1, [[1, 5]]), 200);
@@ -82,9 +82,9 @@ test("issue 16: seek finds the keyframe at or before the moment, its deltas up t
   keyframe(r, 400, [proc(1, 9), proc(3, 1)]);
   r.delta(delta(3, [[3, 7]]), 500);
 
-  assert.deepEqual(r.seek(50).result, { time: 50, keyframeAt: -1, frames: 1, processes: false }, "before the first keyframe: the aggregates only");
+  assert.deepEqual(r.seek(50).result, { time: 50, keyframeAt: -1, frames: 1, processes: false, supervision: null, supervisionAt: -1 }, "before the first keyframe: the aggregates only");
   const at250 = r.seek(250);
-  assert.deepEqual(at250.result, { time: 250, keyframeAt: 100, frames: 3, processes: true });
+  assert.deepEqual(at250.result, { time: 250, keyframeAt: 100, frames: 3, processes: true, supervision: null, supervisionAt: -1 });
   assert.deepEqual([...pastTable(at250.frames)], [[1, 5], [2, 0]]);
   assert.deepEqual(decodeFrame(at250.frames.at(-1)!), decodeFrame(sites(1)), "the aggregates recorded at or before the moment");
   assert.deepEqual([...pastTable(r.seek(399).frames)], [[1, 9]], "the second delta removed <0.2.0>");
@@ -183,7 +183,7 @@ test("issue 16: with no viewer connected the hub records the process table, aggr
   const h = new TelemetryHub([scheduler], hello, [], 60_000);
   try {
     const tick = (seq: number, updated: [number, number][], eventList: TraceEvent[] | null = null) =>
-      h.fromScheduler({ type: "telemetry", delta: delta(seq, updated), sites: sites(seq), events: eventList === null ? null : events(eventList), watch: [], faults: [], downByElsewhere: [] }, 0);
+      h.fromScheduler({ type: "telemetry", delta: delta(seq, updated), sites: sites(seq), events: eventList === null ? null : events(eventList), watch: [], faults: [], downByElsewhere: [], supervision: null }, 0);
     tick(1, []);
     const request = posted.find((m): m is Extract<ToScheduler, { type: "keyframe" }> => m.type === "keyframe");
     assert.ok(request !== undefined, "the first tick asks for a keyframe for the recording, with no viewer");
@@ -313,7 +313,7 @@ test("issue 16: a viewer's keyframe that lists new processes is recorded too, wh
   const h = new TelemetryHub([scheduler], hello, [], 60_000);
   const keyframeRequests = () => posted.filter((m): m is Extract<ToScheduler, { type: "keyframe" }> => m.type === "keyframe");
   const tick = (seq: number, updated: [number, number][]) =>
-    h.fromScheduler({ type: "telemetry", delta: delta(seq, updated), sites: sites(1), events: null, watch: [], faults: [], downByElsewhere: [] }, 0);
+    h.fromScheduler({ type: "telemetry", delta: delta(seq, updated), sites: sites(1), events: null, watch: [], faults: [], downByElsewhere: [], supervision: null }, 0);
   try {
     tick(1, []);
     const own = keyframeRequests()[0]!;
@@ -346,7 +346,7 @@ test("issue 16: a recording file written anew past its cap keeps each keyframe w
   const on = (from: number) => processes.filter((p) => p.pid % 2 === from);
   let seq = 0;
   const tick = (from: number) =>
-    h.fromScheduler({ type: "telemetry", delta: delta(++seq, on(from).map((p) => [p.pid, seq] as [number, number])), sites: sites(seq % 3), events: null, watch: [], faults: [], downByElsewhere: [] }, from);
+    h.fromScheduler({ type: "telemetry", delta: delta(++seq, on(from).map((p) => [p.pid, seq] as [number, number])), sites: sites(seq % 3), events: null, watch: [], faults: [], downByElsewhere: [], supervision: null }, from);
   const part = (from: number, snapshot: number) =>
     h.fromScheduler({ type: "keyframe-page", snapshot, frame: page(on(from).map((p) => ({ ...p, mailbox: seq })), snapshot), listsNew: true }, from);
   const viewer = new FakeConnection();

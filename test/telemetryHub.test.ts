@@ -30,7 +30,7 @@ function hub(posted: ToScheduler[]): TelemetryHub {
   return new TelemetryHub([scheduler], hello, [], 60_000);
 }
 
-const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [], faults: [], downByElsewhere: [] });
+const telemetry = (bytes: number) => ({ type: "telemetry" as const, delta: delta(bytes), sites: new ArrayBuffer(8), events: null, watch: [], faults: [], downByElsewhere: [], supervision: null });
 
 /** A hub with one client subscribed to processes; `snapshot` is the keyframe it asked the scheduler for. */
 function connected() {

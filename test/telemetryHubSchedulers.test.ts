@@ -44,7 +44,7 @@ function page(snapshot: number, index: number, pages: number, total: number, sch
 /** A tick of scheduler `scheduler` (1-based) whose delta removes `removed`, with its own seq and unlisted. */
 function tick(scheduler: number, seq: number, removed: number[] = [], unlisted = 0, watch: WatchedProcess[] = []): FromScheduler {
   const delta = encodeFrame({ type: "process-delta", seq, scheduler, unlisted, changed: [], updated: [], removed });
-  return { type: "telemetry", delta, sites: encodeFrame({ type: "site-aggregates", aggregates: [] }), events: null, watch, faults: [], downByElsewhere: [] };
+  return { type: "telemetry", delta, sites: encodeFrame({ type: "site-aggregates", aggregates: [] }), events: null, watch, faults: [], downByElsewhere: [], supervision: null };
 }
 
 test("issue 15: inspect, kill, trace and send to a pid go to the scheduler that owns the pid (id % N), not to all", () => {

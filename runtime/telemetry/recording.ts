@@ -2,12 +2,12 @@
 // late or after main ended, and to go back to any moment of it (docs/protocol.md, section 5, "The
 // recording"). It holds the SchedulerSamples frames the hub sent (the charts), the warnings that
 // ended with their span and peak, when main ended, the process table as keyframes and the deltas
-// after each, the site aggregates and the trace events. Faults are replayed from FaultHistory, the
+// after each, the site aggregates, the trace events and the supervision tree as it changed. Faults are replayed from FaultHistory, the
 // latest message of each group. The recording is bounded by a cap in bytes: past it the oldest
 // part goes first, and what went is counted and told to every viewer that connects, never
 // dropped silently.
 
-import { EVENTS_LIMIT_DEFAULT, noneDropped, type EndedWarning, type EventsRequest, type EventsResult, type RecordingDropped, type SeekResult, type Warning } from "../../protocol/control.js";
+import { EVENTS_LIMIT_DEFAULT, noneDropped, type EndedWarning, type EventsRequest, type EventsResult, type RecordingDropped, type SeekResult, type SupervisionTree, type Warning } from "../../protocol/control.js";
 import { decodeFrame, readProcessFrame, type TraceEvent } from "../../protocol/frames.js";
 import { WARNING_GAP_MS, warningKey } from "./warnings/warningRules.js";
 
@@ -24,6 +24,8 @@ const KEYFRAME_BYTES_PER_PROCESS = 46;
 /** The shares of the cap that the process table and the trace events may take at most, so that they never push the samples out. */
 const PROCESS_SHARE = 1 / 2;
 const EVENTS_SHARE = 1 / 4;
+/** The share of the cap that supervision trees may take at most. */
+const TREES_SHARE = 1 / 8;
 
 /** A queue that drops from its head in O(1): an array and the index of its oldest item. */
 class Queue<T> {
@@ -110,6 +112,12 @@ interface RecordedEvents {
   last: number;
 }
 
+/** A recorded supervision tree: its JSON text (what it is counted as) and when the hub recorded it. */
+export interface RecordedTree {
+  text: string;
+  time: number;
+}
+
 /** What a `seek` finds: the frames of the Past frame that answers it, and its result. */
 export interface Past {
   frames: ArrayBuffer[];
@@ -151,6 +159,9 @@ export class Recording {
   private eventBytes = 0;
   /** Trace events held now. */
   eventCount = 0;
+  /** The node's supervision tree each time it changed, oldest first. */
+  private readonly trees = new Queue<RecordedTree>();
+  private treeBytes = 0;
 
   /** Whether the run is not recorded at all (`--record-cap 0`): nothing is kept, and nothing counts as dropped. */
   readonly off: boolean;
@@ -309,6 +320,32 @@ export class Recording {
     return true;
   }
 
+  /**
+   * The node's supervision tree at run time `time` (docs/protocol.md, section 5, "Supervision
+   * trees"): recorded when it differs from the last one recorded. Each scheduler sends its part at
+   * most once a second (TREE_MIN_MS), so this is called that often at most per scheduler. Returns
+   * the time it was recorded at, or -1 when it was not.
+   */
+  supervisionTree(tree: SupervisionTree, time: number): number {
+    if (this.off) return -1;
+    const text = JSON.stringify(tree);
+    const last = this.trees.last();
+    if (last !== undefined && last.text === text) return -1;
+    // The schedulers' clocks differ a little: a seek scans the trees in time order.
+    const at = last === undefined ? time : Math.max(time, last.time);
+    const bytes = text.length + ENTRY_OVERHEAD_BYTES;
+    this.trees.push({ text, time: at });
+    this.treeBytes += bytes;
+    this.bytes += bytes;
+    this.keepWithinCap();
+    return at;
+  }
+
+  /** The supervision trees held, oldest first. */
+  treeEntries(): readonly RecordedTree[] {
+    return this.trees.from(0);
+  }
+
   /** The run time of the oldest keyframe held, -1 none. */
   get processesFrom(): number {
     return this.segments.peek()?.time ?? -1;
@@ -331,7 +368,8 @@ export class Recording {
 
   /**
    * The answer to `seek` (docs/protocol.md, sections 7 and 9): the keyframe at or before `time`,
-   * its deltas up to `time`, and the last site aggregates at or before `time`.
+   * its deltas up to `time`, the last site aggregates at or before `time`, and in its result the
+   * last supervision tree at or before `time`.
    */
   seek(time: number): Past {
     const frames: ArrayBuffer[] = [];
@@ -354,7 +392,13 @@ export class Recording {
       aggregates = a.frame;
     }
     if (aggregates !== undefined) frames.push(aggregates);
-    return { frames, result: { time, keyframeAt: processes ? segment!.time : -1, frames: frames.length, processes } };
+    let tree: RecordedTree | undefined;
+    for (const t of this.trees.from(0)) {
+      if (t.time > time) break;
+      tree = t;
+    }
+    const supervision = tree === undefined ? null : (JSON.parse(tree.text) as SupervisionTree);
+    return { frames, result: { time, keyframeAt: processes ? segment!.time : -1, frames: frames.length, processes, supervision, supervisionAt: tree?.time ?? -1 } };
   }
 
   /** The answer to `events` (docs/protocol.md, section 9): the recorded trace events that match, oldest first. */
@@ -454,6 +498,8 @@ export class Recording {
     d.events += dropped.events;
     d.eventsUntil = Math.max(d.eventsUntil, dropped.eventsUntil);
     d.aggregates += dropped.aggregates;
+    d.trees += dropped.trees;
+    d.treesUntil = Math.max(d.treesUntil, dropped.treesUntil);
   }
 
   /**
@@ -516,14 +562,15 @@ export class Recording {
   }
 
   /**
-   * Keeps the process table and the events within their shares of the cap, and the whole within
-   * the cap, dropping the oldest first (docs/protocol.md, section 5): of the part over its share,
-   * then of the whole, a sample by its time, an ended warning by its `until`, a keyframe (with its
-   * deltas) by its time, site aggregates and events by theirs.
+   * Keeps the process table, the events and the supervision trees within their shares of the cap,
+   * and the whole within the cap, dropping the oldest first (docs/protocol.md, section 5): of the
+   * part over its share, then of the whole, a sample by its time, an ended warning by its `until`,
+   * a keyframe (with its deltas) by its time, site aggregates, events and trees by theirs.
    */
   private keepWithinCap(): void {
     while (this.processBytes > this.capBytes * PROCESS_SHARE && this.segments.length > 0) this.dropSegment();
     while (this.eventBytes > this.capBytes * EVENTS_SHARE && this.events.length > 0) this.dropEvents();
+    while (this.treeBytes > this.capBytes * TREES_SHARE && this.trees.length > 0) this.dropTree();
     while (this.bytes > this.capBytes) {
       const candidates: [number | undefined, () => void][] = [
         [this.samples.peek()?.time, () => this.dropSample()],
@@ -531,6 +578,7 @@ export class Recording {
         [this.segments.peek()?.time, () => this.dropSegment()],
         [this.aggregates.peek()?.time, () => this.dropAggregates()],
         [this.events.peek()?.time, () => this.dropEvents()],
+        [this.trees.peek()?.time, () => this.dropTree()],
       ];
       let oldest: [number, () => void] | undefined;
       for (const [time, drop] of candidates) if (time !== undefined && (oldest === undefined || time < oldest[0])) oldest = [time, drop];
@@ -573,6 +621,16 @@ export class Recording {
     this.aggregateBytes -= bytes;
     this.bytes -= bytes;
     this.dropped.aggregates++;
+    this.dropped.bytes += bytes;
+  }
+
+  private dropTree(): void {
+    const t = this.trees.shift()!;
+    const bytes = t.text.length + ENTRY_OVERHEAD_BYTES;
+    this.treeBytes -= bytes;
+    this.bytes -= bytes;
+    this.dropped.trees++;
+    this.dropped.treesUntil = Math.max(this.dropped.treesUntil, t.time);
     this.dropped.bytes += bytes;
   }
 

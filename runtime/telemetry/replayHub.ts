@@ -2,7 +2,7 @@
 // connects after main ended (docs/protocol.md, sections 5 and 13): hello (saying it is a replay),
 // the site table, the history with every recorded sample, the warnings with the ended ones, the
 // latest fault of each group, and the last site aggregates. `seek` and `events` read the recorded
-// process table and trace events as on a live run. Nothing is live, so requests that need a
+// process table, supervision trees and trace events as on a live run. Nothing is live, so requests that need a
 // runtime are refused.
 
 import { CHANNELS, parseRequest, PROTOCOL_VERSION, requestIdOf, type Channel, type Hello, type History, type ProtocolError, type Response, type Warning, type Warnings } from "../../protocol/index.js";
@@ -19,7 +19,7 @@ const NEEDS_RUNTIME: Record<string, string> = {
   send: "sending a message needs the live runtime",
   kill: "killing a process needs the live runtime",
   trace: "tracing a process needs the live runtime",
-  supervision: "the supervision tree is not recorded; it needs the live runtime",
+  supervision: "the live supervision tree needs the live runtime; `seek` answers the recorded tree at any moment",
   "set-interval": "its samples were taken when it ran; the interval cannot change",
 };
 
@@ -80,6 +80,10 @@ export class ReplayHub implements TelemetrySource {
           break;
         case "events":
           this.recording.traceEvents(item.frame, item.time);
+          endsAt = Math.max(endsAt, item.time);
+          break;
+        case "supervision":
+          this.recording.supervisionTree(item.tree, item.time);
           endsAt = Math.max(endsAt, item.time);
           break;
       }

@@ -1,10 +1,11 @@
 // The scheduler thread's side of telemetry: every interval it encodes the processes that changed
 // (a delta), the per-site aggregates, traced events and the watch list of long mailboxes, and
-// sends them to the main thread with the interval's fault messages; on request it encodes a paged
+// sends them to the main thread with the interval's fault messages and, when it changed, its
+// supervision tree for the recording; on request it encodes a paged
 // keyframe of all its processes and answers inspect, send, kill, trace and supervision.
 
 import { inspect as inspectValue } from "node:util";
-import { formatPid, INSPECT_LIST_LIMIT, parsePid, type FaultMessage, type InspectResult, type Request, type RequestResult } from "../../protocol/control.js";
+import { formatPid, INSPECT_LIST_LIMIT, parsePid, type FaultMessage, type InspectResult, type Request, type RequestResult, type SupervisionTree } from "../../protocol/control.js";
 import { parseRef } from "../../protocol/termSyntax.js";
 import { EncoderScratch, encodeFrame, ProcessFrameEncoder, type ProcessInfo, type ProcessStatus, type SiteAggregate } from "../../protocol/frames.js";
 import { render } from "./eventRing.js";
@@ -75,7 +76,18 @@ export interface TelemetryTick {
    * process `by` ended; the main thread adds it to the crash that `by` is or was taken down by.
    */
   downByElsewhere: number[];
+  /**
+   * This scheduler's supervision tree (supervision.ts) and when it was read, ms on the samples'
+   * clock, when it may have changed since the last one sent; null otherwise. The main thread joins
+   * the schedulers' trees and records the node's (docs/protocol.md, section 5, "Supervision trees").
+   */
+  supervision: { time: number; tree: SupervisionTree } | null;
 }
+
+/** The soonest a tick sends the supervision tree again after a change: a restart storm costs one tree a second. */
+export const TREE_MIN_MS = 1000;
+/** While this scheduler runs supervisors, a tick sends the tree at least this often: its children's statuses change unannounced. */
+export const TREE_REFRESH_MS = 5000;
 
 /** New processes a delta lists when the scheduler is busy (processes wait to run, or it ran over half the interval), and when it is not. */
 export const LIST_WHEN_BUSY = 1_000;
@@ -176,6 +188,14 @@ export class SchedulerTelemetry {
   private readonly siteRestarts: Float64Array;
   private readonly faults: FaultLog;
   private readonly supervision: SupervisionReader;
+  /**
+   * Whether the supervision tree may have changed since the last one sent (a link, unlink, exit
+   * signal, restart or gave-up, or a linked process that ended); when it was sent, in run time;
+   * and whether it listed supervisors. Set at start: the first tick sends the tree, empty or not.
+   */
+  private treeChanged = true;
+  private treeSentAt = -Infinity;
+  private treeHasSupervisors = false;
   /** Removes this telemetry's scheduler observer; set while telemetry runs. */
   private unobserve: (() => void) | undefined;
 
@@ -228,8 +248,11 @@ export class SchedulerTelemetry {
           this.faults.forget(p);
         }
         if (this.sentRelations.size !== 0) this.sentRelations.delete(p);
+        // A linked process or a supervisor that ends leaves the tree.
+        if (sig !== null && ((sig.links !== null && sig.links.size > 0) || sig.supervises)) this.treeChanged = true;
       },
       signal: (kind, from, to, reason) => {
+        if (kind === "link" || kind === "unlink" || kind === "exit-signal") this.treeChanged = true;
         // Either side may be on another scheduler, whose own telemetry marks it.
         if (from instanceof Process) s.markChanged(from);
         if (to instanceof Process) {
@@ -238,6 +261,7 @@ export class SchedulerTelemetry {
         }
       },
       fault: (event) => {
+        this.treeChanged = true;
         if (event.kind === "restart") {
           counters()[Counter.restarts]++;
           this.siteRestarts[event.supervisor.spawnSite]++;
@@ -438,7 +462,28 @@ export class SchedulerTelemetry {
         spawnSite: p.spawnSite,
       });
     }
-    this.port.postMessage({ type: "telemetry", delta, sites, events, watch, faults: this.faults.drain(), downByElsewhere: this.faults.drainVictimsOfElsewhere() });
+    const supervision = this.treeDue() ? this.treeNow() : null;
+    this.port.postMessage({ type: "telemetry", delta, sites, events, watch, faults: this.faults.drain(), downByElsewhere: this.faults.drainVictimsOfElsewhere(), supervision });
+  }
+
+  /**
+   * Whether this tick sends the supervision tree: after a change, or while there are supervisors
+   * every TREE_REFRESH_MS, and never within TREE_MIN_MS of the last. A scheduler without
+   * supervisors or links reads no tree at all.
+   */
+  private treeDue(): boolean {
+    if (!this.treeChanged && !this.treeHasSupervisors) return false;
+    const since = this.scheduler.events.now() - this.treeSentAt;
+    return since >= TREE_MIN_MS && (this.treeChanged || since >= TREE_REFRESH_MS);
+  }
+
+  private treeNow(): { time: number; tree: SupervisionTree } {
+    const time = this.scheduler.events.now();
+    const tree = this.supervision.tree();
+    this.treeChanged = false;
+    this.treeSentAt = time;
+    this.treeHasSupervisors = tree.supervisors.length > 0;
+    return { time, tree };
   }
 
   /** Sends every live process in pages; deltas that follow bring the client up to date. */

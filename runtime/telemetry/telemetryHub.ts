@@ -131,6 +131,8 @@ export class TelemetryHub {
   /** Each scheduler's latest site aggregates and count of dropped events: clients get the sums. */
   private readonly siteParts: SiteAggregate[][];
   private readonly eventsDroppedBy: number[];
+  /** Each scheduler's latest supervision tree: the recording gets the node's, joined, when one changes. */
+  private readonly treeParts: SupervisionTree[];
   /** Keyframes being put together from the schedulers' parts, by snapshot. */
   private readonly assemblies = new Map<number, KeyframeAssembly>();
   /** The keyframe the recording takes, while its pages come (docs/protocol.md, section 5, "Keyframes"). */
@@ -182,6 +184,7 @@ export class TelemetryHub {
     this.unlisted = schedulers.map(() => 0);
     this.siteParts = schedulers.map(() => []);
     this.eventsDroppedBy = schedulers.map(() => 0);
+    this.treeParts = schedulers.map(() => ({ supervisors: [], omittedSupervisors: 0, looseLinks: [], truncated: 0 }));
     this.timer = setInterval(() => this.sample(), intervalMs);
     this.timer.unref();
   }
@@ -218,6 +221,7 @@ export class TelemetryHub {
           restampEvents(message.events, this.eventsDroppedBy.reduce((a, b) => a + b, 0));
           if (this.recording.traceEvents(message.events, now)) this.file?.append({ kind: "events", time: now, frame: message.events });
         }
+        if (message.supervision !== null) this.recordTree(message.supervision, from);
         this.recordKeyframeIfDue(now);
         for (const client of this.clients.values()) {
           this.sendBulk(client, "sites", sites);
@@ -235,6 +239,14 @@ export class TelemetryHub {
         this.rules.nonPreemptibleSlice(from + 1, message.pid, message.site, message.ms, this.now());
         break;
     }
+  }
+
+  /** Scheduler `from`'s supervision tree joined with the others' latest: the recording keeps the node's as it changes. */
+  private recordTree(part: { time: number; tree: SupervisionTree }, from: number): void {
+    this.treeParts[from] = part.tree;
+    const tree = mergeSupervisionTrees(this.treeParts);
+    const time = this.recording.supervisionTree(tree, part.time);
+    if (time >= 0) this.file?.append({ kind: "supervision", time, tree });
   }
 
   /** The node's site aggregates: scheduler `from`'s new ones added to the others' latest. */
@@ -656,6 +668,7 @@ export class TelemetryHub {
     }
     for (const a of r.siteAggregateEntries()) timed.push({ time: a.time, item: { kind: "aggregates", time: a.time, frame: a.frame } });
     for (const e of r.eventEntries()) timed.push({ time: e.time, item: { kind: "events", time: e.time, frame: e.frame } });
+    for (const t of r.treeEntries()) timed.push({ time: t.time, item: { kind: "supervision", time: t.time, tree: JSON.parse(t.text) as SupervisionTree } });
     // A stable sort: items of the same time keep the order above.
     timed.sort((a, b) => a.time - b.time);
     return { dropped: { ...r.dropped }, items: timed.map((t) => t.item) };

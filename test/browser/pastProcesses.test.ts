@@ -30,7 +30,7 @@ function fakeConnection(answer: (time: number, id: number) => { frames: ArrayBuf
       const a = answer(body.time, rid);
       if (typeof a === "string") return { type: "response", id: rid, ok: false, error: a };
       past.frame(readPastFrame(encodePast(rid, body.time, a.frames))!);
-      return { type: "response", id: rid, ok: true, result: { time: body.time, keyframeAt: a.processes ? 1000 : -1, frames: a.frames.length, processes: a.processes } };
+      return { type: "response", id: rid, ok: true, result: { time: body.time, keyframeAt: a.processes ? 1000 : -1, frames: a.frames.length, processes: a.processes, supervision: null, supervisionAt: -1 } };
     },
   } as unknown as Connection;
   past = new PastProcesses(connection);
