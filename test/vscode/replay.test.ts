@@ -113,8 +113,8 @@ describe("record and replay in VS Code (issue 16)", () => {
       return picker.querySelector("input")?.value.endsWith("saved.beamrec") ? "path" : false;
     });
     if ((await outcome.jsonValue()) === "path") await page.keyboard.press("Enter");
-    const text = await vscode.webviewText("full", /replay, not live[\s\S]*examples\/ping_pong\.ts[\s\S]*Replay of \S*saved\.beamrec/);
-    assert.match(text, /main ended at /);
+    // The header comes with the replay's hello, "main ended" with its history a moment later: wait for both.
+    await vscode.webviewText("full", /replay, not live[\s\S]*examples\/ping_pong\.ts[\s\S]*main ended at [\d.]+ m?s[\s\S]*Replay of \S*saved\.beamrec/);
     await vscode.shot("open-recording");
     await vscode.command("Beamline: Stop");
     await eventually("the replay is gone", () => runtimes().length === 0 || undefined);
