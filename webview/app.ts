@@ -20,9 +20,6 @@ import { TimelineBar } from "./timeline.js";
 import type { Ui, View } from "./ui.js";
 import { WarningsView } from "./warningsView.js";
 
-/** Views that do not follow the timeline: what each says while it shows the past. */
-const LIVE_ONLY: ReadonlyMap<VisualizerTab, string> = new Map([["supervision", "Live, not the moment on the timeline: supervision trees are not recorded, so this shows the tree as it is now."]]);
-
 const TABS: { tab: VisualizerTab; label: string }[] = [
   { tab: "overview", label: "Overview" },
   { tab: "schedulers", label: "Schedulers" },
@@ -64,8 +61,6 @@ export class App implements Ui {
   private restartsSeen = 0;
   private readonly viewBox: HTMLElement;
   private readonly timeline: TimelineBar;
-  /** Over a view that shows live data while the timeline shows the past. */
-  private readonly liveOnlyNote: HTMLElement;
   private seenWarnings = -1;
 
   constructor(
@@ -115,8 +110,7 @@ export class App implements Ui {
     }
     this.viewBox = h("main", { id: "beamline-view", class: "view-box", role: "tabpanel" });
     this.timeline = new TimelineBar(this);
-    this.liveOnlyNote = h("p", { class: "live-only-note", role: "status", "data-testid": "live-only-note", hidden: "" });
-    root.replaceChildren(header, this.replayNote, this.timeline.element, layout === "full" ? tabs : "", this.liveOnlyNote, this.viewBox);
+    root.replaceChildren(header, this.replayNote, this.timeline.element, layout === "full" ? tabs : "", this.viewBox);
     root.classList.add(`layout-${layout}`);
 
     if (saved.inspector?.pid != null) this.inspector.open(saved.inspector.pid);
@@ -195,11 +189,7 @@ export class App implements Ui {
     this.timeline.render(now);
     // A replay has no live process table: at its end (live for it), the recorded one at the end.
     this.past.want(this.time.at ?? this.model.hello?.replay?.endsAt ?? null, this.model.store.intervalMs);
-    const past = this.time.at !== null;
-    this.root.classList.toggle("past", past);
-    const liveOnly = past ? LIVE_ONLY.get(this.current) : undefined;
-    if (this.liveOnlyNote.hidden !== (liveOnly === undefined)) this.liveOnlyNote.hidden = liveOnly === undefined;
-    if (liveOnly !== undefined) setText(this.liveOnlyNote, liveOnly);
+    this.root.classList.toggle("past", this.time.at !== null);
     this.views.get(this.current)!.render(now);
     // The table's index keeps its order fairly fresh even while another view is shown.
     if (this.current !== "processes") this.processes.index.tick(now, false);
@@ -247,8 +237,8 @@ export class App implements Ui {
         this.replayNote,
         this.layout === "overview"
           ? `Replay of ${name}, not live.${incomplete}`
-          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings, faults, process table and traced events; drag the timeline back to see any moment.${incomplete} ` +
-              "Supervision trees and what the inspector asks a live process are not recorded; they need a live run.",
+          : `Replay of ${replay.file}, recorded ${fmt.duration(this.model.programTime(replay.endsAt))} of the run: its charts, warnings, faults, process table, supervision trees and traced events; drag the timeline back to see any moment.${incomplete} ` +
+              "What the inspector asks a live process is not recorded; it needs a live run.",
       );
       setAttr(this.replayNote, "title", replay.file);
     }

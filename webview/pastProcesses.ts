@@ -2,8 +2,9 @@
 // by a `seek` request (docs/protocol.md, section 9): its Past frame holds the keyframe at or before
 // the moment and the deltas after it up to the moment, applied here as a live keyframe and deltas
 // are applied to the live store. The live store goes on meanwhile, so that back to live is instant.
+// The same answer carries the supervision tree recorded at or before the moment, kept here too.
 
-import type { SeekResult } from "../protocol/control.js";
+import type { SeekResult, SupervisionTree } from "../protocol/control.js";
 import { readProcessFrame, type PastFrameView } from "../protocol/frames.js";
 import type { Connection } from "./connection.js";
 import { SlicedJob } from "./slicedJob.js";
@@ -23,11 +24,23 @@ export type PastState =
   /** The runtime refused or did not answer (an older runtime, the connection closed): `error` says why. */
   | { kind: "failed"; time: number; error: string };
 
+/** The supervision tree at a moment of the past, from the same `seek`. */
+export interface PastTree {
+  /** The moment asked for. */
+  time: number;
+  /** When the recording took the tree, -1 with none. */
+  at: number;
+  /** Null when the recording holds none for the moment (before the first, or dropped by its cap). */
+  tree: SupervisionTree | null;
+}
+
 export class PastProcesses {
   /** The table shown; the next answer is applied to the spare one, and then they swap. */
   store = new ProcessStore();
   private spare = new ProcessStore();
   state: PastState = { kind: "live" };
+  /** The supervision tree of the last answer; null live, while loading the first, or when the runtime refused. */
+  tree: PastTree | null = null;
   /** Bumped when the state changes, so that views redraw for it. */
   version = 0;
   /**
@@ -47,6 +60,7 @@ export class PastProcesses {
     if (time === this.wanted) return;
     this.wanted = time;
     if (time === null) {
+      this.tree = null;
       this.set({ kind: "live" });
       return;
     }
@@ -76,17 +90,21 @@ export class PastProcesses {
     }
     if (!response.ok) {
       this.store.clear();
+      this.tree = null;
       this.set({ kind: "failed", time, error: response.error });
     } else {
       const result = response.result as SeekResult;
+      const tree = { time, at: result.supervisionAt, tree: result.supervision };
       if (!result.processes || frame === null || frame.requestId !== response.id) {
         this.store.clear();
+        this.tree = tree;
         this.set({ kind: "not-recorded", time });
       } else {
         // In slices, into the spare store, shown once whole: a keyframe of a million processes
         // applied at once would freeze the page, and a half-applied one would flicker while playing.
         await new Promise<void>((resolve) => new SlicedJob(this.apply(this.spare, frame, result), resolve));
         [this.store, this.spare] = [this.spare, this.store];
+        this.tree = tree;
         this.set({ kind: "ready", time, keyframeAt: result.keyframeAt });
       }
     }

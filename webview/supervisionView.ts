@@ -4,12 +4,15 @@
 // and marked with the reason on hover. A big supervisor (a pool of 10,000) starts collapsed and
 // draws the children the runtime lists as a grid of chips, counting the rest. Beside the tree: the
 // latest restarts with their reasons, and linked processes that no supervisor holds.
+// In the past (the timeline, or a replay), the tree the recording took at or before the moment
+// (the `seek` answer, pastProcesses.ts), its ages and the crashes up to then on that moment's clock.
 // Keyboard: the ARIA tree pattern (arrows move and open, Enter inspects).
 
 import type { ChildNode, SupervisionTree, SupervisorNode } from "../protocol/control.js";
+import type { PastTree } from "./pastProcesses.js";
 import { h, setAttr, setText } from "./dom.js";
 import * as fmt from "./format.js";
-import { STATUS_NAMES } from "./store.js";
+import { STATUS_NAMES, type ProcessStore } from "./store.js";
 import { shapeTree, type ShapedItem, type ShapedSupervisor, type ShapedTree } from "./supervisionTree.js";
 import { button } from "./toolkit.js";
 import { pidLink, sourceLink, type Ui, type View } from "./ui.js";
@@ -25,6 +28,8 @@ const GRID_OVER = 24;
 const RESTARTS_LISTED = 8;
 const CRASHES_LISTED = 6;
 const SLOW_ANSWER_MS = 1000;
+/** What a moment of the past shows when the recording holds no tree for it. */
+const NO_TREE: SupervisionTree = { supervisors: [], omittedSupervisors: 0, looseLinks: [], truncated: 0 };
 
 const STRATEGIES: Record<string, string> = {
   one_for_one: "one_for_one: a child that exits is restarted alone.",
@@ -70,8 +75,13 @@ export class SupervisionView implements View {
   private readonly gaveUpList: HTMLElement;
   private drawnFaults = -1;
   private drawnLoose = "";
+  /** The tree shown: the live one, or the past one while the timeline is in the past. */
   private tree: SupervisionTree | null = null;
   private shaped: ShapedTree | null = null;
+  /** The last tree the runtime answered the `supervision` request with. */
+  private liveTree: SupervisionTree | null = null;
+  /** The past answer shown, while in the past (undefined live). */
+  private pastShown: PastTree | null | undefined = undefined;
   private error = "";
   private inFlight = false;
   private polledAt = 0;
@@ -138,9 +148,23 @@ export class SupervisionView implements View {
   }
 
   render(now: number): void {
-    if (!this.inFlight && now - this.polledAt >= POLL_MS) {
-      this.polledAt = now;
-      void this.poll();
+    // In the past (the timeline, or a replay's end), the recorded tree of the moment; live, polled.
+    const past = this.ui.past.wanted !== null;
+    if (past) {
+      const shown = this.ui.past.tree;
+      if (shown !== this.pastShown) {
+        this.pastShown = shown;
+        this.show(shown === null ? null : (shown.tree ?? NO_TREE));
+      }
+    } else {
+      if (this.pastShown !== undefined) {
+        this.pastShown = undefined;
+        this.show(this.liveTree);
+      }
+      if (!this.inFlight && now - this.polledAt >= POLL_MS) {
+        this.polledAt = now;
+        void this.poll();
+      }
     }
     const status = this.statusText(now);
     if (status !== this.drawnStatus) {
@@ -148,11 +172,12 @@ export class SupervisionView implements View {
       setText(this.statusLine, status);
     }
     // Ages ("2 s ago") and the recent marks follow the run's clock: redrawn each second too.
-    const second = Math.floor(this.ui.model.runTimeNow(now) / 1000);
+    const runTime = this.runTime(now);
+    const second = Math.floor(runTime / 1000);
     if (this.ui.model.versions.faults !== this.drawnFaults || second !== this.drawnSecond) {
       this.drawnFaults = this.ui.model.versions.faults;
-      this.drawCrashes(this.ui.model.runTimeNow(now));
-      this.drawGaveUp(this.ui.model.runTimeNow(now));
+      this.drawCrashes(runTime);
+      this.drawGaveUp(runTime);
     }
     if (this.tree === this.drawnTree && second === this.drawnSecond) return;
     this.drawnTree = this.tree;
@@ -168,13 +193,36 @@ export class SupervisionView implements View {
       this.error = response.error;
       return;
     }
-    this.tree = response.result as SupervisionTree;
-    this.shaped = shapeTree(this.tree);
+    this.liveTree = response.result as SupervisionTree;
+    if (this.pastShown === undefined) this.show(this.liveTree);
     this.error = "";
     this.answeredAt = performance.now();
   }
 
+  private show(tree: SupervisionTree | null): void {
+    this.tree = tree;
+    this.shaped = tree === null ? null : shapeTree(tree);
+  }
+
+  /** The run time the view is of: the moment shown in the past, or now. */
+  private runTime(now: number): number {
+    return this.pastShown?.time ?? this.ui.model.runTimeNow(now);
+  }
+
+  /** The process table of the moment shown, for the children's names and statuses. */
+  private store(): ProcessStore {
+    return this.pastShown !== undefined ? this.ui.past.store : this.ui.model.store;
+  }
+
   private statusText(now: number): string {
+    if (this.pastShown !== undefined) {
+      const m = this.ui.model;
+      const p = this.pastShown;
+      if (p === null) return this.ui.past.state.kind === "failed" ? `The runtime did not answer for that moment: ${this.ui.past.state.error}` : "Loading the tree at that moment from the recording…";
+      const at = `t = ${fmt.duration(m.programTime(p.time))}`;
+      if (p.tree === null) return `The recording holds no supervision tree at ${at}: none was taken by then, or its cap dropped it.`;
+      return `The tree at ${at}, from the recording (taken at t = ${fmt.duration(m.programTime(p.at))}; it is taken when it changes).`;
+    }
     if (this.error) return this.tree === null ? `The runtime did not answer: ${this.error}` : `Stale: the runtime did not answer (${this.error}); showing what it said ${fmt.count(Math.floor((now - this.answeredAt) / 1000))} s ago.`;
     if (this.tree === null) return this.inFlight && now - this.polledAt >= SLOW_ANSWER_MS ? `Asking the runtime for its supervision trees… no answer for ${Math.floor((now - this.polledAt) / 1000)} s` : "Asking the runtime for its supervision trees…";
     return "Live: asked again every second while this view is shown.";
@@ -183,7 +231,7 @@ export class SupervisionView implements View {
   private draw(now: number): void {
     const t = this.shaped;
     if (t === null || this.tree === null) return;
-    const runTime = this.ui.model.runTimeNow(now);
+    const runTime = this.runTime(now);
     const truncated = this.tree.omittedSupervisors > 0 ? ` · ${fmt.counted(this.tree.omittedSupervisors, "more supervisor")} not listed` : "";
     setText(this.summary, t.supervisors === 0 ? "No supervisors are running." : `${fmt.counted(t.roots.length, "supervision tree")} · ${fmt.counted(t.supervisors, "supervisor")} · ${fmt.counted(t.children, "child", "children")} · ${fmt.counted(t.restarts, "restart")}${truncated}`);
 
@@ -347,6 +395,8 @@ export class SupervisionView implements View {
   private flash(item: Item, c: ChildNode, runTime: number): void {
     const recent = c.lastRestartMs >= 0 && runTime - c.lastRestartMs < RECENT_MS;
     item.li.classList.toggle("recent", recent);
+    // A moment before the restart (the timeline went back) stops a flash still running.
+    if (!recent) item.row.classList.remove("flash");
     if (!recent || item.flashedFor === c.lastRestartMs) return;
     item.flashedFor = c.lastRestartMs;
     item.row.classList.remove("flash");
@@ -389,14 +439,14 @@ export class SupervisionView implements View {
    */
   private childStatus(c: ChildNode): string {
     if (c.status !== "remote") return c.status;
-    const store = this.ui.model.store;
+    const store = this.store();
     const slot = store.slotOf(c.pid);
     return slot < 0 ? "on another scheduler" : (STATUS_NAMES[store.status[slot]!] ?? "on another scheduler");
   }
 
   /** The function or registered name of a live process, from the process table. */
   private processInfo(pid: number): string {
-    const store = this.ui.model.store;
+    const store = this.store();
     const slot = store.slotOf(pid);
     if (slot < 0) return "";
     return store.strings[store.name[slot]!] || store.strings[store.fn[slot]!] || "";
@@ -543,7 +593,7 @@ export class SupervisionView implements View {
   }
 
   private drawGaveUp(runTime: number): void {
-    const list = this.ui.model.recentGaveUp.slice(-CRASHES_LISTED).reverse();
+    const list = this.ui.model.recentGaveUp.filter((g) => g.time <= runTime).slice(-CRASHES_LISTED).reverse();
     this.gaveUpHead.hidden = this.gaveUpList.hidden = list.length === 0;
     this.gaveUpList.replaceChildren(
       ...list.map((g) => {
@@ -561,7 +611,7 @@ export class SupervisionView implements View {
   }
 
   private drawCrashes(runTime: number): void {
-    const crashes = this.ui.model.recentCrashes.slice(-CRASHES_LISTED).reverse();
+    const crashes = this.ui.model.recentCrashes.filter((c) => c.time <= runTime).slice(-CRASHES_LISTED).reverse();
     if (crashes.length === 0) {
       this.crashList.replaceChildren(h("li", "empty", "No process has crashed."));
       return;

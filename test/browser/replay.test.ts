@@ -58,7 +58,7 @@ test("issue 16: beamline replay of a saved recording shows its charts, main ende
     // It says it is a replay, of which file, and not live.
     await waitForText(page, '[data-testid="connection-status"]', (t) => t === "replay, not live", "the status");
     const note = await waitForText(page, '[data-testid="replay-note"]', (t) => t.includes(file), "the replay note");
-    assert.match(note, /^Replay of .*bottleneck\.beamrec, recorded [\d.]+ m?s of the run: its charts, warnings, faults, process table and traced events; drag the timeline back to see any moment\. Supervision trees and what the inspector asks a live process are not recorded; they need a live run\.$/);
+    assert.match(note, /^Replay of .*bottleneck\.beamrec, recorded [\d.]+ m?s of the run: its charts, warnings, faults, process table, supervision trees and traced events; drag the timeline back to see any moment\. What the inspector asks a live process is not recorded; it needs a live run\.$/);
 
     // Main's end, with when, as the live run said it.
     const program = await waitForText(page, '[data-testid="program"]', (t) => /main ended at /.test(t), "main ended in the header");
