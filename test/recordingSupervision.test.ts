@@ -65,6 +65,11 @@ test("supervision trees stay within their share of the cap: the oldest go first,
   assert.equal(r.dropped.bytes, 2 * one);
   assert.equal(r.seek(150).result.supervision, null, "dropped: the recording holds no tree for that moment");
   assert.equal(childPid(r.seek(250).result.supervision), 12);
+  // A tree over the whole share is not kept, and pushes none out: counted as dropped.
+  const big = tree(...Array.from({ length: 20 }, (_, i) => supervisor(100 + i, 200 + i)));
+  assert.equal(r.supervisionTree(big, 500), -1);
+  assert.deepEqual(r.treeEntries().map((t) => t.time), [200, 300, 400]);
+  assert.deepEqual([r.dropped.trees, r.dropped.treesUntil], [3, 500]);
 });
 
 test("the hub records the node's tree joined from every scheduler's, writes it to the recording file, and a replay seeks it as the live run did", () => {

@@ -334,6 +334,13 @@ export class Recording {
     // The schedulers' clocks differ a little: a seek scans the trees in time order.
     const at = last === undefined ? time : Math.max(time, last.time);
     const bytes = text.length + ENTRY_OVERHEAD_BYTES;
+    // One over the share by itself would push out every tree before it, and then go too.
+    if (bytes > this.capBytes * TREES_SHARE) {
+      this.dropped.trees++;
+      this.dropped.treesUntil = Math.max(this.dropped.treesUntil, at);
+      this.dropped.bytes += bytes;
+      return -1;
+    }
     this.trees.push({ text, time: at });
     this.treeBytes += bytes;
     this.bytes += bytes;

@@ -92,8 +92,8 @@ export class SupervisionReader {
     return {
       supervisors,
       omittedSupervisors: Math.max(0, ordered.length - SUPERVISION_SUPERVISOR_LIMIT),
-      looseLinks: loose.slice(0, SUPERVISION_LOOSE_LIMIT),
-      truncated: Math.max(0, loose.length - SUPERVISION_LOOSE_LIMIT),
+      looseLinks: loose.listed,
+      truncated: loose.total - loose.listed.length,
     };
   }
 
@@ -132,19 +132,29 @@ export class SupervisionReader {
     };
   }
 
-  /** Linked processes that are neither supervisors nor a supervisor's children (of this scheduler or another), oldest first. */
-  private looseLinks(supervisors: ReadonlyMap<Process, SupervisorSnapshot>): LooseLink[] {
-    const found: LooseLink[] = [];
+  /**
+   * Linked processes that are neither supervisors nor a supervisor's children (of this scheduler or
+   * another): the oldest SUPERVISION_LOOSE_LIMIT, oldest first, and how many there are. Only those
+   * listed are described: the recording reads the tree after link changes (docs/protocol.md,
+   * section 5), and a spawner of 200,000 linked processes must not cost 200,000 descriptions.
+   */
+  private looseLinks(supervisors: ReadonlyMap<Process, SupervisorSnapshot>): { listed: LooseLink[]; total: number } {
+    const found: Process[] = [];
     for (let p = this.scheduler.newestLive; p !== null; p = p.nextLive) {
       const links = p.signals?.links;
       if (links == null || links.size === 0 || supervisors.has(p) || supervisorOf(p) !== undefined) continue;
+      found.push(p);
+    }
+    const listed: LooseLink[] = [];
+    for (let i = found.length - 1; i >= 0 && listed.length < SUPERVISION_LOOSE_LIMIT; i--) {
+      const p = found[i]!;
       const pids: number[] = [];
-      for (const q of links.values()) {
+      for (const q of p.signals!.links!.values()) {
         if (pids.length === SUPERVISION_LOOSE_LINKS_LIMIT) break;
         pids.push(q.id);
       }
-      found.push({ pid: p.id, fn: p.fn.name || "(anonymous)", name: this.nameOf(p), links: pids });
+      listed.push({ pid: p.id, fn: p.fn.name || "(anonymous)", name: this.nameOf(p), links: pids });
     }
-    return found.reverse();
+    return { listed, total: found.length };
   }
 }
