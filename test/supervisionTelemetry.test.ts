@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { afterEach, test } from "node:test";
 import { SUPERVISION_CHILD_LIMIT, type InspectResult, type SupervisionTree } from "../protocol/control.js";
-import { _, exit, link, monitor, on, Pid, receive, self, send, spawn, startChild, startDynamicSupervisor, startSupervisor, type Ref } from "../runtime/api.js";
+import { _, exit, link, monitor, on, Pid, receive, self, send, sleep, spawn, startChild, startDynamicSupervisor, startSupervisor, type Ref } from "../runtime/api.js";
 import type { Process } from "../runtime/core/process.js";
 import { scheduler } from "../runtime/core/scheduler.js";
-import { SchedulerTelemetry } from "../runtime/telemetry/schedulerTelemetry.js";
+import { SchedulerTelemetry, TREE_MIN_MS, type TelemetryTick } from "../runtime/telemetry/schedulerTelemetry.js";
 import { pinOneScheduler, runProcess } from "./harness.js";
 
 pinOneScheduler("it reads the supervision telemetry of the scheduler of this thread");
@@ -136,5 +136,39 @@ test("issue 14: linked processes outside any supervisor are listed with their li
     assert.ok(tree.looseLinks.some((l) => l.pid === (a as Process).id && l.fn !== ""));
     assert.equal(tree.truncated, 0);
     send(a, "stop");
+  });
+});
+
+test("for the recording, a tick sends the tree after a link changes and never within TREE_MIN_MS of the last; a tick with nothing changed and no supervisor sends none", async () => {
+  const trees: TelemetryTick["supervision"][] = [];
+  const t = new SchedulerTelemetry(scheduler, [""], {
+    postMessage(message) {
+      if (message.type === "telemetry") trees.push(message.supervision);
+    },
+  });
+  running.push(t);
+  await runProcess(function* () {
+    // Ticks are called by hand. The first one sends the tree, whatever it is.
+    t.start(60_000);
+    const first = trees.at(-1)!;
+    assert.notEqual(first, null, "the first tick sends the tree");
+    t.tick();
+    assert.equal(trees.at(-1), null, "nothing changed, no supervisor: no tree");
+    const linked = spawn(function* () {
+      yield* receive(on("stop"));
+    });
+    link(linked);
+    let sent = trees.at(-1)!;
+    for (let waited = 0; sent === null; waited += 50) {
+      assert.ok(waited < 120_000, "no tree was sent after the link");
+      yield* sleep(50);
+      t.tick();
+      sent = trees.at(-1)!;
+    }
+    assert.ok(sent.time - first!.time >= TREE_MIN_MS, `the tree after the link came ${sent.time - first!.time} ms after the first`);
+    assert.ok(sent.tree.looseLinks.some((l) => l.pid === (linked as Process).id), "it lists the new link");
+    t.tick();
+    assert.equal(trees.at(-1), null, "sent once");
+    send(linked, "stop");
   });
 });
