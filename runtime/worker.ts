@@ -87,7 +87,7 @@ process.exit = ((code?: number | string | null) => {
 }) as typeof process.exit;
 
 const telemetry = new SchedulerTelemetry(scheduler, ["", ...config.sites.map((s) => `${s.file}:${s.line}`)], parentPort!);
-if (config.telemetryIntervalMs > 0) telemetry.start(config.telemetryIntervalMs);
+if (config.telemetryIntervalMs > 0) telemetry.start(config.telemetryIntervalMs, config.recording);
 
 parentPort!.on("message", (message: ToScheduler) => {
   switch (message.type) {

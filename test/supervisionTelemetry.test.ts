@@ -172,3 +172,28 @@ test("for the recording, a tick sends the tree after a link changes and never wi
     send(linked, "stop");
   });
 });
+
+test("with the run not recorded (--record-cap 0), ticks read no tree, however the links change", async () => {
+  const trees: TelemetryTick["supervision"][] = [];
+  const t = new SchedulerTelemetry(scheduler, [""], {
+    postMessage(message) {
+      if (message.type === "telemetry") trees.push(message.supervision);
+    },
+  });
+  running.push(t);
+  await runProcess(function* () {
+    const from = scheduler.events.now();
+    t.start(60_000, false);
+    const linked = spawn(function* () {
+      yield* receive(on("stop"));
+    });
+    link(linked);
+    // Past the time a recorded run would have sent the tree after the link.
+    while (scheduler.events.now() - from <= TREE_MIN_MS + 100) {
+      yield* sleep(50);
+      t.tick();
+    }
+    assert.deepEqual(trees.filter((tree) => tree !== null), []);
+    send(linked, "stop");
+  });
+});

@@ -173,6 +173,7 @@ async function runProgram(options: RunOptions, stop: StopSignals): Promise<numbe
       keepAlive: options.keepAlive,
       startedAt,
       telemetryIntervalMs: hub !== undefined ? options.sampleIntervalMs : 0,
+      recording: hub !== undefined && options.recordCapBytes > 0,
       waitForStart,
     };
     return (scheduler.worker = new Worker(workerModuleUrl, { workerData: config, stdout: false, stderr: false }));

@@ -31,6 +31,8 @@ export interface SchedulerConfig {
   startedAt: number;
   /** Telemetry interval in milliseconds, or 0 when telemetry is off. */
   telemetryIntervalMs: number;
+  /** Whether the run is recorded (`--record-cap` above 0): telemetry then sends the supervision tree when it changes. */
+  recording: boolean;
   /** Load the program and spawn main only at the main thread's `start` (`--wait-for-viewer`). */
   waitForStart: boolean;
 }

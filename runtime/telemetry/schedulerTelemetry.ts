@@ -204,6 +204,8 @@ export class SchedulerTelemetry {
   private treeHasSupervisors = false;
   /** The soonest the next tree is read after the last: TREE_MIN_MS, or longer after a costly read. */
   private treeGapMs = TREE_MIN_MS;
+  /** Whether the run is recorded: with `--record-cap 0` no tree is read for it. */
+  private recording = true;
   /** Removes this telemetry's scheduler observer; set while telemetry runs. */
   private unobserve: (() => void) | undefined;
 
@@ -287,7 +289,9 @@ export class SchedulerTelemetry {
     this.unobserve = undefined;
   }
 
-  start(intervalMs: number): void {
+  /** Starts ticking every `intervalMs`; `recording` says whether the run is recorded (its supervision trees are then sent). */
+  start(intervalMs: number, recording = true): void {
+    this.recording = recording;
     const s = this.scheduler;
     s.changed ??= listOfProcesses();
     this.writeTickFields();
@@ -480,7 +484,7 @@ export class SchedulerTelemetry {
    * the last read's time, if longer). A scheduler without supervisors or links reads no tree at all.
    */
   private treeDue(): boolean {
-    if (!this.treeChanged && !this.treeHasSupervisors) return false;
+    if (!this.recording || (!this.treeChanged && !this.treeHasSupervisors)) return false;
     const since = this.scheduler.events.now() - this.treeSentAt;
     return since >= this.treeGapMs && (this.treeChanged || since >= TREE_REFRESH_MS);
   }
