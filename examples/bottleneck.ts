@@ -16,8 +16,10 @@
 //
 // What to watch: with one server, 2,000 requests x ~1.2 ms queue up (peak mailbox near 1,000:
 // every client is waiting) and take a couple of seconds; with the pool they take a few tens of
-// milliseconds. The pool helps here because the servers WAIT in parallel; this version of
-// Beamline runs one scheduler thread, so a pool would not speed up pure CPU work.
+// milliseconds. The pool helps here because the servers WAIT in parallel. With several
+// schedulers (`--schedulers N`, one per core by default) a few clients' calls may still be on
+// their way from another scheduler when the server counts, so the peak can end a little short of
+// 1,000; examples/pool_over_cores.ts shows a pool spread over the cores for CPU work.
 
 import { spawn, send, receive, on, after, self, call, reply, sleep, _, From, Pid } from "beamline";
 

@@ -104,7 +104,12 @@ test("registered_todo_server: the name finds the server, and a taken name is ref
 
 test("bottleneck: one server queues every caller; a pool of 100 does not", async () => {
   const { stdout } = await run("bottleneck");
-  assert.match(stdout, /ONE server: .* peak mailbox 1000 requests {3}\(2000 handled\)/);
+  assert.match(stdout, /ONE server: .* \(2000 handled\)/);
+  // Nearly every client waits in the one server's mailbox. Exactly all 1,000 only with one
+  // scheduler: with several, a few clients' calls are still on their way when the server counts
+  // (CI saw 978 with BEAMLINE_SCHEDULERS=4 on 2 loaded cores).
+  const peak = numberIn(stdout, /ONE server: .* peak mailbox (\d+) requests/);
+  assert.ok(peak >= 900 && peak <= 1000, `the one server's peak mailbox was ${peak}, not near the 1,000 clients`);
   assert.match(stdout, /pool of 100 servers: .* \(2000 handled;/);
   assert.ok(numberIn(stdout, /speed-up: ([\d.]+)x/) > 1);
 });
