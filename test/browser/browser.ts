@@ -1,6 +1,7 @@
 // Chromium for the visualizer tests: Debian's chromium driven by playwright-core, a fresh profile
 // per launch, and screenshots saved under test-results/screenshots/ to be looked at.
 
+import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -71,4 +72,16 @@ export async function observeLongTasks(page: Page): Promise<() => Promise<string
     const over = (ms: number) => tasks.filter((d) => d > ms).length;
     return `${tasks.length} long tasks (over 50 ms), ${over(100)} over 100 ms, ${over(250)} over 250 ms, longest ${Math.round(Math.max(0, ...tasks))} ms`;
   };
+}
+
+/** Waits until `read` gives a value that satisfies `ok`, or fails saying what it read last. */
+export async function waitUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
+  const end = Date.now() + WAIT_DEADLINE_MS;
+  let last = await read();
+  while (!ok(last)) {
+    if (Date.now() > end) assert.fail(`${what}: last read ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
 }

@@ -13,8 +13,8 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import type { BrowserContext, Page } from "playwright-core";
 import type { SeekResult, SupervisionTree } from "../../protocol/control.js";
-import { isSample, startReplay, startRuntime, TestClient, WAIT_DEADLINE_MS, type RunningRuntime } from "../telemetryClient.js";
-import { close, launch, openVisualizer, screenshot, showTab } from "./browser.js";
+import { isSample, startReplay, startRuntime, TestClient, type RunningRuntime } from "../telemetryClient.js";
+import { close, launch, openVisualizer, screenshot, showTab, waitUntil } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
@@ -23,18 +23,6 @@ before(async () => {
 after(async () => {
   await close(context);
 });
-
-/** Waits until `read` gives a value that satisfies `ok`, or fails saying what it read last. */
-async function waitUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + WAIT_DEADLINE_MS;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > end) assert.fail(`${what}: last read ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 /** The calculator child in a tree: its pid (0 when not listed) and restarts. */
 function calculatorIn(tree: SupervisionTree | null): { pid: number; restarts: number } {

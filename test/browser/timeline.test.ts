@@ -17,8 +17,8 @@ import type { MainExited } from "../../protocol/control.js";
 import { decodeFrame, type SchedulerSamplesFrame } from "../../protocol/frames.js";
 import { decodeRecording } from "../../protocol/recordingFile.js";
 import { beamline } from "../cliRun.js";
-import { isSample, startReplay, startRuntime, TestClient, WAIT_DEADLINE_MS, type RunningRuntime } from "../telemetryClient.js";
-import { close, launch, openVisualizer, parseCount, screenshot, showTab } from "./browser.js";
+import { isSample, startReplay, startRuntime, TestClient, type RunningRuntime } from "../telemetryClient.js";
+import { close, launch, openVisualizer, parseCount, screenshot, showTab, waitUntil } from "./browser.js";
 
 let context: BrowserContext;
 before(async () => {
@@ -27,18 +27,6 @@ before(async () => {
 after(async () => {
   await close(context);
 });
-
-/** Waits until `read` gives a value that satisfies `ok`, or fails saying what it read last. */
-async function waitUntil<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + WAIT_DEADLINE_MS;
-  let last = await read();
-  while (!ok(last)) {
-    if (Date.now() > end) assert.fail(`${what}: last read ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await read();
-  }
-  return last;
-}
 
 /** A chart's description (LineChart.describe): its window and the moment it marks, in ms from main's start. */
 async function chart(page: Page, testId: string): Promise<{ span: number; from: number; at: string }> {
