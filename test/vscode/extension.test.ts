@@ -309,14 +309,14 @@ describe("the Beamline extension in VS Code", () => {
     // Our serializer restored the editor panel: the new extension host is up.
     await vscode.webviewText("full", /Overview[\s\S]*Schedulers/);
     // code-server now and then restores the side panel's frame without ever loading its webview,
-    // even once the view is focused (CI saw a blank panel for 280 s after a reload; VS Code
-    // resolves a webview view when it shows it, the extension only answers). A user closes the
-    // side bar and opens the view again, which makes VS Code resolve it anew; so does the test,
-    // rather than guess how long a restore may take on a loaded machine.
-    await page.locator(".part.sidebar").waitFor();
-    await vscode.command("View: Close Primary Side Bar");
-    await page.locator(".part.sidebar").waitFor({ state: "hidden" });
+    // even once the view is focused and after the side bar was closed and opened again (CI saw a
+    // blank panel for 280 s after a reload, twice; the view retains its context when hidden, so
+    // it keeps the same frame). VS Code resolves a webview view when it shows it, the extension
+    // only answers. A user facing a blank panel reloads the webviews; so does the test, rather than
+    // guess how long a restore may take on a loaded machine. What it checks is that our provider
+    // serves the side panel again after the window reload.
     await vscode.command("Focus on Overview View");
+    await vscode.command("Developer: Reload Webviews");
     try {
       await vscode.webviewText("overview", /Open visualizer/i);
     } catch (error) {
