@@ -16,10 +16,8 @@
 //
 // What to watch: with one server, 2,000 requests x ~1.2 ms queue up (peak mailbox near 1,000:
 // every client is waiting) and take a couple of seconds; with the pool they take a few tens of
-// milliseconds. The pool helps here because the servers WAIT in parallel. With several
-// schedulers (`--schedulers N`, one per core by default) a few clients' calls may still be on
-// their way from another scheduler when the server counts, so the peak can end a little short of
-// 1,000; examples/pool_over_cores.ts shows a pool spread over the cores for CPU work.
+// milliseconds. The pool helps because its servers WAIT in parallel (with several schedulers the
+// peak can end a little short of 1,000); examples/pool_over_cores.ts spreads CPU work over cores.
 
 import { spawn, send, receive, on, after, self, call, reply, sleep, _, From, Pid } from "beamline";
 
