@@ -139,7 +139,8 @@ test("issue 14: linked processes outside any supervisor are listed with their li
   });
 });
 
-test("for the recording, a tick sends the tree after a link changes and never within TREE_MIN_MS of the last; a tick with nothing changed and no supervisor sends none", async () => {
+/** A scheduler telemetry whose ticks are called by hand, and the trees each tick sent (null: none). */
+function treeTicks(): { t: SchedulerTelemetry; trees: TelemetryTick["supervision"][] } {
   const trees: TelemetryTick["supervision"][] = [];
   const t = new SchedulerTelemetry(scheduler, [""], {
     postMessage(message) {
@@ -147,6 +148,11 @@ test("for the recording, a tick sends the tree after a link changes and never wi
     },
   });
   running.push(t);
+  return { t, trees };
+}
+
+test("for the recording, a tick sends the tree after a link changes and never within TREE_MIN_MS of the last; a tick with nothing changed and no supervisor sends none", async () => {
+  const { t, trees } = treeTicks();
   await runProcess(function* () {
     // Ticks are called by hand. The first one sends the tree, whatever it is.
     t.start(60_000);
@@ -174,13 +180,7 @@ test("for the recording, a tick sends the tree after a link changes and never wi
 });
 
 test("with the run not recorded (--record-cap 0), ticks read no tree, however the links change", async () => {
-  const trees: TelemetryTick["supervision"][] = [];
-  const t = new SchedulerTelemetry(scheduler, [""], {
-    postMessage(message) {
-      if (message.type === "telemetry") trees.push(message.supervision);
-    },
-  });
-  running.push(t);
+  const { t, trees } = treeTicks();
   await runProcess(function* () {
     const from = scheduler.events.now();
     t.start(60_000, false);
