@@ -2,22 +2,36 @@
 // the scheduler may be stuck in a slice (the watchdog) or asleep (the end of a run with several
 // schedulers). The scheduler writes it with plain stores, and with Atomics where order matters.
 
-export const Heartbeat = {
+export enum Heartbeat {
   /** Counts slices: the watchdog sees a scheduler stuck when it stays the same. */
-  slice: 0,
+  slice = 0,
   /** The running process's id, 0 between slices. */
-  pid: 1,
+  pid = 1,
   /** With other schedulers: 1 while this one has nothing to run and no timer armed. */
-  idle: 2,
+  idle = 2,
   /** With other schedulers: envelopes sent and received (core/peers.ts), each modulo 2^32. */
-  sent: 3,
-  received: 4,
+  sent = 3,
+  received = 4,
   /** The slice whose overrun site is written after the slots (writeOverrunSite); -1 none yet. */
-  overrunSlice: 5,
+  overrunSlice = 5,
   /** How many bytes of that site, UTF-8. */
-  overrunSiteBytes: 6,
-  slots: 7,
-} as const;
+  overrunSiteBytes = 6,
+  slots = 7,
+}
+
+/**
+ * A slice of process `pid` begins. Here, not in the scheduler: the build compiles the enum's
+ * members to numbers only in this file, and the scheduler writes these two slots every slice.
+ */
+export function beatSliceBegins(heartbeat: Int32Array<ArrayBufferLike>, pid: number): void {
+  heartbeat[Heartbeat.slice]++;
+  heartbeat[Heartbeat.pid] = pid;
+}
+
+/** The slice ended: the watchdog sees no process running. */
+export function beatSliceEnds(heartbeat: Int32Array<ArrayBufferLike>): void {
+  heartbeat[Heartbeat.pid] = 0;
+}
 
 /** Room for a site ("file:line") after the slots; a longer one is cut. */
 const SITE_BYTES = 512;

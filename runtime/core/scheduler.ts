@@ -11,7 +11,7 @@ import { crashReason, ProcessExit } from "./exitReason.js";
 import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { AwaitReply, yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
-import { Heartbeat, newHeartbeat, writeOverrunSite } from "./heartbeat.js";
+import { beatSliceBegins, beatSliceEnds, Heartbeat, newHeartbeat, writeOverrunSite } from "./heartbeat.js";
 import type { Peers } from "./peers.js";
 import { ProcessFunctions } from "./processFunctions.js";
 import type { NameTable } from "./nameTable.js";
@@ -63,6 +63,25 @@ export class SiteCounters {
     this.reductions = new Float64Array(size);
     this.waiting = new Float64Array(size);
   }
+}
+
+/**
+ * The counter slots that every send, receive and slice bumps, as numbers: the build compiles an
+ * enum's members to numbers only in the file that declares it, and each read of Counter's from
+ * another module cost about 11 instructions, 6.6% of a round trip (docs/performance.md, "Counter
+ * slots as numbers"). Mirrors Counter (test/schedulerCounters.test.ts checks that they agree).
+ */
+export enum Hot {
+  reductions = 0,
+  slices = 1,
+  sends = 2,
+  receives = 3,
+  spawns = 4,
+  exits = 5,
+  processes = 10,
+  waiting = 11,
+  queued = 12,
+  histogram = 18,
 }
 
 /** With telemetry on, a process whose mailbox reaches this length is watched for warnings. */
@@ -128,7 +147,25 @@ export class Scheduler {
   newestLive: Process | null = null;
   /** Always-on totals (see schedulerCounters.ts), shared with the main thread. */
   counters: Float64Array = newCounters();
-  sites = new SiteCounters(1);
+  private siteCounters = new SiteCounters(1);
+  // The arrays of siteCounters, read straight from the scheduler on every send, receive and slice.
+  private siteLive = this.siteCounters.live;
+  private siteQueued = this.siteCounters.queued;
+  private siteWaiting = this.siteCounters.waiting;
+  private siteReductions = this.siteCounters.reductions;
+
+  /** Per spawn or wait site (the loader's ids), what the code lenses show. */
+  get sites(): SiteCounters {
+    return this.siteCounters;
+  }
+
+  set sites(sites: SiteCounters) {
+    this.siteCounters = sites;
+    this.siteLive = sites.live;
+    this.siteQueued = sites.queued;
+    this.siteWaiting = sites.waiting;
+    this.siteReductions = sites.reductions;
+  }
   /** The loader's sites by id - 1, where the program's source positions are: for errors that name the user's line. */
   sourceSites: readonly InstrumentedSite[] = [];
   /**
@@ -210,7 +247,7 @@ export class Scheduler {
   }
 
   get liveCount(): number {
-    return this.counters[Counter.processes]!;
+    return this.counters[Hot.processes]!;
   }
 
   /**
@@ -220,7 +257,7 @@ export class Scheduler {
   spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number, id = this.nextSerial++ * this.idStride + this.index): Process {
     const p = new Process(id, fn, args);
     if (this.peers !== null) this.peers.born(id);
-    p.spawnSite = site < this.sites.size ? site : 0;
+    p.spawnSite = site < this.siteLive.length ? site : 0;
     this.lastSpawnedId = id;
     const newest = this.newestLive;
     if (newest !== null) newest.prevLive = p;
@@ -231,10 +268,10 @@ export class Scheduler {
       this.oldestUnlisted ??= p;
     }
     const c = this.counters;
-    c[Counter.processes]++;
-    c[Counter.spawns]++;
-    c[Counter.histogram]++;
-    this.sites.live[p.spawnSite]++;
+    c[Hot.processes]++;
+    c[Hot.spawns]++;
+    c[Hot.histogram]++;
+    this.siteLive[p.spawnSite]++;
     if (this.traced.size !== 0 && this.current !== null && this.traced.has(this.current)) {
       this.events.record("spawn", this.current.id, id, fn.name);
     }
@@ -270,21 +307,21 @@ export class Scheduler {
   /** The mailbox half of deliver and deliverFrom. */
   private putInMailbox(p: Process, msg: unknown): void {
     const c = this.counters;
-    c[Counter.sends]++;
+    c[Hot.sends]++;
     if (p.status === "exited") return;
     p.enqueue(msg);
     const length = p.mailboxLength;
-    c[Counter.queued]++;
+    c[Hot.queued]++;
     // The histogram bucket only changes when the length reaches a power of two. From 0 to 1, the
     // common case of a process that takes each message as it comes, the buckets are known.
     if (length === 1) {
-      c[Counter.histogram]--;
-      c[Counter.histogram + 1]++;
+      c[Hot.histogram]--;
+      c[Hot.histogram + 1]++;
     } else if ((length & (length - 1)) === 0) {
-      c[Counter.histogram + mailboxBucket(length - 1)]--;
-      c[Counter.histogram + mailboxBucket(length)]++;
+      c[Hot.histogram + mailboxBucket(length - 1)]--;
+      c[Hot.histogram + mailboxBucket(length)]++;
     }
-    this.sites.queued[p.spawnSite]++;
+    this.siteQueued[p.spawnSite]++;
     if (length === WATCH_MAILBOX && this.changed !== null) this.watched.add(p);
     this.markChanged(p);
     if (p.status === "waiting") this.makeRunnable(p);
@@ -294,17 +331,17 @@ export class Scheduler {
   took(p: Process, msg: unknown): void {
     const c = this.counters;
     const length = p.mailboxLength;
-    c[Counter.receives]++;
-    c[Counter.queued]--;
+    c[Hot.receives]++;
+    c[Hot.queued]--;
     // As in putInMailbox: from 1 to 0 the buckets are known.
     if (length === 0) {
-      c[Counter.histogram + 1]--;
-      c[Counter.histogram]++;
+      c[Hot.histogram + 1]--;
+      c[Hot.histogram]++;
     } else if (((length + 1) & length) === 0) {
-      c[Counter.histogram + mailboxBucket(length + 1)]--;
-      c[Counter.histogram + mailboxBucket(length)]++;
+      c[Hot.histogram + mailboxBucket(length + 1)]--;
+      c[Hot.histogram + mailboxBucket(length)]++;
     }
-    this.sites.queued[p.spawnSite]--;
+    this.siteQueued[p.spawnSite]--;
     if (this.traced.size !== 0 && this.traced.has(p)) this.events.record("receive", p.id, 0, msg);
   }
 
@@ -313,8 +350,8 @@ export class Scheduler {
     // A process that waits in its first slice tells the balancer its function is a talker (peers.ts).
     if (this.peers !== null && p.reductions === 0) this.peers.waitedFirst(p);
     p.status = "waiting";
-    this.counters[Counter.waiting]++;
-    this.sites.waiting[p.waitSite]++;
+    this.counters[Hot.waiting]++;
+    this.siteWaiting[p.waitSite]++;
   }
 
   /**
@@ -378,12 +415,12 @@ export class Scheduler {
     if (p.status === "waiting") this.unpark(p);
     p.status = "exited";
     const c = this.counters;
-    c[Counter.queued] -= p.mailboxLength;
-    c[Counter.histogram + mailboxBucket(p.mailboxLength)]--;
-    c[Counter.processes]--;
-    c[Counter.exits]++;
-    this.sites.live[p.spawnSite]--;
-    this.sites.queued[p.spawnSite] -= p.mailboxLength;
+    c[Hot.queued] -= p.mailboxLength;
+    c[Hot.histogram + mailboxBucket(p.mailboxLength)]--;
+    c[Hot.processes]--;
+    c[Hot.exits]++;
+    this.siteLive[p.spawnSite]--;
+    this.siteQueued[p.spawnSite] -= p.mailboxLength;
     p.body = null;
     p.head = p.tail = p.scanAfter = null;
     if (p.signals !== null) p.signals.handlers = null;
@@ -461,8 +498,8 @@ export class Scheduler {
   }
 
   private unpark(p: Process): void {
-    this.counters[Counter.waiting]--;
-    this.sites.waiting[p.waitSite]--;
+    this.counters[Hot.waiting]--;
+    this.siteWaiting[p.waitSite]--;
   }
 
   private makeRunnable(p: Process): void {
@@ -613,8 +650,7 @@ export class Scheduler {
     this.current = p;
     p.status = "running";
     const heartbeat = this.heartbeat;
-    heartbeat[Heartbeat.slice]++;
-    heartbeat[Heartbeat.pid] = p.id;
+    beatSliceBegins(heartbeat, p.id);
     const granted = this.random === undefined ? this.reductionBudget : 1 + Math.floor(this.random() * this.reductionBudget);
     budget.r = granted;
     this.granted = granted;
@@ -671,11 +707,11 @@ export class Scheduler {
     if (this.virtualTime) this.virtualNow += used * VIRTUAL_MS_PER_REDUCTION;
     p.reductions += used;
     const c = this.counters;
-    c[Counter.reductions] += used;
-    c[Counter.slices]++;
-    this.sites.reductions[p.spawnSite] += used;
+    c[Hot.reductions] += used;
+    c[Hot.slices]++;
+    this.siteReductions[p.spawnSite] += used;
     this.markChanged(p);
-    this.heartbeat[Heartbeat.pid] = 0;
+    beatSliceEnds(this.heartbeat);
     this.current = null;
     if (budget.overSite !== undefined) this.endedNonPreemptible(p, budget.overSite);
   }
