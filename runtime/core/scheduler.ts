@@ -405,7 +405,7 @@ export class Scheduler {
   }
 
   cancelTimer(p: Process): void {
-    if (p.timer !== null && p.timer !== TIMED_OUT) this.timers.cancel(p.timer);
+    if (p.timer instanceof Timer) this.timers.cancel(p.timer);
     p.timer = null;
   }
 
