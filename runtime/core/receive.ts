@@ -178,7 +178,7 @@ export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses:
   p.clauses = n === 0 ? null : n === 1 ? clauses[0]! : clauses;
   p.scanAfter = scanAfter;
   // The instrumented call site set budget.s just before this call (0 when it was not instrumented).
-  p.waitSite = budget.s < scheduler.sites.size ? budget.s : 0;
+  p.waitSite = budget.s < scheduler.siteCount ? budget.s : 0;
   budget.s = 0;
   scheduler.unsteppedReceive = p;
   return p;

@@ -149,6 +149,8 @@ export class Scheduler {
   counters: Float64Array = newCounters();
   private siteCounters = new SiteCounters(1);
   // The arrays of siteCounters, read straight from the scheduler on every send, receive and slice.
+  /** How many site ids there are (0 for unknown, then the loader's): a process's sites are below. */
+  siteCount = 1;
   private siteLive = this.siteCounters.live;
   private siteQueued = this.siteCounters.queued;
   private siteWaiting = this.siteCounters.waiting;
@@ -161,6 +163,7 @@ export class Scheduler {
 
   set sites(sites: SiteCounters) {
     this.siteCounters = sites;
+    this.siteCount = sites.size;
     this.siteLive = sites.live;
     this.siteQueued = sites.queued;
     this.siteWaiting = sites.waiting;
@@ -257,7 +260,7 @@ export class Scheduler {
   spawn(fn: (...args: unknown[]) => ProcessGenerator, args: unknown[], site: number, id = this.nextSerial++ * this.idStride + this.index): Process {
     const p = new Process(id, fn, args);
     if (this.peers !== null) this.peers.born(id);
-    p.spawnSite = site < this.siteLive.length ? site : 0;
+    p.spawnSite = site < this.siteCount ? site : 0;
     this.lastSpawnedId = id;
     const newest = this.newestLive;
     if (newest !== null) newest.prevLive = p;
