@@ -12,29 +12,34 @@ export class Timer {
 }
 
 export class TimerHeap {
-  private readonly heap: Timer[] = [];
+  private readonly heap: (Timer | null)[] = [null];
+  private length = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.length;
   }
 
   /** The earliest deadline, or Infinity when no timer is armed. */
   get nextDeadline(): number {
-    return this.heap.length > 0 ? this.heap[0]!.deadline : Infinity;
+    return this.length > 0 ? this.heap[0]!.deadline : Infinity;
   }
 
   add(timer: Timer): void {
-    timer.index = this.heap.length;
-    this.heap.push(timer);
-    this.up(timer.index);
+    const i = this.length++;
+    timer.index = i;
+    if (i < this.heap.length) this.heap[i] = timer;
+    else this.heap.push(timer);
+    this.up(i);
   }
 
   cancel(timer: Timer): void {
     const i = timer.index;
     if (i < 0) return;
-    const last = this.heap.pop()!;
+    const n = --this.length;
+    const last = this.heap[n]!;
+    this.heap[n] = null;
     timer.index = -1;
-    if (i < this.heap.length) {
+    if (i < n) {
       this.heap[i] = last;
       last.index = i;
       this.down(i);
@@ -44,8 +49,9 @@ export class TimerHeap {
 
   /** Removes and returns the earliest timer if its deadline is at or before `now`. */
   popDue(now: number): Timer | undefined {
-    const top = this.heap[0];
-    if (top === undefined || top.deadline > now) return undefined;
+    if (this.length === 0) return undefined;
+    const top = this.heap[0]!;
+    if (top.deadline > now) return undefined;
     this.cancel(top);
     return top;
   }
@@ -67,7 +73,7 @@ export class TimerHeap {
 
   private down(i: number): void {
     const heap = this.heap;
-    const n = heap.length;
+    const n = this.length;
     const item = heap[i]!;
     for (;;) {
       let child = 2 * i + 1;
