@@ -4,7 +4,7 @@
 import { copyArgs, copyTerm } from "./core/copy.js";
 import { ProcessExit } from "./core/exitReason.js";
 import { Process, type ProcessGenerator } from "./core/process.js";
-import { after, AwaitRemoteReply, AwaitReply, beginReceive, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
+import { after, AwaitRemoteReply, AwaitReply, beginReceive, beginWait, callExitError, preview, type Clause, type ClauseResult, type Receive } from "./core/receive.js";
 import { budget } from "./core/reductions.js";
 import { scheduler } from "./core/scheduler.js";
 import type { Peers } from "./core/peers.js";
@@ -280,7 +280,7 @@ export function receive(...clauses: Clause<unknown>[]): Receive<unknown> {
 /** Suspends the process for `ms` milliseconds; messages stay in the mailbox. */
 export function sleep(ms: number): Receive<undefined> {
   const p = current("sleep");
-  return beginReceive(p, p.tail, [after(ms)]) as Receive<undefined>;
+  return beginWait(p, p.tail, after(ms)) as Receive<undefined>;
 }
 
 /**
@@ -308,7 +308,7 @@ export function call<T = unknown>(dest: Pid | string, request: unknown, timeoutM
   const wait = new AwaitReply(ref, timeoutMs, dest, request);
   // The call watches its callee, so that the callee's exit ends the wait at once (signals.ts).
   signals.watchCallee(wait, target);
-  return beginReceive(p, marker, [wait]) as Receive<T>;
+  return beginWait(p, marker, wait) as Receive<T>;
 }
 
 /**
@@ -322,7 +322,7 @@ function remoteCall(p: Process, peers: Peers, dest: Pid, request: unknown, timeo
   // The monitor goes first through the same ring, so the callee's scheduler knows it before the request.
   const monitor = signals.monitor(scheduler, p, dest);
   peers.send(dest, ["$call", [p, ref], request]);
-  return beginReceive(p, marker, [new AwaitRemoteReply(ref, timeoutMs, dest, request, monitor)]);
+  return beginWait(p, marker, new AwaitRemoteReply(ref, timeoutMs, dest, request, monitor));
 }
 
 /** Answers a `call`. */

@@ -166,7 +166,6 @@ export function after(ms: number, handler?: () => unknown): After<unknown> {
  * A single clause is kept as it is, not in an array: a parked process keeps its clauses.
  */
 export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses: readonly Clause[]): Receive<unknown> {
-  budget.r--;
   const n = clauses.length;
   for (let i = 0; i < n; i++) {
     const c = clauses[i];
@@ -175,7 +174,13 @@ export function beginReceive(p: Process, scanAfter: MessageNode | null, clauses:
       c instanceof After ? `receive: clause ${i + 1} is after(...), which must come last` : `receive: clause ${i + 1} is not on(...) or after(...)`,
     );
   }
-  p.clauses = n === 0 ? null : n === 1 ? clauses[0]! : clauses;
+  return beginWait(p, scanAfter, n === 0 ? null : n === 1 ? clauses[0]! : clauses);
+}
+
+/** beginReceive for the runtime's own waits (a call, a sleep), whose one clause needs no checks. */
+export function beginWait(p: Process, scanAfter: MessageNode | null, clauses: Clause | readonly Clause[] | null): Receive<unknown> {
+  budget.r--;
+  p.clauses = clauses;
   p.scanAfter = scanAfter;
   // The instrumented call site set budget.s just before this call (0 when it was not instrumented).
   p.waitSite = budget.s < scheduler.siteCount ? budget.s : 0;
@@ -337,6 +342,8 @@ function endReceive(p: Process): void {
 }
 
 function runHandler(p: Process, handler: (msg: unknown) => unknown, msg: unknown): IteratorResult<unknown, unknown> {
+  // A call's reply is the common case: its value, without asking whether the handler is a generator.
+  if (handler === REPLY_VALUE.handler) return { done: true, value: (msg as [string, Ref, unknown])[2] };
   if (!(handler instanceof GeneratorFunction)) return { done: true, value: handler(msg) };
   (signalsOf(p).handlers ??= new HandlerStack()).running.push(handler(msg) as Iterator<unknown, unknown, unknown>);
   return stepReceive(p, undefined);
