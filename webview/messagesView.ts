@@ -82,6 +82,8 @@ export class MessagesView implements View {
   private namesAt = -Infinity;
   private dirty = true;
   private searching = false;
+  /** Counts moment loads and searches begun: a moment load whose count is no longer the last is dropped. */
+  private momentLoad = 0;
   private loadingMoment = false;
   /** Function names learned from spawn events, for processes that ended before the table knew them. */
   private readonly spawned = new Map<number, string>();
@@ -323,6 +325,8 @@ export class MessagesView implements View {
       setText(this.status, query);
       return;
     }
+    // A moment still loading (the filters changed as they were typed) must not replace the answer.
+    this.momentLoad++;
     this.searching = true;
     setText(this.status, "Searching the recording…");
     const response = await this.ui.connection.request({ type: "events", ...query, ...(from !== undefined ? { from } : {}), limit: EVENT_CAP + skip });
@@ -371,6 +375,9 @@ export class MessagesView implements View {
    * each answered at once by the main thread).
    */
   private async loadMoment(at: number, filters: string): Promise<void> {
+    // A search that starts while this loads, or is under way, wins: its answer stays (CI saw a
+    // moment loaded for the filters as they were typed replace the answer to Enter).
+    const load = ++this.momentLoad;
     const query = this.recordingQuery();
     if (typeof query === "string") {
       this.source = { kind: "moment", at, filters, events: [], total: 0 };
@@ -396,6 +403,7 @@ export class MessagesView implements View {
       from = hi;
     }
     const result = typeof counted === "string" ? counted : await ask(from, EVENT_CAP);
+    if (load !== this.momentLoad || this.searching || this.source.kind === "found") return;
     if (typeof result === "string") {
       this.source = { kind: "moment", at, filters, events: [], total: 0 };
       setText(this.status, `The recording could not be read: ${result}`);
@@ -407,7 +415,7 @@ export class MessagesView implements View {
 
   /** Follows the timeline: its moment in the past shows the recording up to then; live shows the live events again. */
   private followTimeline(): void {
-    if (this.source.kind === "found" || this.loadingMoment) return;
+    if (this.source.kind === "found" || this.loadingMoment || this.searching) return;
     // A replay has no live events: its "live" is the recording's end.
     const replay = this.ui.model.hello?.replay;
     const at = this.ui.time.at ?? (replay !== undefined ? replay.endsAt : null);
