@@ -18,6 +18,8 @@ export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const ENTRY = path.join(ROOT, ".cache/code-server/node_modules/code-server/out/node/entry.js");
 export const SHOTS = path.join(ROOT, "test-results/vscode");
 export const EXTENSION_ID = "beamline.beamline";
+/** How long a quick input may take to open, or to take its text, before its keys are pressed again. */
+const QUICK_INPUT_RETRY_MS = 10_000;
 
 let packaged: string | undefined;
 
@@ -210,15 +212,23 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     for (;;) {
       await focusWorkbench();
       await page.keyboard.press(keys);
-      const outcome = await page.waitForFunction(() => {
-        const widget = document.querySelector(".quick-input-widget");
-        if (widget instanceof HTMLElement && getComputedStyle(widget).display !== "none" && widget.querySelector("input") !== null) return "open";
-        // Keys reach the workbench only from an element inside it: with the focus on a webview's
-        // frame, or on nothing (the body, after a panel that had it was hidden), they are lost.
-        const active = document.activeElement;
-        return active instanceof HTMLIFrameElement || active === null || active === document.body ? "keys lost" : false;
-      });
-      if ((await outcome.jsonValue()) !== "open") continue;
+      // Bounded, then the keys are pressed again: CI (ci29, ci30) saw the widget open and close
+      // between two polls, the focus then on a workbench element, and this wait never end.
+      const outcome = await page
+        .waitForFunction(
+          () => {
+            const widget = document.querySelector(".quick-input-widget");
+            if (widget instanceof HTMLElement && getComputedStyle(widget).display !== "none" && widget.querySelector("input") !== null) return "open";
+            // Keys reach the workbench only from an element inside it: with the focus on a webview's
+            // frame, or on nothing (the body, after a panel that had it was hidden), they are lost.
+            const active = document.activeElement;
+            return active instanceof HTMLIFrameElement || active === null || active === document.body ? "keys lost" : false;
+          },
+          undefined,
+          { timeout: QUICK_INPUT_RETRY_MS },
+        )
+        .catch(() => undefined);
+      if (outcome === undefined || (await outcome.jsonValue()) !== "open") continue;
       // A quick input closes when it loses the focus, and the full run once saw it shown and gone
       // again before it could be filled (a fill then waits for ever): it is ready once its input
       // has the focus; when it closed first, it is opened again.
@@ -229,6 +239,22 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
         return input !== null && document.activeElement === input ? "focused" : false;
       });
       if ((await settled.jsonValue()) === "focused") return page.locator(".quick-input-widget:visible input");
+    }
+  };
+
+  /**
+   * Opens a quick input and types `text` into it. It can still close before the text is in (ci30:
+   * a fill waited 280 s for an input that had gone), so a fill that finds none opens it again.
+   */
+  const typeInQuickInput = async (keys: string, text: string) => {
+    for (;;) {
+      const input = await openQuickInput(keys);
+      const filled = await input
+        .fill(text, { timeout: QUICK_INPUT_RETRY_MS })
+        .then(() => true)
+        .catch(() => false);
+      if (filled) return;
+      if (pastDeadline()) throw new Error(`the quick input (${keys}) kept closing before "${text}" could be typed in`);
     }
   };
 
@@ -244,14 +270,12 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       return file;
     },
     async command(title) {
-      const input = await openQuickInput("F1");
-      await input.fill(`>${title}`);
+      await typeInQuickInput("F1", `>${title}`);
       await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
       await page.keyboard.press("Enter");
     },
     async openFile(name) {
-      const input = await openQuickInput("Control+P");
-      await input.fill(name);
+      await typeInQuickInput("Control+P", name);
       await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
       await page.keyboard.press("Enter");
       await page.locator(".tab.active", { hasText: name }).waitFor();
@@ -272,8 +296,7 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       }
     },
     async goToLine(line) {
-      const input = await openQuickInput("Control+G");
-      await input.fill(`:${line}`);
+      await typeInQuickInput("Control+G", `:${line}`);
       await page.keyboard.press("Enter");
       await page.locator(".statusbar-item", { hasText: new RegExp(`\\bLn ${line}\\b`) }).first().waitFor();
     },
