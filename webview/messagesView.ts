@@ -375,8 +375,9 @@ export class MessagesView implements View {
    * each answered at once by the main thread).
    */
   private async loadMoment(at: number, filters: string): Promise<void> {
-    // A search that starts while this loads, or is under way, wins: its answer stays (CI saw a
-    // moment loaded for the filters as they were typed replace the answer to Enter).
+    // A search that starts while this loads wins: its answer stays (CI saw a moment loaded for the
+    // filters as they were typed replace the answer to Enter). None starts during a search
+    // (followTimeline).
     const load = ++this.momentLoad;
     const query = this.recordingQuery();
     if (typeof query === "string") {
@@ -403,7 +404,7 @@ export class MessagesView implements View {
       from = hi;
     }
     const result = typeof counted === "string" ? counted : await ask(from, EVENT_CAP);
-    if (load !== this.momentLoad || this.searching || this.source.kind === "found") return;
+    if (load !== this.momentLoad) return;
     if (typeof result === "string") {
       this.source = { kind: "moment", at, filters, events: [], total: 0 };
       setText(this.status, `The recording could not be read: ${result}`);

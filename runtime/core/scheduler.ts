@@ -148,9 +148,9 @@ export class Scheduler {
   /** Always-on totals (see schedulerCounters.ts), shared with the main thread. */
   counters: Float64Array = newCounters();
   private siteCounters = new SiteCounters(1);
-  // The arrays of siteCounters, read straight from the scheduler on every send, receive and slice.
   /** How many site ids there are (0 for unknown, then the loader's): a process's sites are below. */
   siteCount = 1;
+  // The arrays of siteCounters, read straight from the scheduler on every send, receive and slice.
   private siteLive = this.siteCounters.live;
   private siteQueued = this.siteCounters.queued;
   private siteWaiting = this.siteCounters.waiting;

@@ -12,7 +12,7 @@ export class Timer {
 }
 
 export class TimerHeap {
-  private readonly heap: (Timer | null)[] = [null];
+  private readonly heap: (Timer | null)[] = [];
   private length = 0;
 
   get size(): number {
