@@ -44,7 +44,9 @@ test("live mailbox: overview numbers match the runtime, inspector shows a live m
   const client = await TestClient.connect(runtime);
   try {
     const { page, errors } = await openVisualizer(context, runtime);
-    await client.waitFor(isSample, "a sample");
+    // The fixture's five processes, not the first sample: that one can come before main spawned
+    // them (CI saw 0), and the page then matched a count of 0.
+    await client.waitFor((m) => isSample(m) && m.summary.processes === 5, "a sample with the fixture's 5 processes");
     await eventually("process count", async () => parseCount(await text(page, "overview-processes")), () => latestSample(client).summary.processes);
     assert.equal(latestSample(client).summary.processes, 5);
     // Queued messages grow by ~5 per 100 ms sample: equal within a couple of samples.
