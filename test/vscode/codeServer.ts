@@ -258,6 +258,37 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
     }
   };
 
+  /**
+   * Types `text` into a quick input and presses Enter on the row that shows `row`. ci33 saw quick
+   * open take "database_pool.ts" and then show no row for 270 s: the widget had closed after the
+   * text was in. A row that does not show in time opens the quick input again, and each miss prints
+   * what the widget showed, so that the next failure says why.
+   */
+  const pickInQuickInput = async (keys: string, text: string, row: string) => {
+    for (;;) {
+      await typeInQuickInput(keys, text);
+      const shown = await page
+        .locator(".quick-input-list .monaco-list-row", { hasText: row })
+        .first()
+        .waitFor({ timeout: QUICK_INPUT_RETRY_MS })
+        .then(() => true)
+        .catch(() => false);
+      if (shown) {
+        await page.keyboard.press("Enter");
+        return;
+      }
+      const state = await page.evaluate(() => {
+        const widget = document.querySelector(".quick-input-widget");
+        const visible = widget instanceof HTMLElement && getComputedStyle(widget).display !== "none";
+        const rows = Array.from(document.querySelectorAll(".quick-input-list .monaco-list-row"), (r) => (r as HTMLElement).innerText.split("\n")[0]);
+        const active = document.activeElement;
+        return `widget ${visible ? "shown" : "hidden"}, input "${widget?.querySelector("input")?.value ?? ""}", rows [${rows.slice(0, 5).join(" | ")}], focus on ${active?.tagName ?? "nothing"}.${active?.className ?? ""}`;
+      });
+      console.log(`harness: no "${row}" row after typing "${text}" (${keys}), opening it again: ${state}`);
+      if (pastDeadline()) throw new Error(`the quick input (${keys}) never showed a "${row}" row for "${text}": ${state}`);
+    }
+  };
+
   let shotNumber = 0;
   const editor: VsCode = {
     page,
@@ -270,14 +301,10 @@ export async function startVsCode(vsix: string, files: Record<string, string>, p
       return file;
     },
     async command(title) {
-      await typeInQuickInput("F1", `>${title}`);
-      await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().waitFor();
-      await page.keyboard.press("Enter");
+      await pickInQuickInput("F1", `>${title}`, title);
     },
     async openFile(name) {
-      await typeInQuickInput("Control+P", name);
-      await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
-      await page.keyboard.press("Enter");
+      await pickInQuickInput("Control+P", name, name);
       await page.locator(".tab.active", { hasText: name }).waitFor();
       await page.locator(".monaco-editor .view-lines").first().waitFor();
     },
