@@ -43,26 +43,45 @@ export type Match<P> = P extends Wildcard
                     ? { -readonly [K in keyof P]: Match<P[K]> }
                     : P;
 
-/** Whether `value` matches `pattern` (see docs/api.md for the rules). */
+/**
+ * Whether `value` matches `pattern` (see docs/api.md for the rules). It branches on the pattern's
+ * type first, so that each comparison sees one kind of value: a literal compared with `===` before
+ * the branch was V8's generic equality, a call on every element of every pattern
+ * (docs/performance.md, "Mailbox nodes reused").
+ */
 export function matches(pattern: unknown, value: unknown): boolean {
-  if (pattern === value) return true;
-  if (typeof pattern !== "object" && typeof pattern !== "function" && typeof pattern !== "symbol") return false;
-  if (pattern === null) return false;
-  if (pattern === _) return true;
+  switch (typeof pattern) {
+    case "string":
+      return value === pattern;
+    case "number":
+      return value === pattern;
+    case "object":
+      return pattern !== null ? pattern === value || matchesObject(pattern, value) : value === null;
+    case "symbol":
+      return pattern === _ || pattern === value;
+    case "function":
+      if (pattern === Pid) return value instanceof Pid;
+      if (pattern === Ref) return value instanceof Ref;
+      if (pattern === Number) return typeof value === "number";
+      if (pattern === String) return typeof value === "string";
+      if (pattern === Boolean) return typeof value === "boolean";
+      return pattern === value;
+    default:
+      return pattern === value;
+  }
+}
+
+/** matches for a pattern that is an object: an array, a guard, a pid, a ref or a plain object. */
+function matchesObject(pattern: object, value: unknown): boolean {
   if (Array.isArray(pattern)) {
     if (!Array.isArray(value) || value.length !== pattern.length) return false;
     for (let i = 0; i < pattern.length; i++) if (!matches(pattern[i], value[i])) return false;
     return true;
   }
-  if (pattern === Number) return typeof value === "number";
-  if (pattern === String) return typeof value === "string";
-  if (pattern === Boolean) return typeof value === "boolean";
-  if (pattern === Pid) return value instanceof Pid;
-  if (pattern === Ref) return value instanceof Ref;
   if (pattern instanceof Guard) return pattern.test(value);
   if (pattern instanceof Pid) return value instanceof Pid && samePid(pattern, value);
   if (pattern instanceof Ref) return value instanceof Ref && sameRef(pattern, value);
-  if (typeof pattern === "object" && Object.getPrototypeOf(pattern) === Object.prototype) {
+  if (Object.getPrototypeOf(pattern) === Object.prototype) {
     if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
     for (const key in pattern) {
       // Own keys only: an inherited key (toString, or a prototype a message smuggled in) is not part of the message.
