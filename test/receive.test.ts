@@ -8,7 +8,7 @@ import { scheduler } from "../runtime/core/scheduler.js";
 import type { Process } from "../runtime/core/process.js";
 import { harnessSchedulers, onlyOnOneScheduler, runProcess } from "./harness.js";
 import { waitForever } from "./processes/common.js";
-import { countTo, echoOneCall, sendLater, sleepyServer } from "./processes/receive.js";
+import { countTo, echoNumbers, echoOneCall, sendLater, sleepyServer } from "./processes/receive.js";
 
 test("receive with no clause takes the oldest message", async () => {
   const { value } = await runProcess(function* () {
@@ -186,6 +186,31 @@ test("call times out with a clear error in the caller", async () => {
   });
   assert.ok(value instanceof CallTimeoutError);
   assert.match((value as Error).message, /call to <0\.\d+\.0> timed out after 20 ms with no reply to \["get","x"\]/);
+});
+
+test("a long timeout armed and ended within one batch never fires later; the next long one fires in time", async () => {
+  // Guards the deferred arming of long timeouts (Scheduler.armTimer): each receive below waits,
+  // arming its 1 s timeout, and matches before its batch ends. A timer put into the heap for one of
+  // them would fire a second later, while the process sleeps, and end the sleep early.
+  const { value } = await runProcess(function* () {
+    const me = self();
+    const echo = spawn(echoNumbers);
+    const answers: unknown[] = [];
+    for (let i = 0; i < 200; i++) {
+      send(echo, [me, i]);
+      answers.push(yield* receive(on(i), after(1000, () => "late")));
+    }
+    const started = performance.now();
+    yield* sleep(1500);
+    const slept = performance.now() - started;
+    const timedOut = yield* receive(on("never"), after(1000, () => "timeout"));
+    const waited = performance.now() - started - slept;
+    return { inOrder: answers.every((a, i) => a === i), slept, timedOut, waited };
+  });
+  assert.equal(value.inOrder, true);
+  assert.ok(value.slept >= 1499, `sleep(1500) ended after ${value.slept} ms: a timer of an ended receive fired`);
+  assert.equal(value.timedOut, "timeout");
+  assert.ok(value.waited >= 999, `after(1000) fired after ${value.waited} ms`);
 });
 
 test("a late reply to a timed-out call does not disturb the next call", async () => {

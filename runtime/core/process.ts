@@ -6,14 +6,18 @@
 import { stepReceive, type Clause } from "./receive.js";
 import type { Signals } from "./signals.js";
 import { Pid } from "./terms.js";
-import type { Timer } from "./timers.js";
+import type { ARMING, Timer } from "./timers.js";
 
 export type Status = "runnable" | "running" | "waiting" | "exited";
 
-/** One message in a mailbox: a singly linked list, appended at the tail, removed anywhere by receive. */
+/**
+ * One message in a mailbox: a singly linked list, appended at the tail, removed anywhere by
+ * receive. The scheduler reuses taken nodes (Scheduler.took), so a node is only ever referred to
+ * from its mailbox: by its predecessor, `head`, `tail`, `scanAfter` or a call's marker.
+ */
 export class MessageNode {
   next: MessageNode | null = null;
-  constructor(readonly msg: unknown) {}
+  constructor(public msg: unknown) {}
 }
 
 /** A process generator; what it yields tells the scheduler why it stopped. */
@@ -34,8 +38,8 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
   clauses: Clause | readonly Clause[] | null = null;
   /** The last message that receive rejected: its scan goes on after it (null: from the oldest). */
   scanAfter: MessageNode | null = null;
-  /** The armed `after` timer of the receive, or TIMED_OUT once it fired. */
-  timer: Timer | typeof TIMED_OUT | null = null;
+  /** The armed `after` timer of the receive, ARMING before it is in the heap, or TIMED_OUT once it fired. */
+  timer: Timer | typeof ARMING | typeof TIMED_OUT | null = null;
   reductions = 0;
   /** Site ids from the loader (0 = unknown): where the process was spawned, where it waits. */
   spawnSite = 0;
@@ -60,9 +64,8 @@ export class Process extends Pid implements Iterator<unknown, unknown, unknown> 
     this.body = args;
   }
 
-  /** Appends a message (already copied) to the mailbox. */
-  enqueue(msg: unknown): void {
-    const node = new MessageNode(msg);
+  /** Appends a node that holds a message (already copied) to the mailbox. */
+  enqueue(node: MessageNode): void {
     if (this.tail === null) this.head = node;
     else this.tail.next = node;
     this.tail = node;

@@ -252,7 +252,7 @@ function take(
   endReceive(p);
   // Only a call's wait matches with these: the reply is in, so the call stops watching its callee.
   if (handler === REPLY_VALUE.handler) endCall(p, clauses as AwaitReply, prev);
-  scheduler.took(p, msg);
+  scheduler.took(p, node);
   if (handler === CALLEE_DOWN.handler) {
     const wait = clauses as AwaitReply;
     throw callExitError(wait.dest, (msg as unknown[])[4], wait.request);

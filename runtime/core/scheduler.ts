@@ -8,7 +8,7 @@ import { mailboxBucket } from "../../protocol/frames.js";
 import { EventRing } from "../telemetry/eventRing.js";
 import type { InstrumentedSite } from "../loader/instrument.js";
 import { crashReason, ProcessExit } from "./exitReason.js";
-import { Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
+import { MessageNode, Process, TIMED_OUT, type ProcessGenerator } from "./process.js";
 import { AwaitReply, yieldedReceiveError } from "./receive.js";
 import { budget, WAIT } from "./reductions.js";
 import { beatSliceBegins, beatSliceEnds, Heartbeat, newHeartbeat, writeOverrunSite } from "./heartbeat.js";
@@ -20,7 +20,7 @@ import { RunQueue } from "./runQueue.js";
 import { Counter, newCounters } from "./schedulerCounters.js";
 import { NOT_EXITED, propagateExit, unwatchCallee } from "./signals.js";
 import { Ref, type Pid } from "./terms.js";
-import { Timer, TimerHeap } from "./timers.js";
+import { ARMING, Timer, TimerHeap } from "./timers.js";
 
 /** What a process ended with: "normal", a CrashReason (exitReason.ts) if it threw, or any term it was given. */
 export type ExitReason = unknown;
@@ -106,6 +106,10 @@ const PEER_SLEEP_MS = 1000;
 const MAX_RUN_MS = 20;
 /** Timeouts this long or longer are armed on the run loop's clock instead of a fresh reading (armTimer). */
 const LONG_TIMEOUT_MS = 1000;
+/** How many taken mailbox nodes a scheduler keeps for reuse: a drained long queue frees the rest. */
+const MAX_SPARE_NODES = 1024;
+/** How many long timeouts armTimer defers before it puts them into the heap: a batch's slices, 64, park once each. */
+const MAX_ARMING = 64;
 
 /** Virtual milliseconds a reduction takes under --seed: 0.1 µs, so a 2,000-reduction slice is 0.2 ms. */
 export const VIRTUAL_MS_PER_REDUCTION = 0.0001;
@@ -209,6 +213,17 @@ export class Scheduler {
 
   /** Processes that exit signals ended, waiting their turn: see exitBySignal. */
   private readonly dying: unknown[] = [];
+  /**
+   * Taken mailbox nodes, linked through `next`, for the next deliveries: a reused node is old, so
+   * storing it into an old process's mailbox needs no write-barrier call, only its message does
+   * (docs/performance.md, "Mailbox nodes reused").
+   */
+  private spareNodes: MessageNode | null = null;
+  private spareCount = 0;
+  /** Processes that armed a long timeout in this batch, with its deadline: see armTimer. */
+  private readonly arming: (Process | null)[] = new Array(MAX_ARMING).fill(null);
+  private readonly armingDeadlines = new Float64Array(MAX_ARMING);
+  private armingCount = 0;
   private draining = false;
   private nextSerial = 1;
   private nextRef = 1;
@@ -312,7 +327,15 @@ export class Scheduler {
     const c = this.counters;
     c[Hot.sends]++;
     if (p.status === "exited") return;
-    p.enqueue(msg);
+    let node = this.spareNodes;
+    if (node === null) node = new MessageNode(msg);
+    else {
+      this.spareNodes = node.next;
+      this.spareCount--;
+      node.next = null;
+      node.msg = msg;
+    }
+    p.enqueue(node);
     const length = p.mailboxLength;
     c[Hot.queued]++;
     // The histogram bucket only changes when the length reaches a power of two. From 0 to 1, the
@@ -330,8 +353,15 @@ export class Scheduler {
     if (p.status === "waiting") this.makeRunnable(p);
   }
 
-  /** Accounts for a message that receive took out of `p`'s mailbox. */
-  took(p: Process, msg: unknown): void {
+  /** Accounts for a message that receive took out of `p`'s mailbox, and keeps its unlinked node for reuse. */
+  took(p: Process, node: MessageNode): void {
+    const msg = node.msg;
+    node.msg = undefined;
+    if (this.spareCount < MAX_SPARE_NODES) {
+      node.next = this.spareNodes;
+      this.spareNodes = node;
+      this.spareCount++;
+    }
     const c = this.counters;
     const length = p.mailboxLength;
     c[Hot.receives]++;
@@ -401,8 +431,17 @@ export class Scheduler {
     // the OS paused the thread for a few ms after the read, so they never fire early; shorter ones
     // read the clock, since a pause that the margin of a 150 ms timeout (2 ms) did not cover made
     // one fire early on a loaded machine.
-    const deadline = this.virtualTime ? this.now() + ms : ms >= LONG_TIMEOUT_MS ? this.clock + ms + ms / 100 : realNow() + ms;
-    const timer = new Timer(deadline, p);
+    if (!this.virtualTime && ms >= LONG_TIMEOUT_MS) {
+      // A long timeout goes into the heap at the end of the batch, if its receive still waits
+      // then: most calls have their reply sooner, and their timer then costs no heap entry.
+      if (this.armingCount === MAX_ARMING) this.armPending();
+      const i = this.armingCount++;
+      this.arming[i] = p;
+      this.armingDeadlines[i] = this.clock + ms + ms / 100;
+      p.timer = ARMING;
+      return;
+    }
+    const timer = new Timer(this.virtualTime ? this.now() + ms : realNow() + ms, p);
     p.timer = timer;
     this.timers.add(timer);
   }
@@ -410,6 +449,23 @@ export class Scheduler {
   cancelTimer(p: Process): void {
     if (p.timer instanceof Timer) this.timers.cancel(p.timer);
     p.timer = null;
+  }
+
+  /**
+   * Puts the long timeouts armed since the last call into the heap, those whose receive still
+   * waits. The latest arming of a process comes first, so a process that armed twice in the batch
+   * gets the later deadline and its earlier entry is skipped.
+   */
+  private armPending(): void {
+    for (let i = this.armingCount - 1; i >= 0; i--) {
+      const p = this.arming[i]!;
+      this.arming[i] = null;
+      if (p.timer !== ARMING) continue;
+      const timer = new Timer(this.armingDeadlines[i]!, p);
+      p.timer = timer;
+      this.timers.add(timer);
+    }
+    this.armingCount = 0;
   }
 
   /** Ends a process: frees its name, mailbox and timer, and tells the observers. */
@@ -529,6 +585,7 @@ export class Scheduler {
     for (;;) {
       this.clock = now;
       if (peers !== null) this.exchange(peers);
+      if (this.armingCount !== 0) this.armPending();
       this.fireTimers(this.virtualTime ? this.virtualNow : now);
       if (this.runQueue.length === 0) {
         if (peers !== null && !this.virtualTime && this.spinForPeers(peers)) continue;
@@ -547,6 +604,7 @@ export class Scheduler {
       if (now - started > MAX_RUN_MS) break;
     }
     this.running = false;
+    if (this.armingCount !== 0) this.armPending();
     this.counters[Counter.busyMs] += now - started;
     this.counters[Counter.runQueue] = this.runQueue.length;
     if (peers !== null) this.exchange(peers);

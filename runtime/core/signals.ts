@@ -286,7 +286,6 @@ export function unwatchCallee(w: CallWatch): void {
   callee.signals!.waitingCallers--;
 }
 
-/** Removes a ["DOWN", ref, ...] message for `ref` from the mailbox, if one is there. */
 /** Takes the DOWN of monitor `ref` out of `p`'s mailbox, looking only after `after` (null: from the oldest message). */
 export function flushDown(s: Scheduler, p: Process, ref: Ref, after: MessageNode | null = null): void {
   let prev = after;
@@ -295,7 +294,7 @@ export function flushDown(s: Scheduler, p: Process, ref: Ref, after: MessageNode
     if (Array.isArray(msg) && msg.length === 5 && msg[0] === "DOWN" && msg[1] instanceof Ref && sameRef(msg[1], ref)) {
       if (p.scanAfter === node) p.scanAfter = prev;
       p.unlink(prev, node);
-      s.took(p, msg);
+      s.took(p, node);
       return;
     }
   }

@@ -3,6 +3,12 @@
 
 import type { Process } from "./process.js";
 
+/**
+ * A process's timer while its long timeout waits for the end of the batch to go into the heap
+ * (Scheduler.armTimer): armed for its receive, in no heap yet.
+ */
+export const ARMING = Object.freeze({ arming: true } as const);
+
 export class Timer {
   index = -1;
   constructor(

@@ -25,6 +25,14 @@ export function* echoOneCall(): Generator<unknown, void, unknown> {
   yield* receive(on(["$call", From, _], ([, from, request]) => reply(from, ["echo", request])));
 }
 
+/** Sends each number it receives with its sender, `[from, n]`, back to the sender. */
+export function* echoNumbers(): Generator<unknown, void, unknown> {
+  for (;;) {
+    const [from, n] = (yield* receive(on([_, Number]))) as [Pid, number];
+    send(from, n);
+  }
+}
+
 /** Answers each call of a number `ms` with `ms`, after sleeping that long. */
 export function* sleepyServer(): Generator<unknown, void, unknown> {
   for (;;) {
@@ -37,4 +45,4 @@ export function* sleepyServer(): Generator<unknown, void, unknown> {
   }
 }
 
-defineProcesses(import.meta.url, { sendLater, countTo, echoOneCall, sleepyServer });
+defineProcesses(import.meta.url, { sendLater, countTo, echoOneCall, echoNumbers, sleepyServer });
