@@ -243,7 +243,15 @@ export class Scheduler {
   constructor() {
     budget.onOverrun = (site) => {
       if (this.current === null) return;
-      this.peers?.ranLong(this.current);
+      const peers = this.peers;
+      if (peers !== null) {
+        peers.ranLong(this.current);
+        // What the batch sent to other schedulers so far goes out now, not when the batch ends:
+        // this slice may run for long without yielding (a plain function), and a peer may be idle,
+        // waiting for it. Short slices leave it to the batch's end, which saves a check on every
+        // slice (docs/performance.md, "Mailbox nodes reused").
+        if (peers.unflushed !== 0) peers.flush();
+      }
       this.overrunAt = realNow();
       writeOverrunSite(this.heartbeat, site);
     };
@@ -595,11 +603,10 @@ export class Scheduler {
         continue;
       }
       // Reading the clock costs about 100 ns here, so it is read after a batch of short slices,
-      // or after any slice that spent its whole budget (such a slice may have been long). With
-      // one scheduler the batch does nothing else, so its loop is the one the slices need alone.
-      if (peers === null) {
-        for (let i = 0; i < 64 && this.runQueue.length > 0; i++) if (this.runSlice(this.runQueue.shift()!)) break;
-      } else this.runBatchWithPeers(peers);
+      // or after any slice that spent its whole budget (such a slice may have been long). The
+      // batch does nothing else: what its slices sent to other schedulers goes out after it, or
+      // when a slice overruns (budget.onOverrun).
+      for (let i = 0; i < 64 && this.runQueue.length > 0; i++) if (this.runSlice(this.runQueue.shift()!)) break;
       now = realNow();
       if (now - started > MAX_RUN_MS) break;
     }
@@ -621,21 +628,6 @@ export class Scheduler {
       if (peers !== null) this.sleepUntilPeersRing(peers);
     }
   };
-
-  /** A batch of slices as in runLoop, telling the balancer and the other schedulers what each slice did. */
-  private runBatchWithPeers(peers: Peers): void {
-    for (let i = 0; i < 64 && this.runQueue.length > 0; i++) {
-      const p = this.runQueue.shift()!;
-      if (this.runSlice(p)) {
-        // A process preempted with mail waiting is busy talking, not computing.
-        if (p.mailboxLength === 0) peers.ranLong(p);
-        return;
-      }
-      // What a slice sent to another scheduler is published at once: the next slice may run for
-      // long without yielding (a plain function), and the peer may be idle, waiting for it.
-      if (peers.unflushed !== 0) peers.flush();
-    }
-  }
 
   /** Sends what the batch wrote to other schedulers, and delivers what they sent. */
   private exchange(peers: Peers): void {
@@ -747,7 +739,10 @@ export class Scheduler {
       // PREEMPT from an instrumented loop, or a bare `yield`: give up the rest of the slice.
       p.status = "runnable";
       this.runQueue.push(p);
-      return budget.r <= 0;
+      if (budget.r > 0) return false;
+      // A process preempted with mail waiting is busy talking, not computing.
+      if (this.peers !== null && p.mailboxLength === 0) this.peers.ranLong(p);
+      return true;
     }
     return false;
   }
