@@ -67,6 +67,9 @@ function copyObject(value: object, depth: number): unknown {
   const next = depth + 1;
   if (Array.isArray(value)) {
     const n = value.length;
+    // Most messages are short tuples: a literal makes a packed array in one allocation.
+    if (n === 2) return [copyValue(value[0], next), copyValue(value[1], next)];
+    if (n === 3) return [copyValue(value[0], next), copyValue(value[1], next), copyValue(value[2], next)];
     const out = new Array(n);
     for (let i = 0; i < n; i++) out[i] = copyValue(value[i], next);
     return out;
