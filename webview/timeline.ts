@@ -2,7 +2,8 @@
 // or forward, play at ¼×, 1× or 4×, and return to live; it also zooms the charts. It sets the
 // shared TimeCursor, which every view reads (docs/architecture.md, "The visualizer"). Keyboard:
 // on the slider the arrow keys step, Page Up/Down step ten, Home goes to the start, End and L
-// return to live, Space plays or pauses.
+// return to live, Space plays or pauses. It is hidden until a run or a recording has connected:
+// before that there is nothing to move through.
 
 import { MIN_SPAN_MS } from "./charts.js";
 import { h, setAttr, setText } from "./dom.js";
@@ -61,7 +62,7 @@ export class TimelineBar {
     // narrow it under a dragging pointer.
     this.element = h(
       "div",
-      { class: "timeline-bar", role: "toolbar", "aria-label": "Timeline", "data-testid": "timeline" },
+      { class: "timeline-bar", role: "toolbar", "aria-label": "Timeline", "data-testid": "timeline", hidden: "" },
       h(
         "div",
         "timeline-row",
@@ -78,6 +79,11 @@ export class TimelineBar {
   /** Called every animation frame: moves a playing moment on, and shows the moment and the run's span. */
   render(now: number): void {
     const m = this.ui.model;
+    // No run has said hello yet (a webview waiting for the extension's "connect"): nothing to move
+    // through. A run that stops keeps its hello, so the bar stays over its last state.
+    const noRun = m.hello === null;
+    if (this.element.hidden !== noRun) this.element.hidden = noRun;
+    if (noRun) return;
     const time = this.ui.time;
     const { origin, to } = m.chartDomain();
     if (this.playedAt !== null) {
