@@ -17,25 +17,13 @@ import { ENTRY_OVERHEAD_BYTES, Recording } from "../runtime/telemetry/recording.
 import { ReplayHub } from "../runtime/telemetry/replayHub.js";
 import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
 import { FakeConnection } from "./fakeConnection.js";
+import { childNode, supervisionTree, supervisorNode } from "./supervisionFixtures.js";
 import { startRuntime, TestClient, WAIT_DEADLINE_MS } from "./telemetryClient.js";
 
 /** A supervisor `pid` with one worker child `childPid` restarted `restarts` times. */
-function supervisor(pid: number, childPid: number, restarts = 0, parent = 0): SupervisorNode {
-  return {
-    pid,
-    name: "",
-    fn: "sup",
-    strategy: "one_for_one",
-    intensity: 3,
-    period: 5000,
-    parent,
-    restarts,
-    spawnSite: 0,
-    childCount: 1,
-    children: [{ id: "worker", pid: childPid, type: "worker", restart: "permanent", restarts, lastRestartMs: restarts > 0 ? 900 : -1, lastReason: restarts > 0 ? "killed" : "", status: "waiting" }],
-  };
-}
-const tree = (...supervisors: SupervisorNode[]): SupervisionTree => ({ supervisors, omittedSupervisors: 0, looseLinks: [], truncated: 0 });
+const supervisor = (pid: number, childPid: number, restarts = 0): SupervisorNode =>
+  supervisorNode(pid, 0, [childNode("worker", childPid, restarts > 0 ? { restarts, lastRestartMs: 900, lastReason: "killed" } : {})], { restarts });
+const tree = supervisionTree;
 const childPid = (t: SupervisionTree | null) => t?.supervisors[0]?.children[0]?.pid;
 
 test("the recording keeps the supervision tree when it changes, and seek answers the one at or before the moment", () => {

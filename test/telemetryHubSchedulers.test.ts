@@ -12,6 +12,7 @@ import type { FromScheduler, ToScheduler } from "../runtime/host/schedulerMessag
 import type { WatchedProcess } from "../runtime/telemetry/schedulerTelemetry.js";
 import { TelemetryHub } from "../runtime/telemetry/telemetryHub.js";
 import { FakeConnection } from "./fakeConnection.js";
+import { childNode, supervisorNode } from "./supervisionFixtures.js";
 
 
 interface FakeScheduler {
@@ -89,19 +90,9 @@ test("issue 15: a send to a registered name is asked of every scheduler; the one
   hub.stop();
 });
 
-const supervisor = (pid: number, parent: number, childPids: number[]): SupervisorNode => ({
-  pid,
-  name: "",
-  fn: "sup",
-  strategy: "one_for_one",
-  intensity: 3,
-  period: 5000,
-  parent,
-  restarts: 0,
-  spawnSite: 0,
-  childCount: childPids.length,
-  children: childPids.map((c, i) => ({ id: String(i + 1), pid: c, type: "supervisor", restart: "permanent", restarts: 0, lastRestartMs: -1, lastReason: "", status: "waiting" })),
-});
+/** A supervisor `pid` under `parent` whose children are supervisors with these pids. */
+const supervisor = (pid: number, parent: number, childPids: number[]): SupervisorNode =>
+  supervisorNode(pid, parent, childPids.map((c, i) => childNode(String(i + 1), c, { type: "supervisor" })));
 
 test("issue 15: supervision asks every scheduler and merges their trees, a parent before its children across schedulers", () => {
   const { hub, requests } = hubOf(2);

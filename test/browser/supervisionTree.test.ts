@@ -5,34 +5,18 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ChildNode, Crash, Hello, Restart, SupervisionTree, SupervisorNode } from "../../protocol/control.js";
+import type { Crash, Hello, Restart } from "../../protocol/control.js";
 import { Model } from "../../webview/model.js";
 import { shapeTree } from "../../webview/supervisionTree.js";
-
-const childNode = (id: string, pid: number, fields: Partial<ChildNode> = {}): ChildNode => ({ id, pid, type: "worker", restart: "permanent", restarts: 0, lastRestartMs: -1, lastReason: "", status: "waiting", ...fields });
-const supervisor = (pid: number, parent: number, children: ChildNode[], fields: Partial<SupervisorNode> = {}): SupervisorNode => ({
-  pid,
-  name: "",
-  fn: `sup${pid}`,
-  strategy: "one_for_one",
-  intensity: 1,
-  period: 5000,
-  parent,
-  restarts: 0,
-  spawnSite: 0,
-  childCount: children.length,
-  children,
-  ...fields,
-});
-const tree = (supervisors: SupervisorNode[]): SupervisionTree => ({ supervisors, omittedSupervisors: 0, looseLinks: [], truncated: 0 });
+import { childNode, supervisionTree, supervisorNode } from "../supervisionFixtures.js";
 
 test("issue 14: a supervision answer is drawn as nested trees, each supervisor under its child entry, restarts newest first", () => {
   const t = shapeTree(
-    tree([
-      supervisor(10, 0, [childNode("db", 11, { type: "supervisor" }), childNode("calc", 12, { restarts: 2, lastRestartMs: 500 })], { restarts: 2 }),
-      supervisor(11, 10, [childNode("conn", 20, { restarts: 1, lastRestartMs: 900 }), childNode("cache", 0, { status: "stopped" })], { restarts: 1 }),
-      supervisor(30, 0, [], { childCount: 10_000 }),
-    ]),
+    supervisionTree(
+      supervisorNode(10, 0, [childNode("db", 11, { type: "supervisor" }), childNode("calc", 12, { restarts: 2, lastRestartMs: 500 })], { restarts: 2 }),
+      supervisorNode(11, 10, [childNode("conn", 20, { restarts: 1, lastRestartMs: 900 }), childNode("cache", 0, { status: "stopped" })], { restarts: 1 }),
+      supervisorNode(30, 0, [], { childCount: 10_000 }),
+    ),
   );
   assert.deepEqual(
     t.roots.map((r) => r.node.pid),
@@ -57,7 +41,7 @@ test("issue 14: a supervision answer is drawn as nested trees, each supervisor u
 
 test("issue 14: a malformed supervision answer loses no supervisor and draws none twice", () => {
   // 11 names 10 as a child and 10 names 11: a cycle. 12's parent lists it not (past its listed children).
-  const t = shapeTree(tree([supervisor(10, 11, [childNode("b", 11, { type: "supervisor" })]), supervisor(11, 10, [childNode("a", 10, { type: "supervisor" })]), supervisor(12, 10, [])]));
+  const t = shapeTree(supervisionTree(supervisorNode(10, 11, [childNode("b", 11, { type: "supervisor" })]), supervisorNode(11, 10, [childNode("a", 10, { type: "supervisor" })]), supervisorNode(12, 10, [])));
   const seen: number[] = [];
   const walk = (s: ReturnType<typeof shapeTree>["roots"][number]) => {
     seen.push(s.node.pid);
