@@ -108,8 +108,10 @@ const MAX_RUN_MS = 20;
 const LONG_TIMEOUT_MS = 1000;
 /** How many taken mailbox nodes a scheduler keeps for reuse: a drained long queue frees the rest. */
 const MAX_SPARE_NODES = 1024;
-/** How many long timeouts armTimer defers before it puts them into the heap: a batch's slices, 64, park once each. */
-const MAX_ARMING = 64;
+/** The most slices the run loop runs between two readings of the clock, exchanges and timer checks. */
+const BATCH_SLICES = 64;
+/** How many long timeouts armTimer defers before it puts them into the heap: each slice of a batch parks at most once. */
+const MAX_ARMING = BATCH_SLICES;
 
 /** Virtual milliseconds a reduction takes under --seed: 0.1 µs, so a 2,000-reduction slice is 0.2 ms. */
 export const VIRTUAL_MS_PER_REDUCTION = 0.0001;
@@ -606,7 +608,7 @@ export class Scheduler {
       // or after any slice that spent its whole budget (such a slice may have been long). The
       // batch does nothing else: what its slices sent to other schedulers goes out after it, or
       // when a slice overruns (budget.onOverrun).
-      for (let i = 0; i < 64 && this.runQueue.length > 0; i++) if (this.runSlice(this.runQueue.shift()!)) break;
+      for (let i = 0; i < BATCH_SLICES && this.runQueue.length > 0; i++) if (this.runSlice(this.runQueue.shift()!)) break;
       now = realNow();
       if (now - started > MAX_RUN_MS) break;
     }
